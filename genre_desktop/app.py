@@ -1,0 +1,15 @@
+"""``genre-desktop``: the desktop application's entry point."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from genre_desktop.ui.main import run  # Qt is imported only when the GUI starts
+
+    return run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""tagging layer (see DESIGN.md)."""
