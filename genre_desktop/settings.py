@@ -1,0 +1,96 @@
+"""User settings: one JSON file in the config folder, written atomically. Qt-free.
+
+Passed to whoever needs it (no global instance). Unknown keys written by a newer version are
+kept on save; a corrupt file is moved aside (``settings.json.corrupt``) and defaults are used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from genre_desktop.fsutil import atomic_write_json
+
+log = logging.getLogger(__name__)
+
+# How the bundled (lowercase GTZAN) labels are spelled in tags unless the user changes it.
+DEFAULT_ALIASES = {
+    "blues": "Blues",
+    "classical": "Classical",
+    "country": "Country",
+    "disco": "Disco",
+    "hiphop": "Hip-Hop",
+    "jazz": "Jazz",
+    "metal": "Metal",
+    "pop": "Pop",
+    "reggae": "Reggae",
+    "rock": "Rock",
+}
+
+
+@dataclass
+class Settings:
+    last_library: str | None = None
+    # Tag writing
+    write_mode: str = "replace"  # "replace" the genres, or "add" to the existing ones
+    max_genres: int = 1  # how many of the predicted genres to write
+    id3_version: int = 4  # 4: one TCON frame with several values; 3: values joined by separator
+    id3_separator: str = "; "
+    aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    # Analysis
+    active_model: str = "bundled"
+    segments: int = 5
+    cpu_threads: int = 0  # 0: let onnxruntime decide
+    # Review and player
+    bulk_threshold: float = 0.8
+    volume: float = 0.8
+    theme: str = "system"  # "system", "light" or "dark"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def spell(self, genre: str) -> str:
+        """The tag spelling of a label (alias map, case-insensitive); unknown labels are kept as is."""
+        for key, value in self.aliases.items():
+            if key.lower() == genre.lower():
+                return value
+        return genre
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Settings":
+        target = Path(path)
+        try:
+            raw = json.loads(target.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("settings file does not hold a JSON object")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            backup = target.with_name(target.name + ".corrupt")
+            log.warning("settings file %s is unreadable (%s); moved to %s, using defaults", target, exc, backup)
+            try:
+                target.replace(backup)
+            except OSError:
+                pass
+            return cls()
+        known = {f.name for f in fields(cls)} - {"extra"}
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for name in known:
+            if name in raw:
+                value = raw[name]
+                expected = type(getattr(defaults, name))
+                if getattr(defaults, name) is None or isinstance(value, expected) or (
+                    expected is float and isinstance(value, int)
+                ):
+                    kwargs[name] = value
+                else:
+                    log.warning("settings: ignoring %s=%r (expected %s)", name, value, expected.__name__)
+        extra = {k: v for k, v in raw.items() if k not in known}
+        return cls(**kwargs, extra=extra)
+
+    def save(self, path: str | Path) -> None:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        atomic_write_json(path, data, indent=2)
