@@ -6,6 +6,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from genre_desktop.runtime import prepare_process
+
+    prepare_process()
     from genre_desktop.ui.main import run  # Qt is imported only when the GUI starts
 
     return run(sys.argv[1:] if argv is None else argv)

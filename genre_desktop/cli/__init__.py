@@ -12,6 +12,7 @@ import logging
 import sys
 
 from genre_desktop import __version__
+from genre_desktop.runtime import prepare_process
 
 COMMAND_MODULES = (
     "genre_desktop.cli.library_cmds",
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
