@@ -1,0 +1,200 @@
+"""Generator of small REAL audio files for tests (shared by every engineer's tests).
+
+``make_audio(path, ...)`` writes a tone in the container named by the file extension and, when
+asked, tags it with mutagen directly (never through ``genre_desktop.tagging``, so tests of the
+tagging code do not build their fixtures with the code under test).
+
+- .wav .flac .ogg .opus .mp3 .aiff .au are written with soundfile (libsndfile);
+- .m4a (AAC) and .wma (WMA v2) are encoded by an ffmpeg subprocess from a temporary WAV.
+
+``FORMATS`` lists the taggable extensions this machine can generate (``.au`` is generated too but
+has no tag format, so it is not in the list). Opus only allows 8/12/16/24/48 kHz, so a requested
+rate outside that set is written at 48 kHz.
+
+Example::
+
+    from media import make_audio, FORMATS   # tests/ is on sys.path under pytest
+    p = make_audio(tmp_path / "a.flac", seconds=2, tags={"artist": "X", "genre": ["Rock", "Jazz"]})
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+# extension -> (soundfile format, subtype); None means "ffmpeg encodes it".
+_SOUNDFILE = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".opus": ("OGG", "OPUS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".aiff": ("AIFF", "PCM_16"),
+    ".aif": ("AIFF", "PCM_16"),
+    ".au": ("AU", "PCM_16"),
+}
+_FFMPEG_CODEC = {".m4a": ["-c:a", "aac", "-b:a", "96k"], ".wma": ["-c:a", "wmav2", "-b:a", "64k"]}
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+TAG_KEYS = ("title", "artist", "album", "albumartist", "date", "genre")
+
+
+@lru_cache(maxsize=None)
+def ffmpeg_available() -> bool:
+    """True when an ``ffmpeg`` executable is on PATH and runs."""
+    exe = shutil.which("ffmpeg")
+    if not exe:
+        return False
+    try:
+        return subprocess.run([exe, "-version"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _soundfile_can(ext: str) -> bool:
+    fmt, subtype = _SOUNDFILE[ext]
+    return fmt in sf.available_formats() and subtype in sf.available_subtypes(fmt)
+
+
+def _available_formats() -> list[str]:
+    exts = [e for e in (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff") if _soundfile_can(e)]
+    if ffmpeg_available():
+        exts += list(_FFMPEG_CODEC)
+    return exts
+
+
+FORMATS: list[str] = _available_formats()
+
+
+def tone(seconds: float = 1.0, sr: int = 22050, channels: int = 1, freq: float = 440.0) -> np.ndarray:
+    """The deterministic test signal: float32 (frames, channels), amplitude 0.5.
+
+    Channel k is phase-shifted by k*pi/3 and carries a quieter second partial, so channels
+    differ (averaging to mono is observable) but the signal stays well inside [-1, 1].
+    """
+    n = int(round(seconds * sr))
+    t = np.arange(n, dtype=np.float64) / sr
+    cols = [
+        0.4 * np.sin(2 * np.pi * freq * t + k * np.pi / 3) + 0.1 * np.sin(2 * np.pi * 2.5 * freq * t)
+        for k in range(channels)
+    ]
+    return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
+
+
+def make_audio(
+    path: str | os.PathLike[str],
+    *,
+    seconds: float = 1.0,
+    sr: int = 22050,
+    channels: int = 1,
+    freq: float = 440.0,
+    tags: dict | None = None,
+) -> Path:
+    """Write a real audio file at ``path`` (container from the extension) and return its Path.
+
+    ``tags`` keys: title, artist, album, albumartist, date (str) and genre (str or list of str).
+    Raises ValueError for an unknown extension or tag key, RuntimeError when ffmpeg is needed but
+    missing or fails.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if tags:
+        unknown = set(tags) - set(TAG_KEYS)
+        if unknown:
+            raise ValueError(f"unknown tag keys {sorted(unknown)}; use {TAG_KEYS}")
+    if tags and ext == ".au":
+        raise ValueError(".au files have no tag format; call make_audio without tags")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if ext in _SOUNDFILE:
+        fmt, subtype = _SOUNDFILE[ext]
+        if ext == ".opus" and sr not in _OPUS_RATES:
+            sr = 48000
+        sf.write(str(path), tone(seconds, sr, channels, freq), sr, format=fmt, subtype=subtype)
+    elif ext in _FFMPEG_CODEC:
+        _encode_with_ffmpeg(path, tone(seconds, sr, channels, freq), sr, _FFMPEG_CODEC[ext])
+    else:
+        raise ValueError(f"make_audio cannot write {ext!r}; known: {sorted(set(_SOUNDFILE) | set(_FFMPEG_CODEC))}")
+    if tags:
+        _TAGGERS[ext](path, _normalise(tags))
+    return path
+
+
+def _encode_with_ffmpeg(path: Path, y: np.ndarray, sr: int, codec_args: list[str]) -> None:
+    if not ffmpeg_available():
+        raise RuntimeError(f"ffmpeg is needed to write {path.suffix} files but is not available")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "src.wav")
+        sf.write(wav, y, sr, subtype="PCM_16")
+        cmd = ["ffmpeg", "-nostdin", "-y", "-v", "error", "-i", wav, *codec_args, str(path)]
+        proc = subprocess.run(cmd, capture_output=True, timeout=120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"ffmpeg failed for {path}: {proc.stderr.decode(errors='replace')}")
+
+
+def _normalise(tags: dict) -> dict[str, list[str]]:
+    out = {}
+    for key, value in tags.items():
+        values = [value] if isinstance(value, str) else list(value)
+        out[key] = [str(v) for v in values]
+    return out
+
+
+def _tag_id3(path: Path, tags: dict[str, list[str]]) -> None:
+    from mutagen import File
+    from mutagen.id3 import TALB, TCON, TDRC, TIT2, TPE1, TPE2
+
+    frames = {"title": TIT2, "artist": TPE1, "album": TALB, "albumartist": TPE2, "date": TDRC, "genre": TCON}
+    audio = File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, values in tags.items():
+        audio.tags.add(frames[key](encoding=3, text=values))
+    audio.save()
+
+
+def _tag_vorbis(path: Path, tags: dict[str, list[str]]) -> None:
+    from mutagen import File
+
+    audio = File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, values in tags.items():
+        audio.tags[key] = values
+    audio.save()
+
+
+def _tag_mp4(path: Path, tags: dict[str, list[str]]) -> None:
+    from mutagen.mp4 import MP4
+
+    keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "albumartist": "aART",
+            "date": "\xa9day", "genre": "\xa9gen"}
+    audio = MP4(path)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, values in tags.items():
+        audio.tags[keys[key]] = values
+    audio.save()
+
+
+def _tag_asf(path: Path, tags: dict[str, list[str]]) -> None:
+    from mutagen.asf import ASF
+
+    keys = {"title": "Title", "artist": "Author", "album": "WM/AlbumTitle", "albumartist": "WM/AlbumArtist",
+            "date": "WM/Year", "genre": "WM/Genre"}
+    audio = ASF(path)
+    for key, values in tags.items():
+        audio.tags[keys[key]] = values
+    audio.save()
+
+
+_TAGGERS = {
+    ".mp3": _tag_id3, ".wav": _tag_id3, ".aiff": _tag_id3, ".aif": _tag_id3,
+    ".flac": _tag_vorbis, ".ogg": _tag_vorbis, ".opus": _tag_vorbis,
+    ".m4a": _tag_mp4, ".wma": _tag_asf,
+}
