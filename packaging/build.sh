@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the one-folder desktop bundle in dist/genre-desktop from a runtime-only environment
+# (the package and its runtime dependencies plus PyInstaller: no torch, TensorFlow, test or
+# training tools). Prints the build time and the bundle size.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+VENV="$ROOT/build/pkg-venv"
+start=$(date +%s)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q "$ROOT" "pyinstaller>=6.10"
+
+"$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN \
+  --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" \
+  "$ROOT/packaging/genre_desktop.spec"
+
+end=$(date +%s)
+size=$(du -sm "$ROOT/dist/genre-desktop" | cut -f1)
+echo "bundle: $ROOT/dist/genre-desktop"
+echo "build time: $((end - start)) s"
+echo "bundle size: ${size} MiB"

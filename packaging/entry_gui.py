@@ -1,0 +1,8 @@
+"""PyInstaller entry point of the window (``genre-desktop``)."""
+
+import sys
+
+from genre_desktop.app import main
+
+if __name__ == "__main__":
+    sys.exit(main())
