@@ -1,0 +1,234 @@
+"""Background jobs on QThreadPool with progress, partial results, cancel and stale-result dropping.
+
+A *work function* is plain Python: ``work(job: JobContext) -> result``. It polls ``job.token``
+(a :class:`~genre_desktop.cancel.CancelToken`) and reports with ``job.progress(value)`` and
+``job.item(value)`` (a partial result, e.g. one track's prediction). The runner decides the thread:
+
+- ``submit(...)`` runs on a general pool (analysis, spectrograms, decoding);
+- ``submit(..., serial=True)`` runs on the ONE writer thread: every tag save and store write goes
+  there, so two writes never interleave and the order the user acted in is the order applied;
+- ``JobRunner(synchronous=True)`` runs everything inline on the caller's thread (logic tests).
+
+Everything a job reports reaches the callbacks on the thread that owns the runner (the GUI thread):
+the worker emits internal signals that are queued to the :class:`JobHandle`, which lives there.
+Submitting with a ``key`` supersedes the previous job with the same key: it is cancelled and
+whatever it still reports is dropped (the user moved to another track).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Callable, Generator
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from genre_desktop.cancel import Cancelled, CancelToken
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Any], None] | None
+
+
+class JobContext:
+    """What a work function sees: the cancel token and the two ways to report."""
+
+    def __init__(self, handle: "JobHandle", token: CancelToken) -> None:
+        self._handle = handle
+        self.token = token
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def progress(self, value: Any) -> None:
+        self._handle._bg_progress.emit(value)
+
+    def item(self, value: Any) -> None:
+        self._handle._bg_item.emit(value)
+
+
+def drive(generator: Generator[Any, None, Any], job: JobContext) -> Any:
+    """Run a domain generator (yields progress, returns a summary), reporting every yield."""
+    while True:
+        job.token.raise_if_cancelled()
+        try:
+            value = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        job.progress(value)
+
+
+class JobHandle(QObject):
+    """One submitted job, living on the GUI thread. Public signals fire there, in order."""
+
+    progress = Signal(object)
+    item = Signal(object)
+    finished = Signal(object)  # the work function's return value
+    failed = Signal(str)  # the error, with enough text to show to the user
+    cancelled = Signal()
+    done = Signal()  # always last, whatever the outcome
+
+    # Emitted on the worker thread; queued to the slots below because the handle lives on the GUI thread.
+    _bg_progress = Signal(object)
+    _bg_item = Signal(object)
+    _bg_end = Signal(str, object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.token = CancelToken()
+        self.stale = False
+        self.running = True
+        self.outcome: str | None = None  # "finished", "failed" or "cancelled"
+        self.result: Any = None
+        self.error: str | None = None
+        self._bg_progress.connect(self._on_progress)
+        self._bg_item.connect(self._on_item)
+        self._bg_end.connect(self._on_end)
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def supersede(self) -> None:
+        """Cancel and drop everything this job still reports."""
+        self.stale = True
+        self.token.cancel()
+
+    @Slot(object)
+    def _on_progress(self, value: Any) -> None:
+        if not self.stale:
+            self.progress.emit(value)
+
+    @Slot(object)
+    def _on_item(self, value: Any) -> None:
+        if not self.stale:
+            self.item.emit(value)
+
+    @Slot(str, object)
+    def _on_end(self, outcome: str, value: Any) -> None:
+        self.running = False
+        self.outcome = outcome
+        if outcome == "finished":
+            self.result = value
+        elif outcome == "failed":
+            self.error = str(value)
+        if self.stale:
+            self.done.emit()
+            return
+        if outcome == "finished":
+            self.finished.emit(value)
+        elif outcome == "failed":
+            self.failed.emit(str(value))
+        else:
+            self.cancelled.emit()
+        self.done.emit()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, work: Callable[[JobContext], Any], handle: JobHandle) -> None:
+        super().__init__()
+        self._work = work
+        self._handle = handle
+
+    def run(self) -> None:
+        execute(self._work, self._handle)
+
+
+def execute(work: Callable[[JobContext], Any], handle: JobHandle) -> None:
+    """Run ``work`` and report its end through the handle (on whatever thread this is)."""
+    context = JobContext(handle, handle.token)
+    try:
+        if handle.token.cancelled:
+            raise Cancelled()
+        result = work(context)
+    except Cancelled:
+        handle._bg_end.emit("cancelled", None)
+    except Exception as exc:  # reported to the user; the traceback goes to the log
+        log.error("job %s failed:\n%s", handle.name, traceback.format_exc())
+        handle._bg_end.emit("failed", f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
+    else:
+        handle._bg_end.emit("finished", result)
+
+
+class JobRunner(QObject):
+    """Owns the worker pool and the serial writer thread."""
+
+    def __init__(self, synchronous: bool = False, max_threads: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.synchronous = synchronous
+        self._pool = QThreadPool(self)
+        if max_threads:
+            self._pool.setMaxThreadCount(max_threads)
+        self._writer = QThreadPool(self)
+        self._writer.setMaxThreadCount(1)  # the ONE serial writer
+        self._keyed: dict[str, JobHandle] = {}
+        self._active: set[JobHandle] = set()
+
+    def submit(
+        self,
+        work: Callable[[JobContext], Any],
+        *,
+        name: str = "job",
+        key: str | None = None,
+        serial: bool = False,
+        on_progress: Callback = None,
+        on_item: Callback = None,
+        on_finished: Callback = None,
+        on_failed: Callback = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> JobHandle:
+        """Start ``work`` in the background (or inline when synchronous); callbacks run on this thread."""
+        if key is not None and key in self._keyed:
+            self._keyed.pop(key).supersede()
+        handle = JobHandle(name, parent=self)
+        for signal, callback in (
+            (handle.progress, on_progress),
+            (handle.item, on_item),
+            (handle.finished, on_finished),
+            (handle.failed, on_failed),
+            (handle.cancelled, on_cancelled),
+        ):
+            if callback is not None:
+                signal.connect(callback)
+        if on_done is not None:
+            handle.done.connect(on_done)
+        handle.done.connect(lambda h=handle, k=key: self._forget(h, k))
+        if key is not None:
+            self._keyed[key] = handle
+        self._active.add(handle)
+        if self.synchronous:
+            execute(work, handle)
+        else:
+            (self._writer if serial else self._pool).start(_Runnable(work, handle))
+        return handle
+
+    def _forget(self, handle: JobHandle, key: str | None) -> None:
+        self._active.discard(handle)
+        if key is not None and self._keyed.get(key) is handle:
+            del self._keyed[key]
+        handle.deleteLater()
+
+    def active(self, name: str | None = None) -> list[JobHandle]:
+        return [h for h in self._active if h.running and (name is None or h.name == name)]
+
+    def cancel_all(self) -> None:
+        for handle in list(self._active):
+            handle.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Block until both pools are idle (tools, tests and shutdown; never in a UI handler)."""
+        ok = self._pool.waitForDone(timeout_ms)
+        return self._writer.waitForDone(timeout_ms) and ok
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel running work, let queued writes finish (they are the user's decisions), wait."""
+        for handle in list(self._active):
+            if handle.name not in WRITE_JOB_NAMES:
+                handle.cancel()
+        return self.wait(timeout_ms)
+
+
+# Serial jobs that must not be cancelled at shutdown: they carry decisions the user already made.
+WRITE_JOB_NAMES = frozenset({"save", "write-tags", "undo", "review"})
