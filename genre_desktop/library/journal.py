@@ -1,0 +1,227 @@
+"""The journal of tag writes: an append-only JSON-lines file, one fsync per record.
+
+Every tag write is recorded in two steps, so that after a crash one can tell for every file
+whether its write happened::
+
+    {"op":"intent","id":E,"batch":B,"kind":"write","time":T,"path":P,"old":[...],"new":[...]}
+        ... written and fsynced BEFORE the file is touched ...
+    {"op":"done","id":E,"time":T}              after the write was read back and verified
+    {"op":"failed","id":E,"time":T,"error":R}  the write was refused or did not verify
+
+An entry with an intent but no outcome is ``pending``: the process died in between. Comparing the
+file's current genres with the entry's ``old`` and ``new`` (:meth:`JournalEntry.resolve`) tells
+which state the file is in. Undo is journaled the same way (``kind: "undo"``, ``undoes: E``), so
+an undone write is not undone twice and an undo is itself visible in the history.
+
+A crash while appending can leave a torn last line: it is ignored on read, and the next append
+starts on a fresh line. Lines are ASCII JSON (``ensure_ascii``) so that any file name, even one
+that is not valid UTF-8, round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+DONE = "done"
+FAILED = "failed"
+WRITE = "write"
+UNDO = "undo"
+
+
+@dataclass
+class JournalEntry:
+    id: str
+    batch: str
+    kind: str
+    time: float
+    path: str
+    old: list[str]
+    new: list[str]
+    undoes: str | None = None
+    state: str = PENDING
+    error: str | None = None
+    finished: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, current: list[str]) -> str:
+        """Which side of this entry a file with genres ``current`` is on: "new", "old" or "neither"."""
+        if list(current) == list(self.new):
+            return "new"
+        if list(current) == list(self.old):
+            return "old"
+        return "neither"
+
+
+class Journal:
+    """Append-only journal at ``path`` (created on first write). Thread-safe."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._entries: dict[str, JournalEntry] = {}
+        self._fd: int | None = None
+        self._needs_newline = False
+        self.skipped_lines = 0
+        self._load()
+
+    # ----------------------------------------------------------------- reading
+    def _load(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        self._needs_newline = bool(raw) and not raw.endswith(b"\n")
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "op" not in record or "id" not in record:
+                    raise ValueError("not a journal record")
+                self._apply(record)
+            except (ValueError, KeyError, TypeError) as exc:
+                self.skipped_lines += 1
+                if number == len(lines):  # the torn tail of a crash while appending
+                    log.info("journal %s: ignoring a torn last line", self.path)
+                else:
+                    log.warning("journal %s: skipping unreadable line %d (%s)", self.path, number, exc)
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        op = record["op"]
+        if op == "intent":
+            known = {"op", "id", "batch", "kind", "time", "path", "old", "new", "undoes"}
+            self._entries[record["id"]] = JournalEntry(
+                id=record["id"], batch=record["batch"], kind=record.get("kind", WRITE),
+                time=float(record["time"]), path=record["path"], old=list(record["old"]),
+                new=list(record["new"]), undoes=record.get("undoes"),
+                extra={k: v for k, v in record.items() if k not in known},
+            )
+            return
+        entry = self._entries.get(record["id"])
+        if entry is None:
+            raise ValueError(f"outcome for an unknown entry {record['id']}")
+        if op == "done":
+            entry.state, entry.error = DONE, None
+        elif op == "failed":
+            entry.state, entry.error = FAILED, record.get("error")
+        else:
+            raise ValueError(f"unknown op {op!r}")
+        entry.finished = float(record.get("time", 0.0))
+
+    def entries(self) -> list[JournalEntry]:
+        """All entries in journal order (the order of their intents)."""
+        with self._lock:
+            return list(self._entries.values())
+
+    def get(self, entry_id: str) -> JournalEntry | None:
+        with self._lock:
+            return self._entries.get(entry_id)
+
+    def pending(self) -> list[JournalEntry]:
+        """Entries whose outcome was never recorded: the process stopped mid-write."""
+        return [e for e in self.entries() if e.state == PENDING]
+
+    def batches(self, kind: str | None = None) -> list[tuple[str, list[JournalEntry]]]:
+        """(batch id, entries) in journal order, optionally only batches of one kind."""
+        grouped: dict[str, list[JournalEntry]] = {}
+        for entry in self.entries():
+            if kind is None or entry.kind == kind:
+                grouped.setdefault(entry.batch, []).append(entry)
+        return list(grouped.items())
+
+    def undone_ids(self) -> set[str]:
+        """Ids of write entries that a completed undo entry reverted."""
+        return {e.undoes for e in self.entries() if e.kind == UNDO and e.state == DONE and e.undoes}
+
+    # ----------------------------------------------------------------- writing
+    @staticmethod
+    def new_batch_id() -> str:
+        return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+    def intent(self, batch: str, path: str, old: list[str], new: list[str], *,
+               kind: str = WRITE, undoes: str | None = None) -> JournalEntry:
+        """Record (durably) that ``path`` is about to change from ``old`` to ``new``."""
+        record = {"op": "intent", "id": uuid.uuid4().hex[:16], "batch": batch, "kind": kind,
+                  "time": time.time(), "path": path, "old": list(old), "new": list(new)}
+        if undoes:
+            record["undoes"] = undoes
+        with self._lock:
+            self._append(record)
+            self._apply(record)
+            return self._entries[record["id"]]
+
+    def done(self, entry_id: str) -> None:
+        self._finish({"op": "done", "id": entry_id, "time": time.time()})
+
+    def failed(self, entry_id: str, error: str) -> None:
+        self._finish({"op": "failed", "id": entry_id, "time": time.time(), "error": error})
+
+    def _finish(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            if record["id"] not in self._entries:
+                raise KeyError(record["id"])
+            self._append(record)
+            self._apply(record)
+
+    def _append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if created:
+                _fsync_dir(self.path.parent)
+        if self._needs_newline:
+            line = "\n" + line
+        data = line.encode("ascii")
+        written = 0
+        while written < len(data):
+            written += os.write(self._fd, data[written:])
+        os.fsync(self._fd)
+        self._needs_newline = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten close() must not leak the descriptor
+        if getattr(self, "_fd", None) is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
