@@ -1,0 +1,273 @@
+"""The GTZAN feature vector: the 57 columns of ``features_30_sec.csv``, computed from samples.
+
+The bundled classical models learn from the public GTZAN feature table; in the app they see what
+this module computes from the user's audio, so both must agree. The table was made with librosa of
+the 0.7/0.8 era and its defaults, which differ from librosa 0.11's defaults in two ways that
+matter (both found by comparing the eight clips in ``shared/data/gtzan/clips`` with their rows):
+
+* STFT and RMS frames were centred with ``pad_mode="reflect"`` (librosa 0.10 switched the
+  default to zero padding). With reflect padding every spectral column and every MFCC agrees with
+  the table to float32 rounding (~1e-7 relative); with zero padding only to ~1e-3.
+* ``librosa.effects.hpss`` then inverted the masked STFTs *without* ``length=``, so the last
+  ``len(y) % 512`` samples of the harmonic and percussive signals were zeros (``fix_length``).
+
+Everything else is librosa's defaults: n_fft 2048, hop 512, Hann window; chroma_stft with its
+tuning estimate; 128 Slaney mel bands, ``power_to_db`` (ref 1, top_db 80), 20 orthonormal DCT-II
+MFCCs; tempo as ``beat_track`` estimates it (onset strength from the same log-mel spectrogram,
+aggregated by median); every ``*_mean``/``*_var`` is ``np.mean``/``np.var`` over frames (samples
+for harmony/perceptr), in the dtype librosa produces.
+
+:func:`extract_features` computes all of this from ONE STFT (magnitude for chroma and the spectral
+shape features, power for the mel spectrogram behind MFCCs and tempo, the complex spectrum for
+HPSS) and replaces the slow generic steps by equivalent fast ones (row-wise 1-D median filters,
+block sums for RMS, a cumulative sum for zero crossings, pitch tracking only in the band the
+tuning estimate looks at). :func:`reference_features` is the straightforward recipe, one librosa
+call per feature; it defines the result and is what tests and benchmarks compare against.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import librosa
+import numpy as np
+import scipy.ndimage
+
+SAMPLE_RATE = 22050
+N_FFT = 2048
+HOP = 512
+N_MFCC = 20
+HPSS_KERNEL = 31  # librosa.decompose.hpss default kernel_size
+ROLL_PERCENT = 0.85  # librosa.feature.spectral_rolloff default
+ZC_THRESHOLD = 1e-10  # librosa.zero_crossings default
+TUNING_FMIN, TUNING_FMAX = 150.0, 4000.0  # librosa.piptrack defaults used by estimate_tuning
+
+RECIPE_VERSION = "gtzan-librosa-1"
+
+_PAIRED = (
+    "chroma_stft", "rms", "spectral_centroid", "spectral_bandwidth", "rolloff",
+    "zero_crossing_rate", "harmony", "perceptr",
+)
+FEATURE_COLUMNS: tuple[str, ...] = (
+    tuple(f"{name}_{stat}" for name in _PAIRED for stat in ("mean", "var"))
+    + ("tempo",)
+    + tuple(f"mfcc{i}_{stat}" for i in range(1, N_MFCC + 1) for stat in ("mean", "var"))
+)
+
+
+def _check_signal(y: np.ndarray) -> np.ndarray:
+    """Return ``y`` as contiguous mono float32 (what librosa.load yields), or raise ValueError."""
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(f"expected mono 1-D samples, got shape {y.shape}")
+    if y.size <= N_FFT:
+        raise ValueError(f"signal too short for features: {y.size} samples (need more than {N_FFT})")
+    if not np.isfinite(y).all():
+        raise ValueError("signal contains non-finite samples")
+    return y
+
+
+def _mean_var(x: np.ndarray) -> tuple[float, float]:
+    return float(np.mean(x)), float(np.var(x))
+
+
+# ----------------------------------------------------------------------------- fast path pieces
+
+@functools.lru_cache(maxsize=4)
+def _mel_basis(sr: int) -> np.ndarray:
+    """librosa.feature.melspectrogram's default filter bank (a constant, so memoised)."""
+    return librosa.filters.mel(sr=sr, n_fft=N_FFT)
+
+
+@functools.lru_cache(maxsize=4)
+def _fft_freqs(sr: int) -> np.ndarray:
+    return librosa.fft_frequencies(sr=sr, n_fft=N_FFT)
+
+
+def _rms(y: np.ndarray, n_frames: int) -> np.ndarray:
+    """librosa.feature.rms(y, pad_mode="reflect") from 512-sample block energies.
+
+    A 2048-sample frame at hop 512 is exactly four consecutive blocks, so each frame's energy is a
+    sum of four block sums instead of 2048 squares.
+    """
+    half = N_FFT // 2
+    padded = np.pad(y, half, mode="reflect").astype(np.float64)
+    n_blocks = n_frames + 3
+    chunks = padded[: n_blocks * HOP].reshape(n_blocks, HOP)
+    blocks = np.einsum("ij,ij->i", chunks, chunks)
+    energy = blocks[:-3] + blocks[1:-2] + blocks[2:-1] + blocks[3:]
+    return np.sqrt(energy / N_FFT).astype(np.float32)
+
+
+def _zero_crossing_rate(y: np.ndarray, n_frames: int) -> np.ndarray:
+    """librosa.feature.zero_crossing_rate(y) (edge padding, pad=False) via one cumulative sum."""
+    half = N_FFT // 2
+    padded = np.pad(y, half, mode="edge")
+    # librosa treats |x| <= threshold as +0, so "negative" means strictly below -threshold.
+    negative = padded < -ZC_THRESHOLD
+    crossing = np.empty(padded.size, dtype=np.int64)
+    crossing[0] = 0
+    np.not_equal(negative[1:], negative[:-1], out=crossing[1:])
+    cum = np.cumsum(crossing)
+    starts = np.arange(n_frames) * HOP
+    # Crossings counted inside a frame are at positions start+1 .. start+N_FFT-1.
+    counts = cum[starts + N_FFT - 1] - cum[starts]
+    return counts / N_FFT
+
+
+def _spectral_shape(mag: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spectral centroid, bandwidth (p=2) and 85% rolloff per frame, as librosa defines them."""
+    freq = _fft_freqs(sr)
+    mag64 = mag.astype(np.float64)
+    total = mag64.sum(axis=0)
+    safe = np.where(total > 0, total, 1.0)
+    centroid = (freq @ mag64) / safe
+    # sum(S * (f - c)^2) / sum(S): centred per frame to avoid cancellation.
+    dev2 = (freq[:, None] - centroid[None, :]) ** 2
+    bandwidth = np.sqrt(np.einsum("ft,ft->t", mag64, dev2) / safe)
+    centroid[total <= 0] = 0.0
+    bandwidth[total <= 0] = 0.0
+    # librosa keeps the cumulative energy in the spectrogram's dtype (float32).
+    cum = np.cumsum(mag, axis=0)
+    threshold = ROLL_PERCENT * cum[-1]
+    first = np.argmax(cum >= threshold[None, :], axis=0)
+    rolloff = freq[first]
+    return centroid, bandwidth, rolloff
+
+
+def _parabolic_shift(x: np.ndarray) -> np.ndarray:
+    """librosa's parabolic peak interpolation along axis 0 (its numba stencil, in numpy).
+
+    The stencil mixes float32 sums with float64 constants; the casts below repeat that so the
+    interpolated pitches are the same numbers. Edge rows get 0, as in librosa.
+    """
+    upper, centre, lower = x[2:], x[1:-1], x[:-2]
+    a = (upper + lower).astype(np.float64) - 2 * centre.astype(np.float64)
+    b = (upper - lower).astype(np.float64) / 2
+    shift = np.zeros_like(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift[1:-1] = np.where(np.abs(b) >= np.abs(a), 0.0, -b / a)
+    return shift
+
+
+def _estimate_tuning(power: np.ndarray, sr: int) -> float:
+    """librosa.estimate_tuning(S=power, bins_per_octave=12), evaluated only where it looks.
+
+    piptrack keeps peaks with 150 <= f < 4000 Hz; every quantity it uses there depends only on a
+    bin and its two neighbours, so the band plus one bin either side gives identical values at a
+    third of the cost. The peak threshold uses the maximum over the whole frame, as piptrack does.
+    """
+    freq = _fft_freqs(sr)
+    inside = np.flatnonzero((freq >= TUNING_FMIN) & (freq < min(TUNING_FMAX, sr / 2)))
+    if inside.size == 0:
+        return 0.0
+    lo, hi = max(int(inside[0]) - 1, 0), min(int(inside[-1]) + 2, power.shape[0])
+    band = power[lo:hi]
+    ref_value = 0.1 * np.max(power, axis=0, keepdims=True)
+    avg = np.gradient(band, axis=0)
+    shift = _parabolic_shift(band)
+    peaks = librosa.util.localmax(band * (band > ref_value), axis=-2)
+    keep = np.zeros(band.shape[0], dtype=bool)
+    keep[inside - lo] = True
+    peaks &= keep[:, None]
+    rows, cols = np.nonzero(peaks)
+    pitches = (rows + lo + shift[rows, cols]) * float(sr) / N_FFT
+    mags = band[rows, cols] + 0.5 * avg[rows, cols] * shift[rows, cols]
+    positive = pitches > 0
+    if not positive.any():
+        return 0.0
+    threshold = np.median(mags[positive])
+    chosen = pitches[(mags >= threshold) & positive]
+    if chosen.size == 0:
+        return 0.0
+    return float(librosa.pitch_tuning(chosen, resolution=0.01, bins_per_octave=12))
+
+
+def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
+    """scipy.ndimage.median_filter(x, size=(1, width), mode="reflect"), much faster.
+
+    scipy's 2-D median filter is generic and slow; its 1-D path is a fast running median. Each
+    row is reflect-padded by hand (scipy's "reflect" is numpy's "symmetric"), the rows are laid
+    end to end and filtered as one 1-D signal, and the padding is cut off again: the padding keeps
+    rows from seeing each other, so the result is identical.
+    """
+    half = width // 2
+    padded = np.pad(x, ((0, 0), (half, half)), mode="symmetric")
+    flat = scipy.ndimage.median_filter(padded.ravel(), size=width, mode="constant")
+    return flat.reshape(padded.shape)[:, half:-half]
+
+
+def _hpss_stats(stft: np.ndarray, mag: np.ndarray, n: int) -> tuple[float, float, float, float]:
+    """Mean and variance of the time-domain harmonic and percussive signals (librosa.effects.hpss)."""
+    harm = _median_rows(mag, HPSS_KERNEL)
+    perc = np.ascontiguousarray(_median_rows(np.ascontiguousarray(mag.T), HPSS_KERNEL).T)
+    mask_h = librosa.util.softmask(harm, perc, power=2.0, split_zeros=True)
+    mask_p = librosa.util.softmask(perc, harm, power=2.0, split_zeros=True)
+    _, phase = librosa.magphase(stft)
+    both = np.stack([(mag * mask_h) * phase, (mag * mask_p) * phase])
+    # Old librosa inverted without length= and then fix_length: zeros after the last full hop.
+    signals = librosa.util.fix_length(librosa.istft(both, hop_length=HOP, n_fft=N_FFT), size=n)
+    return (*_mean_var(signals[0]), *_mean_var(signals[1]))
+
+
+def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The 57 GTZAN features of mono samples ``y`` (float64, in :data:`FEATURE_COLUMNS` order).
+
+    ``y`` should be what ``librosa.load(path, sr=22050)`` (or ``genre_desktop.audio.decode``)
+    returns; it is converted to float32 as librosa.load would give it. The table, and so the
+    bundled models, assume ``sr == 22050``. Raises ValueError for input that is not 1-D, not
+    finite, or no longer than one STFT frame (2048 samples).
+    """
+    y = _check_signal(y)
+    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP, pad_mode="reflect")
+    mag = np.abs(stft)
+    power = mag**2
+    n_frames = mag.shape[1]
+
+    tuning = _estimate_tuning(power, sr)
+    chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
+    centroid, bandwidth, rolloff = _spectral_shape(mag, sr)
+    rms = _rms(y, n_frames)
+    zcr = _zero_crossing_rate(y, n_frames)
+    hpss = _hpss_stats(stft, mag, y.size)
+
+    log_mel = librosa.power_to_db(_mel_basis(sr) @ power)
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP, aggregate=np.median)
+    tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP)[0])
+
+    values: list[float] = []
+    for feature in (chroma, rms, centroid, bandwidth, rolloff, zcr):
+        values.extend(_mean_var(feature))
+    values.extend(hpss)
+    values.append(tempo)
+    for row in mfcc:
+        values.extend(_mean_var(row))
+    return np.asarray(values, dtype=np.float64)
+
+
+def reference_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The straightforward recipe: one librosa call per feature, as the table's authors ran it.
+
+    Slow (about 2 s per 30 s clip); it defines what :func:`extract_features` must return and is
+    the baseline of ``tools/bench_features.py``. The only departures from librosa 0.11's defaults
+    are the two that reproduce the table (reflect padding; HPSS inversion then fix_length).
+    """
+    y = _check_signal(y)
+    pad = "reflect"
+    values: list[float] = []
+    values.extend(_mean_var(librosa.feature.chroma_stft(y=y, sr=sr, pad_mode=pad)))
+    values.extend(_mean_var(librosa.feature.rms(y=y, pad_mode=pad)))
+    values.extend(_mean_var(librosa.feature.spectral_centroid(y=y, sr=sr, pad_mode=pad)))
+    values.extend(_mean_var(librosa.feature.spectral_bandwidth(y=y, sr=sr, pad_mode=pad)))
+    values.extend(_mean_var(librosa.feature.spectral_rolloff(y=y, sr=sr, pad_mode=pad)))
+    values.extend(_mean_var(librosa.feature.zero_crossing_rate(y)))
+    harm, perc = librosa.decompose.hpss(librosa.stft(y, pad_mode=pad))
+    values.extend(_mean_var(librosa.util.fix_length(librosa.istft(harm), size=y.size)))
+    values.extend(_mean_var(librosa.util.fix_length(librosa.istft(perc), size=y.size)))
+    onset = librosa.onset.onset_strength(y=y, sr=sr, pad_mode=pad, aggregate=np.median)
+    tempo, _ = librosa.beat.beat_track(onset_envelope=onset, sr=sr)
+    values.append(float(np.atleast_1d(tempo)[0]))
+    for row in librosa.feature.mfcc(y=y, sr=sr, n_mfcc=N_MFCC, pad_mode=pad):
+        values.extend(_mean_var(row))
+    return np.asarray(values, dtype=np.float64)
