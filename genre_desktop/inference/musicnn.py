@@ -1,0 +1,93 @@
+"""The music-pretrained musicnn networks (MSD / MTT tags), run with onnxruntime.
+
+The ONNX files come from ``tools/convert_musicnn.py``: input ``patches`` float32 [n, 187, 96]
+(from ``features.musicnn_input.musicnn_patches``), outputs ``tags`` [n, 50] (sigmoid scores, each
+in [0, 1], independent: they do not sum to one) and ``embedding`` [n, 200] (musicnn's
+'penultimate' layer). Every patch gets its own embedding from the graph; musicnn's own extractor
+repeats the first batch's embedding for all later patches, a bug we do not copy.
+
+The sidecar ``<name>.meta.json`` holds the tag labels and ``genre_map`` (GTZAN label -> tags);
+``genre_distribution`` turns tag scores into a distribution over the mapped labels.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from genre_desktop.features.musicnn_input import N_MELS, PATCH_FRAMES, musicnn_patches
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_DIM = 200
+
+
+class MusicnnTagger:
+    """One musicnn network: log-mel patches in, tag scores and 200-d embeddings out."""
+
+    def __init__(self, onnx_path: Path, labels: list[str], threads: int = 0,
+                 genre_map: dict[str, list[str]] | None = None):
+        """``threads``: onnxruntime intra-op threads (0 = onnxruntime's default, all cores)."""
+        import onnxruntime as ort  # lazily: importing onnxruntime costs ~0.2 s
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+        self.path = Path(onnx_path)
+        self.labels = list(labels)
+        self.genre_map = {g: list(t) for g, t in (genre_map or {}).items()}
+        self._session = ort.InferenceSession(str(self.path), sess_options=options,
+                                             providers=["CPUExecutionProvider"])
+        outputs = {o.name: o.shape for o in self._session.get_outputs()}
+        if set(outputs) != {"tags", "embedding"} or outputs["tags"][-1] != len(self.labels):
+            raise ValueError(f"{self.path}: expected outputs tags[n,{len(self.labels)}] and "
+                             f"embedding[n,{EMBEDDING_DIM}], got {outputs}")
+
+    @classmethod
+    def from_meta(cls, meta_path: Path, threads: int = 0) -> "MusicnnTagger":
+        """Build from a ``<name>.meta.json`` sidecar (the ONNX file sits next to it)."""
+        meta_path = Path(meta_path)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return cls(meta_path.parent / meta["file"], meta["labels"], threads=threads,
+                   genre_map=meta.get("genre_map"))
+
+    def run(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tag scores float32 [n, 50] and embeddings float32 [n, 200] for patches [n, 187, 96]."""
+        patches = np.ascontiguousarray(patches, dtype=np.float32)
+        if patches.ndim != 3 or patches.shape[1:] != (PATCH_FRAMES, N_MELS):
+            raise ValueError(f"expected patches [n, {PATCH_FRAMES}, {N_MELS}], got {patches.shape}")
+        if patches.shape[0] == 0:
+            return (np.zeros((0, len(self.labels)), np.float32), np.zeros((0, EMBEDDING_DIM), np.float32))
+        tags, embedding = self._session.run(["tags", "embedding"], {"patches": patches})
+        return tags.astype(np.float32, copy=False), embedding.astype(np.float32, copy=False)
+
+    def tags_and_embedding(self, y16k: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+        """Mean tag score per tag (dict, in label order) and mean embedding (200,) over patches."""
+        tags, embedding = self.run(musicnn_patches(y16k))
+        mean_tags = tags.mean(axis=0)
+        return ({label: float(s) for label, s in zip(self.labels, mean_tags)},
+                embedding.mean(axis=0).astype(np.float32))
+
+    def genre_distribution(self, tag_scores: dict[str, float]) -> dict[str, float]:
+        """This model's tag scores mapped onto genre labels with its ``genre_map``."""
+        return genre_distribution(tag_scores, self.genre_map)
+
+
+def genre_distribution(tag_scores: dict[str, float], genre_map: dict[str, list[str]]) -> dict[str, float]:
+    """Map tag scores onto genre labels.
+
+    score(label) = the highest score among the label's tags; the scores are then renormalised to
+    sum to one over the labels that have at least one tag. Labels without tags are left out (not
+    given zero): the caller decides how a partial distribution enters an ensemble. Returns {} when
+    no label has a tag.
+    """
+    raw = {g: max(tag_scores[t] for t in tags) for g, tags in genre_map.items() if tags}
+    total = sum(raw.values())
+    if not raw:
+        return {}
+    if total <= 0.0:  # every mapped tag scored exactly zero: nothing to prefer
+        return {g: 1.0 / len(raw) for g in raw}
+    return {g: s / total for g, s in raw.items()}
