@@ -201,6 +201,11 @@ class Player:
         self.output.set_volume(self._volume)
 
     @property
+    def wants_play(self) -> bool:
+        """Playing, or about to (play was pressed while the track was still decoding)."""
+        return self.state == PLAYING or (self.state in (LOADING, READY) and (self._play_when_loaded or self._autoplay_pending))
+
+    @property
     def volume(self) -> float:
         return self._volume
 
@@ -211,6 +216,7 @@ class Player:
         """
         if self._autoplay_pending and self.state == READY:
             self._autoplay_pending = False
+            self._play_when_loaded = False
             self.play()
             return None
         if self.state == PLAYING and not self.output.playing and self.output.position() >= self.duration - 0.05:

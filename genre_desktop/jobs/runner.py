@@ -48,10 +48,15 @@ class JobContext:
         self._handle._bg_item.emit(value)
 
 
-def drive(generator: Generator[Any, None, Any], job: JobContext) -> Any:
-    """Run a domain generator (yields progress, returns a summary), reporting every yield."""
+def drive(generator: Generator[Any, None, Any], job: JobContext, check_cancel: bool = True) -> Any:
+    """Run a domain generator (yields progress, returns a summary), reporting every yield.
+
+    ``check_cancel=False`` for generators that watch the token themselves and return a partial
+    summary when cancelled (the scanner): their summary is then the job's result.
+    """
     while True:
-        job.token.raise_if_cancelled()
+        if check_cancel:
+            job.token.raise_if_cancelled()
         try:
             value = next(generator)
         except StopIteration as stop:

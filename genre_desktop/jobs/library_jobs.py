@@ -1,0 +1,283 @@
+"""The library's long tasks on the job runner: scan, analyse, save decisions, write tags, undo.
+
+The GUI calls these methods and gets plain callbacks on its own thread. Every store write and
+every tag write is submitted to the runner's serial writer (``serial=True``), so a review decision
+made while an analysis or a scan runs is never lost or interleaved. Analysis results are shown at
+once (``on_item``) and saved in batches (one store flush per second, not one per track).
+The domain modules are imported lazily: they are heavy (librosa, onnxruntime) and the window must
+open without them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer
+
+from genre_desktop.inference.result import Prediction
+from genre_desktop.jobs.runner import JobHandle, JobRunner, drive
+from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.paths import app_dirs
+from genre_desktop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def under_root(path: str, root: str | None) -> bool:
+    if not root:
+        return True
+    root = root.rstrip(os.sep) + os.sep
+    return path.startswith(root)
+
+
+def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
+    """The Track fields one analysis result changes.
+
+    A reviewed track (accepted, corrected, written) keeps its status: re-analysing must not throw
+    away the librarian's decision; only the prediction shown next to it is refreshed.
+    """
+    fields: dict[str, Any] = {"prediction": prediction.to_dict(), "error": prediction.error}
+    if track.status in (UNANALYSED, PREDICTED, ERROR):
+        fields["status"] = ERROR if prediction.error else PREDICTED
+    return fields
+
+
+@dataclass
+class AnalysisProgress:
+    done: int
+    total: int
+    errors: int
+    path: str
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Files per second so far."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate (None before the first file)."""
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+
+@dataclass
+class AnalysisSummary:
+    done: int
+    total: int
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    elapsed: float = 0.0
+
+
+@dataclass
+class OpenResult:
+    root: str | None
+    tracks: list[Track]
+    summary: Any = None  # the scanner's ScanSummary when a scan ran
+
+
+class AnalyzerProvider:
+    """Builds the Analyzer once per configuration, on the worker thread that first needs it."""
+
+    def __init__(self, settings: Settings, factory: Callable[..., Any] | None = None) -> None:
+        self._settings = settings
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._analyzer: Any = None
+
+    def models_dir(self) -> Path | None:
+        name = self._settings.active_model
+        return None if name in ("", "bundled") else app_dirs().user_models / name
+
+    def get(self) -> Any:
+        key = (self.models_dir(), self._settings.segments, self._settings.cpu_threads)
+        with self._lock:
+            if self._analyzer is None or key != self._key:
+                factory = self._factory
+                if factory is None:
+                    from genre_desktop.inference.analyzer import Analyzer  # onnxruntime: lazy
+
+                    factory = Analyzer
+                self._analyzer = factory(models_dir=key[0], n_segments=key[1], threads=key[2])
+                self._key = key
+            return self._analyzer
+
+
+def analyse_paths(paths: list[str], provider: AnalyzerProvider, job) -> AnalysisSummary:
+    """Work function: analyse each path, reporting each Prediction and the progress."""
+    analyzer = provider.get()
+    start = time.monotonic()
+    summary = AnalysisSummary(done=0, total=len(paths))
+    for path in paths:
+        job.token.raise_if_cancelled()
+        prediction = analyzer.analyze(path, job.token)
+        summary.done += 1
+        if prediction.error:
+            summary.errors.append((path, prediction.error))
+        job.item(prediction)
+        job.progress(AnalysisProgress(summary.done, summary.total, len(summary.errors), path, time.monotonic() - start))
+    summary.elapsed = time.monotonic() - start
+    return summary
+
+
+class LibraryJobs(QObject):
+    """The GUI's single entry point to background work on one store."""
+
+    SAVE_INTERVAL_MS = 1000
+
+    def __init__(
+        self,
+        runner: JobRunner,
+        store: Any,
+        settings: Settings,
+        analyzer_provider: AnalyzerProvider | None = None,
+        journal_path: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.store = store
+        self.settings = settings
+        self.analyzers = analyzer_provider or AnalyzerProvider(settings)
+        self.journal_path = journal_path or app_dirs().journal_path
+        self.spectrogram_cache_dir = app_dirs().cache / "spectrograms"
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(self.SAVE_INTERVAL_MS)
+        self._save_timer.timeout.connect(self.flush_pending)
+
+    # -- opening and scanning ------------------------------------------------------------------
+    def load(self, root: str | None, **callbacks) -> JobHandle:
+        """The tracks already in the store under ``root`` (no disk walk): opens instantly."""
+        store = self.store
+
+        def work(job):
+            return OpenResult(root, [t for t in store.all() if under_root(t.path, root)])
+
+        return self.runner.submit(work, name="load", serial=True, **callbacks)
+
+    def scan(self, root: str, **callbacks) -> JobHandle:
+        """Scan ``root`` incrementally (on the writer thread: the scanner writes the store)."""
+        store = self.store
+
+        def work(job):
+            from genre_desktop.library.scanner import scan
+
+            summary = drive(scan(root, store, job.token), job, check_cancel=False)  # returns a partial summary
+            return OpenResult(root, [t for t in store.all() if under_root(t.path, root)], summary)
+
+        return self.runner.submit(work, name="scan", key="scan", serial=True, **callbacks)
+
+    # -- analysis ------------------------------------------------------------------------------
+    def analyse(self, tracks: list[Track], on_item: Callable[[Prediction], None] | None = None, **callbacks) -> JobHandle:
+        """Analyse ``tracks`` in the background; each result is shown (``on_item``) and saved."""
+        by_path = {t.path: t for t in tracks}
+        paths = list(by_path)
+
+        def item(prediction: Prediction) -> None:
+            track = by_path.get(prediction.path)
+            if track is not None:
+                self.queue_save(prediction.path, prediction_fields(track, prediction))
+            if on_item is not None:
+                on_item(prediction)
+
+        user_done = callbacks.pop("on_done", None)
+
+        def done() -> None:
+            self.flush_pending()
+            if user_done is not None:
+                user_done()
+
+        provider = self.analyzers
+        return self.runner.submit(
+            lambda job: analyse_paths(paths, provider, job), name="analysis", key="analysis",
+            on_item=item, on_done=done, **callbacks,
+        )
+
+    # -- saving --------------------------------------------------------------------------------
+    def queue_save(self, path: str, fields: dict[str, Any]) -> None:
+        """Remember a change; it is written with the next batch (within a second)."""
+        self._pending.setdefault(path, {}).update(fields)
+        if self.runner.synchronous:
+            self.flush_pending()
+        elif not self._save_timer.isActive():
+            self._save_timer.start()
+
+    def flush_pending(self, **callbacks) -> JobHandle | None:
+        """Write every queued change now, in one store batch on the writer thread."""
+        self._save_timer.stop()
+        if not self._pending:
+            return None
+        pending, self._pending = self._pending, {}
+        return self.save(pending, **callbacks)
+
+    def save(self, updates: dict[str, dict[str, Any]], **callbacks) -> JobHandle:
+        """Apply field updates {path: {field: value}}; finishes with the updated Tracks."""
+        store = self.store
+
+        def work(job):
+            out = []
+            with store.batch():
+                for path, fields in updates.items():
+                    if store.get(path) is None:
+                        log.warning("save: %s is no longer in the library", path)
+                        continue
+                    out.append(store.update(path, **fields))
+            return out
+
+        return self.runner.submit(work, name="save", serial=True, **callbacks)
+
+    # -- tags ----------------------------------------------------------------------------------
+    def _with_tag_service(self, options, action: Callable[[Any], list[Any]]):
+        """Run ``action(TagService)`` with a journal opened for this batch only (closed after)."""
+        from genre_desktop.library.journal import Journal
+        from genre_desktop.library.tag_service import TagService
+
+        with Journal(self.journal_path) as journal:
+            results = action(TagService(self.store, journal, options))
+        return results, [t for t in (self.store.get(r.path) for r in results) if t is not None]
+
+    def write_tags(self, changes: dict[str, list[str]], options, **callbacks) -> JobHandle:
+        """Write genres through the journaled TagService; finishes with (results, updated tracks)."""
+        self.flush_pending()  # decisions made before the write land first
+        return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.write(changes)),
+                                  name="write-tags", serial=True, **callbacks)
+
+    def undo_last_write(self, options, **callbacks) -> JobHandle:
+        """Undo the last write batch; finishes with (results, updated tracks)."""
+        return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.undo(last=1)),
+                                  name="undo", serial=True, **callbacks)
+
+    # -- spectrograms ----------------------------------------------------------------------------
+    def spectrogram(self, path: str, max_seconds: float = 1800.0, **callbacks) -> JobHandle:
+        """The mel spectrogram of (the first ``max_seconds`` of) ``path``, cached on disk.
+
+        Keyed: selecting another track supersedes this one, whose result is then dropped.
+        Finishes with (path, MelSpectrogram).
+        """
+        cache_dir = self.spectrogram_cache_dir
+
+        def work(job):
+            from genre_desktop.features.mel import SpectrogramCache, mel_spectrogram
+
+            cache = SpectrogramCache(cache_dir)
+            mel = cache.get(path)
+            if mel is None:
+                from genre_desktop.audio import decode
+
+                job.token.raise_if_cancelled()
+                samples = decode(path, sr=22050, duration=max_seconds)
+                job.token.raise_if_cancelled()
+                mel = mel_spectrogram(samples, sr=22050)
+                cache.put(path, mel)
+            return path, mel
+
+        return self.runner.submit(work, name="spectrogram", key="spectrogram", **callbacks)

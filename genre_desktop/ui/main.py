@@ -1,0 +1,88 @@
+"""Start the GUI: QApplication, settings, store, window; open the folder given or the last library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from genre_desktop import __version__
+from genre_desktop.audio.output import AudioOutput, make_output
+from genre_desktop.audio.player import Player
+from genre_desktop.jobs.library_jobs import AnalyzerProvider, LibraryJobs
+from genre_desktop.jobs.runner import JobRunner
+from genre_desktop.paths import app_dirs, bundled_models_dir, default_music_folder
+from genre_desktop.settings import Settings
+from genre_desktop.ui.main_window import MainWindow
+from genre_desktop.ui.player_bar import PlayerBar
+from genre_desktop.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+
+def create_main_window(
+    settings: Settings,
+    settings_path: Path,
+    store: Any,
+    *,
+    runner: JobRunner | None = None,
+    output: AudioOutput | None = None,
+    analyzer_factory: Callable[..., Any] | None = None,
+    player: Player | None = None,
+) -> MainWindow:
+    """Build the window and its collaborators (also used by tests and tools/screenshots.py)."""
+    dirs = app_dirs()
+    runner = runner or JobRunner()
+    jobs = LibraryJobs(runner, store, settings, AnalyzerProvider(settings, analyzer_factory), dirs.journal_path)
+    player = player or Player(output or make_output())
+    player.set_volume(settings.volume)
+    bar = PlayerBar(player)
+    window = MainWindow(settings, settings_path, jobs, bar, bundled_models_dir(), dirs.user_models)
+    runner.setParent(window)
+    jobs.setParent(window)
+    return window
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="genre-desktop", description="Genre Desktop")
+    parser.add_argument("folder", nargs="?", help="music folder to open (default: the last one)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    args, _qt_args = parser.parse_known_args(argv)  # leave Qt's own options (-platform …) to Qt
+    return args
+
+
+def run(argv: list[str]) -> int:
+    args = _parse(argv)
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setApplicationName("Genre Desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("genre-desktop")
+    dirs = app_dirs().ensure()
+    settings = Settings.load(dirs.settings_path)
+    apply_theme(app, settings.theme)
+    from genre_desktop.library.store import Store  # after the QApplication: errors can be shown
+
+    store = Store.open(dirs.store_path)
+    window = create_main_window(settings, dirs.settings_path, store)
+    window.show()
+    if getattr(store, "recovered_from", None):
+        QMessageBox.warning(window, "Library file repaired",
+                            "The library file was damaged and has been set aside "
+                            f"({', '.join(str(p) for p in store.recovered_from)}). The folder is rescanned to rebuild it.")
+    folder = args.folder or settings.last_library
+    if not folder:
+        music = default_music_folder()
+        folder = str(music) if music.is_dir() else None
+    if folder:
+        window.open_folder(os.path.abspath(os.path.expanduser(folder)))
+    code = app.exec()
+    window.shutdown()
+    store.close()
+    return int(code)

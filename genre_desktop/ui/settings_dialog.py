@@ -1,0 +1,129 @@
+"""Settings: appearance, tag writing (mode, count, ID3, aliases), analysis (model, segments, threads)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from genre_desktop.settings import Settings
+from genre_desktop.ui.alias_editor import AliasEditor
+from genre_desktop.ui.theme import THEMES
+
+
+def available_models(user_models: Path) -> list[str]:
+    """"bundled" plus every model folder the user trained (each holds a manifest.json)."""
+    names = ["bundled"]
+    if user_models.is_dir():
+        names += sorted(p.name for p in user_models.iterdir() if (p / "manifest.json").is_file())
+    return names
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, user_models: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(560, 480)
+        self._settings = copy.deepcopy(settings)
+        tabs = QTabWidget()
+
+        general = QWidget()
+        form = QFormLayout(general)
+        self.theme = QComboBox()
+        for name in THEMES:
+            self.theme.addItem({"system": "Follow the system", "light": "Light", "dark": "Dark"}[name], name)
+        self.theme.setCurrentIndex(THEMES.index(settings.theme) if settings.theme in THEMES else 0)
+        form.addRow("Theme", self.theme)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0, 100)
+        self.threshold.setDecimals(0)
+        self.threshold.setSuffix(" %")
+        self.threshold.setValue(round(settings.bulk_threshold * 100))
+        form.addRow("Bulk-accept threshold", self.threshold)
+        tabs.addTab(general, "General")
+
+        tags = QWidget()
+        tag_form = QFormLayout(tags)
+        self.mode = QComboBox()
+        self.mode.addItem("Replace the file's genres", "replace")
+        self.mode.addItem("Add to the file's genres", "add")
+        self.mode.setCurrentIndex(1 if settings.write_mode == "add" else 0)
+        tag_form.addRow("Mode", self.mode)
+        self.max_genres = QSpinBox()
+        self.max_genres.setRange(1, 5)
+        self.max_genres.setValue(settings.max_genres)
+        tag_form.addRow("Genres per file", self.max_genres)
+        self.id3_version = QComboBox()
+        self.id3_version.addItem("ID3v2.4", 4)
+        self.id3_version.addItem("ID3v2.3", 3)
+        self.id3_version.setCurrentIndex(0 if settings.id3_version == 4 else 1)
+        tag_form.addRow("ID3 version", self.id3_version)
+        self.separator = QLineEdit(settings.id3_separator)
+        self.separator.setMaximumWidth(60)
+        tag_form.addRow("ID3v2.3 separator", self.separator)
+        self.aliases = AliasEditor(settings.aliases)
+        tag_form.addRow(QLabel("Genre spelling in tags:"))
+        tag_form.addRow(self.aliases)
+        tabs.addTab(tags, "Tags")
+
+        analysis = QWidget()
+        a_form = QFormLayout(analysis)
+        self.model_choice = QComboBox()
+        models = available_models(user_models)
+        if settings.active_model not in models:
+            models.append(settings.active_model)
+        for name in models:
+            self.model_choice.addItem("Bundled models" if name == "bundled" else name, name)
+        self.model_choice.setCurrentIndex(models.index(settings.active_model))
+        a_form.addRow("Model", self.model_choice)
+        self.segments = QSpinBox()
+        self.segments.setRange(1, 20)
+        self.segments.setValue(settings.segments)
+        self.segments.setToolTip("How many 30-second segments of each track are analysed and voted on")
+        a_form.addRow("Segments per track", self.segments)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, max(1, os.cpu_count() or 1))
+        self.threads.setSpecialValueText("automatic")
+        self.threads.setValue(min(settings.cpu_threads, self.threads.maximum()))
+        a_form.addRow("CPU threads", self.threads)
+        note = QLabel("Changes apply to the next analysis; tracks already analysed keep their predictions "
+                      "until you analyse them again.")
+        note.setWordWrap(True)
+        a_form.addRow(note)
+        tabs.addTab(analysis, "Analysis")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.tabs = tabs
+
+    def settings(self) -> Settings:
+        s = self._settings
+        s.theme = self.theme.currentData()
+        s.bulk_threshold = self.threshold.value() / 100.0
+        s.write_mode = self.mode.currentData()
+        s.max_genres = self.max_genres.value()
+        s.id3_version = int(self.id3_version.currentData())
+        s.id3_separator = self.separator.text() or "; "
+        s.aliases = self.aliases.aliases()
+        s.active_model = self.model_choice.currentData()
+        s.segments = self.segments.value()
+        s.cpu_threads = self.threads.value()
+        return s

@@ -1,0 +1,60 @@
+"""Status-bar sentences for scans, analyses and writes (plain functions, easy to test)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating time left"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s left"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s left"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min left"
+
+
+def describe_analysis(p: Any, finished: bool = False) -> str:
+    """From an AnalysisProgress (running) or an AnalysisSummary (finished)."""
+    if finished:
+        errors = len(p.errors)
+        rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
+        tail = f"; {errors} could not be analysed (see the problems list)" if errors else ""
+        return (f"Analysed {p.done:,} tracks in {p.elapsed:.0f} s ({rate:.1f}/s){tail}. "
+                f"Review the predictions with Ctrl+2.")
+    errors = f" · {p.errors} failed" if p.errors else ""
+    return (f"Analysing {p.done:,} / {p.total:,} · {p.rate:.1f} tracks/s · {format_eta(p.eta)}{errors} · "
+            f"{os.path.basename(p.path)}")
+
+
+def describe_scan(p: Any, finished: bool = False) -> str:
+    """From the scanner's ScanProgress (running) or ScanSummary (finished)."""
+    if p is None:
+        return "Library loaded."
+    unreadable = p.unreadable if isinstance(p.unreadable, int) else len(p.unreadable)
+    parts = [f"{p.new:,} new", f"{p.changed:,} changed", f"{p.unchanged:,} unchanged"]
+    if getattr(p, "removed", 0):
+        parts.append(f"{p.removed:,} missing")
+    if unreadable:
+        parts.append(f"{unreadable:,} unreadable")
+    if finished:
+        what = "Scan cancelled" if getattr(p, "cancelled", False) else "Scan finished"
+        return f"{what}: {p.found:,} audio files ({', '.join(parts)})."
+    if getattr(p, "total", None) is None:
+        return f"Listing the folder: {p.found:,} audio files found so far…"
+    total = f" / {p.total:,}" if getattr(p, "total", None) else ""
+    return f"Scanning {p.done:,}{total} files · {', '.join(parts)} · {os.path.basename(p.path)}"
+
+
+def describe_write(verb: str, ok: int, failed: list[tuple[str, str]]) -> str:
+    text = f"{verb} the genres of {ok:,} file{'s' if ok != 1 else ''}."
+    if failed:
+        text += f" {len(failed):,} failed (see the problems list): {os.path.basename(failed[0][0])}: {failed[0][1]}"
+    elif verb == "Wrote":
+        text += " Edit ▸ Undo last write (Ctrl+Shift+Z) restores the old values."
+    return text

@@ -1,0 +1,86 @@
+"""Light and dark palettes (Fusion style) and the per-genre colours shared by the views."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+
+# Fixed colours for the bundled labels so that "rock" is the same colour in every view and session.
+GENRE_COLOURS = {
+    "blues": "#3b6fb6",
+    "classical": "#b58bd8",
+    "country": "#c9a227",
+    "disco": "#e0529c",
+    "hiphop": "#e8743b",
+    "jazz": "#2bb3a3",
+    "metal": "#8a8f98",
+    "pop": "#f06fa7",
+    "reggae": "#4caf50",
+    "rock": "#d64541",
+}
+
+
+def genre_colour(genre: str) -> QColor:
+    """A stable colour per genre; unknown genres get a hue derived from their name."""
+    key = genre.casefold().replace("-", "").replace(" ", "")
+    if key in GENRE_COLOURS:
+        return QColor(GENRE_COLOURS[key])
+    hue = int(hashlib.md5(key.encode("utf-8")).hexdigest()[:4], 16) % 360
+    return QColor.fromHsl(hue, 150, 120)
+
+
+def _palette(dark: bool) -> QPalette:
+    p = QPalette()
+    if dark:
+        window, base, alt, text, button = "#2b2d31", "#1f2023", "#26282c", "#e6e6e6", "#34363b"
+        highlight, link, mid, disabled = "#3d7bd9", "#7fb0ff", "#45484e", "#7d8088"
+    else:
+        window, base, alt, text, button = "#f3f3f4", "#ffffff", "#f5f6f8", "#1d1d1f", "#e9e9ec"
+        highlight, link, mid, disabled = "#2f6fd0", "#1b5fc2", "#c4c6cc", "#9a9ca3"
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: alt,
+        QPalette.ColorRole.ToolTipBase: base,
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.PlaceholderText: disabled,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: button,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: "#ff6b6b",
+        QPalette.ColorRole.Highlight: highlight,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: link,
+        QPalette.ColorRole.Mid: mid,
+        QPalette.ColorRole.Light: "#50535a" if dark else "#ffffff",
+        QPalette.ColorRole.Dark: "#151618" if dark else "#a0a2a8",
+        QPalette.ColorRole.Shadow: "#000000",
+    }
+    for role, colour in roles.items():
+        p.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
+    return p
+
+
+def system_prefers_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints is not None and hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication, theme: str) -> bool:
+    """Apply "light", "dark" or "system"; returns True when the result is dark."""
+    app.setStyle("Fusion")  # the palettes are designed for Fusion: same look on every platform
+    dark = theme == "dark" or (theme == "system" and system_prefers_dark())
+    app.setPalette(_palette(dark))
+    return dark
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128

@@ -1,0 +1,233 @@
+"""The write preview: every file and its exact change (old genres -> new) before anything is written.
+
+The plan is computed by :func:`plan_changes` (pure, testable): for each accepted or corrected
+track, the chosen genres spelled through the alias map, in "replace" or "add" mode, cut to the
+number of genres asked for. Files whose genres would not change are counted, not written.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from genre_desktop.library.track import ACCEPTED, CORRECTED, Track
+from genre_desktop.settings import Settings
+from genre_desktop.ui.alias_editor import AliasEditor
+from genre_desktop.ui.review_queue import normalise_genre
+
+
+@dataclass
+class PlannedChange:
+    path: str
+    old: list[str]
+    new: list[str]
+
+
+def _dedupe(genres: list[str]) -> list[str]:
+    seen, out = set(), []
+    for g in genres:
+        key = normalise_genre(g)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(g)
+    return out
+
+
+def new_genres(track: Track, settings: Settings) -> list[str]:
+    """What the file's genre field becomes for this track under ``settings``."""
+    picked = list(track.chosen or [])
+    if track.status == ACCEPTED and track.prediction:
+        # "How many genres": an accepted prediction may bring its runners-up along.
+        picked += [g["genre"] for g in track.prediction.get("genres", [])]
+    wanted = _dedupe([settings.spell(g) for g in picked])[: max(1, settings.max_genres)]
+    if settings.write_mode == "add":
+        return _dedupe(list(track.genres) + wanted)
+    return wanted
+
+
+def plan_changes(tracks: list[Track], settings: Settings) -> tuple[list[PlannedChange], int]:
+    """(changes to make, number of reviewed tracks already right)."""
+    changes, unchanged = [], 0
+    for track in tracks:
+        if track.status not in (ACCEPTED, CORRECTED) or not track.chosen or track.missing:
+            continue
+        new = new_genres(track, settings)
+        if new == list(track.genres):
+            unchanged += 1
+            continue
+        changes.append(PlannedChange(track.path, list(track.genres), new))
+    return changes, unchanged
+
+
+class ChangesModel(QAbstractTableModel):
+    HEADERS = ("File", "Now", "Will be")
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.changes: list[PlannedChange] = []
+
+    def set_changes(self, changes: list[PlannedChange]) -> None:
+        self.beginResetModel()
+        self.changes = changes
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.changes)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else 3
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        change = self.changes[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if index.column() == 0:
+                return os.path.basename(change.path)
+            genres = change.old if index.column() == 1 else change.new
+            return "; ".join(genres) if genres else "(none)"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return change.path
+        return None
+
+
+class WriteDialog(QDialog):
+    """Modal preview; ``exec()`` == Accepted means: write ``changes()`` with ``settings()``."""
+
+    def __init__(self, tracks: list[Track], settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Write genres to files")
+        self.resize(900, 560)
+        self._tracks = tracks
+        self._settings = copy.deepcopy(settings)
+
+        options = QGroupBox("How to write")
+        form = QFormLayout(options)
+        self.replace = QRadioButton("Replace the file's genres")
+        self.add = QRadioButton("Add to the file's genres")
+        group = QButtonGroup(self)
+        group.addButton(self.replace)
+        group.addButton(self.add)
+        (self.add if settings.write_mode == "add" else self.replace).setChecked(True)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.replace)
+        mode_row.addWidget(self.add)
+        mode_row.addStretch(1)
+        form.addRow("Mode", mode_row)
+        self.max_genres = QSpinBox()
+        self.max_genres.setRange(1, 5)
+        self.max_genres.setValue(settings.max_genres)
+        self.max_genres.setToolTip("Accepted predictions may add their runner-up genres up to this number")
+        form.addRow("Genres per file", self.max_genres)
+        self.id3_version = QComboBox()
+        self.id3_version.addItem("ID3v2.4 (one frame, several values)", 4)
+        self.id3_version.addItem("ID3v2.3 (values joined by the separator)", 3)
+        self.id3_version.setCurrentIndex(0 if settings.id3_version == 4 else 1)
+        form.addRow("MP3/WAV/AIFF tags", self.id3_version)
+        self.separator = QLineEdit(settings.id3_separator)
+        self.separator.setMaximumWidth(60)
+        form.addRow("ID3v2.3 separator", self.separator)
+        self.aliases = AliasEditor(settings.aliases)
+        aliases_box = QGroupBox("Genre spelling")
+        QVBoxLayout(aliases_box).addWidget(self.aliases)
+
+        self.model = ChangesModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 170)
+        header.resizeSection(2, 170)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.write_button = self.buttons.addButton("Write", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(options)
+        left_layout.addWidget(aliases_box, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.table, 1)
+        right_layout.addWidget(self.summary)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([330, 570])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.buttons)
+
+        for signal in (self.replace.toggled, self.max_genres.valueChanged, self.aliases.changed):
+            signal.connect(lambda *_: self.refresh())
+        self.id3_version.currentIndexChanged.connect(lambda _: self._sync_separator())
+        self._sync_separator()
+        self.refresh()
+
+    def _sync_separator(self) -> None:
+        self.separator.setEnabled(self.id3_version.currentData() == 3)
+
+    def settings(self) -> Settings:
+        """The settings as edited in the dialog (the caller saves them)."""
+        s = self._settings
+        s.write_mode = "add" if self.add.isChecked() else "replace"
+        s.max_genres = self.max_genres.value()
+        s.id3_version = int(self.id3_version.currentData())
+        s.id3_separator = self.separator.text() or "; "
+        s.aliases = self.aliases.aliases()
+        return s
+
+    def refresh(self) -> None:
+        changes, unchanged = plan_changes(self._tracks, self.settings())
+        self.model.set_changes(changes)
+        n = len(changes)
+        self.write_button.setText(f"Write {n} file{'s' if n != 1 else ''}")
+        self.write_button.setEnabled(n > 0)
+        if n == 0 and unchanged == 0:
+            self.summary.setText("Nothing to write yet: accept or correct predictions in the review queue first.")
+        else:
+            extra = f" {unchanged} reviewed file{'s' if unchanged != 1 else ''} already carry these genres." if unchanged else ""
+            self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. Only the genre field is written; "
+                                 f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}")
+
+    def changes(self) -> dict[str, list[str]]:
+        return {c.path: c.new for c in self.model.changes}
