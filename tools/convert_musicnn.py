@@ -109,6 +109,9 @@ GENRE_MAP_RULE = (
     "(labels without tags are absent, not zero)."
 )
 
+# Version of the input recipe; equals genre_desktop.features.musicnn_input.RECIPE_VERSION (tested).
+FEATURE_RECIPE = "musicnn-logmel-1"
+
 INPUT_RECIPE = {
     "samplerate": mconfig.SR,
     "channels": 1,
@@ -185,8 +188,16 @@ def convert(name: str, spec: dict, out_dir: Path, opset: int) -> Path:
     return onnx_path
 
 
-def write_meta(name: str, spec: dict, onnx_path: Path, opset: int) -> Path:
-    """The sidecar that build_manifest.py reads (sha256 is added there, not here)."""
+def write_meta(name: str, spec: dict, onnx_path: Path, opset: int, keep_metrics: bool = False) -> Path:
+    """The sidecar that build_manifest.py reads (sha256 is added there, not here).
+
+    ``metrics`` is written by check_musicnn.py --write-metrics; it is kept only when the ONNX file
+    was not re-exported (``keep_metrics``), since a new export must be checked again.
+    """
+    path = onnx_path.with_name(f"{name}.meta.json")
+    old_metrics = None
+    if keep_metrics and path.is_file():
+        old_metrics = json.loads(path.read_text(encoding="utf-8")).get("metrics")
     meta = {
         "name": name,
         "file": onnx_path.name,
@@ -194,6 +205,7 @@ def write_meta(name: str, spec: dict, onnx_path: Path, opset: int) -> Path:
         "inputs": {"patches": [None, N_FRAMES, N_MELS]},
         "outputs": {"tags": [None, len(spec["labels"])], "embedding": [None, EMBEDDING_DIM]},
         "labels": spec["labels"],
+        "feature_recipe": FEATURE_RECIPE,
         "input_recipe": INPUT_RECIPE,
         "licence": "ISC (musicnn, Pons & Serra 2019)",
         "training_data": spec["training_data"],
@@ -211,7 +223,8 @@ def write_meta(name: str, spec: dict, onnx_path: Path, opset: int) -> Path:
         unknown = set(tags) - set(spec["labels"])
         if unknown:  # a typo here would silently never fire
             raise ValueError(f"{name}: genre_map[{label}] names unknown tags {sorted(unknown)}")
-    path = onnx_path.with_name(f"{name}.meta.json")
+    if old_metrics is not None:
+        meta["metrics"] = old_metrics
     path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("%s: wrote %s", name, path)
     return path
@@ -222,12 +235,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models")
     parser.add_argument("--opset", type=int, default=13)
     parser.add_argument("--only", choices=sorted(MODELS), action="append")
+    parser.add_argument("--meta-only", action="store_true",
+                        help="rewrite the sidecars only (the ONNX export is not byte-reproducible: "
+                        "tf2onnx's generated node names vary between runs, the numbers do not)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     tf.compat.v1.disable_eager_execution()
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only or sorted(MODELS):
         spec = MODELS[name]
+        if args.meta_only:
+            write_meta(name, spec, args.out / f"{name}.onnx", args.opset, keep_metrics=True)
+            continue
         onnx_path = convert(name, spec, args.out, args.opset)
         write_meta(name, spec, onnx_path, args.opset)
         # quick sanity check that the exported graph runs with a batch of 2

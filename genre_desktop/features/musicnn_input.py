@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
+RECIPE_VERSION = "musicnn-logmel-1"  # stored in the models' sidecars / manifest as feature_recipe
 SAMPLE_RATE = 16000
 N_FFT = 512
 HOP_LENGTH = 256
@@ -51,6 +52,8 @@ def log_mel(y16k: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected mono 1-D samples, got shape {y.shape}")
     if y.size == 0:
         raise ValueError("no audio samples")
+    if y.size < N_FFT:  # below one FFT window librosa warns; silence-padding changes nothing else
+        y = np.pad(y, (0, N_FFT - y.size))
     # Same as librosa.feature.melspectrogram's defaults (centre, constant padding, Hann, power 2),
     # with the filter bank built once instead of per call.
     spec = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)) ** 2
