@@ -28,6 +28,7 @@ call per feature; it defines the result and is what tests and benchmarks compare
 from __future__ import annotations
 
 import functools
+import time
 
 import librosa
 import numpy as np
@@ -186,10 +187,10 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
 def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
     """scipy.ndimage.median_filter(x, size=(1, width), mode="reflect"), much faster.
 
-    scipy's 2-D median filter is generic and slow; its 1-D path is a fast running median. Each
-    row is reflect-padded by hand (scipy's "reflect" is numpy's "symmetric"), the rows are laid
-    end to end and filtered as one 1-D signal, and the padding is cut off again: the padding keeps
-    rows from seeing each other, so the result is identical.
+    scipy's 2-D median filter is generic and slow (~0.5 s here); its 1-D path is a fast running
+    median. Each row is reflect-padded by hand (scipy's "reflect" is numpy's "symmetric"), the rows
+    are laid end to end and filtered as one 1-D signal, and the padding is cut off again: the
+    padding keeps rows from seeing each other, so the result is identical, value for value.
     """
     half = width // 2
     padded = np.pad(x, ((0, 0), (half, half)), mode="symmetric")
@@ -197,44 +198,132 @@ def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
     return flat.reshape(padded.shape)[:, half:-half]
 
 
-def _hpss_stats(stft: np.ndarray, mag: np.ndarray, n: int) -> tuple[float, float, float, float]:
-    """Mean and variance of the time-domain harmonic and percussive signals (librosa.effects.hpss)."""
-    harm = _median_rows(mag, HPSS_KERNEL)
-    perc = np.ascontiguousarray(_median_rows(np.ascontiguousarray(mag.T), HPSS_KERNEL).T)
-    mask_h = librosa.util.softmask(harm, perc, power=2.0, split_zeros=True)
-    mask_p = librosa.util.softmask(perc, harm, power=2.0, split_zeros=True)
-    _, phase = librosa.magphase(stft)
-    both = np.stack([(mag * mask_h) * phase, (mag * mask_p) * phase])
-    # Old librosa inverted without length= and then fix_length: zeros after the last full hop.
-    signals = librosa.util.fix_length(librosa.istft(both, hop_length=HOP, n_fft=N_FFT), size=n)
+def _softmasks(harm: np.ndarray, perc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """librosa.util.softmask(harm, perc) and (perc, harm) with power 2 and split zeros, together.
+
+    Same arithmetic as librosa (scale by the larger of the two, square, divide by the sum), minus
+    its input checks and fancy indexing; where both are ~0 each mask is 0.5, as in librosa.
+    """
+    larger = np.maximum(harm, perc)
+    bad = larger < np.finfo(larger.dtype).tiny
+    larger[bad] = 1
+    mask_h = (harm / larger) ** 2
+    mask_p = (perc / larger) ** 2
+    total = mask_h + mask_p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mask_h /= total
+        mask_p /= total
+    mask_h[bad] = 0.5
+    mask_p[bad] = 0.5
+    return mask_h, mask_p
+
+
+@functools.lru_cache(maxsize=8)
+def _istft_window(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Hann synthesis window and librosa's window-sum-square normaliser for ``n_frames``."""
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
+    wss = librosa.filters.window_sumsquare(
+        window="hann", n_frames=n_frames, n_fft=N_FFT, hop_length=HOP, dtype=np.float32
+    )
+    wss = np.where(wss > librosa.util.tiny(wss), wss, np.float32(1.0))
+    return window, wss
+
+
+def _istft(spec: np.ndarray, n: int) -> np.ndarray:
+    """``fix_length(librosa.istft(spec), n)`` for spectra laid out (..., frames, bins).
+
+    librosa.istft processes frames in chunks with a numba overlap-add; with hop = n_fft / 4 the
+    overlap-add is four shifted block sums (added in frame order, as librosa does).
+    """
+    n_frames = spec.shape[-2]
+    window, wss = _istft_window(n_frames)
+    frames = np.fft.irfft(spec, n=N_FFT, axis=-1)
+    frames *= window
+    blocks = frames.reshape(*spec.shape[:-2], n_frames, N_FFT // HOP, HOP)
+    out = np.zeros((*spec.shape[:-2], n_frames + N_FFT // HOP - 1, HOP), dtype=frames.dtype)
+    for k in range(N_FFT // HOP - 1, -1, -1):
+        out[..., k : k + n_frames, :] += blocks[..., :, k, :]
+    signal = out.reshape(*spec.shape[:-2], -1)
+    signal /= wss
+    # center=True: drop n_fft/2 at the start; without length= the result is hop*(frames-1) long.
+    signal = signal[..., N_FFT // 2 : N_FFT // 2 + HOP * (n_frames - 1)]
+    return librosa.util.fix_length(signal, size=n)
+
+
+def _hpss_stats(
+    stft: np.ndarray, harm: np.ndarray, perc: np.ndarray, n: int
+) -> tuple[float, float, float, float]:
+    """Mean and variance of the time-domain harmonic and percussive signals (librosa.effects.hpss).
+
+    ``stft`` is (bins, frames) as librosa.stft returns it (each frame contiguous); ``harm`` and
+    ``perc`` are the median-filtered magnitudes laid out (frames, bins) to match ``stft.T``.
+    """
+    mask_h, mask_p = _softmasks(harm, perc)
+    spec = stft.T
+    both = np.empty((2, *spec.shape), dtype=spec.dtype)
+    np.multiply(spec, mask_h, out=both[0])
+    np.multiply(spec, mask_p, out=both[1])
+    signals = _istft(both, n)
     return (*_mean_var(signals[0]), *_mean_var(signals[1]))
 
 
-def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+class _Stopwatch:
+    """Adds the CPU time of this thread since the previous lap to ``timings[name]`` (does nothing without one)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self._timings = timings
+        self._last = time.thread_time() if timings is not None else 0.0
+
+    def lap(self, name: str) -> None:
+        if self._timings is None:
+            return
+        now = time.thread_time()
+        self._timings[name] = self._timings.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def extract_features(
+    y: np.ndarray, sr: int = SAMPLE_RATE, *, timings: dict[str, float] | None = None
+) -> np.ndarray:
     """The 57 GTZAN features of mono samples ``y`` (float64, in :data:`FEATURE_COLUMNS` order).
 
     ``y`` should be what ``librosa.load(path, sr=22050)`` (or ``genre_desktop.audio.decode``)
     returns; it is converted to float32 as librosa.load would give it. The table, and so the
     bundled models, assume ``sr == 22050``. Raises ValueError for input that is not 1-D, not
     finite, or no longer than one STFT frame (2048 samples).
+
+    ``timings``, if given, receives the CPU seconds spent per stage (added to existing entries), for
+    benchmarks.
     """
+    watch = _Stopwatch(timings)
     y = _check_signal(y)
     stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP, pad_mode="reflect")
     mag = np.abs(stft)
     power = mag**2
     n_frames = mag.shape[1]
+    watch.lap("stft")
 
     tuning = _estimate_tuning(power, sr)
     chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
+    watch.lap("chroma")
     centroid, bandwidth, rolloff = _spectral_shape(mag, sr)
+    watch.lap("centroid/bandwidth/rolloff")
     rms = _rms(y, n_frames)
     zcr = _zero_crossing_rate(y, n_frames)
-    hpss = _hpss_stats(stft, mag, y.size)
+    watch.lap("rms/zcr")
+
+    harm = _median_rows(np.ascontiguousarray(mag), HPSS_KERNEL).T  # along time
+    perc = _median_rows(np.ascontiguousarray(mag.T), HPSS_KERNEL)  # along frequency
+    watch.lap("hpss median filters")
+    hpss = _hpss_stats(stft, np.ascontiguousarray(harm), perc, y.size)
+    watch.lap("hpss masks+istft")
 
     log_mel = librosa.power_to_db(_mel_basis(sr) @ power)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    watch.lap("mel/mfcc")
     onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP, aggregate=np.median)
     tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP)[0])
+    watch.lap("tempo")
 
     values: list[float] = []
     for feature in (chroma, rms, centroid, bandwidth, rolloff, zcr):
@@ -243,6 +332,7 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     values.append(tempo)
     for row in mfcc:
         values.extend(_mean_var(row))
+    watch.lap("means/vars")
     return np.asarray(values, dtype=np.float64)
 
 
