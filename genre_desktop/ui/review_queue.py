@@ -214,7 +214,6 @@ class ReviewQueue(QWidget):
         self.skip_button.clicked.connect(self.skip)
         self.undo_button.clicked.connect(self.undo)
         self.choices.itemActivated.connect(lambda item: self.pick(self.choices.row(item)))
-        self.new_genre.returnPressed.connect(self._apply_new_genre)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         undo = QShortcut(QKeySequence.StandardKey.Undo, self)
         undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -387,6 +386,11 @@ class ReviewQueue(QWidget):
                     self.new_genre.clear()
                     self.table.setFocus()
                     return True
+                if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    # Handled here: QLineEdit passes Return on to its parent, which would accept the next item.
+                    if not (self.completer.popup() and self.completer.popup().isVisible()):
+                        self._apply_new_genre()
+                        return True
                 return False
             if self._handle_key(event, watched):
                 return True
