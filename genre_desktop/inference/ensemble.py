@@ -1,0 +1,84 @@
+"""Weighted soft vote over models and segments.
+
+Two levels, each with its own rule:
+
+- across members, per segment: the weighted arithmetic mean of the members' distributions (a soft
+  vote; the weights were fitted on the valid split, see ``tools/train_classical.py``);
+- across segments: the mean of log-probabilities, renormalised (a geometric mean). One segment that
+  is confidently *not* a genre counts against it more than an arithmetic mean would let it, which
+  is what several independent looks at one track should do.
+
+Pure numpy, shared by the analyzer, ``evaluate`` and the training script, so the figures in
+``models/metrics.json`` come from the same arithmetic the app runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+# Floor for probabilities before taking logs: a model that says exactly 0 must not veto a genre.
+_EPS = 1e-7
+
+
+@dataclass
+class EnsembleResult:
+    """``overall`` (L,), ``members`` name -> (L,) each over segments, ``segments`` (S, L)."""
+
+    overall: np.ndarray
+    members: dict[str, np.ndarray]
+    segments: np.ndarray
+
+
+def normalise_weights(weights: Mapping[str, float], available: list[str]) -> dict[str, float]:
+    """The weights of the ``available`` members, rescaled to sum to 1.
+
+    Members without a weight (or with weight 0) drop out. If none of the available members has a
+    positive weight, ValueError: the ensemble would be undefined.
+    """
+    picked = {m: float(weights.get(m, 0.0)) for m in available}
+    if any(w < 0 for w in picked.values()):
+        raise ValueError(f"negative ensemble weight in {picked}")
+    total = sum(picked.values())
+    if total <= 0:
+        raise ValueError(f"no positive ensemble weight among members {available}")
+    return {m: w / total for m, w in picked.items() if w > 0}
+
+
+def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """Soft vote: sum_m w_m * p_m over members with a positive weight (weights renormalised).
+
+    ``probas`` maps member -> array (..., L); all the same shape. Returns that shape.
+    """
+    norm = normalise_weights(weights, list(probas))
+    out = None
+    for name, w in norm.items():
+        term = w * np.asarray(probas[name], dtype=np.float64)
+        out = term if out is None else out + term
+    assert out is not None
+    return out / out.sum(axis=-1, keepdims=True)
+
+
+def combine_segments(segment_probas: np.ndarray) -> np.ndarray:
+    """(S, L) -> (L,): mean of log-probabilities over segments, exponentiated and renormalised."""
+    p = np.asarray(segment_probas, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] == 0:
+        raise ValueError(f"expected (segments, labels) with at least one segment, got {p.shape}")
+    logp = np.log(np.clip(p, _EPS, 1.0)).mean(axis=0)
+    logp -= logp.max()  # exp of the largest term is 1: no underflow to an all-zero vector
+    q = np.exp(logp)
+    return q / q.sum()
+
+
+def combine(member_probas: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> EnsembleResult:
+    """Full ensemble for one track: ``member_probas`` maps member -> (S, L) per-segment distributions."""
+    if not member_probas:
+        raise ValueError("no member distributions to combine")
+    per_segment = weighted_mean(member_probas, weights)
+    return EnsembleResult(
+        overall=combine_segments(per_segment),
+        members={m: combine_segments(p) for m, p in member_probas.items()},
+        segments=per_segment,
+    )
