@@ -127,7 +127,7 @@ class PredictionsPanel(QWidget):
                      QTableWidgetItem(f"{prob:.0%}")]
             cells[1].setForeground(genre_colour(vote))
             cells[1].setToolTip("agrees with the ensemble" if vote == ensemble_top else "disagrees with the ensemble")
-            cells[2].setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+            cells[2].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, cell in enumerate(cells):
                 self.models_table.setItem(row, col, cell)
         self.models_table.setFixedHeight(self.models_table.horizontalHeader().height() + 4

@@ -1,0 +1,70 @@
+"""The write plan and its preview dialog: exact old -> new per file, options change the plan."""
+
+from __future__ import annotations
+
+from genre_desktop.library.track import ACCEPTED, CORRECTED, PREDICTED, WRITTEN, Track
+from genre_desktop.settings import Settings
+from genre_desktop.ui.write_dialog import WriteDialog, plan_changes
+
+
+def prediction(*pairs) -> dict:
+    return {"path": "", "genres": [{"genre": g, "probability": p} for g, p in pairs], "models": {}, "segments": [],
+            "tags": {}, "model_version": "t", "error": None}
+
+
+def tracks() -> list[Track]:
+    return [
+        Track("/m/a.mp3", genres=["Rock"], status=ACCEPTED, chosen=["hiphop"], prediction=prediction(("hiphop", 0.7), ("pop", 0.2))),
+        Track("/m/b.flac", genres=[], status=CORRECTED, chosen=["Trip Hop"], prediction=prediction(("jazz", 0.6), ("blues", 0.3))),
+        Track("/m/c.ogg", genres=["Jazz"], status=ACCEPTED, chosen=["jazz"], prediction=prediction(("jazz", 0.9))),
+        Track("/m/d.wav", genres=["Pop"], status=PREDICTED, prediction=prediction(("rock", 0.9))),
+        Track("/m/e.wav", genres=["Metal"], status=WRITTEN, chosen=["metal"]),
+    ]
+
+
+def test_plan_replaces_spells_and_counts_the_unchanged():
+    changes, unchanged = plan_changes(tracks(), Settings())
+    assert [(c.path, c.old, c.new) for c in changes] == [
+        ("/m/a.mp3", ["Rock"], ["Hip-Hop"]),
+        ("/m/b.flac", [], ["Trip Hop"]),
+    ]
+    assert unchanged == 1  # c.ogg already says Jazz; d is not reviewed; e was written already
+
+
+def test_plan_add_mode_and_several_genres():
+    settings = Settings(write_mode="add", max_genres=2)
+    changes, _ = plan_changes(tracks(), settings)
+    by_path = {c.path: c.new for c in changes}
+    assert by_path["/m/a.mp3"] == ["Rock", "Hip-Hop", "Pop"]  # accepted: runner-up comes along
+    assert by_path["/m/b.flac"] == ["Trip Hop"]  # corrected: only the librarian's genre
+    assert "/m/c.ogg" not in by_path  # adding "Jazz" to "Jazz" changes nothing
+
+
+def test_dialog_previews_every_change_and_options_update_it(qtbot):
+    settings = Settings()
+    dialog = WriteDialog(tracks(), settings)
+    qtbot.addWidget(dialog)
+    model = dialog.model
+    rows = [[model.data(model.index(r, c)) for c in range(3)] for r in range(model.rowCount())]
+    assert rows == [["a.mp3", "Rock", "Hip-Hop"], ["b.flac", "(none)", "Trip Hop"]]
+    assert dialog.write_button.text() == "Write 2 files"
+    dialog.add.setChecked(True)
+    assert model.data(model.index(0, 2)) == "Rock; Hip-Hop"
+    # Editing the alias map changes the spelling in the preview at once.
+    table = dialog.aliases.table
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "hiphop")
+    table.item(row, 1).setText("Hip Hop")
+    assert model.data(model.index(0, 2)) == "Rock; Hip Hop"
+    dialog.id3_version.setCurrentIndex(1)
+    assert dialog.separator.isEnabled()
+    chosen = dialog.settings()
+    assert chosen.write_mode == "add" and chosen.id3_version == 3 and chosen.aliases["hiphop"] == "Hip Hop"
+    assert settings.write_mode == "replace"  # the caller's settings change only when it saves them
+    assert dialog.changes() == {"/m/a.mp3": ["Rock", "Hip Hop"], "/m/b.flac": ["Trip Hop"]}
+
+
+def test_dialog_with_nothing_to_write_says_so(qtbot):
+    dialog = WriteDialog([Track("/m/x.flac")], Settings())
+    qtbot.addWidget(dialog)
+    assert not dialog.write_button.isEnabled()
+    assert "review queue" in dialog.summary.text()
