@@ -151,10 +151,15 @@ class Journal:
         return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
     def intent(self, batch: str, path: str, old: list[str], new: list[str], *,
-               kind: str = WRITE, undoes: str | None = None) -> JournalEntry:
-        """Record (durably) that ``path`` is about to change from ``old`` to ``new``."""
+               kind: str = WRITE, undoes: str | None = None, extra: dict[str, Any] | None = None) -> JournalEntry:
+        """Record (durably) that ``path`` is about to change from ``old`` to ``new``.
+
+        ``extra`` keeps small JSON facts alongside (e.g. the track's status before the write).
+        """
         record = {"op": "intent", "id": uuid.uuid4().hex[:16], "batch": batch, "kind": kind,
                   "time": time.time(), "path": path, "old": list(old), "new": list(new)}
+        for key, value in (extra or {}).items():
+            record.setdefault(key, value)
         if undoes:
             record["undoes"] = undoes
         with self._lock:

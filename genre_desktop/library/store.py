@@ -65,6 +65,7 @@ FORMAT_VERSION = 1
 MAX_SHARD_BYTES = 256 * 1024
 TRACKS = "tracks"
 _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extra")
+_FIELD_SET = frozenset(_TRACK_FIELDS)
 _SHARD_NAME = re.compile(r"^s\d{6}\.json$")
 
 
@@ -184,7 +185,9 @@ def _to_doc(track: Track) -> dict[str, Any]:
 
 def _to_track(doc: dict[str, Any]) -> Track:
     """Stored dict -> a fresh Track (lists copied; treat ``prediction`` as read-only)."""
-    track = Track.from_dict(doc)
+    known = {k: v for k, v in doc.items() if k in _FIELD_SET}  # Track.from_dict, without its per-call fields()
+    extra = {k: v for k, v in doc.items() if k not in _FIELD_SET} if len(known) != len(doc) else {}
+    track = Track(**known, extra=extra)
     track.genres = list(track.genres)
     if track.chosen is not None:
         track.chosen = list(track.chosen)
