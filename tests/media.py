@@ -72,19 +72,41 @@ def _available_formats() -> list[str]:
 FORMATS: list[str] = _available_formats()
 
 
-def tone(seconds: float = 1.0, sr: int = 22050, channels: int = 1, freq: float = 440.0) -> np.ndarray:
-    """The deterministic test signal: float32 (frames, channels), amplitude 0.5.
+SIGNALS = ("tone", "chirp", "noise")
 
-    Channel k is phase-shifted by k*pi/3 and carries a quieter second partial, so channels
-    differ (averaging to mono is observable) but the signal stays well inside [-1, 1].
+
+def tone(seconds: float = 1.0, sr: int = 22050, channels: int = 1, freq: float = 440.0,
+         signal: str = "tone") -> np.ndarray:
+    """The deterministic test signal: float32 (frames, channels), peak at most 0.5.
+
+    - "tone": a sine at ``freq`` plus a quieter partial at 2.5*freq; channel k is phase-shifted by
+      k*pi/3, so channels differ (averaging to mono is observable). Periodic: do not use it to
+      check time alignment.
+    - "chirp": a sweep from freq/4 to min(8*freq, 0.4*sr) over ``seconds`` (aperiodic, so a
+      window of it can be located in time); channel k is delayed by k samples.
+    - "noise": seeded white noise (the same for a given length), independent per channel.
     """
+    if signal not in SIGNALS:
+        raise ValueError(f"unknown signal {signal!r}; use one of {SIGNALS}")
     n = int(round(seconds * sr))
+    if channels < 1 or n == 0:
+        return np.zeros((n, max(channels, 0)), np.float32)
     t = np.arange(n, dtype=np.float64) / sr
-    cols = [
-        0.4 * np.sin(2 * np.pi * freq * t + k * np.pi / 3) + 0.1 * np.sin(2 * np.pi * 2.5 * freq * t)
-        for k in range(channels)
-    ]
-    return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
+    if signal == "noise":
+        rng = np.random.default_rng(12345)
+        return (0.15 * rng.standard_normal((n, channels))).clip(-0.5, 0.5).astype(np.float32)
+    cols = []
+    for k in range(channels):
+        if signal == "tone":
+            col = 0.4 * np.sin(2 * np.pi * freq * t + k * np.pi / 3) + 0.1 * np.sin(2 * np.pi * 2.5 * freq * t)
+        else:
+            f0, f1 = freq / 4, min(freq * 8, 0.4 * sr)
+            span = max(seconds, 1e-9)
+            # Exponential sweep: phase = 2*pi*f0*T/ln(f1/f0) * ((f1/f0)**(t/T) - 1)
+            tk = np.clip(t - k / sr, 0, None)
+            col = 0.45 * np.sin(2 * np.pi * f0 * span / np.log(f1 / f0) * ((f1 / f0) ** (tk / span) - 1))
+        cols.append(col)
+    return np.stack(cols, axis=1).astype(np.float32)
 
 
 def make_audio(
@@ -95,9 +117,11 @@ def make_audio(
     channels: int = 1,
     freq: float = 440.0,
     tags: dict | None = None,
+    signal: str = "tone",
 ) -> Path:
     """Write a real audio file at ``path`` (container from the extension) and return its Path.
 
+    ``signal`` is "tone" (default), "chirp" or "noise" (see ``tone``).
     ``tags`` keys: title, artist, album, albumartist, date (str) and genre (str or list of str).
     Raises ValueError for an unknown extension or tag key, RuntimeError when ffmpeg is needed but
     missing or fails.
@@ -115,14 +139,22 @@ def make_audio(
         fmt, subtype = _SOUNDFILE[ext]
         if ext == ".opus" and sr not in _OPUS_RATES:
             sr = 48000
-        sf.write(str(path), tone(seconds, sr, channels, freq), sr, format=fmt, subtype=subtype)
+        _write_soundfile(path, tone(seconds, sr, channels, freq, signal), sr, fmt, subtype)
     elif ext in _FFMPEG_CODEC:
-        _encode_with_ffmpeg(path, tone(seconds, sr, channels, freq), sr, _FFMPEG_CODEC[ext])
+        _encode_with_ffmpeg(path, tone(seconds, sr, channels, freq, signal), sr, _FFMPEG_CODEC[ext])
     else:
         raise ValueError(f"make_audio cannot write {ext!r}; known: {sorted(set(_SOUNDFILE) | set(_FFMPEG_CODEC))}")
     if tags:
         _TAGGERS[ext](path, _normalise(tags))
     return path
+
+
+def _write_soundfile(path: Path, y: np.ndarray, sr: int, fmt: str, subtype: str) -> None:
+    # Written in blocks: libsndfile 1.2's Vorbis encoder crashes (SIGSEGV) when handed a long
+    # signal (about a minute of stereo) in one sf_write call.
+    with sf.SoundFile(str(path), "w", samplerate=sr, channels=y.shape[1], format=fmt, subtype=subtype) as f:
+        for start in range(0, len(y), 16384):
+            f.write(y[start:start + 16384])
 
 
 def _encode_with_ffmpeg(path: Path, y: np.ndarray, sr: int, codec_args: list[str]) -> None:
