@@ -103,7 +103,11 @@ def test_player_drops_stale_decode_and_reports_errors():
             return _sine(1.0, sr)
         if path == "broken":
             raise ValueError("broken: not an audio file")
+        if path == "gated":
+            gate.wait(5)
         return _sine(0.5, sr)
+
+    gate = threading.Event()
 
     player = Player(NullOutput(), decoder=decoder, probe_duration=lambda p: 1.0)
     events = []
@@ -122,9 +126,10 @@ def test_player_drops_stale_decode_and_reports_errors():
     assert events[-1][0] == "error"
     player.play()  # nothing to play: stays in error, no exception
     assert player.state == ERROR
-    player.load("fast")
-    assert player.state == LOADING
-    player.wait_loaded()
+    player.load("gated")
+    assert player.state == LOADING  # load() returned before the decode finished
+    gate.set()
+    assert player.wait_loaded() and player.state == READY
 
 
 ALSA_NULL = 'pcm.!default {\n  type plug\n  slave.pcm "null"\n}\n'

@@ -88,6 +88,7 @@ class JobHandle(QObject):
         self.outcome: str | None = None  # "finished", "failed" or "cancelled"
         self.result: Any = None
         self.error: str | None = None
+        self.released = False  # the worker thread dropped its reference
         self._bg_progress.connect(self._on_progress)
         self._bg_item.connect(self._on_item)
         self._bg_end.connect(self._on_end)
@@ -137,7 +138,10 @@ class _Runnable(QRunnable):
         self._handle = handle
 
     def run(self) -> None:
-        execute(self._work, self._handle)
+        work, handle = self._work, self._handle
+        self._work = self._handle = None
+        execute(work, handle)
+        handle.released = True  # from now on only the GUI thread holds it (see JobRunner._retire)
 
 
 def execute(work: Callable[[JobContext], Any], handle: JobHandle) -> None:
@@ -169,6 +173,9 @@ class JobRunner(QObject):
         self._writer.setMaxThreadCount(1)  # the ONE serial writer
         self._keyed: dict[str, JobHandle] = {}
         self._active: set[JobHandle] = set()
+        # Finished handles wait here until their worker has let go of them, so that the last
+        # reference (and the QObject's destruction) is always dropped on the GUI thread.
+        self._retired: list[JobHandle] = []
 
     def submit(
         self,
@@ -187,7 +194,7 @@ class JobRunner(QObject):
         """Start ``work`` in the background (or inline when synchronous); callbacks run on this thread."""
         if key is not None and key in self._keyed:
             self._keyed.pop(key).supersede()
-        handle = JobHandle(name, parent=self)
+        handle = JobHandle(name)  # no Qt parent: Python owns it, freed by _retire on this thread
         for signal, callback in (
             (handle.progress, on_progress),
             (handle.item, on_item),
@@ -204,6 +211,7 @@ class JobRunner(QObject):
             self._keyed[key] = handle
         self._active.add(handle)
         if self.synchronous:
+            handle.released = True
             execute(work, handle)
         else:
             (self._writer if serial else self._pool).start(_Runnable(work, handle))
@@ -213,7 +221,13 @@ class JobRunner(QObject):
         self._active.discard(handle)
         if key is not None and self._keyed.get(key) is handle:
             del self._keyed[key]
-        handle.deleteLater()
+        self._retire(handle)
+
+    def _retire(self, handle: JobHandle | None = None) -> None:
+        """Drop finished handles whose worker let go; ``handle`` waits for the next round."""
+        self._retired = [h for h in self._retired if not h.released]
+        if handle is not None:
+            self._retired.append(handle)
 
     def active(self, name: str | None = None) -> list[JobHandle]:
         return [h for h in self._active if h.running and (name is None or h.name == name)]
@@ -225,7 +239,8 @@ class JobRunner(QObject):
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Block until both pools are idle (tools, tests and shutdown; never in a UI handler)."""
         ok = self._pool.waitForDone(timeout_ms)
-        return self._writer.waitForDone(timeout_ms) and ok
+        ok = self._writer.waitForDone(timeout_ms) and ok
+        return ok
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel running work, let queued writes finish (they are the user's decisions), wait."""

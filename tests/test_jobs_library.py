@@ -1,0 +1,140 @@
+"""LibraryJobs on a real Store: analysis results arrive and are saved in batches, cancel and resume,
+review decisions saved through the serial writer, the analyzer built once per configuration."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from genre_desktop.cancel import Cancelled
+from genre_desktop.inference.result import Prediction
+from genre_desktop.jobs.library_jobs import AnalysisProgress, AnalyzerProvider, LibraryJobs, prediction_fields, under_root
+from genre_desktop.jobs.runner import JobRunner
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import ACCEPTED, ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.settings import Settings
+
+
+class StandInAnalyzer:
+    """Same method as inference.Analyzer; genre from the file name, "bad" files fail."""
+
+    def __init__(self, gate: threading.Event | None = None, stop_after: int | None = None):
+        self.calls: list[str] = []
+        self.gate = gate
+        self.stop_after = stop_after
+
+    def analyze(self, path, cancel):
+        if self.stop_after is not None and len(self.calls) >= self.stop_after and self.gate is not None:
+            self.gate.wait(5)
+        cancel.raise_if_cancelled()
+        self.calls.append(path)
+        if "bad" in path:
+            return Prediction.failed(path, "cannot decode: truncated file")
+        genre = "jazz" if int(path[-7]) % 2 else "rock"  # t010.flac -> 1 -> jazz
+        return Prediction(path, genres=[(genre, 0.8), ("pop", 0.2)], model_version="stand-in")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "library.json")
+    s.upsert([Track(f"/music/t{i:02d}0.flac") for i in range(6)] + [Track("/music/bad.mp3")])
+    yield s
+    s.close()
+
+
+def make_jobs(store, analyzer, synchronous=False):
+    runner = JobRunner(synchronous=synchronous)
+    provider = AnalyzerProvider(Settings(), factory=lambda **kw: analyzer)
+    return LibraryJobs(runner, store, Settings(), provider), runner
+
+
+def test_results_arrive_one_by_one_and_are_saved_in_the_store(qtbot, store):
+    analyzer = StandInAnalyzer()
+    jobs, runner = make_jobs(store, analyzer)
+    items, progress = [], []
+    handle = jobs.analyse(store.all(), on_item=items.append, on_progress=progress.append)
+    qtbot.waitUntil(lambda: not handle.running, timeout=10000)
+    runner.wait()
+    qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
+    assert len(items) == 7
+    assert handle.result.done == 7 and handle.result.errors == [("/music/bad.mp3", "cannot decode: truncated file")]
+    assert isinstance(progress[-1], AnalysisProgress) and progress[-1].done == 7 and progress[-1].eta == 0
+    assert store.get("/music/t010.flac").status == PREDICTED
+    assert store.get("/music/t010.flac").predicted_genre == "jazz"
+    assert store.get("/music/bad.mp3").status == ERROR
+    assert store.get("/music/bad.mp3").error == "cannot decode: truncated file"
+    runner.shutdown()
+
+
+def test_cancel_then_resume_analyses_only_what_is_left(qtbot, store):
+    gate = threading.Event()
+    analyzer = StandInAnalyzer(gate=gate, stop_after=3)
+    jobs, runner = make_jobs(store, analyzer)
+    handle = jobs.analyse(store.all())
+    qtbot.waitUntil(lambda: len(analyzer.calls) == 3, timeout=5000)
+    handle.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    runner.wait()
+    qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
+    assert handle.outcome == "cancelled"
+    done = [t for t in store.all() if t.status != UNANALYSED]
+    assert len(done) == 3  # what finished before the cancel is kept
+    # "Resume after a restart": a new session analyses the tracks still unanalysed.
+    analyzer2 = StandInAnalyzer()
+    jobs2, runner2 = make_jobs(store, analyzer2)
+    left = [t for t in store.all() if t.status == UNANALYSED]
+    h2 = jobs2.analyse(left)
+    qtbot.waitUntil(lambda: not h2.running, timeout=5000)
+    runner2.wait()
+    qtbot.waitUntil(lambda: not runner2.active(), timeout=5000)
+    assert sorted(analyzer2.calls) == sorted(t.path for t in left) and len(analyzer2.calls) == 4
+    assert not [t for t in store.all() if t.status == UNANALYSED]
+    runner.shutdown()
+    runner2.shutdown()
+
+
+def test_review_decision_during_analysis_is_not_lost(qtbot, store):
+    gate = threading.Event()
+    analyzer = StandInAnalyzer(gate=gate, stop_after=2)
+    jobs, runner = make_jobs(store, analyzer)
+    handle = jobs.analyse(store.all())
+    qtbot.waitUntil(lambda: len(analyzer.calls) == 2, timeout=5000)
+    jobs.queue_save("/music/t000.flac", {"chosen": ["blues"], "status": ACCEPTED})
+    jobs.flush_pending()
+    gate.set()
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    runner.wait()
+    qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
+    track = store.get("/music/t000.flac")
+    assert track.chosen == ["blues"] and track.status == ACCEPTED  # the later analysis result kept the decision
+    assert track.prediction is not None
+    runner.shutdown()
+
+
+def test_prediction_fields_keep_reviewed_status():
+    pred = Prediction("/m/a", genres=[("rock", 0.9)])
+    assert prediction_fields(Track("/m/a"), pred)["status"] == PREDICTED
+    assert "status" not in prediction_fields(Track("/m/a", status=ACCEPTED), pred)
+    assert prediction_fields(Track("/m/a"), Prediction.failed("/m/a", "x"))["status"] == ERROR
+    assert under_root("/music/a/b.mp3", "/music/a") and not under_root("/music/ab/c.mp3", "/music/a")
+
+
+def test_analyzer_is_built_once_per_configuration():
+    built = []
+    settings = Settings()
+    provider = AnalyzerProvider(settings, factory=lambda **kw: built.append(kw) or object())
+    first = provider.get()
+    assert provider.get() is first
+    settings.segments = 3
+    assert provider.get() is not first
+    assert built == [{"models_dir": None, "n_segments": 5, "threads": 0}, {"models_dir": None, "n_segments": 3, "threads": 0}]
+
+
+def test_synchronous_mode_saves_at_once(store):
+    jobs, _ = make_jobs(store, StandInAnalyzer(), synchronous=True)
+    jobs.queue_save("/music/t000.flac", {"status": ACCEPTED, "chosen": ["rock"]})
+    assert store.get("/music/t000.flac").status == ACCEPTED
+    with pytest.raises(Cancelled):
+        raise Cancelled()
