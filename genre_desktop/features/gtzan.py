@@ -195,7 +195,7 @@ def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
     half = width // 2
     padded = np.pad(x, ((0, 0), (half, half)), mode="symmetric")
     flat = scipy.ndimage.median_filter(padded.ravel(), size=width, mode="constant")
-    return flat.reshape(padded.shape)[:, half:-half]
+    return flat.reshape(padded.shape)[:, half : half + x.shape[1]]
 
 
 def _softmasks(harm: np.ndarray, perc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,6 +267,17 @@ def _hpss_stats(
     return (*_mean_var(signals[0]), *_mean_var(signals[1]))
 
 
+def _beat_track_tempo(onset: np.ndarray, sr: int) -> float:
+    """The tempo librosa.beat.beat_track reports, without tracking the beats themselves.
+
+    beat_track estimates it with librosa's tempo estimator at its defaults, and reports 0 for an
+    onset envelope with no onsets at all (silence).
+    """
+    if not onset.any():
+        return 0.0
+    return float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP)[0])
+
+
 class _Stopwatch:
     """Adds the CPU time of this thread since the previous lap to ``timings[name]`` (does nothing without one)."""
 
@@ -322,7 +333,7 @@ def extract_features(
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
     watch.lap("mel/mfcc")
     onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP, aggregate=np.median)
-    tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP)[0])
+    tempo = _beat_track_tempo(onset, sr)
     watch.lap("tempo")
 
     values: list[float] = []
