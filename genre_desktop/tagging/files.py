@@ -1,0 +1,239 @@
+"""Reading tags and writing genres on files: opening, backend choice, and a crash-safe save.
+
+Saving never modifies the user's file in place. The file is copied to a hidden temporary file in
+the same folder (``.name.genre-desktop-XXXX.tmp``, so scanners that skip hidden files ignore it),
+mutagen saves the tag into the copy, the copy is flushed to disk, and it is renamed over the
+original. A crash, a kill or a full disk at any moment leaves the old file or the new one, never
+a half-written one; audio frames are copied byte for byte, never re-encoded. Before the rename the
+original is checked again: if its size or mtime changed meanwhile (another program wrote it), the
+write is abandoned with a TagError.
+
+The rename would break a hard link, and needs a writable folder; for such files mutagen saves in
+place instead (it inserts or resizes the tag region, never re-encodes audio, but is not atomic),
+and the fact is logged. Symlinks are followed: the target file is written, the link stays.
+
+Read-only files are refused ("file is read-only") even where the permissions would let us
+replace them (root, or a writable folder): the librarian marked them so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mutagen
+
+from genre_desktop.audio import DecodeError, probe
+from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
+from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for
+
+log = logging.getLogger(__name__)
+
+
+def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None) -> FileTags:
+    """Tags and stream header of ``path``.
+
+    ``options`` only matters for ID3v2.3 files (see tagging.id3): when given, a single TCON value
+    is split on ``options.id3_separator``. Audio without a tag format (Sun .au) gives empty tag
+    fields and the header from audio.probe; anything unreadable raises TagError.
+    """
+    p = Path(path)
+    _check_readable(p)
+    try:
+        audio, entry = _load(p)
+    except UnsupportedFormat:
+        return _untagged(p)
+    fields = entry.backend.read(audio, options)
+    info = getattr(audio, "info", None)
+    return FileTags(
+        title=fields.title,
+        artist=fields.artist,
+        album=fields.album,
+        albumartist=fields.albumartist,
+        year=fields.year,
+        genres=fields.genres,
+        duration=_number(getattr(info, "length", None), float),
+        samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
+        channels=_number(getattr(info, "channels", None), int),
+        format=entry.format,
+    )
+
+
+def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = None) -> list[str]:
+    """The genre values of ``path`` (see read_tags for ``options``)."""
+    return read_tags(path, options).genres
+
+
+def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions()) -> None:
+    """Replace the genre field of ``path`` with ``genres`` (empty list: remove it).
+
+    Other tags and the audio are untouched. Raises TagError (UnsupportedFormat for containers
+    without a tag backend) with the reason; the file is then unchanged.
+    """
+    genres = _validated(genres)
+    p = Path(path)
+    target = Path(os.path.realpath(p))
+    before = _check_writable(p, target)
+    audio, entry = _load(target, shown_as=p)
+    problem = entry.backend.check_genres(genres, options)
+    if problem:
+        raise TagError(p, problem)
+    if before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK):
+        log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
+        _save(audio, entry, genres, options, p)
+        return
+    _replace_atomically(p, target, before, entry, genres, options)
+
+
+def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry: Entry,
+                        genres: list[str], options: WriteOptions) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.genre-desktop-", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            shutil.copyfile(target, tmp)
+            shutil.copystat(target, tmp)  # permissions, flags, extended attributes
+            _copy_owner(before, tmp)
+        except OSError as exc:
+            raise TagError(shown, f"cannot make a working copy next to the file: {exc.strerror or exc}") from None
+        try:
+            audio = entry.kind(str(tmp))
+        except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
+            raise TagError(shown, f"cannot read tags: {_describe(exc)}") from None
+        _save(audio, entry, genres, options, shown)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        now = _stat(shown, target)
+        if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
+            raise TagError(shown, "file changed on disk while its tags were being written; nothing written")
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+
+
+def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path) -> None:
+    try:
+        entry.backend.set_genres(audio, genres, options)
+        entry.backend.save(audio, options)
+    except TagError:
+        raise
+    except OSError as exc:
+        raise TagError(shown, f"cannot write tags: {exc.strerror or exc}") from None
+    except Exception as exc:  # mutagen raises its own errors, struct/Value errors on odd files
+        raise TagError(shown, f"cannot write tags: {_describe(exc)}") from None
+
+
+def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
+    shown = shown_as or path
+    try:
+        audio = mutagen.File(str(path), options=list(KINDS))
+    except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
+        raise TagError(shown, f"malformed or unreadable tags: {_describe(exc)}") from None
+    if audio is None:
+        ext = path.suffix.lower()
+        if ext in UNTAGGABLE_EXTENSIONS:
+            raise UnsupportedFormat(shown, f"{UNTAGGABLE_EXTENSIONS[ext]} files have no tag format to write genres to")
+        raise TagError(shown, "not an audio file: header not recognised")
+    entry = entry_for(type(audio))
+    if entry is None:  # cannot happen while KINDS comes from the table; kept for subclasses
+        raise UnsupportedFormat(shown, f"no tag backend for {type(audio).__name__} files")
+    return audio, entry
+
+
+def _untagged(path: Path) -> FileTags:
+    try:
+        info = probe(path)
+    except DecodeError as exc:
+        raise TagError(path, exc.reason) from None
+    return FileTags(duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
+
+
+def _validated(genres: Any) -> list[str]:
+    if isinstance(genres, str) or not isinstance(genres, (list, tuple)):
+        raise ValueError(f"genres must be a list of strings, not {type(genres).__name__}")
+    for genre in genres:
+        if not isinstance(genre, str):
+            raise ValueError(f"genre {genre!r} is not a string")
+        if not genre.strip() or genre != genre.strip():
+            raise ValueError(f"genre {genre!r} is empty or has surrounding spaces")
+        if "\x00" in genre:
+            raise ValueError(f"genre {genre!r} contains a NUL character")
+    return list(genres)
+
+
+def _stat(shown: Path, target: Path) -> os.stat_result:
+    try:
+        return target.stat()
+    except FileNotFoundError:
+        raise TagError(shown, "file not found (moved or deleted)") from None
+    except OSError as exc:
+        raise TagError(shown, f"cannot access file: {exc.strerror or exc}") from None
+
+
+def _check_readable(path: Path) -> None:
+    st = _stat(path, path)
+    if stat.S_ISDIR(st.st_mode):
+        raise TagError(path, "is a folder, not a file")
+    if st.st_size == 0:
+        raise TagError(path, "empty file (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise TagError(path, "file is not readable (permission denied)")
+
+
+def _check_writable(shown: Path, target: Path) -> os.stat_result:
+    _check_readable(shown)
+    st = _stat(shown, target)
+    if not stat.S_ISREG(st.st_mode):
+        raise TagError(shown, "not a regular file")
+    if not (st.st_mode & stat.S_IWUSR) or not os.access(target, os.W_OK):
+        raise TagError(shown, "file is read-only")
+    return st
+
+
+def _copy_owner(st: os.stat_result, tmp: Path) -> None:
+    if not hasattr(os, "chown"):
+        return
+    tst = tmp.stat()
+    if (tst.st_uid, tst.st_gid) != (st.st_uid, st.st_gid):
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:  # not allowed (not root): the file becomes ours, as any editor's save does
+            log.debug("cannot keep owner of %s", tmp)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _number(value: Any, kind: type) -> Any:
+    try:
+        return kind(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

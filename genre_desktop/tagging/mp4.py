@@ -1,0 +1,38 @@
+"""MP4/M4A atoms: genres in the free-text ``\\xa9gen`` atom, one value per genre.
+
+mutagen turns the old numeric ``gnre`` atom into ``\\xa9gen`` when it loads a file, so numeric
+genres read as names and are saved back as text. Year is the start of ``\\xa9day``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
+
+GENRE = "\xa9gen"
+
+
+class MP4Backend(Backend):
+    name = "mp4"
+
+    def read(self, audio: Any, options: WriteOptions | None) -> Fields:
+        tags = audio.tags
+        if tags is None:
+            return Fields()
+        return Fields(
+            title=first_text(tags.get("\xa9nam")),
+            artist=first_text(tags.get("\xa9ART")),
+            album=first_text(tags.get("\xa9alb")),
+            albumartist=first_text(tags.get("aART")),
+            year=year_of(first_text(tags.get("\xa9day"))),
+            genres=clean_genres(tags.get(GENRE)),
+        )
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+        if audio.tags is None:
+            audio.add_tags()
+        if genres:
+            audio.tags[GENRE] = list(genres)
+        elif GENRE in audio.tags:
+            del audio.tags[GENRE]
