@@ -1,0 +1,264 @@
+"""Scanning a music folder into the store: a generator that yields progress and obeys a cancel token.
+
+Two phases. The walk lists the folder tree (``os.scandir`` with ``stat``; no file is opened) and
+gives the total; then each file whose size or mtime differs from the store is read with
+``read_tags`` (unchanged files are never opened). Tracks that were under the root but are gone are
+flagged ``missing`` and keep their predictions and choices (``Store.remove_missing`` purges them).
+
+- Directory symlinks are followed; the (device, inode) of every visited directory is remembered,
+  so a symlink loop or a second link to the same folder is walked once.
+- Hidden files and folders (leading dot) and extensions outside ``SUPPORTED_EXTENSIONS`` are
+  ignored. Folders that cannot be listed are reported and their tracks are not flagged missing.
+- A file that cannot be read (empty, truncated, not audio, permission denied) becomes a Track with
+  ``status=ERROR`` and ``error=<reason>``; the scan goes on.
+- Writes go to the store in batches (``batch_size`` tracks, one flush each); on cancel, on an
+  exception or when the caller stops iterating, what was read so far is saved first.
+- Progress is yielded at most every ``progress_interval`` seconds (and at the end), so a caller
+  can update a progress bar from every item without flooding the GUI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Generator, Iterator
+
+from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
+from genre_desktop.cancel import NEVER, CancelToken
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.tagging import TagError, read_tags
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanProgress:
+    done: int
+    total: int | None  # None while the folder tree is still being listed
+    path: str
+    found: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    unreadable: int = 0
+    removed: int = 0
+
+
+@dataclass
+class ScanSummary:
+    found: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0  # tracks flagged missing by this scan
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), unchanged ones too
+    cancelled: bool = False
+    unlisted: list[tuple[str, str]] = field(default_factory=list)  # folders that could not be listed
+    elapsed: float = 0.0
+
+
+@dataclass
+class _Found:
+    path: str
+    size: int
+    mtime: float
+
+
+def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER, *,
+         batch_size: int = 500, progress_interval: float = 0.1) -> Generator[ScanProgress, None, ScanSummary]:
+    """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value)."""
+    started = time.monotonic()
+    root = os.path.abspath(os.fspath(root))
+    if not os.path.isdir(root):
+        raise NotADirectoryError(f"not a folder: {root}")
+    summary = ScanSummary()
+    last_yield = 0.0
+
+    def progress(done: int, total: int | None, path: str) -> ScanProgress:
+        return ScanProgress(done, total, path, summary.found, summary.new, summary.changed,
+                            summary.unchanged, len(summary.unreadable), summary.removed)
+
+    files: list[_Found] = []
+    for item in _walk(root, summary, cancel):
+        if isinstance(item, _Found):
+            files.append(item)
+            summary.found += 1
+        now = time.monotonic()
+        if now - last_yield >= progress_interval:
+            last_yield = now
+            yield progress(0, None, item if isinstance(item, str) else item.path)
+    if cancel.cancelled:  # the walk is incomplete: nothing can be called missing
+        summary.cancelled = True
+        summary.elapsed = time.monotonic() - started
+        return summary
+
+    _flag_missing(root, store, {f.path for f in files}, summary)
+    total = len(files)
+    pending: list[Track] = []
+    try:
+        for done, found in enumerate(files, 1):
+            if cancel.cancelled:
+                summary.cancelled = True
+                break
+            track = _visit(found, store, summary)
+            if track is not None:
+                pending.append(track)
+                if len(pending) >= batch_size:
+                    store.upsert(pending)
+                    pending = []
+            now = time.monotonic()
+            if now - last_yield >= progress_interval or done == total:
+                last_yield = now
+                yield progress(done, total, found.path)
+    finally:  # cancel, an exception, or the caller closing the generator: keep what was read
+        if pending:
+            store.upsert(pending)
+    summary.elapsed = time.monotonic() - started
+    log.info("scan of %s: %s", root, summary)
+    return summary
+
+
+def _walk(root: str, summary: ScanSummary, cancel: CancelToken) -> Iterator[_Found | str]:
+    """Depth-first, sorted by name: yields each audio file, and each folder's path as it is entered."""
+    try:
+        root_stat = os.stat(root)
+    except OSError as exc:
+        summary.unlisted.append((root, _reason(exc)))
+        return
+    seen = {(root_stat.st_dev, root_stat.st_ino)}
+    stack = [root]
+    while stack and not cancel.cancelled:
+        folder = stack.pop()
+        yield folder
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc)
+            summary.unlisted.append((folder, _reason(exc)))
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                st = entry.stat()  # follows symlinks
+            except OSError:  # a dangling symlink, or gone meanwhile
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    log.debug("skipping %s: folder already visited (symlink loop or second link)", entry.path)
+                    continue
+                seen.add(key)
+                subfolders.append(entry.path)
+            elif stat.S_ISREG(st.st_mode) and os.path.splitext(entry.name)[1].lower() in SUPPORTED_EXTENSIONS:
+                yield _Found(entry.path, st.st_size, st.st_mtime)
+        stack.extend(reversed(subfolders))  # pop() then visits them in name order
+
+
+def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSummary) -> None:
+    prefix = root.rstrip(os.sep) + os.sep
+    blind = tuple(folder.rstrip(os.sep) + os.sep for folder, _ in summary.unlisted)
+    gone = []
+    for path in store.paths():
+        if path.startswith(prefix) and path not in present and not path.startswith(blind or ("\0",)):
+            track = store.get(path)
+            if track is not None and not track.missing:
+                track.missing = True
+                gone.append(track)
+    if gone:
+        store.upsert(gone)
+        summary.removed = len(gone)
+
+
+def _visit(found: _Found, store: Store, summary: ScanSummary) -> Track | None:
+    """Compare one file with the store; returns the Track to save, or None when unchanged."""
+    known = store.get(found.path)
+    if known is not None and not known.missing and known.size == found.size and known.mtime == found.mtime:
+        summary.unchanged += 1
+        if known.status == ERROR:
+            summary.unreadable.append((found.path, known.error or "unreadable"))
+        return None
+    if known is None:
+        summary.new += 1
+        track = Track(path=found.path)
+    else:
+        summary.changed += 1
+        track = known
+    track.size, track.mtime, track.missing, track.scanned_at = found.size, found.mtime, False, time.time()
+    reason = _read_into(track)
+    if reason is not None:
+        track.status, track.error = ERROR, reason
+        summary.unreadable.append((found.path, reason))
+    else:
+        if track.status == ERROR:
+            track.status = PREDICTED if track.prediction else UNANALYSED
+        track.error = None
+    return track
+
+
+def _read_into(track: Track) -> str | None:
+    """Fill the track from the file's tags (and header, if the tags carry no duration); return a reason on failure."""
+    track.format = os.path.splitext(track.path)[1].lower().lstrip(".")
+    if track.size == 0:
+        return "empty file"
+    try:
+        tags = read_tags(track.path)
+    except TagError as exc:
+        return exc.reason
+    except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
+        log.warning("reading %s failed unexpectedly", track.path, exc_info=True)
+        return _reason(exc)
+    track.title, track.artist, track.album = tags.title, tags.artist, tags.album
+    track.albumartist, track.year, track.genres = tags.albumartist, tags.year, list(tags.genres)
+    track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
+    track.format = tags.format or track.format
+    if not track.duration or not track.samplerate:
+        try:  # the tag library found no stream info: ask the decoder whether there is audio at all
+            info = probe(track.path)
+        except DecodeError as exc:
+            return exc.reason
+        except Exception as exc:  # noqa: BLE001
+            return _reason(exc)
+        track.duration, track.samplerate, track.channels = info.duration, info.samplerate, info.channels
+        if not info.duration:
+            return "no audio (0 seconds)"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def scan_paths(paths: list[str], store: Store) -> ScanSummary:
+    """Read individual files into the store (new or changed ones only), e.g. before tagging them.
+
+    Paths that do not exist or are not supported audio files are listed as unreadable.
+    """
+    summary = ScanSummary()
+    tracks = []
+    for raw in paths:
+        path = os.path.abspath(raw)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            summary.unreadable.append((path, "no such file" if isinstance(exc, FileNotFoundError) else _reason(exc)))
+            continue
+        if not stat.S_ISREG(st.st_mode) or os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS:
+            summary.unreadable.append((path, "not a supported audio file"))
+            continue
+        summary.found += 1
+        track = _visit(_Found(path, st.st_size, st.st_mtime), store, summary)
+        if track is not None:
+            tracks.append(track)
+    store.upsert(tracks)
+    return summary

@@ -1,0 +1,228 @@
+"""Journaled, verified genre writes and their undo.
+
+For each file of a batch: check it is still the file the store knows (exists, writable, same size
+and mtime as scanned: otherwise "changed on disk since the scan: rescan first"), read its current
+genres, journal the intent, write, read back and compare, update the store (genres, status
+WRITTEN, new size/mtime), journal "done". A failing file is reported and never stops the batch.
+
+Undo walks the journal backwards: the last N write batches that still have something to undo (or
+all of them), newest entry first, setting each file back to the genres it had before. It only
+touches a file whose genres are still the ones written (anything else means someone changed the
+file since, and is reported). Undo is journaled too (kind "undo", pointing at the write it
+reverts), so nothing is undone twice. ``recover()`` settles entries left pending by a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from typing import Iterable
+
+from genre_desktop.cancel import NEVER, CancelToken
+from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import PREDICTED, UNANALYSED, WRITTEN, Track
+from genre_desktop.tagging import TagError, WriteOptions, read_genres, write_genres
+
+log = logging.getLogger(__name__)
+
+CHANGED_ON_DISK = "changed on disk since the scan: rescan first"
+READ_ONLY = "read-only file: not written"
+INTERRUPTED = "interrupted before the file was written"
+STORE_EVERY = 100  # store flushes during a long batch: the journal is the record of truth meanwhile
+
+
+@dataclass
+class WriteResult:
+    path: str
+    old: list[str]
+    new: list[str]
+    ok: bool
+    error: str | None = None
+
+
+class _Refused(Exception):
+    """A file that must not be written; the message is the reason shown to the user."""
+
+
+class TagService:
+    def __init__(self, store: Store, journal: Journal, options: WriteOptions = WriteOptions()) -> None:
+        self.store = store
+        self.journal = journal
+        self.options = options
+
+    # ----------------------------------------------------------------- writing
+    def write(self, changes: dict[str, list[str]], cancel: CancelToken = NEVER) -> list[WriteResult]:
+        """Write ``path -> genres`` for every file; returns one result per file (in order)."""
+        batch = self.journal.new_batch_id()
+        results: list[WriteResult] = []
+        items = list(changes.items())
+        for start in range(0, len(items), STORE_EVERY):
+            with self.store.batch():
+                for path, genres in items[start:start + STORE_EVERY]:
+                    if cancel.cancelled:
+                        return results
+                    results.append(self._write_one(batch, path, list(genres)))
+        return results
+
+    def _write_one(self, batch: str, path: str, new: list[str]) -> WriteResult:
+        track = self.store.get(path)
+        old: list[str] = list(track.genres) if track else []
+        try:
+            if track is None:
+                raise _Refused("not in the library: scan it first")
+            self._preflight(track)
+            old = self._read(path)
+        except _Refused as exc:
+            return WriteResult(path, old, new, False, str(exc))
+        if old == new:  # nothing to write; the file already says so
+            self._mark(track, new, WRITTEN)
+            return WriteResult(path, old, new, True)
+        entry = self.journal.intent(batch, path, old, new, extra={"status": track.status})
+        return self._apply(entry, track, new, WRITTEN)
+
+    def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str) -> WriteResult:
+        """Write, verify, update the store, close the journal entry."""
+        path = track.path
+        try:
+            write_genres(path, genres, self.options)
+            got = self._read(path)
+            if not self._same(got, genres):
+                raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
+        except (_Refused, TagError, OSError, ValueError) as exc:  # ValueError: an invalid genre value
+            reason = exc.reason if isinstance(exc, TagError) else str(exc)
+            self.journal.failed(entry.id, reason)
+            log.warning("writing genres to %s failed: %s", path, reason)
+            return WriteResult(path, entry.old, entry.new, False, reason)
+        self._mark(track, got, status)
+        self.journal.done(entry.id)
+        return WriteResult(path, entry.old, entry.new, True)
+
+    def _preflight(self, track: Track) -> None:
+        try:
+            st = os.stat(track.path)
+        except FileNotFoundError:
+            raise _Refused("file vanished since the scan") from None
+        except OSError as exc:
+            raise _Refused(f"cannot reach the file: {exc.strerror or exc}") from None
+        if st.st_size != track.size or st.st_mtime != track.mtime:
+            raise _Refused(CHANGED_ON_DISK)
+        if not _writable(track.path, st):
+            raise _Refused(READ_ONLY)
+
+    def _read(self, path: str) -> list[str]:
+        try:
+            return list(read_genres(path, self.options))
+        except TagError as exc:
+            raise _Refused(exc.reason) from None
+        except OSError as exc:
+            raise _Refused(exc.strerror or str(exc)) from None
+
+    def _same(self, got: list[str], wanted: list[str]) -> bool:
+        """Read-back check; an ID3v2.3 file holds one joined value, which some readers do not split."""
+        if got == wanted:
+            return True
+        sep = self.options.id3_separator
+        return self.options.id3_version == 3 and sep.join(got) == sep.join(wanted)
+
+    def _mark(self, track: Track, genres: list[str], status: str) -> None:
+        st = os.stat(track.path)
+        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime,
+                          error=None)
+
+    # ----------------------------------------------------------------- undo
+    def undo(self, last: int | None = 1, all: bool = False) -> list[WriteResult]:  # noqa: A002 - contract name
+        """Undo the last ``last`` write batches (or ``all``), newest first."""
+        undone = self.journal.undone_ids()
+        batches = [
+            (batch, [e for e in entries if e.state in (DONE, PENDING) and e.id not in undone])
+            for batch, entries in self.journal.batches(kind=WRITE)
+        ]
+        batches = [(b, entries) for b, entries in batches if entries]
+        if not all:
+            batches = batches[-(last or 1):] if (last or 1) > 0 else []
+        undo_batch = self.journal.new_batch_id()
+        results: list[WriteResult] = []
+        with self.store.batch():
+            for _, entries in reversed(batches):
+                for entry in reversed(entries):
+                    results.append(self._undo_one(undo_batch, entry))
+        return results
+
+    def _undo_one(self, batch: str, entry: JournalEntry) -> WriteResult:
+        path = entry.path
+        track = self.store.get(path)
+        try:
+            if track is None:
+                raise _Refused("no longer in the library")
+            if entry.state == DONE:
+                self._preflight(track)
+            elif not os.path.exists(path):
+                raise _Refused("file vanished since the write")
+            current = self._read(path)
+        except _Refused as exc:
+            return WriteResult(path, entry.new, entry.old, False, str(exc))
+        side = entry.resolve(current) if not self._same(current, entry.new) else "new"
+        restore_status = entry.extra.get("status") or (PREDICTED if track.prediction else UNANALYSED)
+        if entry.state == PENDING and side == "old":  # a crash before the write: nothing to undo
+            self.journal.failed(entry.id, INTERRUPTED)
+            return WriteResult(path, current, entry.old, True)
+        if entry.state == PENDING and side == "new":  # a crash after the write: settle it first
+            self.journal.done(entry.id)
+        if side == "old":  # someone already put the old genres back: record it, change nothing
+            undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id)
+            self.journal.done(undo.id)
+            self._mark(track, current, restore_status)
+            return WriteResult(path, current, entry.old, True)
+        if side == "neither":
+            return WriteResult(path, current, entry.old, False,
+                               f"genres changed since the write (now {current!r}); not undone")
+        if not _writable(path, os.stat(path)):
+            return WriteResult(path, current, entry.old, False, READ_ONLY)
+        undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id)
+        return self._apply(undo, track, list(entry.old), restore_status)
+
+    # ----------------------------------------------------------------- after a crash
+    def recover(self) -> list[WriteResult]:
+        """Settle journal entries left pending by a crash, from the files' current genres.
+
+        A file that holds the new genres gets its entry marked done and the store updated; one
+        that still holds the old genres gets its entry marked failed ("interrupted"). A file in
+        neither state is reported and stays pending.
+        """
+        results = []
+        with self.store.batch():
+            for entry in self.journal.pending():
+                results.append(self._recover_one(entry))
+        return results
+
+    def _recover_one(self, entry: JournalEntry) -> WriteResult:
+        try:
+            current = self._read(entry.path)
+        except _Refused as exc:
+            return WriteResult(entry.path, entry.old, entry.new, False, str(exc))
+        side = "new" if self._same(current, entry.new) else entry.resolve(current)
+        track = self.store.get(entry.path)
+        if side == "new":
+            if track is not None:
+                status = WRITTEN if entry.kind == WRITE else (entry.extra.get("status") or UNANALYSED)
+                self._mark(track, current, status)
+            self.journal.done(entry.id)
+            return WriteResult(entry.path, entry.old, entry.new, True)
+        if side == "old":
+            self.journal.failed(entry.id, INTERRUPTED)
+            return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
+        return WriteResult(entry.path, entry.old, entry.new, False,
+                           f"file holds neither the old nor the new genres (now {current!r})")
+
+
+def _writable(path: str, st: os.stat_result) -> bool:
+    """No write permission, or no write bit at all: a file marked read-only is respected even by root."""
+    return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and os.access(path, os.W_OK)
+
+
+def changes_for(paths: Iterable[str], genres: list[str]) -> dict[str, list[str]]:
+    """The same genres for many files (what ``tag --genre`` does)."""
+    return {path: list(genres) for path in paths}
