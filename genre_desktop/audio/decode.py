@@ -200,7 +200,7 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None, *, soundfile
                  ) -> tuple[np.ndarray, int]:
     exe = shutil.which("ffmpeg")
     if exe is None:
-        if _looks_like_audio(path):
+        if looks_like_audio(path):
             raise DecodeError(path, f"format not readable without ffmpeg, which is not installed "
                                     f"(soundfile: {soundfile_error})")
         raise DecodeError(path, "not an audio file: header not recognised")
@@ -286,7 +286,8 @@ def _ffprobe_info(path: Path) -> AudioInfo | None:
     return AudioInfo(dur, sr, channels, fmt or path.suffix.lstrip(".").lower())
 
 
-def _looks_like_audio(path: Path) -> bool:
+def looks_like_audio(path: str | os.PathLike[str]) -> bool:
+    """Whether the first bytes are those of a container we support (a cheap sniff, no parsing)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(12)
@@ -299,7 +300,7 @@ def _looks_like_audio(path: Path) -> bool:
 
 
 def _unreadable_reason(path: Path) -> str:
-    if not _looks_like_audio(path):
+    if not looks_like_audio(path):
         return "not an audio file: header not recognised"
     return "corrupt or unsupported audio: no readable audio stream"
 

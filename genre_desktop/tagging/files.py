@@ -28,7 +28,7 @@ from typing import Any
 
 import mutagen
 
-from genre_desktop.audio import DecodeError, probe
+from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for
 
@@ -105,7 +105,7 @@ def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry
         try:
             audio = entry.kind(str(tmp))
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
-            raise TagError(shown, f"cannot read tags: {_describe(exc)}") from None
+            raise TagError(shown, f"cannot read tags: {_describe(exc, tmp)}") from None
         _save(audio, entry, genres, options, shown)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -131,7 +131,7 @@ def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, sh
     except OSError as exc:
         raise TagError(shown, f"cannot write tags: {exc.strerror or exc}") from None
     except Exception as exc:  # mutagen raises its own errors, struct/Value errors on odd files
-        raise TagError(shown, f"cannot write tags: {_describe(exc)}") from None
+        raise TagError(shown, f"cannot write tags: {_describe(exc, Path(audio.filename))}") from None
 
 
 def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
@@ -139,7 +139,9 @@ def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     try:
         audio = mutagen.File(str(path), options=list(KINDS))
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
-        raise TagError(shown, f"malformed or unreadable tags: {_describe(exc)}") from None
+        if not looks_like_audio(path):
+            raise TagError(shown, "not an audio file: header not recognised") from None
+        raise TagError(shown, f"malformed or unreadable tags: {_describe(exc, path)}") from None
     if audio is None:
         ext = path.suffix.lower()
         if ext in UNTAGGABLE_EXTENSIONS:
@@ -234,6 +236,7 @@ def _number(value: Any, kind: type) -> Any:
         return None
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
+def _describe(exc: BaseException, path: Path) -> str:
+    # mutagen repeats the (possibly temporary) file name in its messages; the caller has it already.
+    text = str(exc).replace(repr(str(path)), "the file").replace(str(path), "the file").strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
