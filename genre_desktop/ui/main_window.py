@@ -495,6 +495,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _write_from(self, dialog: WriteDialog) -> None:
+        self.activateWindow()  # the window's shortcuts (Undo last write…) work at once after the dialog
         self.settings.__dict__.update(dialog.settings().__dict__)
         self.save_settings()
         changes = dialog.changes()

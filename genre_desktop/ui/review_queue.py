@@ -405,6 +405,13 @@ class ReviewQueue(QWidget):
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if mods not in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
             return False
+        if self.new_genre.hasFocus():
+            # A key the genre field (or its completer popup) passed on: Return applies the typed
+            # genre; nothing else may act on the queue while the librarian is typing.
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._apply_new_genre()
+                return True
+            return False
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if source is self.choices and self.choices.currentRow() > 0:
                 self.pick(self.choices.currentRow())

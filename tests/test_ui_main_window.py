@@ -1,0 +1,241 @@
+"""End to end through the real window: open a generated library, analyse, review with the keyboard,
+preview and write tags, undo; assertions on the files' tags afterwards.
+
+The analysis uses a small stand-in with the Analyzer's method (deterministic genres from the file
+name) so the flow is fast and exact; ``test_real_analyzer_in_the_window`` runs the bundled models.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import Qt
+
+from genre_desktop.audio.output import NullOutput
+from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.paths import app_dirs
+from genre_desktop.settings import Settings
+from genre_desktop.tagging import read_genres
+from genre_desktop.ui.main import create_main_window
+from genre_desktop.ui.main_window import RESUME_KEY
+from media import make_audio
+
+GENRE_OF = {"alpha": "jazz", "bravo": "rock", "charlie": "hiphop", "delta": "classical"}
+
+
+class StandInAnalyzer:
+    def __init__(self, **_config):
+        self.calls = []
+
+    def analyze(self, path, cancel):
+        cancel.raise_if_cancelled()
+        self.calls.append(path)
+        name = os.path.splitext(os.path.basename(path))[0]
+        if name not in GENRE_OF:
+            return Prediction.failed(path, "cannot decode: not an audio file")
+        top = GENRE_OF[name]
+        confidence = {"alpha": 0.92, "bravo": 0.85, "charlie": 0.55, "delta": 0.75}[name]
+        genres = [(top, confidence), ("blues", round(1 - confidence, 2))]
+        return Prediction(path, genres=genres, models={"svm": dict(genres), "xgboost": dict(genres)},
+                          segments=[SegmentScore(0.0, 1.0, dict(genres))], model_version="stand-in-1")
+
+
+@pytest.fixture
+def library(tmp_path):
+    root = tmp_path / "music"
+    make_audio(root / "alpha.flac", seconds=1.5, tags={"title": "Alpha", "artist": "A", "genre": "Rock"})
+    make_audio(root / "bravo.mp3", seconds=1.5, tags={"title": "Bravo", "artist": "B", "genre": "Pop"})
+    make_audio(root / "sub" / "charlie.ogg", seconds=1.5, tags={"title": "Charlie", "artist": "C"})
+    make_audio(root / "delta.wav", seconds=1.5, tags={"title": "Delta", "artist": "D", "genre": "Classical"})
+    (root / "broken.mp3").write_bytes(b"\x00" * 512)
+    return root
+
+
+@pytest.fixture
+def window(qtbot, library):
+    dirs = app_dirs().ensure()
+    settings = Settings()
+    store = Store.open(dirs.store_path)
+    analyzers = []
+    win = create_main_window(settings, dirs.settings_path, store, output=NullOutput(reason="no audio output device found"),
+                             analyzer_factory=lambda **kw: analyzers.append(StandInAnalyzer(**kw)) or analyzers[-1])
+    win.analyzers = analyzers
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+    store.close()
+
+
+def wait_idle(qtbot, win, timeout=20000):
+    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
+    win.jobs.runner.wait()
+    qtbot.wait(20)  # deliver the last queued results
+
+
+def path_of(library, name):
+    return str(next(library.rglob(name)))
+
+
+def test_open_analyse_review_write_and_undo(qtbot, window, library):
+    win = window
+    assert win.stack.currentIndex() == 0  # empty state before anything is opened
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    assert win.model.total_count() == 5
+    assert win.stack.currentIndex() == 1
+    assert "Scan finished" in win.status_text.text()
+
+    # Search as you type narrows the table.
+    qtbot.keyClicks(win.search, "brav")
+    qtbot.waitUntil(lambda: win.model.rowCount() == 1, timeout=2000)
+    win.search.clear()
+    qtbot.waitUntil(lambda: win.model.rowCount() == 5, timeout=2000)
+
+    # Analyse everything from the keyboard; results land in the table and the store.
+    win.table.setFocus()
+    qtbot.keyClick(win.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, win)
+    statuses = {os.path.basename(t.path): t.status for t in win.model.tracks()}
+    assert statuses == {"alpha.flac": PREDICTED, "bravo.mp3": PREDICTED, "charlie.ogg": PREDICTED,
+                        "delta.wav": PREDICTED, "broken.mp3": ERROR}
+    assert [os.path.basename(p) for p, _ in win.errors] == ["broken.mp3"]
+    assert win.errors_button.isVisible() and "1 problem" in win.errors_button.text()
+    assert win.jobs.store.get(path_of(library, "bravo.mp3")).predicted_genre == "rock"
+    assert "Analysed 4 tracks" in win.status_text.text()  # the broken file was already flagged by the scan
+    assert win.settings.extra[RESUME_KEY] is False
+
+    # Selecting a track shows its prediction and computes its spectrogram in the background.
+    win.select_path(path_of(library, "alpha.flac"))
+    qtbot.waitUntil(lambda: win.spectrogram.has_image, timeout=20000)
+    assert "Jazz" in win.side.predictions.summary.text()
+    assert "Silent" in win.player_bar.status.text()
+
+    # Review from the keyboard: most confident first (alpha 92%, bravo 85%, delta 75%, charlie 55%).
+    qtbot.keyClick(win.table, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert win.tabs.currentIndex() == 1
+    queue = win.review
+    assert [os.path.basename(t.path) for t in queue.queued()] == ["alpha.flac", "bravo.mp3", "delta.wav", "charlie.ogg"]
+    qtbot.keyClick(queue.table, Qt.Key.Key_A)  # alpha: accept jazz
+    qtbot.keyClick(queue.table, Qt.Key.Key_2)  # bravo: pick the second genre, blues
+    qtbot.keyClick(queue.table, Qt.Key.Key_S)  # delta: skip
+    qtbot.keyClick(queue.table, Qt.Key.Key_E)  # charlie: type a new genre
+    qtbot.keyClicks(queue.new_genre, "Trip Hop")
+    qtbot.keyClick(queue.new_genre, Qt.Key.Key_Return)
+    qtbot.keyClick(queue.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo charlie
+    assert win.model.track_by_path(path_of(library, "charlie.ogg")).status == PREDICTED
+    qtbot.keyClick(queue.table, Qt.Key.Key_3)  # charlie: nothing at 3 -> ignored
+    qtbot.keyClick(queue.table, Qt.Key.Key_E)
+    qtbot.keyClicks(queue.new_genre, "Trip Hop")
+    qtbot.keyClick(queue.new_genre, Qt.Key.Key_Return)
+    wait_idle(qtbot, win)
+    win.jobs.flush_pending()
+    wait_idle(qtbot, win)
+    store = win.jobs.store
+    assert store.get(path_of(library, "alpha.flac")).status == ACCEPTED
+    assert store.get(path_of(library, "bravo.mp3")).chosen == ["blues"]
+    assert store.get(path_of(library, "charlie.ogg")).chosen == ["Trip Hop"]
+    assert store.get(path_of(library, "charlie.ogg")).status == CORRECTED
+    assert store.get(path_of(library, "delta.wav")).status == PREDICTED
+
+    # Preview: every file and its exact change, nothing written yet.
+    qtbot.keyClick(queue.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    dialog = win.write_dialog
+    assert dialog is not None and dialog.isVisible()
+    rows = {dialog.model.data(dialog.model.index(r, 0)): (dialog.model.data(dialog.model.index(r, 1)),
+                                                           dialog.model.data(dialog.model.index(r, 2)))
+            for r in range(dialog.model.rowCount())}
+    assert rows == {"alpha.flac": ("Rock", "Jazz"), "bravo.mp3": ("Pop", "Blues"), "charlie.ogg": ("(none)", "Trip Hop")}
+    assert read_genres(path_of(library, "alpha.flac")) == ["Rock"]
+    qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, win)
+    assert read_genres(path_of(library, "alpha.flac")) == ["Jazz"]
+    assert read_genres(path_of(library, "bravo.mp3")) == ["Blues"]
+    assert read_genres(path_of(library, "sub/charlie.ogg")) == ["Trip Hop"]
+    assert read_genres(path_of(library, "delta.wav")) == ["Classical"]  # skipped: untouched
+    assert win.model.track_by_path(path_of(library, "alpha.flac")).status == WRITTEN
+    assert "Wrote the genres of 3 files" in win.status_text.text()
+
+    # Undo the write from the keyboard: the old values are back in the files.
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, win)
+    assert read_genres(path_of(library, "alpha.flac")) == ["Rock"]
+    assert read_genres(path_of(library, "bravo.mp3")) == ["Pop"]
+    assert read_genres(path_of(library, "sub/charlie.ogg")) == []
+    assert "Restored the genres of 3 files" in win.status_text.text()
+    assert win.model.track_by_path(path_of(library, "alpha.flac")).genres == ["Rock"]
+
+
+def test_interrupted_analysis_resumes_on_the_next_start(qtbot, window, library):
+    win = window
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    first = [win.model.track_by_path(path_of(library, n)) for n in ("alpha.flac", "bravo.mp3")]
+    win.analyse(first)  # the part done before the app was closed
+    wait_idle(qtbot, win)
+    win.settings.extra[RESUME_KEY] = True  # as left by a session closed mid-analysis
+    win.save_settings()
+    win.open_folder(str(library), scan=False)  # what the next start does
+    wait_idle(qtbot, win)
+    assert not [t for t in win.model.tracks() if t.status == UNANALYSED]
+    calls = [os.path.basename(p) for p in win.analyzers[-1].calls]
+    assert calls[:2] == ["alpha.flac", "bravo.mp3"]
+    assert sorted(calls[2:]) == ["charlie.ogg", "delta.wav"]  # only what was left
+    assert Settings.load(app_dirs().settings_path).extra[RESUME_KEY] is False
+
+
+def test_drop_a_folder_and_dialogs_open(qtbot, window, library):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    win = window
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(library))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(event)
+    wait_idle(qtbot, win)
+    assert win.root == str(library) and win.model.total_count() == 5
+    assert Settings.load(app_dirs().settings_path).last_library == str(library)
+    settings_dialog = win.open_settings()
+    settings_dialog.segments.setValue(2)
+    settings_dialog.accept()
+    assert win.settings.segments == 2
+    errors = win.show_errors()
+    assert errors.table.rowCount() >= 0
+    errors.close()
+    win.open_about().close()
+
+
+def test_real_analyzer_in_the_window(qtbot, library):
+    """The bundled models through the whole window (skips when the models are not there yet)."""
+    from genre_desktop.inference.analyzer import Analyzer, ModelError
+
+    try:
+        analyzer = Analyzer()
+    except ModelError as exc:
+        pytest.skip(f"bundled models unavailable: {exc}")
+    dirs = app_dirs().ensure()
+    store = Store.open(dirs.store_path)
+    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(),
+                             analyzer_factory=lambda **kw: analyzer)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.open_folder(str(library))
+        wait_idle(qtbot, win)
+        win.analyse_unanalysed()
+        wait_idle(qtbot, win, timeout=120000)
+        tracks = {os.path.basename(t.path): t for t in win.model.tracks()}
+        assert tracks["broken.mp3"].status == ERROR and tracks["broken.mp3"].error
+        for name in ("alpha.flac", "bravo.mp3", "charlie.ogg", "delta.wav"):
+            assert tracks[name].status == PREDICTED, tracks[name].error
+            assert tracks[name].predicted_genre in analyzer.labels
+    finally:
+        win.shutdown()
+        store.close()
