@@ -25,7 +25,7 @@ from genre_desktop.features.musicnn_input import (
     patch_starts,
     patch_times,
 )
-from genre_desktop.inference.musicnn import MusicnnTagger, genre_distribution
+from genre_desktop.inference.musicnn import MusicnnTagger, genre_distribution, spread_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
@@ -170,6 +170,19 @@ def test_tags_and_embedding_are_means_over_patches(taggers, clip_audio):
     np.testing.assert_allclose(emb, embs.mean(0), rtol=1e-5, atol=1e-6)
     assert max(scores, key=scores.get) == "classical"
     assert max(tagger.genre_distribution(scores).items(), key=lambda kv: kv[1])[0] == "classical"
+
+
+def test_max_patches_uses_evenly_spread_patches(taggers, clip_audio):
+    assert spread_indices(10, None).tolist() == list(range(10))
+    assert spread_indices(10, 3).tolist() == [0, 4, 9]
+    assert spread_indices(2, 5).tolist() == [0, 1]
+    assert spread_indices(10, 1).tolist() == [5]
+    y = clip_audio["blues.00000.au"]
+    tagger = taggers["musicnn_msd"]
+    scores, emb = tagger.tags_and_embedding(y, max_patches=3)
+    tags, embs = tagger.run(musicnn_patches(y)[spread_indices(10, 3)])
+    np.testing.assert_allclose([scores[t] for t in tagger.labels], tags.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(emb, embs.mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_run_validates_shape_and_handles_empty_batch(taggers):

@@ -127,6 +127,12 @@ def top1(*mapped: dict[str, float]) -> str | None:
     return max(merged, key=merged.get) if merged else None
 
 
+def _timed(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=ROOT / "models")
@@ -214,9 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     covered["both"] = covered["musicnn_msd"] | covered["musicnn_mtt"]
     hits = {k: {"gtzan": 0, "fma": 0, "covered": 0, "n_covered": 0} for k in covered}
     n_gtzan = sum(not r[0].startswith("fma/") for r in mapped_rows)
-    for name, label, per_model, both in mapped_rows:
-        print(f"{name[:42]:42s} truth {label:9s} msd {per_model[0]!s:9s} mtt {per_model[1]!s:9s} both(max) {both}")
-        for key, guess in zip(("musicnn_msd", "musicnn_mtt", "both"), (*per_model, both)):
+    for name, label, guesses, both in mapped_rows:
+        print(f"{name[:42]:42s} truth {label:9s} msd {guesses[0]!s:9s} mtt {guesses[1]!s:9s} both(max) {both}")
+        for key, guess in zip(("musicnn_msd", "musicnn_mtt", "both"), (*guesses, both)):
             hits[key]["fma" if name.startswith("fma/") else "gtzan"] += guess == label
             hits[key]["n_covered"] += label in covered[key]
             hits[key]["covered"] += guess == label and label in covered[key]
@@ -228,18 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== (e) timings, one thread ==")
     y30 = librosa.load(str(GTZAN_CLIPS / "rock.00000.au"), sr=16000)[0][: 30 * 16000]
     musicnn_patches(y30)
-    t0 = time.perf_counter()
-    for _ in range(20):
-        patches = musicnn_patches(y30)
-    t_in = (time.perf_counter() - t0) / 20
+    t_in = min(_timed(musicnn_patches, y30) for _ in range(20))  # min: robust to a busy machine
+    patches = musicnn_patches(y30)
     for n, model in onnx.items():
         model.run(patches)
-        t0 = time.perf_counter()
-        for _ in range(5):
-            model.run(patches)
-        t_run = (time.perf_counter() - t0) / 5
-        per_model[n]["timing"] = {"input_ms_30s": round(t_in * 1000, 1), "onnx_ms_30s_1thread": round(t_run * 1000),
-                                  "onnxruntime": __import__("onnxruntime").__version__}
+        t_run = min(_timed(model.run, patches) for _ in range(5))
         print(f"{n}: input {t_in * 1000:.1f} ms + ONNX {t_run * 1000:.0f} ms for {len(patches)} patches "
               f"(30 s of audio): {30 / (t_in + t_run):.0f}x real time")
 
@@ -259,7 +258,6 @@ def main(argv: list[str] | None = None) -> int:
                                    "fma_clips": f"{h['fma']}/{len(mapped_rows) - n_gtzan}",
                                    "clips_of_covered_genres": f"{h['covered']}/{h['n_covered']}",
                                    "note": "far too few clips to support an ensemble weight"},
-                "timing": pm.get("timing", {}),
             }
             meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             print(f"updated metrics in {meta_path}")

@@ -103,6 +103,15 @@ GENRE_MAPS = {
     },
 }
 
+GENRE_MAP_NOTES = {
+    "musicnn_msd": "Covers 7 of the 10 GTZAN labels; MSD's Last.fm tags have no classical, disco or "
+    "reggae tag. Not mapped: dance, funk, House (disco's relatives, but they fire on pop and "
+    "electronic music as much), rnb, soul, alternative, indie, indie pop, electronic.",
+    "musicnn_mtt": "Covers 5 of the 10 GTZAN labels (classical, country, metal, pop, rock); "
+    "MagnaTagATune has no blues, hiphop, jazz or reggae tag. Not mapped: dance, techno, opera, "
+    "choir, choral, harpsichord.",
+}
+
 GENRE_MAP_RULE = (
     "score(label) = max over the label's tags of the mean tag score over patches; the mapped "
     "distribution is these scores renormalised over the labels that have at least one tag "
@@ -218,6 +227,7 @@ def write_meta(name: str, spec: dict, onnx_path: Path, opset: int, keep_metrics:
         },
         "genre_map": GENRE_MAPS[name],
         "genre_map_rule": GENRE_MAP_RULE,
+        "genre_map_notes": GENRE_MAP_NOTES[name],
     }
     for label, tags in meta["genre_map"].items():
         unknown = set(tags) - set(spec["labels"])

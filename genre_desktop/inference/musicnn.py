@@ -64,9 +64,15 @@ class MusicnnTagger:
         tags, embedding = self._session.run(["tags", "embedding"], {"patches": patches})
         return tags.astype(np.float32, copy=False), embedding.astype(np.float32, copy=False)
 
-    def tags_and_embedding(self, y16k: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-        """Mean tag score per tag (dict, in label order) and mean embedding (200,) over patches."""
-        tags, embedding = self.run(musicnn_patches(y16k))
+    def tags_and_embedding(self, y16k: np.ndarray, max_patches: int | None = None) -> tuple[dict[str, float], np.ndarray]:
+        """Mean tag score per tag (dict, in label order) and mean embedding (200,) over patches.
+
+        ``max_patches`` bounds the cost (about 50 ms per patch on one core): when the audio has
+        more patches, that many evenly spaced ones are used (first and last included).
+        """
+        patches = musicnn_patches(y16k)
+        patches = patches[spread_indices(len(patches), max_patches)]
+        tags, embedding = self.run(patches)
         mean_tags = tags.mean(axis=0)
         return ({label: float(s) for label, s in zip(self.labels, mean_tags)},
                 embedding.mean(axis=0).astype(np.float32))
@@ -74,6 +80,17 @@ class MusicnnTagger:
     def genre_distribution(self, tag_scores: dict[str, float]) -> dict[str, float]:
         """This model's tag scores mapped onto genre labels with its ``genre_map``."""
         return genre_distribution(tag_scores, self.genre_map)
+
+
+def spread_indices(n: int, limit: int | None) -> np.ndarray:
+    """Indices of at most ``limit`` of ``n`` items, evenly spread, first and last included."""
+    if limit is None or n <= limit:
+        return np.arange(n)
+    if limit < 1:
+        raise ValueError("max_patches must be at least 1")
+    if limit == 1:
+        return np.array([n // 2])
+    return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(int))
 
 
 def genre_distribution(tag_scores: dict[str, float], genre_map: dict[str, list[str]]) -> dict[str, float]:
