@@ -12,6 +12,9 @@ The rename would break a hard link, and needs a writable folder; for such files 
 place instead (it inserts or resizes the tag region, never re-encodes audio, but is not atomic),
 and the fact is logged. Symlinks are followed: the target file is written, the link stays.
 
+A process killed between the copy and the rename leaves a hidden working copy beside an intact
+original; ``remove_working_copies(folder)`` (for the scanner) deletes old ones.
+
 Read-only files are refused ("file is read-only") even where the permissions would let us
 replace them (root, or a writable folder): the librarian marked them so.
 """
@@ -20,9 +23,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,9 @@ from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, Wr
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for
 
 log = logging.getLogger(__name__)
+
+_WORKING_MARK = ".genre-desktop-"
+_WORKING_COPY = re.compile(r"^\..+\.genre-desktop-[^.]+\.tmp$", re.DOTALL)
 
 
 def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None) -> FileTags:
@@ -90,9 +98,38 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     _replace_atomically(p, target, before, entry, genres, options)
 
 
+def is_working_copy(name: str) -> bool:
+    """Whether a file name is one of our hidden working copies (left behind only by a crash)."""
+    return _WORKING_COPY.match(name) is not None
+
+
+def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0) -> list[Path]:
+    """Delete working copies in ``folder`` (not recursive) older than ``min_age`` seconds.
+
+    A process killed between copying and renaming leaves one; the user's file itself is intact.
+    The age limit keeps a write in progress in another thread or process safe.
+    """
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not is_working_copy(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime >= min_age:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError as exc:
+            log.warning("cannot remove stale working copy %s: %s", entry.path, exc)
+    return removed
+
+
 def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry: Entry,
                         genres: list[str], options: WriteOptions) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.genre-desktop-", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -112,7 +149,10 @@ def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry
         now = _stat(shown, target)
         if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
             raise TagError(shown, "file changed on disk while its tags were being written; nothing written")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise TagError(shown, f"cannot replace the file with the retagged copy: {exc.strerror or exc}") from None
     except BaseException:
         try:
             tmp.unlink()
