@@ -60,3 +60,15 @@ def test_combine_returns_overall_members_and_segments():
     np.testing.assert_allclose(r.segments[2], sum(w * probas[m][2] for m, w in weights.items()))
     np.testing.assert_allclose(r.overall, combine_segments(r.segments))
     np.testing.assert_allclose(r.members["b"], combine_segments(probas["b"]))
+
+
+def test_geometric_pooling_is_the_weighted_mean_of_log_probabilities():
+    a = np.array([[0.6, 0.3, 0.1]])
+    b = np.array([[0.2, 0.2, 0.6]])
+    got = weighted_mean({"a": a, "b": b}, {"a": 0.75, "b": 0.25}, pooling="geometric")
+    expected = a ** 0.75 * b ** 0.25
+    np.testing.assert_allclose(got, expected / expected.sum())
+    with pytest.raises(ValueError):
+        weighted_mean({"a": a}, {"a": 1.0}, pooling="median")
+    r = combine({"a": np.vstack([a, b]), "b": np.vstack([b, a])}, {"a": 1, "b": 1}, pooling="geometric")
+    np.testing.assert_allclose(r.segments[0], r.segments[1])

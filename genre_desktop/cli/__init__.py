@@ -16,6 +16,7 @@ from genre_desktop.runtime import prepare_process
 
 COMMAND_MODULES = (
     "genre_desktop.cli.library_cmds",
+    "genre_desktop.cli.model_cmds",
 )
 
 

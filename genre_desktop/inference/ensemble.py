@@ -2,8 +2,11 @@
 
 Two levels, each with its own rule:
 
-- across members, per segment: the weighted arithmetic mean of the members' distributions (a soft
-  vote; the weights were fitted on the valid split, see ``tools/train_classical.py``);
+- across members, per segment: a weighted mean of the members' distributions (a soft vote; the
+  weights were fitted on the valid split, see ``tools/train_classical.py``). ``pooling`` chooses
+  the arithmetic mean of probabilities or the geometric one (the weighted mean of
+  log-probabilities, renormalised); the training script picks the one with the better
+  cross-validated figure on the valid split and records it in the manifest;
 - across segments: the mean of log-probabilities, renormalised (a geometric mean). One segment that
   is confidently *not* a genre counts against it more than an arithmetic mean would let it, which
   is what several independent looks at one track should do.
@@ -47,17 +50,27 @@ def normalise_weights(weights: Mapping[str, float], available: list[str]) -> dic
     return {m: w / total for m, w in picked.items() if w > 0}
 
 
-def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """Soft vote: sum_m w_m * p_m over members with a positive weight (weights renormalised).
+POOLINGS = ("arithmetic", "geometric")
 
+
+def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float],
+                  pooling: str = "arithmetic") -> np.ndarray:
+    """Soft vote over members with a positive weight (weights renormalised to sum to one).
+
+    arithmetic: sum_m w_m p_m; geometric: exp(sum_m w_m log p_m), renormalised per row.
     ``probas`` maps member -> array (..., L); all the same shape. Returns that shape.
     """
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; expected one of {POOLINGS}")
     norm = normalise_weights(weights, list(probas))
     out = None
     for name, w in norm.items():
-        term = w * np.asarray(probas[name], dtype=np.float64)
+        p = np.asarray(probas[name], dtype=np.float64)
+        term = w * (p if pooling == "arithmetic" else np.log(np.clip(p, _EPS, 1.0)))
         out = term if out is None else out + term
     assert out is not None
+    if pooling == "geometric":
+        out = np.exp(out - out.max(axis=-1, keepdims=True))
     return out / out.sum(axis=-1, keepdims=True)
 
 
@@ -72,11 +85,12 @@ def combine_segments(segment_probas: np.ndarray) -> np.ndarray:
     return q / q.sum()
 
 
-def combine(member_probas: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> EnsembleResult:
+def combine(member_probas: Mapping[str, np.ndarray], weights: Mapping[str, float],
+            pooling: str = "arithmetic") -> EnsembleResult:
     """Full ensemble for one track: ``member_probas`` maps member -> (S, L) per-segment distributions."""
     if not member_probas:
         raise ValueError("no member distributions to combine")
-    per_segment = weighted_mean(member_probas, weights)
+    per_segment = weighted_mean(member_probas, weights, pooling)
     return EnsembleResult(
         overall=combine_segments(per_segment),
         members={m: combine_segments(p) for m, p in member_probas.items()},

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genre_desktop.inference.ensemble import POOLINGS
+
 MANIFEST_NAME = "manifest.json"
 
 
@@ -50,6 +52,7 @@ class Manifest:
     models: list[ModelEntry]
     weights: dict[str, float]
     feature_table_weights: dict[str, float]
+    pooling: str = "arithmetic"
     raw: dict[str, Any] = field(default_factory=dict)
 
     def by_kind(self, kind: str) -> list[ModelEntry]:
@@ -129,8 +132,11 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
         models=models,
         weights={k: float(v) for k, v in (ensemble.get("members") or {}).items()},
         feature_table_weights={k: float(v) for k, v in (ensemble.get("feature_table_only") or {}).items()},
+        pooling=str(ensemble.get("pooling", "arithmetic")),
         raw=raw,
     )
+    if manifest.pooling not in POOLINGS:
+        raise ModelError(f"model manifest {path}: unknown ensemble pooling {manifest.pooling!r}")
     if verify:
         for entry in models:
             verify_file(entry)

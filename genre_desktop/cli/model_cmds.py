@@ -1,0 +1,187 @@
+"""``classify`` and ``evaluate``: the bundled models from the command line.
+
+- ``classify FILE|DIR... [--json] [--top K] [--segments N]``: analyse files (directories are walked
+  recursively for supported extensions). With ``--json`` one JSON array, an object per file
+  (``Prediction.to_dict``); a file that cannot be analysed gets ``error`` and the others go on.
+  Exit code 0 if every file was analysed, 1 if any failed, 2 if the models cannot be loaded.
+- ``evaluate --data DIR [--all] [--json]``: DIR has ``features_30_sec.csv`` and ``splits/``;
+  evaluates each member and the ensemble on the table rows of DIR's test split (every row with
+  ``--all``). A feature table has no audio, so only the members that read table features take
+  part, with the manifest's ``feature_table_only`` weights; the output says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from genre_desktop.inference.manifest import ModelError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("classify", help="predict the genre of audio files",
+                              description="Predict the genre of audio files with the bundled models.")
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR", help="audio files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
+    p.add_argument("--top", type=int, default=3, metavar="K", help="genres to list per file (default 3)")
+    p.add_argument("--segments", type=int, default=5, metavar="N",
+                   help="30 s segments analysed per track (default 5)")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores)")
+    p.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    p.set_defaults(func=cmd_classify)
+
+    e = subparsers.add_parser("evaluate", help="evaluate the models on a GTZAN-style feature table",
+                              description="Evaluate every member and the ensemble on DIR's test split "
+                                          "(DIR holds features_30_sec.csv and splits/).")
+    e.add_argument("--data", type=Path, required=True, metavar="DIR")
+    e.add_argument("--all", action="store_true", help="evaluate on every row of the table, not the test split")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    e.set_defaults(func=cmd_evaluate)
+
+
+# -- classify ------------------------------------------------------------------------------------
+
+def collect_files(paths: list[str]) -> list[str]:
+    """Files as given, plus the supported audio files under each folder (sorted, recursive)."""
+    from genre_desktop.audio import SUPPORTED_EXTENSIONS
+
+    out: list[str] = []
+    for raw in paths:
+        if os.path.isdir(raw):
+            found = []
+            for folder, dirs, files in os.walk(raw):
+                dirs.sort()
+                found += [os.path.join(folder, f) for f in files
+                          if os.path.splitext(f)[1].lower() in SUPPORTED_EXTENSIONS]
+            out += sorted(found)
+        else:
+            out.append(raw)
+    return out
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from genre_desktop.inference.analyzer import Analyzer
+    from genre_desktop.inference.result import Prediction
+
+    try:
+        analyzer = Analyzer(args.models, n_segments=args.segments, threads=args.threads)
+    except ModelError as exc:
+        print(f"error: cannot load the models: {exc}", file=sys.stderr)
+        return 2
+    results = []
+    for path in collect_files(args.paths):
+        if not os.path.exists(path):
+            prediction = Prediction.failed(path, "no such file or directory")
+        else:
+            prediction = analyzer.analyze(path)
+        if args.top > 0:
+            prediction.genres = prediction.genres[: args.top]
+        results.append(prediction)
+        if not args.json:
+            _print_prediction(prediction)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in results], indent=2))
+    return 1 if any(p.error for p in results) else 0
+
+
+def _print_prediction(p) -> None:
+    if p.error:
+        print(f"{p.path}\n  ERROR: {p.error}")
+        return
+    print(p.path)
+    print("  " + ", ".join(f"{g} {prob:.2f}" for g, prob in p.genres))
+    for seg in p.segments:
+        top = max(seg.genres.items(), key=lambda kv: kv[1])
+        print(f"  {seg.start:7.1f}-{seg.end:7.1f} s  {top[0]} {top[1]:.2f}")
+    if p.tags:
+        print("  tags: " + ", ".join(f"{t} {s:.2f}" for t, s in list(p.tags.items())[:5]))
+    sys.stdout.flush()
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from genre_desktop.inference.ensemble import weighted_mean
+    from genre_desktop.inference.manifest import load_manifest
+    from genre_desktop.inference.members import load_classical
+    from genre_desktop.paths import bundled_models_dir
+    from genre_desktop.training.classical import GTZAN_LABELS, load_feature_table, read_split
+
+    table_path = args.data / "features_30_sec.csv"
+    try:
+        table = load_feature_table(table_path)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: cannot read {table_path}: {exc}", file=sys.stderr)
+        return 2
+    if not args.all:
+        split = args.data / "splits" / "test_filtered.txt"
+        try:
+            wanted = read_split(split)
+        except OSError as exc:
+            print(f"error: cannot read the test split {split}: {exc}; use --all to evaluate every row",
+                  file=sys.stderr)
+            return 2
+        table = table.subset(wanted)
+        if len(table) == 0:
+            print(f"error: {table_path} holds none of the {len(wanted)} clips of the test split {split}; "
+                  f"nothing to evaluate (use --all to evaluate on every row of the table)", file=sys.stderr)
+            return 2
+        if len(table) < len(wanted):
+            print(f"note: {len(table)} of the {len(wanted)} test-split clips are in the table; "
+                  f"evaluating on those", file=sys.stderr)
+    try:
+        manifest = load_manifest(args.models or bundled_models_dir())
+        members = load_classical(manifest, threads=0)
+    except ModelError as exc:
+        print(f"error: cannot load the models: {exc}", file=sys.stderr)
+        return 2
+    labels = manifest.labels
+    missing = sorted(set(GTZAN_LABELS) - set(labels))
+    if missing:
+        print(f"error: the models do not know the table's genres {missing}", file=sys.stderr)
+        return 2
+    y = np.array([labels.index(GTZAN_LABELS[i]) for i in table.y], dtype=np.int64)
+    # A table has features, no audio: only the classical members can run on it.
+    probas = {m.name: m.predict_proba(table.X) for m in members}
+    used = [m for m in probas if manifest.feature_table_weights.get(m, 0.0) > 0]
+    results = {name: _scores(p, y, labels) for name, p in probas.items()}
+    results["ensemble"] = _scores(weighted_mean({m: probas[m] for m in used}, manifest.feature_table_weights,
+                                                manifest.pooling), y, labels)
+    if args.json:
+        print(json.dumps({"labels": labels, "n": len(table), "rows": "all" if args.all else "test",
+                          "members_used": used, "model_version": manifest.version, "models": results},
+                         indent=2))
+        return 0
+    print(f"{len(table)} rows ({'all rows' if args.all else 'test split'}) of {table_path}; "
+          f"models {manifest.version}")
+    print(f"ensemble over the feature-table members: "
+          + ", ".join(f"{m} {manifest.feature_table_weights[m]:.3f}" for m in used))
+    for name, r in results.items():
+        print(f"\n{name}: accuracy {r['accuracy']:.3f}, macro F1 {r['macro_f1']:.3f}")
+        print(_confusion_text(r["confusion"], labels))
+    return 0
+
+
+def _scores(proba: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    pred = np.argmax(proba, axis=1)
+    idx = list(range(len(labels)))
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "macro_f1": float(f1_score(y, pred, labels=idx, average="macro", zero_division=0)),
+        "confusion": confusion_matrix(y, pred, labels=idx).tolist(),
+    }
+
+
+def _confusion_text(confusion: list[list[int]], labels: list[str]) -> str:
+    """Rows: true genre; columns: predicted genre (abbreviated)."""
+    head = " " * 11 + " ".join(f"{lab[:5]:>5}" for lab in labels)
+    lines = [head] + [f"{lab:>10} " + " ".join(f"{v:5d}" for v in row) for lab, row in zip(labels, confusion)]
+    return "\n".join(lines)

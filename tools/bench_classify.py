@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Benchmark: seconds of audio analysed per second of wall time, by stage, single thread.
+
+Ours (everything loaded once): decode (``audio.decode`` at 22050 Hz) -> features
+(``features.gtzan.extract_features``) -> classical models (five ONNX members + ensemble) -> musicnn
+(resample to 16 kHz, log-mel patches, one tagger run per model) if the manifest lists musicnn
+models; plus the end-to-end ``Analyzer.analyze`` with one 30 s segment.
+
+Baseline in the same run, the study's straightforward recipe: ``librosa.load`` + one librosa call
+per feature (each computing its own STFT) + the five scikit-learn models' ``predict_proba``.
+
+Inputs: generated 30 s clips (tones, chords, noise bursts, clicks: a stand-in for music) and the
+shared GTZAN clips. Threads are pinned to one (BLAS, numba, onnxruntime) before numpy loads.
+
+Usage: nice python tools/bench_classify.py [--generated 4] [--repeat 1] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gtzan"
+SR = 22050
+
+
+def generated_clips(folder: Path, count: int, seconds: float = 30.0) -> list[Path]:
+    """Deterministic music-like 30 s WAV files (chord tones with vibrato, noise bursts, clicks)."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(7)
+    t = np.arange(int(seconds * SR)) / SR
+    paths = []
+    for i in range(count):
+        root = 110.0 * 2 ** (rng.integers(0, 12) / 12)
+        y = sum(0.15 * np.sin(2 * np.pi * root * r * t + 0.3 * np.sin(2 * np.pi * 5 * t)) for r in (1, 1.25, 1.5, 2))
+        bpm = rng.uniform(70, 160)
+        beat = (np.floor(t * bpm / 60) != np.floor((t - 1 / SR) * bpm / 60)).astype(float)
+        kick = np.convolve(beat, np.exp(-np.arange(2000) / 300.0) * np.sin(np.arange(2000) * 0.02))[: len(t)]
+        noise = rng.normal(0, 0.05, len(t)) * (np.sin(2 * np.pi * bpm / 120 * t) > 0.6)
+        y = (y + 0.6 * kick + noise).astype(np.float32)
+        y /= max(1e-6, np.abs(y).max()) / 0.8
+        path = folder / f"generated_{i}.wav"
+        sf.write(path, y, SR, subtype="PCM_16")
+        paths.append(path)
+    return paths
+
+
+def baseline_features(y: np.ndarray, sr: int) -> np.ndarray:
+    """The study's recipe: one librosa call per feature, mean and variance of each (57 values)."""
+    import librosa
+
+    cols = []
+
+    def add(a):
+        cols.extend([float(np.mean(a)), float(np.var(a))])
+
+    add(librosa.feature.chroma_stft(y=y, sr=sr))
+    add(librosa.feature.rms(y=y))
+    add(librosa.feature.spectral_centroid(y=y, sr=sr))
+    add(librosa.feature.spectral_bandwidth(y=y, sr=sr))
+    add(librosa.feature.spectral_rolloff(y=y, sr=sr))
+    add(librosa.feature.zero_crossing_rate(y))
+    harmonic, percussive = librosa.effects.hpss(y)
+    add(harmonic)
+    add(percussive)
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    cols.append(float(np.atleast_1d(tempo)[0]))
+    for row in librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20):
+        add(row)
+    return np.asarray(cols)
+
+
+def sklearn_models(data: Path):
+    """The five study models fitted on the train split (setup, not timed)."""
+    from genre_desktop.training import classical as C
+
+    table = C.load_feature_table(data / "features_30_sec.csv")
+    train = table.subset(C.read_split(data / "splits" / "train_filtered.txt"))
+    X = C.as_float32_inputs(train.X)
+    return [C.build_pipeline(m, 0).fit(X, train.y) for m in C.MEMBERS]
+
+
+class Timer:
+    def __init__(self):
+        self.totals: dict[str, float] = {}
+
+    def run(self, stage: str, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        self.totals[stage] = self.totals.get(stage, 0.0) + time.perf_counter() - t0
+        return out
+
+
+def bench(paths: list[Path], data: Path, repeat: int) -> dict:
+    import librosa
+
+    from genre_desktop.audio import decode, probe
+    from genre_desktop.features.gtzan import extract_features
+    from genre_desktop.inference.analyzer import MUSICNN_RATE, Analyzer
+    from genre_desktop.inference.ensemble import combine
+
+    analyzer = Analyzer(n_segments=1, threads=1)
+    members = analyzer._members  # the same sessions the analyzer runs (bench-only access)
+    taggers = analyzer._taggers
+    models = sklearn_models(data)
+
+    def ours(path: Path, timer: Timer) -> None:
+        y = timer.run("decode", decode, path, SR)
+        x = timer.run("features", extract_features, y, SR)
+        timer.run("classical models", lambda: combine(
+            {m.name: m.predict_proba(x[None, :]) for m in members}, analyzer.weights))
+        if taggers:
+            import soxr
+
+            from genre_desktop.features.musicnn_input import musicnn_patches
+
+            def tag():
+                patches = musicnn_patches(soxr.resample(y, SR, MUSICNN_RATE, quality="HQ").astype(np.float32))
+                return [t.run(patches) for t in taggers]
+            timer.run("musicnn", tag)
+
+    def baseline(path: Path, timer: Timer) -> None:
+        y, sr = timer.run("decode", lambda: librosa.load(str(path), sr=SR))
+        x = timer.run("features", baseline_features, y, sr)
+        timer.run("classical models", lambda: [m.predict_proba(x[None, :]) for m in models])
+
+    # Warm-up (numba JIT, first-call caches) on one clip, not timed.
+    ours(paths[0], Timer())
+    baseline(paths[0], Timer())
+    analyzer.analyze(paths[0])
+
+    rows = {}
+    for group, group_paths in (("generated", [p for p in paths if p.name.startswith("generated")]),
+                               ("GTZAN clips", [p for p in paths if not p.name.startswith("generated")])):
+        if not group_paths:
+            continue
+        audio = sum(probe(p).duration for p in group_paths) * repeat
+        t_ours, t_base, t_e2e = Timer(), Timer(), Timer()
+        for _ in range(repeat):
+            for p in group_paths:
+                ours(p, t_ours)
+                baseline(p, t_base)
+                t_e2e.run("analyze (1 segment)", analyzer.analyze, p)
+        rows[group] = {"audio_seconds": audio, "ours": t_ours.totals, "baseline": t_base.totals,
+                       "end_to_end": t_e2e.totals}
+    return rows
+
+
+def report(rows: dict) -> str:
+    lines = []
+    for group, r in rows.items():
+        audio = r["audio_seconds"]
+        lines.append(f"\n{group}: {audio:.0f} s of audio, single thread; figures are x real time "
+                     f"(seconds of audio per second of wall time)")
+        lines.append(f"{'stage':<22}{'ours':>10}{'baseline':>10}{'ratio':>8}")
+        stages = list(dict.fromkeys([*r["ours"], *r["baseline"]]))
+        for s in stages:
+            o = r["ours"].get(s)
+            b = r["baseline"].get(s)
+            fo = f"{audio / o:10.1f}" if o else f"{'-':>10}"
+            fb = f"{audio / b:10.1f}" if b else f"{'-':>10}"
+            ratio = f"{b / o:8.1f}" if o and b else f"{'':>8}"
+            lines.append(f"{s:<22}{fo}{fb}{ratio}")
+        o_tot = sum(v for k, v in r["ours"].items() if k != "musicnn")
+        b_tot = sum(r["baseline"].values())
+        lines.append(f"{'total (no musicnn)':<22}{audio / o_tot:10.1f}{audio / b_tot:10.1f}{b_tot / o_tot:8.1f}")
+        if "musicnn" in r["ours"]:
+            all_tot = sum(r["ours"].values())
+            lines.append(f"{'total with musicnn':<22}{audio / all_tot:10.1f}")
+        for k, v in r["end_to_end"].items():
+            lines.append(f"{k:<22}{audio / v:10.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--generated", type=int, default=4, help="generated 30 s clips")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the raw timings here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = generated_clips(Path(tmp), args.generated) + sorted((args.data / "clips").glob("*.au"))
+        rows = bench(paths, args.data, args.repeat)
+    print(report(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
