@@ -56,7 +56,10 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         audio, entry = _load(p)
     except UnsupportedFormat:
         return _untagged(p)
-    fields = entry.backend.read(audio, options)
+    try:
+        fields = entry.backend.read(audio, options)
+    except Exception as exc:  # odd values in a tag that mutagen itself accepted: a reason, not a crash
+        raise TagError(p, f"malformed tags: {_describe(exc, p)}") from None
     info = getattr(audio, "info", None)
     return FileTags(
         title=fields.title,
