@@ -78,6 +78,13 @@ def test_matches_librosa_for_a_44k_stereo_wav(tmp_path, librosa):
     np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("ext", [".flac", ".ogg", ".opus", ".mp3", ".aiff", ".au"])
+def test_matches_librosa_for_every_soundfile_container(tmp_path, librosa, ext):
+    path = make_audio(tmp_path / f"s{ext}", seconds=2.0, sr=48000 if ext == ".opus" else 44100, channels=2,
+                      signal="noise")
+    np.testing.assert_array_equal(decode(path, 22050), librosa.load(str(path), sr=22050)[0])
+
+
 def test_matches_librosa_for_a_gtzan_clip(gtzan_dir, librosa):
     path = os.path.join(gtzan_dir, "clips", "jazz.00000.au")
     ours = decode(path, 22050)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,19 +73,19 @@ class Fields:
     genres: list[str] = field(default_factory=list)
 
 
-class Backend:
-    """One tag format. Subclasses implement the three methods; instances hold no state."""
+class Backend(ABC):
+    """One tag format. Subclasses implement ``read`` and ``set_genres``; instances hold no state."""
 
     #: Short name used in logs and error messages ("id3", "vorbis", "mp4", "asf").
     name = "base"
 
+    @abstractmethod
     def read(self, audio: Any, options: WriteOptions | None) -> Fields:
         """The fields of a loaded mutagen file (``audio.tags`` may be None: all empty)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
         """Replace the genre field of ``audio`` in memory (an empty list removes it)."""
-        raise NotImplementedError
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         """Write ``audio``'s tags back to the file it was loaded from."""
