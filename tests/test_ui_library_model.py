@@ -100,3 +100,18 @@ def test_incremental_updates_touch_one_row_and_append_new_tracks(qapp, qtbot):
     model.update_tracks([replaced])
     assert model.track_by_path("/m/a.flac") is replaced
     assert model.data(model.index(model.row_of("/m/a.flac"), GENRES)) == "Jazz"
+
+
+def test_typing_forward_narrows_and_backspace_widens_with_sort_kept(qapp):
+    model = LibraryModel()
+    many = [Track(f"/m/{i}.flac", title=f"{w} {i}") for i, w in enumerate(["river", "rivet", "rose", "riven"] * 5)]
+    model.set_tracks(many)
+    model.sort(TITLE, Qt.SortOrder.DescendingOrder)
+    for text, expected in (("r", 20), ("ri", 15), ("riv", 15), ("rive", 15), ("river", 5), ("rive", 15), ("", 20)):
+        model.set_search(text)
+        assert model.rowCount() == expected, text
+    titles = column(model, TITLE)
+    assert titles == sorted(titles, key=str.casefold, reverse=True)
+    model.set_search("rive 1")  # two words: both must match
+    assert sorted(column(model, TITLE)) == ["riven 11", "riven 15", "riven 19", "river 12", "river 16",
+                                            "rivet 1", "rivet 13", "rivet 17"]

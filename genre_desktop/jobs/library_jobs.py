@@ -261,7 +261,8 @@ class LibraryJobs(QObject):
         """The mel spectrogram of (the first ``max_seconds`` of) ``path``, cached on disk.
 
         Keyed: selecting another track supersedes this one, whose result is then dropped.
-        Finishes with (path, MelSpectrogram).
+        Finishes with (path, MelSpectrogram or None, reason or None): an undecodable file is an
+        expected outcome shown to the user, not a job failure.
         """
         cache_dir = self.spectrogram_cache_dir
 
@@ -271,13 +272,16 @@ class LibraryJobs(QObject):
             cache = SpectrogramCache(cache_dir)
             mel = cache.get(path)
             if mel is None:
-                from genre_desktop.audio import decode
+                from genre_desktop.audio import DecodeError, decode
 
                 job.token.raise_if_cancelled()
-                samples = decode(path, sr=22050, duration=max_seconds)
+                try:
+                    samples = decode(path, sr=22050, duration=max_seconds)
+                except DecodeError as exc:
+                    return path, None, exc.reason
                 job.token.raise_if_cancelled()
                 mel = mel_spectrogram(samples, sr=22050)
                 cache.put(path, mel)
-            return path, mel
+            return path, mel, None
 
         return self.runner.submit(work, name="spectrogram", key="spectrogram", **callbacks)

@@ -82,18 +82,23 @@ def _sort_key(column: int) -> Callable[[Track], Any]:
 
 
 class LibraryModel(QAbstractTableModel):
-    """All tracks of the open library; what is visible depends on the search text and status filter."""
+    """All tracks of the open library; what is visible depends on the search text and status filter.
+
+    ``_visible`` holds indices into ``_tracks``; search texts and sort keys are lists aligned with
+    ``_tracks`` so that filtering and sorting run as list comprehensions and ``list.sort`` with
+    ``keys.__getitem__`` (C speed), not one Python call per comparison.
+    """
 
     countsChanged = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._tracks: list[Track] = []
-        self._keys: dict[str, str] = {}  # path -> search text
-        self._by_path: dict[str, Track] = {}
         self._pos: dict[str, int] = {}  # path -> index in _tracks
-        self._visible: list[Track] = []
-        self._row_of: dict[str, int] = {}
+        self._keys: list[str] = []  # search text per track
+        self._sort_keys: dict[int, list[Any]] = {}  # column -> key per track (built on first sort)
+        self._visible: list[int] = []
+        self._row_of: dict[int, int] | None = None  # index in _tracks -> visible row (built on demand)
         self._search = ""
         self._status: str | None = None
         self._sort_column = -1
@@ -102,57 +107,63 @@ class LibraryModel(QAbstractTableModel):
     # -- loading ---------------------------------------------------------------------------------
     def set_tracks(self, tracks: Iterable[Track]) -> None:
         self.beginResetModel()
-        self._tracks = list(tracks)
-        self._by_path = {t.path: t for t in self._tracks}
+        self._tracks = list({t.path: t for t in tracks}.values())
         self._pos = {t.path: i for i, t in enumerate(self._tracks)}
-        self._keys = {t.path: _search_key(t) for t in self._tracks}
+        self._keys = [_search_key(t) for t in self._tracks]
+        self._sort_keys = {}
         self._rebuild()
         self.endResetModel()
         self.countsChanged.emit()
 
+    def _refresh_index(self, index: int) -> None:
+        track = self._tracks[index]
+        self._keys[index] = _search_key(track)
+        for column, keys in self._sort_keys.items():
+            keys[index] = _sort_key(column)(track)
+
+    def _emit_row(self, index: int) -> None:
+        row = self._rows().get(index)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+
     def update_tracks(self, tracks: Iterable[Track]) -> None:
         """Replace tracks by path (new paths are appended); repaints only the rows that changed."""
         added = []
-        changed_rows = []
         for track in {t.path: t for t in tracks}.values():
-            old = self._by_path.get(track.path)
-            self._by_path[track.path] = track
-            self._keys[track.path] = _search_key(track)
-            if old is None:
+            index = self._pos.get(track.path)
+            if index is None:
                 added.append(track)
                 continue
-            self._tracks[self._pos[track.path]] = track
-            row = self._row_of.get(track.path)
-            if row is not None:
-                self._visible[row] = track
-                changed_rows.append(row)
-        for row in changed_rows:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+            self._tracks[index] = track
+            self._refresh_index(index)
+            self._emit_row(index)
         if added:
+            first_index = len(self._tracks)
             for track in added:
                 self._pos[track.path] = len(self._tracks)
                 self._tracks.append(track)
-            matching = [t for t in added if self._matches(t)]
+                self._keys.append(_search_key(track))
+                for column, keys in self._sort_keys.items():
+                    keys.append(_sort_key(column)(track))
+            matching = [i for i in range(first_index, len(self._tracks)) if self._matches(i)]
             if matching:
                 first = len(self._visible)
                 self.beginInsertRows(QModelIndex(), first, first + len(matching) - 1)
-                for offset, track in enumerate(matching):
-                    self._visible.append(track)
-                    self._row_of[track.path] = first + offset
+                self._visible.extend(matching)
+                self._row_of = None
                 self.endInsertRows()
         self.countsChanged.emit()
 
     def update_fields(self, path: str, **fields: Any) -> Track | None:
         """Change fields of one track in memory (the store is written separately, by the writer)."""
-        track = self._by_path.get(path)
-        if track is None:
+        index = self._pos.get(path)
+        if index is None:
             return None
+        track = self._tracks[index]
         for name, value in fields.items():
             setattr(track, name, value)
-        self._keys[path] = _search_key(track)
-        row = self._row_of.get(path)
-        if row is not None:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        self._refresh_index(index)
+        self._emit_row(index)
         self.countsChanged.emit()
         return track
 
@@ -161,9 +172,16 @@ class LibraryModel(QAbstractTableModel):
         text = text.strip().casefold()
         if text == self._search:
             return
+        # Typing forward ("riv" -> "rive", "a" -> "a b") can only remove rows: every row matching the
+        # longer text contains each word of the shorter one.
+        narrowing = bool(self._search) and text.startswith(self._search)
         self.beginResetModel()
-        self._search = text
-        self._rebuild()
+        previous, self._search = self._visible, text
+        if narrowing:
+            self._visible = self._filter(previous)
+            self._row_of = None
+        else:
+            self._rebuild()
         self.endResetModel()
 
     def set_status_filter(self, status: str | None) -> None:
@@ -174,54 +192,71 @@ class LibraryModel(QAbstractTableModel):
         self._rebuild()
         self.endResetModel()
 
-    def _matches(self, track: Track) -> bool:
-        if self._status is not None and track.status != self._status:
+    def _matches(self, index: int) -> bool:
+        if self._status is not None and self._tracks[index].status != self._status:
             return False
-        return not self._search or all(word in self._keys[track.path] for word in self._search.split())
+        key = self._keys[index]
+        return all(word in key for word in self._search.split())
+
+    def _filter(self, candidates: list[int]) -> list[int]:
+        keys = self._keys
+        rows = candidates
+        if self._status is not None:
+            tracks, status = self._tracks, self._status
+            rows = [i for i in rows if tracks[i].status == status]
+        for word in self._search.split():
+            rows = [i for i in rows if word in keys[i]]
+        return rows
 
     def _rebuild(self) -> None:
-        if self._search or self._status is not None:
-            words = self._search.split()
-            keys = self._keys
-            status = self._status
-            self._visible = [
-                t for t in self._tracks
-                if (status is None or t.status == status) and all(w in keys[t.path] for w in words)
-            ]
-        else:
-            self._visible = list(self._tracks)
+        everything = list(range(len(self._tracks)))
+        self._visible = self._filter(everything) if (self._search or self._status is not None) else everything
         if self._sort_column >= 0:
-            self._visible.sort(key=_sort_key(self._sort_column),
+            self._visible.sort(key=self._column_keys(self._sort_column).__getitem__,
                                reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
-        self._row_of = {t.path: row for row, t in enumerate(self._visible)}
+        self._row_of = None
+
+    def _column_keys(self, column: int) -> list[Any]:
+        keys = self._sort_keys.get(column)
+        if keys is None:
+            keys = self._sort_keys[column] = list(map(_sort_key(column), self._tracks))
+        return keys
+
+    def _rows(self) -> dict[int, int]:
+        if self._row_of is None:
+            self._row_of = {index: row for row, index in enumerate(self._visible)}
+        return self._row_of
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        paths = [self._visible[i.row()].path if i.isValid() and i.row() < len(self._visible) else None for i in persistent]
+        kept = [self._visible[i.row()] if i.isValid() and i.row() < len(self._visible) else None for i in persistent]
         self._sort_column, self._sort_order = column, order
-        self._visible.sort(key=_sort_key(column), reverse=order == Qt.SortOrder.DescendingOrder)
-        self._row_of = {t.path: row for row, t in enumerate(self._visible)}
+        self._visible.sort(key=self._column_keys(column).__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+        self._row_of = None
         # Keep the selection and the current row on the same tracks after sorting.
-        new = [self.index(self._row_of[p], i.column()) if p in self._row_of else QModelIndex() for p, i in zip(paths, persistent)]
+        rows = self._rows() if persistent else {}
+        new = [self.index(rows[k], i.column()) if k in rows else QModelIndex() for k, i in zip(kept, persistent)]
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
 
     # -- access ----------------------------------------------------------------------------------
     def track(self, row: int) -> Track | None:
-        return self._visible[row] if 0 <= row < len(self._visible) else None
+        return self._tracks[self._visible[row]] if 0 <= row < len(self._visible) else None
 
     def track_by_path(self, path: str) -> Track | None:
-        return self._by_path.get(path)
+        index = self._pos.get(path)
+        return self._tracks[index] if index is not None else None
 
     def row_of(self, path: str) -> int | None:
-        return self._row_of.get(path)
+        index = self._pos.get(path)
+        return self._rows().get(index) if index is not None else None
 
     def tracks(self) -> list[Track]:
         return list(self._tracks)
 
     def visible_tracks(self) -> list[Track]:
-        return list(self._visible)
+        return [self._tracks[i] for i in self._visible]
 
     def total_count(self) -> int:
         return len(self._tracks)
@@ -247,7 +282,7 @@ class LibraryModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        track = self._visible[index.row()]
+        track = self._tracks[self._visible[index.row()]]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(track, column)

@@ -357,9 +357,12 @@ class MainWindow(QMainWindow):
         self.player_bar.load(path, autoplay=was_playing)
 
     def _on_spectrogram(self, result) -> None:
-        path, mel = result
+        path, mel, reason = result
         if path != self.current_path:
             return  # stale: the user moved on
+        if mel is None:
+            self.spectrogram.clear(f"No spectrogram: {reason}")
+            return
         track = self.model.track_by_path(path)
         self.spectrogram.set_mel(mel, track.duration if track else None)
         self.spectrogram.set_segments(track.prediction if track else None)
