@@ -215,6 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(c) our input + ONNX vs musicnn extractor:  mean tags {worst['e2e_tags']:.2e}; per-patch embedding vs TF graph "
           f"{worst['e2e_emb']:.2e}; top-3 tags identical in {top3_agree}/{top3_total}")
 
+    # musicnn's public entry point, literally, on one clip per model (it averages the extractor's
+    # taggram exactly as compared above)
+    from musicnn.tagger import top_tags
+
+    first = GTZAN_CLIPS / "rock.00000.au"
+    y_first = librosa.load(str(first), sr=16000)[0]
+    for n in MODELS:
+        with contextlib.redirect_stdout(io.StringIO()):
+            theirs_top = top_tags(str(first), model=MODELS[n], topN=5, print_tags=False)
+        scores, _ = onnx[n].tags_and_embedding(y_first)
+        ours_top = sorted(scores, key=scores.get, reverse=True)[:5]
+        print(f"    musicnn.tagger.top_tags({first.name}, {MODELS[n]}, topN=5) = {theirs_top}; ours {ours_top}: "
+              f"{'same' if ours_top == theirs_top else 'DIFFERENT'}")
+
     print("\n== (d) genre mapping, top-1 of the mapped distribution ==")
     covered = {n: {g for g, t in metas[n]["genre_map"].items() if t} for n in MODELS}
     covered["both"] = covered["musicnn_msd"] | covered["musicnn_mtt"]

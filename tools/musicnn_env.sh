@@ -8,8 +8,9 @@
 #     and protobuf<4 (tf2onnx 1.16 pins protobuf~=3.20).
 #   - musicnn 0.1.0 is installed with --no-deps: its metadata pins numpy<1.17 and an old TF, which
 #     it does not actually need (it runs under TF2's compat.v1 API).
-#   - onnxruntime 1.20.1 is the newest wheel that still accepts numpy 1.26 here; the app's own
-#     onnxruntime (1.32) is exercised by tests/test_musicnn.py.
+#   - mutagen reads the FMA clips' genre tags for the mapping measurement in check_musicnn.py.
+#   - onnxruntime is held back (1.20.1): the app's 1.32 pulls protobuf 7, which TensorFlow 2.15 and
+#     tf2onnx 1.16 cannot use. The app's own onnxruntime runs the models in tests/test_musicnn.py.
 #
 # Usage: bash tools/musicnn_env.sh [ENV_DIR]   (default /work/tfenv; PYTHON=python3.11 to override)
 set -euo pipefail
@@ -38,7 +39,8 @@ PIP=("$ENV_DIR/bin/python" -m pip)
   "protobuf==3.20.3" \
   "soundfile==0.14.0" \
   "soxr==1.1.0" \
-  "scipy==1.17.1"
+  "scipy==1.17.1" \
+  "mutagen==1.48.0"
 # musicnn's declared dependencies are stale (numpy<1.17, tensorflow>=1.14); the checkpoints and
 # musicnn's own code run fine on the pins above.
 "${PIP[@]}" install -q --no-deps "musicnn==0.1.0"
