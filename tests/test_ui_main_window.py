@@ -150,7 +150,7 @@ def test_open_analyse_review_write_and_undo(qtbot, window, library):
     rows = {dialog.model.data(dialog.model.index(r, 0)): (dialog.model.data(dialog.model.index(r, 1)),
                                                            dialog.model.data(dialog.model.index(r, 2)))
             for r in range(dialog.model.rowCount())}
-    assert rows == {"alpha.flac": ("Rock", "Jazz"), "bravo.mp3": ("Pop", "Blues"), "charlie.ogg": ("(none)", "Trip Hop")}
+    assert rows == {"alpha.flac": ("Rock", "Jazz"), "bravo.mp3": ("Pop", "Blues"), "sub/charlie.ogg": ("(none)", "Trip Hop")}
     assert read_genres(path_of(library, "alpha.flac")) == ["Rock"]
     qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, win)

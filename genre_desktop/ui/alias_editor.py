@@ -24,6 +24,7 @@ class AliasEditor(QWidget):
         self.table.setHorizontalHeaderLabels(["Label (model or yours)", "Written in tags as"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.add_button = QPushButton("Add")
         self.remove_button = QPushButton("Remove")

@@ -34,22 +34,25 @@ class EmptyState(QWidget):
         layout.addStretch(3)
         self.set_idle()
 
+    def _say(self, heading: str, text: str) -> None:
+        self.heading.setText(heading)
+        self.text.setText(text)
+        # A wrapped label inside an aligned layout item gets its one-line height: ask for all lines.
+        self.text.setMinimumHeight(self.text.heightForWidth(self.text.width()))
+
     def set_idle(self) -> None:
-        self.heading.setText("No music here yet")
-        self.text.setText(
+        self._say("No music here yet", 
             "Open the folder that holds your music (Ctrl+O), or drag a folder onto this window. "
             "Genre Desktop lists every audio file, predicts its genre from the sound, and lets you "
             "review the predictions before anything is written to your files.")
         self.button.show()
 
     def set_scanning(self, root: str) -> None:
-        self.heading.setText("Reading your music…")
-        self.text.setText(f"Looking for audio files in {root}. Tracks appear as soon as the scan finishes; "
+        self._say("Reading your music…", f"Looking for audio files in {root}. Tracks appear as soon as the scan finishes; "
                           "the progress is shown at the bottom of the window.")
         self.button.hide()
 
     def set_missing(self, root: str) -> None:
-        self.heading.setText("The music folder is not available")
-        self.text.setText(f"{root} cannot be found (an unplugged drive or a renamed folder?). "
+        self._say("The music folder is not available", f"{root} cannot be found (an unplugged drive or a renamed folder?). "
                           "Plug it in and press F5, or open another folder.")
         self.button.show()

@@ -91,8 +91,9 @@ class LibraryModel(QAbstractTableModel):
 
     countsChanged = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, spell: Callable[[str], str] = lambda g: g) -> None:
         super().__init__(parent)
+        self._spell = spell  # model labels ("hiphop") are shown as they will be written ("Hip-Hop")
         self._tracks: list[Track] = []
         self._pos: dict[str, int] = {}  # path -> index in _tracks
         self._keys: list[str] = []  # search text per track
@@ -303,8 +304,7 @@ class LibraryModel(QAbstractTableModel):
             return track.path
         return None
 
-    @staticmethod
-    def _display(track: Track, column: int) -> str:
+    def _display(self, track: Track, column: int) -> str:
         if column == TITLE:
             return display_title(track)
         if column == ARTIST:
@@ -314,9 +314,11 @@ class LibraryModel(QAbstractTableModel):
         if column == DURATION:
             return format_duration(track.duration)
         if column == GENRES:
-            return ", ".join(shown_genres(track))
+            if track.chosen and track.status in (ACCEPTED, CORRECTED):
+                return ", ".join(self._spell(g) for g in track.chosen)
+            return ", ".join(track.genres)
         if column == PREDICTED_GENRE:
-            return track.predicted_genre or ""
+            return self._spell(track.predicted_genre) if track.predicted_genre else ""
         if column == CONFIDENCE:
             conf = track.confidence
             return f"{conf:.0%}" if conf is not None else ""

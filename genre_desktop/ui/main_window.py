@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         spell = self.settings.spell
 
         # --- library page: search bar + table, or the empty state
-        self.model = LibraryModel(self)
+        self.model = LibraryModel(self, spell)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)

@@ -89,6 +89,7 @@ class PredictionsPanel(QWidget):
         self.models_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.models_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.models_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.models_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.models_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -115,7 +116,8 @@ class PredictionsPanel(QWidget):
         else:
             top = prediction["genres"][0]
             self.summary.setText(f"<b>{self._spell(top['genre'])}</b> with {top['probability']:.0%} confidence")
-        genres = [(g["genre"], float(g["probability"])) for g in (prediction or {}).get("genres", [])[:5]] if has else []
+        genres = [(g["genre"], float(g["probability"])) for g in (prediction or {}).get("genres", [])[:5]
+                  if float(g["probability"]) >= 0.01 or g is prediction["genres"][0]] if has else []
         self.genre_bars.set_items(genres)
         self.genre_bars.setVisible(has)
         models = (prediction or {}).get("models") or {}

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from genre_desktop.ui.theme import genre_colour
 
-LEFT, RIGHT, TOP = 48, 8, 6
+LEFT, RIGHT, TOP = 48, 20, 6  # RIGHT leaves room for the last time label
 TIME_AXIS, TIMELINE = 18, 22
 
 # "magma"-like anchors (position, r, g, b): dark for quiet, bright for loud, readable in both themes.

@@ -87,11 +87,19 @@ class ChangesModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.changes: list[PlannedChange] = []
+        self._base = ""
 
     def set_changes(self, changes: list[PlannedChange]) -> None:
         self.beginResetModel()
         self.changes = changes
+        # Paths are shown relative to the folder all of them share: "Album/01 Song.flac", so two
+        # files with the same name in different folders stay distinguishable.
+        folders = [os.path.dirname(c.path) for c in changes]
+        self._base = os.path.commonpath(folders) if folders else ""
         self.endResetModel()
+
+    def shown_path(self, path: str) -> str:
+        return os.path.relpath(path, self._base) if self._base else os.path.basename(path)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.changes)
@@ -110,7 +118,7 @@ class ChangesModel(QAbstractTableModel):
         change = self.changes[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             if index.column() == 0:
-                return os.path.basename(change.path)
+                return self.shown_path(change.path)
             genres = change.old if index.column() == 1 else change.new
             return "; ".join(genres) if genres else "(none)"
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -168,8 +176,8 @@ class WriteDialog(QDialog):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(1, 170)
-        header.resizeSection(2, 170)
+        header.resizeSection(1, 130)
+        header.resizeSection(2, 130)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
@@ -192,7 +200,7 @@ class WriteDialog(QDialog):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([330, 570])
+        splitter.setSizes([380, 620])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.buttons)
@@ -225,7 +233,8 @@ class WriteDialog(QDialog):
         if n == 0 and unchanged == 0:
             self.summary.setText("Nothing to write yet: accept or correct predictions in the review queue first.")
         else:
-            extra = f" {unchanged} reviewed file{'s' if unchanged != 1 else ''} already carry these genres." if unchanged else ""
+            extra = (f" {unchanged} reviewed file{'s' if unchanged != 1 else ''} already "
+                     f"{'carry' if unchanged != 1 else 'carries'} {'their' if unchanged != 1 else 'its'} genres.") if unchanged else ""
             self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. Only the genre field is written; "
                                  f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}")
 

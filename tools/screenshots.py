@@ -1,0 +1,191 @@
+"""Screenshots of the desktop app for docs/: main window, review queue, write preview, settings,
+empty state, in the light and the dark palette.
+
+Builds a small library in a temporary folder (the eight GTZAN clips from /work/shared/data/gtzan
+converted to tagged FLAC, a generated track with a very long title, a broken file), analyses it
+with the bundled models (the real Analyzer), and saves ``QWidget.grab()`` PNGs into
+``docs/screenshots/``. Runs offscreen; nothing outside the temporary folder is touched.
+
+Usage:  python tools/screenshots.py [--out docs/screenshots] [--gtzan /work/shared/data/gtzan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE / "tests"))  # media.py: the shared generator of tagged test audio
+
+# (clip, title, artist, existing genre tag) - some tags agree with the audio, some do not, some are missing.
+CLIPS = [
+    ("blues.00000", "Crossroad Shuffle", "Delta Sam", ["Blues"]),
+    ("classical.00000", "Sonata in E minor, II. Adagio", "Chamber Trio of Lyon", ["Classical"]),
+    ("country.00000", "Back Porch Morning", "The Wheelers", []),
+    ("disco.00000", "Mirrorball Heart", "Studio 9", ["Pop"]),
+    ("jazz.00000", "Late Set at the Blue Room", "Hank Ellis Quartet", ["Jazz"]),
+    ("metal.00000", "Iron Tide", "Vorhang", ["Rock"]),
+    ("reggae.00000", "Sunday Skank", "Kingston Lights", []),
+    ("rock.00000", "Highway Static", "The Amps", ["Rock"]),
+]
+LONG_TITLE = ("An Extremely Long Title That Goes On and On (Extended Live Version Recorded at the Royal Albert "
+              "Hall, 14 November 1973) [2026 Remaster]")
+
+
+def build_library(root: Path, gtzan: Path) -> None:
+    import soundfile as sf
+    from media import make_audio
+    from mutagen.flac import FLAC
+
+    root.mkdir(parents=True, exist_ok=True)
+    for clip, title, artist, genres in CLIPS:
+        source = gtzan / "clips" / f"{clip}.au"
+        if not source.exists():
+            continue
+        y, sr = sf.read(str(source), dtype="float32")
+        target = root / f"{artist} - {title}.flac".replace("/", "-")
+        sf.write(str(target), y, sr, format="FLAC")
+        tags = FLAC(str(target))
+        tags["title"], tags["artist"], tags["album"] = title, artist, "Archive Sampler"
+        if genres:
+            tags["genre"] = genres
+        tags.save()
+    make_audio(root / "long" / "very long title.flac", seconds=40, signal="chirp",
+               tags={"title": LONG_TITLE, "artist": "The Orchestra of the Age of Very Long Names and Their Friends",
+                     "album": "Live Archives, Volume 17"})
+    (root / "damaged transfer.mp3").write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x10" + b"\x00" * 300)
+
+
+def wait(app, condition, timeout=180.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        app.processEvents()
+        time.sleep(0.01)
+    return True
+
+
+def idle(app, window, timeout=300.0) -> None:
+    if not wait(app, lambda: not window.jobs.runner.active(), timeout):
+        raise RuntimeError("background jobs did not finish")
+    window.jobs.runner.wait()
+    for _ in range(5):
+        app.processEvents()
+
+
+def save(widget, path: Path) -> None:
+    widget.repaint()
+    if not widget.grab().save(str(path)):
+        raise RuntimeError(f"could not save {path}")
+    print(path)
+
+
+def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
+    from genre_desktop.audio.output import NullOutput
+    from genre_desktop.library.store import Store
+    from genre_desktop.paths import app_dirs
+    from genre_desktop.settings import Settings
+    from genre_desktop.ui.main import create_main_window
+    from genre_desktop.ui.theme import apply_theme
+
+    apply_theme(app, theme)
+    dirs = app_dirs().ensure()
+    settings = Settings(theme=theme)
+    store = Store.open(dirs.store_path)
+    output = NullOutput(reason="no audio output device found (PortAudio: no devices)")
+
+    # Empty state: a fresh window with nothing opened.
+    empty = create_main_window(settings, dirs.settings_path, Store.open(Path(tempfile.mkdtemp()) / "empty.json"), output=output)
+    empty.resize(1400, 880)
+    empty.show()
+    app.processEvents()
+    save(empty, out / f"empty_state_{theme}.png")
+    empty.shutdown()
+    empty.close()
+
+    window = create_main_window(settings, dirs.settings_path, store, output=output,
+                                analyzer_factory=lambda **kw: analyzer)
+    window.resize(1400, 880)
+    window.show()
+    window.open_folder(str(library))
+    idle(app, window)
+    if any(t.status == "unanalysed" for t in window.model.tracks()):
+        window.analyse_unanalysed()
+        idle(app, window)
+    disco = next(t.path for t in window.model.tracks() if "Mirrorball" in t.title)
+    window.select_path(disco)
+    wait(app, lambda: window.spectrogram.has_image)
+    window.player_bar.seek(12.0)
+    idle(app, window)
+    save(window, out / f"main_window_{theme}.png")
+
+    # Sorted by confidence, searching: the long title must elide, not stretch the table.
+    window.table.sortByColumn(6, __import__("PySide6.QtCore").QtCore.Qt.SortOrder.DescendingOrder)
+    long_track = next(t.path for t in window.model.tracks() if t.title.startswith("An Extremely"))
+    window.select_path(long_track)
+    wait(app, lambda: window.spectrogram.has_image)
+    idle(app, window)
+    save(window, out / f"main_window_long_title_{theme}.png")
+
+    window.show_review()
+    app.processEvents()
+    queue = window.review
+    queue.accept_current()  # one accepted, to show the session count and leave the rest queued
+    queue.pick(1)
+    idle(app, window)
+    save(window, out / f"review_queue_{theme}.png")
+
+    dialog = window.open_write_dialog()
+    dialog.resize(1000, 600)
+    app.processEvents()
+    save(dialog, out / f"write_preview_{theme}.png")
+    dialog.reject()
+
+    settings_dialog = window.open_settings()
+    for index, name in ((0, "general"), (1, "tags"), (2, "analysis")):
+        settings_dialog.tabs.setCurrentIndex(index)
+        app.processEvents()
+        save(settings_dialog, out / f"settings_{name}_{theme}.png")
+    settings_dialog.reject()
+
+    errors = window.show_errors()
+    app.processEvents()
+    save(errors, out / f"problems_{theme}.png")
+    errors.close()
+    window.shutdown()
+    window.close()
+    store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "docs" / "screenshots")
+    parser.add_argument("--gtzan", type=Path, default=HERE.parent / "shared" / "data" / "gtzan")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="genre-shots-"))
+    os.environ["GENRE_DESKTOP_HOME"] = str(work / "home")
+    from PySide6.QtWidgets import QApplication
+
+    from genre_desktop.inference.analyzer import Analyzer
+
+    app = QApplication.instance() or QApplication([])
+    app.setApplicationName("Genre Desktop")
+    library = work / "Radio Archive"
+    build_library(library, args.gtzan)
+    analyzer = Analyzer()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        shoot(app, theme, library, args.out, analyzer)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
