@@ -187,6 +187,7 @@ class WriteDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         left = QWidget()
+        left.setMaximumWidth(420)  # the preview table is what matters: give it the width
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(options)
