@@ -239,3 +239,44 @@ def test_real_analyzer_in_the_window(qtbot, library):
     finally:
         win.shutdown()
         store.close()
+
+
+def test_space_toggles_playback_and_ctrl_right_moves_to_the_next_track(qtbot, window, library):
+    win = window
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    win.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    win.select_path(path_of(library, "alpha.flac"))
+    win.table.setFocus()
+    qtbot.waitUntil(lambda: win.player_bar.player.state == "ready", timeout=10000)
+    qtbot.keyClick(win.table, Qt.Key.Key_Space)
+    assert win.player_bar.player.state == "playing"
+    qtbot.keyClick(win.table, Qt.Key.Key_Space)
+    assert win.player_bar.player.state == "paused"
+    qtbot.keyClick(win.table, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert win.current_path == path_of(library, "bravo.mp3")
+    qtbot.waitUntil(lambda: win.player_bar.player.path == path_of(library, "bravo.mp3")
+                    and win.player_bar.player.state == "ready", timeout=10000)
+
+
+def test_run_opens_the_folder_given_and_remembers_it(qtbot, library):
+    """The entry point app.py calls: settings loaded, folder opened, last library saved."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from genre_desktop.ui.main import run
+
+    def close_when_scanned():
+        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "MainWindow" and w.isVisible()]
+        if windows and windows[0].model.total_count() == 5 and not windows[0].jobs.runner.active():
+            windows[0].close()
+            QApplication.quit()
+        else:
+            QTimer.singleShot(50, close_when_scanned)
+
+    QTimer.singleShot(50, close_when_scanned)
+    assert run([str(library)]) == 0
+    assert Settings.load(app_dirs().settings_path).last_library == str(library)
+    store = Store.open(app_dirs().store_path)
+    assert len(store) == 5
+    store.close()

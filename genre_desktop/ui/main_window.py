@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self._analysis = None
         self._closing = False
+        self.setObjectName("MainWindow")
         self.setWindowTitle("Genre Desktop")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
