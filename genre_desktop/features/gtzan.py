@@ -23,6 +23,12 @@ HPSS) and replaces the slow generic steps by equivalent fast ones (row-wise 1-D 
 block sums for RMS, a cumulative sum for zero crossings, pitch tracking only in the band the
 tuning estimate looks at). :func:`reference_features` is the straightforward recipe, one librosa
 call per feature; it defines the result and is what tests and benchmarks compare against.
+
+About 0.19 s of CPU per 30 s clip against ~1.4 s for the straightforward recipe; half of it is
+the two HPSS median filters (scipy's 1-D running median, ~40 ns per bin; a numba sorted-window
+filter and bottleneck's move_median were no faster). Tried and rejected: deriving the harmonic /
+percussive variance from the masked spectrum by Parseval instead of inverting it (0.8-2.4 %
+off: the masked STFT is not consistent, and the inverse STFT's projection loses energy).
 """
 
 from __future__ import annotations
