@@ -188,37 +188,42 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
 
 
 def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
-    """scipy.ndimage.median_filter(x, size=(1, width), mode="reflect"), much faster.
+    """scipy.ndimage.median_filter(x, size=(1, width), mode="reflect") for non-negative ``x``, faster.
 
     scipy's 2-D median filter is generic and slow (~0.5 s here); its 1-D path is a fast running
     median. Each row is reflect-padded by hand (scipy's "reflect" is numpy's "symmetric"), the rows
     are laid end to end and filtered as one 1-D signal, and the padding is cut off again: the
     padding keeps rows from seeing each other, so the result is identical, value for value.
+    Non-negative float32 values order like their bit patterns read as int32, and scipy's integer
+    path is ~12 % faster, so float32 magnitudes are filtered through that view.
     """
     half = width // 2
     padded = np.pad(x, ((0, 0), (half, half)), mode="symmetric")
-    flat = scipy.ndimage.median_filter(padded.ravel(), size=width, mode="constant")
-    return flat.reshape(padded.shape)[:, half : half + x.shape[1]]
+    flat = padded.ravel()
+    if flat.dtype == np.float32:
+        filtered = scipy.ndimage.median_filter(flat.view(np.int32), size=width, mode="constant")
+        filtered = filtered.view(np.float32)
+    else:
+        filtered = scipy.ndimage.median_filter(flat, size=width, mode="constant")
+    return filtered.reshape(padded.shape)[:, half : half + x.shape[1]]
 
 
-def _softmasks(harm: np.ndarray, perc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """librosa.util.softmask(harm, perc) and (perc, harm) with power 2 and split zeros, together.
+def _harmonic_mask(harm: np.ndarray, perc: np.ndarray) -> np.ndarray:
+    """librosa.util.softmask(harm, perc, power=2, split_zeros=True) (hpss's harmonic mask).
 
-    Same arithmetic as librosa (scale by the larger of the two, square, divide by the sum), minus
-    its input checks and fancy indexing; where both are ~0 each mask is 0.5, as in librosa.
+    Same arithmetic as librosa (scale by the larger of the two, square, divide by the sum) minus
+    its input checks and fancy indexing; where both are ~0 the mask is 0.5, as in librosa.
     """
     larger = np.maximum(harm, perc)
     bad = larger < np.finfo(larger.dtype).tiny
     larger[bad] = 1
-    mask_h = (harm / larger) ** 2
-    mask_p = (perc / larger) ** 2
-    total = mask_h + mask_p
+    mask = (harm / larger) ** 2
+    other = (perc / larger) ** 2
+    other += mask
     with np.errstate(divide="ignore", invalid="ignore"):
-        mask_h /= total
-        mask_p /= total
-    mask_h[bad] = 0.5
-    mask_p[bad] = 0.5
-    return mask_h, mask_p
+        mask /= other
+    mask[bad] = 0.5
+    return mask
 
 
 @functools.lru_cache(maxsize=8)
@@ -254,20 +259,25 @@ def _istft(spec: np.ndarray, n: int) -> np.ndarray:
 
 
 def _hpss_stats(
-    stft: np.ndarray, harm: np.ndarray, perc: np.ndarray, n: int
+    y: np.ndarray, stft: np.ndarray, harm: np.ndarray, perc: np.ndarray
 ) -> tuple[float, float, float, float]:
     """Mean and variance of the time-domain harmonic and percussive signals (librosa.effects.hpss).
 
     ``stft`` is (bins, frames) as librosa.stft returns it (each frame contiguous); ``harm`` and
     ``perc`` are the median-filtered magnitudes laid out (frames, bins) to match ``stft.T``.
+
+    Only the harmonic part is inverted. The two soft masks sum to one in every bin and the inverse
+    STFT is linear and reconstructs ``y`` exactly from its (reflect-padded, Hann, 75 % overlap)
+    STFT, so the percussive signal is ``y - harmonic``, up to float32 rounding (measured: no
+    further from the table than inverting it, 1e-6 relative on its mean, 4e-7 on its variance).
+    As in old librosa, both are zero after the last full hop.
     """
-    mask_h, mask_p = _softmasks(harm, perc)
-    spec = stft.T
-    both = np.empty((2, *spec.shape), dtype=spec.dtype)
-    np.multiply(spec, mask_h, out=both[0])
-    np.multiply(spec, mask_p, out=both[1])
-    signals = _istft(both, n)
-    return (*_mean_var(signals[0]), *_mean_var(signals[1]))
+    n = y.size
+    harmonic = _istft((stft.T * _harmonic_mask(harm, perc))[np.newaxis], n)[0]
+    full = HOP * (stft.shape[1] - 1)  # the length the inverse STFT covers, <= n
+    percussive = np.zeros(n, dtype=harmonic.dtype)
+    np.subtract(y[:full], harmonic[:full], out=percussive[:full])
+    return (*_mean_var(harmonic), *_mean_var(percussive))
 
 
 def _beat_track_tempo(onset: np.ndarray, sr: int) -> float:
@@ -329,7 +339,7 @@ def extract_features(
     harm = _median_rows(np.ascontiguousarray(mag), HPSS_KERNEL).T  # along time
     perc = _median_rows(np.ascontiguousarray(mag.T), HPSS_KERNEL)  # along frequency
     watch.lap("hpss median filters")
-    hpss = _hpss_stats(stft, np.ascontiguousarray(harm), perc, y.size)
+    hpss = _hpss_stats(y, stft, np.ascontiguousarray(harm), perc)
     watch.lap("hpss masks+istft")
 
     log_mel = librosa.power_to_db(_mel_basis(sr) @ power)
