@@ -189,3 +189,71 @@ def test_undo_of_a_pending_write_that_happened(lib):
     assert result.ok, result.error
     assert read_genres(path) == ["Rock"] and store.get(path).status == PREDICTED
     assert journal.pending() == []  # the interrupted write is settled as done, then undone
+
+
+WRITER = r"""
+import sys
+from genre_desktop.library.journal import Journal
+from genre_desktop.library.store import Store
+from genre_desktop.library.tag_service import TagService
+store = Store.open(sys.argv[1])
+service = TagService(store, Journal(sys.argv[2]))
+paths = sorted(p for p in store.paths())
+print("ready", flush=True)
+service.write({p: ["Killed", sys.argv[3]] for p in paths})
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_during_a_batch_write_leaves_every_file_old_or_new(tmp_path, masters):
+    """Kill the writer at random moments (fixed seed): files are whole, the journal knows each one, undo restores."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    rng = random.Random(6)
+    music = tmp_path / "music"
+    music.mkdir()
+    files = []
+    for i in range(60):
+        ext = (".flac", ".mp3", ".ogg")[i % 3]
+        target = music / f"{i:02d}{ext}"
+        target.write_bytes(masters[ext].read_bytes())
+        files.append(str(target))
+    store_path, journal_path = tmp_path / "library.json", tmp_path / "journal.jsonl"
+    store = Store.open(store_path)
+    scan_paths(files, store)
+    store.close()
+    kills = 0
+    for round_no in range(4):
+        child = subprocess.Popen([sys.executable, "-c", WRITER, str(store_path), str(journal_path), f"r{round_no}"],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        try:
+            child.wait(timeout=rng.uniform(0.0, 0.4))
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        assert child.wait() in (0, -signal.SIGKILL)
+        child.stdout.close()
+        store, journal = Store.open(store_path), Journal(journal_path)
+        assert store.recovered_from == []
+        latest = {e.path: e for e in journal.entries()}
+        for path in files:
+            genres = read_genres(path)  # parses: never a half-written file
+            entry = latest.get(path)
+            if genres != ["Rock"]:
+                assert entry is not None and entry.resolve(genres) == "new", (path, genres)
+            elif entry is not None:
+                assert entry.resolve(genres) in ("old", "new")
+        service = TagService(store, journal)
+        service.recover()
+        assert journal.pending() == []
+        results = service.undo(all=True)
+        assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+        assert [read_genres(p) for p in files] == [["Rock"]] * len(files)
+        assert not list(music.glob(".*.tmp"))
+        journal.close()
+        store.close()
+    assert kills >= 2

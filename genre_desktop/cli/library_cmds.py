@@ -164,7 +164,12 @@ def _service(args: argparse.Namespace, store, *, id3v23: bool = False, separator
     settings = Settings.load(app_dirs().settings_path)
     options = WriteOptions(id3_version=3 if id3v23 else settings.id3_version,
                            id3_separator=separator if separator is not None else settings.id3_separator)
-    return TagService(store, Journal(_journal_path(args)), options)
+    service = TagService(store, Journal(_journal_path(args)), options)
+    if service.journal.pending():  # a previous run was killed mid-write: settle it from the files
+        settled = service.recover()
+        print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
+              file=sys.stderr)
+    return service
 
 
 def _print_results(results, verb: str) -> int:

@@ -18,7 +18,9 @@ grows past ``MAX_SHARD_BYTES`` is split in two at its median path when it is flu
   (70 s in all); range shards 32 ms per batch (1.3 s in all), one single-track update 7 ms,
   ``open`` 0.25 s, 8.6 MB on disk. With ranges the scanner (which walks in sorted order) fills
   one or two shards per batch, an album lives in one shard, and one change rewrites one file of
-  at most ``MAX_SHARD_BYTES`` whatever the size of the library.
+  at most ``MAX_SHARD_BYTES`` whatever the size of the library. At 100,000 tracks (43 MB in 200
+  shards; measured while the machine ran other jobs, load average 6): 75 ms per 500-track batch
+  (fsync and JSON encoding of 2-3 files), one update 10 ms, ``open`` 2.4 s, ``all()`` 1.9 s.
 - Predictions stay inside the track document: a prediction is a few KB, so shards simply split
   earlier; keeping them in a second set of files would double the files without changing the
   bound per change.
@@ -238,8 +240,9 @@ class Store:
         if self._meta_storage.read() is None or not entries:
             self._rebuild_meta()
             return
-        for entry in entries:
-            self._add_shard(str(entry["low"]), str(entry["file"]))
+        for number, entry in enumerate(entries):
+            # The first shard must start at "" so that every path has a shard.
+            self._add_shard("" if number == 0 else str(entry["low"]), str(entry["file"]))
         self._remove_orphans({s.file.name for s in self._shards})
         self._place_all()
         self.flush()

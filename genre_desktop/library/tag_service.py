@@ -14,11 +14,13 @@ reverts), so nothing is undone twice. ``recover()`` settles entries left pending
 
 from __future__ import annotations
 
+import glob
 import logging
+from contextlib import contextmanager
 import os
 import stat
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 CHANGED_ON_DISK = "changed on disk since the scan: rescan first"
 READ_ONLY = "read-only file: not written"
 INTERRUPTED = "interrupted before the file was written"
-STORE_EVERY = 100  # store flushes during a long batch: the journal is the record of truth meanwhile
+STORE_EVERY = 50  # files per store flush in a long batch
 
 
 @dataclass
@@ -53,6 +55,28 @@ class TagService:
         self.journal = journal
         self.options = options
 
+    # ----------------------------------------------------------------- bookkeeping
+    _finished: list[str] | None = None
+
+    @contextmanager
+    def _chunk(self) -> Iterator[None]:
+        """Store changes are flushed once per chunk; their journal entries are marked done only
+        after that flush. So "done" in the journal always means "the store knows it too"; a crash
+        inside a chunk leaves entries pending, which ``recover()`` (or undo) settles from the files."""
+        self._finished = []
+        try:
+            with self.store.batch():
+                yield
+            self.journal.done_many(self._finished)
+        finally:
+            self._finished = None
+
+    def _done(self, entry_id: str) -> None:
+        if self._finished is None:
+            self.journal.done(entry_id)
+        else:
+            self._finished.append(entry_id)
+
     # ----------------------------------------------------------------- writing
     def write(self, changes: dict[str, list[str]], cancel: CancelToken = NEVER) -> list[WriteResult]:
         """Write ``path -> genres`` for every file; returns one result per file (in order)."""
@@ -60,7 +84,7 @@ class TagService:
         results: list[WriteResult] = []
         items = list(changes.items())
         for start in range(0, len(items), STORE_EVERY):
-            with self.store.batch():
+            with self._chunk():
                 for path, genres in items[start:start + STORE_EVERY]:
                     if cancel.cancelled:
                         return results
@@ -97,7 +121,7 @@ class TagService:
             log.warning("writing genres to %s failed: %s", path, reason)
             return WriteResult(path, entry.old, entry.new, False, reason)
         self._mark(track, got, status)
-        self.journal.done(entry.id)
+        self._done(entry.id)
         return WriteResult(path, entry.old, entry.new, True)
 
     def _preflight(self, track: Track) -> None:
@@ -145,7 +169,7 @@ class TagService:
             batches = batches[-(last or 1):] if (last or 1) > 0 else []
         undo_batch = self.journal.new_batch_id()
         results: list[WriteResult] = []
-        with self.store.batch():
+        with self._chunk():
             for _, entries in reversed(batches):
                 for entry in reversed(entries):
                     results.append(self._undo_one(undo_batch, entry))
@@ -170,10 +194,10 @@ class TagService:
             self.journal.failed(entry.id, INTERRUPTED)
             return WriteResult(path, current, entry.old, True)
         if entry.state == PENDING and side == "new":  # a crash after the write: settle it first
-            self.journal.done(entry.id)
+            self._done(entry.id)
         if side == "old":  # someone already put the old genres back: record it, change nothing
             undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id)
-            self.journal.done(undo.id)
+            self._done(undo.id)
             self._mark(track, current, restore_status)
             return WriteResult(path, current, entry.old, True)
         if side == "neither":
@@ -190,15 +214,17 @@ class TagService:
 
         A file that holds the new genres gets its entry marked done and the store updated; one
         that still holds the old genres gets its entry marked failed ("interrupted"). A file in
-        neither state is reported and stays pending.
+        neither state is reported and stays pending. Working copies the tagging layer left next
+        to such files are removed.
         """
         results = []
-        with self.store.batch():
+        with self._chunk():
             for entry in self.journal.pending():
                 results.append(self._recover_one(entry))
         return results
 
     def _recover_one(self, entry: JournalEntry) -> WriteResult:
+        _remove_working_copies(entry.path)
         try:
             current = self._read(entry.path)
         except _Refused as exc:
@@ -209,13 +235,25 @@ class TagService:
             if track is not None:
                 status = WRITTEN if entry.kind == WRITE else (entry.extra.get("status") or UNANALYSED)
                 self._mark(track, current, status)
-            self.journal.done(entry.id)
+            self._done(entry.id)
             return WriteResult(entry.path, entry.old, entry.new, True)
         if side == "old":
             self.journal.failed(entry.id, INTERRUPTED)
             return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
         return WriteResult(entry.path, entry.old, entry.new, False,
                            f"file holds neither the old nor the new genres (now {current!r})")
+
+
+def _remove_working_copies(path: str) -> None:
+    """Delete the hidden working copies (``.<name>.genre-desktop-*.tmp``) that tagging's atomic save
+    leaves next to a file when the process is killed mid-write; the original is intact either way."""
+    folder, name = os.path.split(path)
+    for leftover in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.genre-desktop-*.tmp")):
+        log.info("removing %s, left by an interrupted tag write", leftover)
+        try:
+            os.unlink(leftover)
+        except OSError as exc:
+            log.warning("cannot remove %s: %s", leftover, exc)
 
 
 def _writable(path: str, st: os.stat_result) -> bool:
