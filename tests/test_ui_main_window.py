@@ -259,23 +259,34 @@ def test_space_toggles_playback_and_ctrl_right_moves_to_the_next_track(qtbot, wi
                     and win.player_bar.player.state == "ready", timeout=10000)
 
 
-def test_run_opens_the_folder_given_and_remembers_it(qtbot, library):
-    """The entry point app.py calls: settings loaded, folder opened, last library saved."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+_RUN_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from genre_desktop.ui.main import run
 
-    from genre_desktop.ui.main import run
+app = QApplication([])
+def close_when_scanned():
+    windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "MainWindow" and w.isVisible()]
+    if windows and windows[0].model.total_count() == 5 and not windows[0].jobs.runner.active():
+        windows[0].close()
+        QApplication.quit()
+    else:
+        QTimer.singleShot(50, close_when_scanned)
+QTimer.singleShot(50, close_when_scanned)
+sys.exit(run([sys.argv[1]]))
+"""
 
-    def close_when_scanned():
-        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "MainWindow" and w.isVisible()]
-        if windows and windows[0].model.total_count() == 5 and not windows[0].jobs.runner.active():
-            windows[0].close()
-            QApplication.quit()
-        else:
-            QTimer.singleShot(50, close_when_scanned)
 
-    QTimer.singleShot(50, close_when_scanned)
-    assert run([str(library)]) == 0
+def test_run_opens_the_folder_given_and_remembers_it(library):
+    """The entry point app.py calls: store opened, folder scanned, last library saved. In a child
+    process: once a QApplication's exec() has returned, Qt delivers no more queued signals in it."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _RUN_SCRIPT, str(library)], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert Settings.load(app_dirs().settings_path).last_library == str(library)
     store = Store.open(app_dirs().store_path)
     assert len(store) == 5

@@ -155,22 +155,31 @@ class LibraryJobs(QObject):
         self._save_timer.timeout.connect(self.flush_pending)
 
     # -- opening and scanning ------------------------------------------------------------------
-    def load(self, root: str | None, **callbacks) -> JobHandle:
-        """The tracks already in the store under ``root`` (no disk walk): opens instantly."""
-        store = self.store
+    def open_store(self, path: Path, **callbacks) -> JobHandle:
+        """Open the store on the writer thread (a 100,000-track store takes seconds to read): the
+        window is on screen meanwhile. Finishes with the Store, which also becomes ``self.store``."""
 
         def work(job):
-            return OpenResult(root, [t for t in store.all() if under_root(t.path, root)])
+            from genre_desktop.library.store import Store
+
+            self.store = Store.open(path)
+            return self.store
+
+        return self.runner.submit(work, name="open-store", serial=True, **callbacks)
+
+    def load(self, root: str | None, **callbacks) -> JobHandle:
+        """The tracks already in the store under ``root`` (no disk walk): opens instantly."""
+        def work(job):  # self.store is read here, on the writer: after a pending open_store
+            return OpenResult(root, [t for t in self.store.all() if under_root(t.path, root)])
 
         return self.runner.submit(work, name="load", serial=True, **callbacks)
 
     def scan(self, root: str, **callbacks) -> JobHandle:
         """Scan ``root`` incrementally (on the writer thread: the scanner writes the store)."""
-        store = self.store
-
         def work(job):
             from genre_desktop.library.scanner import scan
 
+            store = self.store
             summary = drive(scan(root, store, job.token), job, check_cancel=False)  # returns a partial summary
             return OpenResult(root, [t for t in store.all() if under_root(t.path, root)], summary)
 
@@ -221,9 +230,8 @@ class LibraryJobs(QObject):
 
     def save(self, updates: dict[str, dict[str, Any]], **callbacks) -> JobHandle:
         """Apply field updates {path: {field: value}}; finishes with the updated Tracks."""
-        store = self.store
-
         def work(job):
+            store = self.store
             out = []
             with store.batch():
                 for path, fields in updates.items():

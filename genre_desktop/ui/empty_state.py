@@ -47,6 +47,10 @@ class EmptyState(QWidget):
             "review the predictions before anything is written to your files.")
         self.button.show()
 
+    def set_opening(self) -> None:
+        self._say("Opening your library…", "Reading the list of tracks from the last session.")
+        self.button.hide()
+
     def set_scanning(self, root: str) -> None:
         self._say("Reading your music…", f"Looking for audio files in {root}. Tracks appear as soon as the scan finishes; "
                           "the progress is shown at the bottom of the window.")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from genre_desktop import __version__
 from genre_desktop.audio.output import AudioOutput, make_output
@@ -67,22 +67,15 @@ def run(argv: list[str]) -> int:
     dirs = app_dirs().ensure()
     settings = Settings.load(dirs.settings_path)
     apply_theme(app, settings.theme)
-    from genre_desktop.library.store import Store  # after the QApplication: errors can be shown
-
-    store = Store.open(dirs.store_path)
-    window = create_main_window(settings, dirs.settings_path, store)
+    window = create_main_window(settings, dirs.settings_path, None)  # the store opens in the background
     window.show()
-    if getattr(store, "recovered_from", None):
-        QMessageBox.warning(window, "Library file repaired",
-                            "The library file was damaged and has been set aside "
-                            f"({', '.join(str(p) for p in store.recovered_from)}). The folder is rescanned to rebuild it.")
     folder = args.folder or settings.last_library
     if not folder:
         music = default_music_folder()
         folder = str(music) if music.is_dir() else None
-    if folder:
-        window.open_folder(os.path.abspath(os.path.expanduser(folder)))
+    window.start(dirs.store_path, os.path.abspath(os.path.expanduser(folder)) if folder else None)
     code = app.exec()
     window.shutdown()
-    store.close()
+    if window.jobs.store is not None:
+        window.jobs.store.close()
     return int(code)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
@@ -246,6 +247,28 @@ class MainWindow(QMainWindow):
         self.errors_button.clicked.connect(self.show_errors)
 
     # ------------------------------------------------------------------------------ library
+    def start(self, store_path: Path, folder: str | None) -> None:
+        """Open the store in the background, then ``folder``: the window never waits for the disk."""
+        self.empty.set_opening()
+        self._begin_progress("Opening the library…", busy=True)
+        self.cancel_button.hide()
+        self.jobs.open_store(store_path, on_finished=lambda store: self._store_opened(store, folder),
+                             on_failed=lambda e: self._job_failed("Opening the library", e), on_done=self._end_progress)
+
+    def _store_opened(self, store, folder: str | None) -> None:
+        recovered = getattr(store, "recovered_from", None)
+        if recovered:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Library file repaired",
+                              "Part of the library file was damaged and has been set aside "
+                              f"({', '.join(str(p) for p in recovered)}). Rescanning the folder rebuilds it.",
+                              QMessageBox.StandardButton.Ok, self)
+            box.open()
+        if folder:
+            self.open_folder(folder)
+        else:
+            self.empty.set_idle()
+            self.status_text.setText("Open a music folder to begin (Ctrl+O).")
+
     def choose_folder(self) -> None:
         start = self.root or str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, "Open a music folder", start)
