@@ -3,7 +3,8 @@
 
 Ours (everything loaded once): decode (``audio.decode`` at 22050 Hz) -> features
 (``features.gtzan.extract_features``) -> classical models (five ONNX members + ensemble) -> musicnn
-(resample to 16 kHz, log-mel patches, one tagger run per model) if the manifest lists musicnn
+(resample to 16 kHz, log-mel patches, one run per network; every patch, and the analyzer's subsample of
+TAG_PATCHES_PER_WINDOW patches per window) if the manifest lists musicnn
 models; plus the end-to-end ``Analyzer.analyze`` with one 30 s segment.
 
 Baseline in the same run, the study's straightforward recipe: ``librosa.load`` + one librosa call
@@ -110,7 +111,7 @@ def bench(paths: list[Path], data: Path, repeat: int) -> dict:
 
     from genre_desktop.audio import decode, probe
     from genre_desktop.features.gtzan import extract_features
-    from genre_desktop.inference.analyzer import MUSICNN_RATE, Analyzer
+    from genre_desktop.inference.analyzer import TAG_PATCHES_PER_WINDOW, Analyzer
     from genre_desktop.inference.ensemble import combine
 
     analyzer = Analyzer(n_segments=1, threads=1)
@@ -124,14 +125,11 @@ def bench(paths: list[Path], data: Path, repeat: int) -> dict:
         timer.run("classical models", lambda: combine(
             {m.name: m.predict_proba(x[None, :]) for m in members}, analyzer.weights))
         if taggers:
-            import soxr
-
-            from genre_desktop.features.musicnn_input import musicnn_patches
-
-            def tag():
-                patches = musicnn_patches(soxr.resample(y, SR, MUSICNN_RATE, quality="HQ").astype(np.float32))
-                return [t.run(patches) for t in taggers]
-            timer.run("musicnn", tag)
+            def tag(patches_per_window: int):
+                analyzer.tag_patches = patches_per_window
+                return [t.run(analyzer.tag_input(y)) for t in taggers]
+            timer.run(f"musicnn ({len(taggers)} nets)", tag, 0)
+            timer.run(f"musicnn, {TAG_PATCHES_PER_WINDOW} patches", tag, TAG_PATCHES_PER_WINDOW)
 
     def baseline(path: Path, timer: Timer) -> None:
         y, sr = timer.run("decode", lambda: librosa.load(str(path), sr=SR))
@@ -154,7 +152,8 @@ def bench(paths: list[Path], data: Path, repeat: int) -> dict:
             for p in group_paths:
                 ours(p, t_ours)
                 baseline(p, t_base)
-                t_e2e.run("analyze (1 segment)", analyzer.analyze, p)
+                analyzer.tag_patches = TAG_PATCHES_PER_WINDOW
+                t_e2e.run("Analyzer.analyze, 1 segment", analyzer.analyze, p)
         rows[group] = {"audio_seconds": audio, "ours": t_ours.totals, "baseline": t_base.totals,
                        "end_to_end": t_e2e.totals}
     return rows
@@ -166,7 +165,7 @@ def report(rows: dict) -> str:
         audio = r["audio_seconds"]
         lines.append(f"\n{group}: {audio:.0f} s of audio, single thread; figures are x real time "
                      f"(seconds of audio per second of wall time)")
-        lines.append(f"{'stage':<22}{'ours':>10}{'baseline':>10}{'ratio':>8}")
+        lines.append(f"{'stage':<32}{'ours':>10}{'baseline':>10}{'ratio':>8}")
         stages = list(dict.fromkeys([*r["ours"], *r["baseline"]]))
         for s in stages:
             o = r["ours"].get(s)
@@ -174,15 +173,15 @@ def report(rows: dict) -> str:
             fo = f"{audio / o:10.1f}" if o else f"{'-':>10}"
             fb = f"{audio / b:10.1f}" if b else f"{'-':>10}"
             ratio = f"{b / o:8.1f}" if o and b else f"{'':>8}"
-            lines.append(f"{s:<22}{fo}{fb}{ratio}")
-        o_tot = sum(v for k, v in r["ours"].items() if k != "musicnn")
+            lines.append(f"{s:<32}{fo}{fb}{ratio}")
+        o_tot = sum(v for k, v in r["ours"].items() if not k.startswith("musicnn"))
         b_tot = sum(r["baseline"].values())
-        lines.append(f"{'total (no musicnn)':<22}{audio / o_tot:10.1f}{audio / b_tot:10.1f}{b_tot / o_tot:8.1f}")
-        if "musicnn" in r["ours"]:
-            all_tot = sum(r["ours"].values())
-            lines.append(f"{'total with musicnn':<22}{audio / all_tot:10.1f}")
+        lines.append(f"{'total (no musicnn)':<32}{audio / o_tot:10.1f}{audio / b_tot:10.1f}{b_tot / o_tot:8.1f}")
+        for k, v in r["ours"].items():
+            if k.startswith("musicnn"):
+                lines.append(f"{'total with ' + k:<32}{audio / (o_tot + v):10.1f}")
         for k, v in r["end_to_end"].items():
-            lines.append(f"{k:<22}{audio / v:10.1f}")
+            lines.append(f"{k:<32}{audio / v:10.1f}")
     return "\n".join(lines)
 
 

@@ -40,6 +40,10 @@ SAMPLE_RATE = 22050  # the GTZAN table's rate; the features are only comparable 
 MUSICNN_RATE = 16000
 MAX_SILENCE_SHIFTS = 3  # per window; a mostly silent track must not cost a decode per second
 MIN_WINDOW_SECONDS = 1.0  # shorter windows (the tail of a shift) say nothing about genre
+# musicnn costs ~25 ms per 3 s patch and network, far more than everything else per second of
+# audio; tags averaged over 4 patches spread across each 30 s window (20 per 5-window track) are
+# close to the all-patch average at 2.5 times less cost.
+TAG_PATCHES_PER_WINDOW = 4
 
 # read(start_seconds, length_seconds) -> mono float32 samples at SAMPLE_RATE
 WindowReader = Callable[[float, float], np.ndarray]
@@ -49,8 +53,12 @@ class Analyzer:
     """Loads and verifies the models once; analyses files or sample arrays."""
 
     def __init__(self, models_dir: Path | None = None, n_segments: int = 5, threads: int = 0,
-                 musicnn: bool = True) -> None:
-        """Raises ModelError if the manifest or a model is missing, tampered or incompatible."""
+                 musicnn: bool = True, tag_patches: int = TAG_PATCHES_PER_WINDOW) -> None:
+        """Raises ModelError if the manifest or a model is missing, tampered or incompatible.
+
+        ``musicnn``: run the manifest's musicnn taggers for ``Prediction.tags``. ``tag_patches``:
+        3 s patches tagged per window (evenly spread; 0 = every patch).
+        """
         self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
         self.manifest = load_manifest(self.models_dir)
         if self.manifest.feature_recipe != RECIPE_VERSION:
@@ -63,6 +71,7 @@ class Analyzer:
         self.model_version = self.manifest.version
         self.weights = normalise_weights(self.manifest.weights, self.members)
         self._taggers = self._load_taggers(threads) if musicnn else []
+        self.tag_patches = max(0, int(tag_patches))
 
     def _load_taggers(self, threads: int) -> list:
         entries = self.manifest.by_kind("musicnn")
@@ -160,15 +169,10 @@ class Analyzer:
         """musicnn tag scores averaged over every patch of every window (and over taggers, per tag)."""
         if not self._taggers:
             return {}
-        import soxr
-
-        from genre_desktop.features.musicnn_input import musicnn_patches
-
         patches = []
         for y in windows:
             cancel.raise_if_cancelled()
-            y16 = soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32)
-            patches.append(musicnn_patches(y16))
+            patches.append(self.tag_input(y))
         batch = np.concatenate(patches)
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
@@ -179,6 +183,19 @@ class Analyzer:
                 counts[tag] = counts.get(tag, 0) + 1
         tags = {t: sums[t] / counts[t] for t in sums}
         return dict(sorted(tags.items(), key=lambda kv: -kv[1]))
+
+    def tag_input(self, y: np.ndarray) -> np.ndarray:
+        """musicnn patches [n, 187, 96] of one 22050 Hz window: resampled to 16 kHz (soxr HQ, as
+        librosa.load does), up to ``tag_patches`` patches evenly spread over the window."""
+        import soxr
+
+        from genre_desktop.features.musicnn_input import musicnn_patches
+
+        y16 = soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32)
+        patches = musicnn_patches(y16)
+        if self.tag_patches and len(patches) > self.tag_patches:
+            patches = patches[np.linspace(0, len(patches) - 1, self.tag_patches).round().astype(int)]
+        return patches
 
     def _as_dict(self, p: np.ndarray) -> dict[str, float]:
         return {label: float(v) for label, v in zip(self.labels, p)}
