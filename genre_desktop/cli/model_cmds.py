@@ -119,7 +119,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: cannot read {table_path}: {exc}", file=sys.stderr)
         return 2
-    if not args.all:
+    if args.all:
+        print("note: --all evaluates every row, including any the models were trained on "
+              "(the bundled models were fitted on the GTZAN train and valid rows)", file=sys.stderr)
+    else:
         split = args.data / "splits" / "test_filtered.txt"
         try:
             wanted = read_split(split)
