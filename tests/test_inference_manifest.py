@@ -88,3 +88,26 @@ def test_members_return_distributions(models_copy):
         p = member.predict_proba(X)
         assert p.shape == (4, 10) and np.all(p >= 0)
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-9)
+
+
+def _tool(name):
+    """Import a developer script from tools/ (not a package) by path."""
+    import importlib.util
+
+    path = bundled_models_dir().parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_tool_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bundled_manifest_and_model_card_are_up_to_date():
+    """Rebuilding from the files gives the committed manifest; the card's tables match metrics.json.
+
+    Fails when a model file or sidecar changed without ``python tools/build_manifest.py``.
+    """
+    models = bundled_models_dir()
+    committed = json.loads((models / "manifest.json").read_text())
+    assert _tool("build_manifest").build(models) == committed
+    metrics = json.loads((models / "metrics.json").read_text())
+    assert _tool("train_classical").render_model_card(metrics) == (models / "README.md").read_text()
