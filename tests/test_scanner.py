@@ -199,3 +199,54 @@ def test_scan_paths_reads_single_files(tree):
 def test_missing_root_is_an_error(tmp_path):
     with pytest.raises(NotADirectoryError):
         run(scan(tmp_path / "nope", Store.open(tmp_path / "s.json")))
+
+
+SCANNER = r"""
+import sys
+from genre_desktop.library.scanner import scan
+from genre_desktop.library.store import Store
+store = Store.open(sys.argv[1])
+print("ready", flush=True)
+for p in scan(sys.argv[2], store, batch_size=15, progress_interval=0):
+    if p.total is not None:
+        print(p.done, flush=True)
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_during_a_scan_then_rescan_completes(tmp_path, masters):
+    """Kill scans at random moments (fixed seed): the store opens clean and the next scan finishes the job."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    rng = random.Random(42)
+    root = tmp_path / "big"
+    exts = list(masters)
+    for i in range(300):
+        target = root / f"folder{i // 15:02d}" / f"{i:03d}{exts[i % len(exts)]}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(masters[exts[i % len(exts)]], target)
+    path = tmp_path / "s.json"
+    kills, previous = 0, 0
+    for _ in range(4):
+        child = subprocess.Popen([sys.executable, "-c", SCANNER, str(path), str(root)], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        kill_at = rng.randint(1, 120)  # the scan is killed while it works on about this file
+        for line in child.stdout:
+            if line.strip() == str(kill_at) or line.strip() == "finished":
+                break
+        child.send_signal(signal.SIGKILL)
+        kills += child.wait() == -signal.SIGKILL
+        child.stdout.close()
+        store = Store.open(path)
+        assert store.recovered_from == []
+        assert all(t.genres == ["Rock"] and t.size > 0 and t.duration for t in store.all())
+        assert len(store) >= previous
+        previous = len(store)
+        store.close()
+    store = Store.open(path)
+    _, summary = run(scan(root, store))
+    assert summary.new + summary.unchanged == 300 and len(store) == 300 and not summary.unreadable
+    assert kills == 4
