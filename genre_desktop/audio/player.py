@@ -74,6 +74,7 @@ class Player:
         self.state = EMPTY
         self.error: str | None = None
         self.truncated_to: float | None = None  # seconds, when only the start of a long file is loaded
+        self.failed_while_playing = False  # the last load failed although play was requested (skip it)
         self._samples: np.ndarray | None = None
         self._sr = 0
         self._position = 0.0
@@ -123,6 +124,7 @@ class Player:
                 return  # the user moved on: drop the stale decode
             if error is not None:
                 self.state, self.error = ERROR, error
+                self.failed_while_playing = self._play_when_loaded
             else:
                 self._samples, self._sr = samples, rate
                 self.truncated_to = limit if limit is not None and duration and duration > limit else None

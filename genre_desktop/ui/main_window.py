@@ -167,6 +167,13 @@ class MainWindow(QMainWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(150)  # filter after a pause in typing, not on every key
         self._search_timer.timeout.connect(lambda: self._apply_filter())
+        # Decoding starts once the selection rests for a moment: holding the arrow key down over
+        # fifty rows must not start fifty decodes on a two-core machine.
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.setInterval(150)
+        self._load_timer.timeout.connect(self._load_media)
+        self._autoplay = False
         self._update_counts()
         self._show_page()
 
@@ -211,7 +218,7 @@ class MainWindow(QMainWindow):
         a.addSeparator()
         self._action(a, "Show &errors…", self.show_errors, "Ctrl+Shift+E")
         p = mb.addMenu("&Playback")
-        self._action(p, "&Play / pause", self.player_bar.toggle, "Space")
+        self._action(p, "&Play / pause", self.toggle_play, "Space")
         self._action(p, "&Stop", self.player_bar.stop, "Ctrl+Space")
         self._action(p, "&Next track", self.next_track, "Ctrl+Right")
         self._action(p, "P&revious track", self.previous_track, "Ctrl+Left")
@@ -230,7 +237,7 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.status_filter.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
-        self.table.doubleClicked.connect(lambda _i: self.player_bar.toggle())
+        self.table.doubleClicked.connect(lambda _i: self.toggle_play())
         self.model.countsChanged.connect(self._update_counts)
         self.model.modelReset.connect(self._update_counts)
         self.empty.openRequested.connect(self.choose_folder)
@@ -241,6 +248,7 @@ class MainWindow(QMainWindow):
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
         self.player_bar.positionChanged.connect(self.spectrogram.set_position)
         self.player_bar.nextRequested.connect(self.next_track)
+        self.player_bar.ended.connect(self._on_track_ended)
         self.player_bar.previousRequested.connect(self.previous_track)
         self.player_bar.volume.valueChanged.connect(lambda v: setattr(self.settings, "volume", v / 100.0))
         self.cancel_button.clicked.connect(self.cancel_jobs)
@@ -371,14 +379,32 @@ class MainWindow(QMainWindow):
         track = self.model.track_by_path(path)
         if track is None:
             return
-        was_playing = self.player_bar.player.wants_play
+        self._autoplay = self._autoplay or self.player_bar.player.wants_play
+        if self.player_bar.player.wants_play:
+            self.player_bar.stop()  # the old track must not play on under the new selection
         self.current_path = path
         self.side.show_track(track)
         self.spectrogram.clear("Computing the spectrogram…")
         self.spectrogram.set_segments(track.prediction)
+        self._load_timer.start()
+
+    def _load_media(self) -> None:
+        """Decode the current track for the player and the spectrogram (both in the background)."""
+        self._load_timer.stop()
+        path = self.current_path
+        if path is None or path == self.player_bar.player.path:
+            return
         self.jobs.spectrogram(path, on_finished=self._on_spectrogram,
                               on_failed=lambda e, p=path: self._on_spectrogram_failed(p, e))
-        self.player_bar.load(path, autoplay=was_playing)
+        self.player_bar.load(path, autoplay=self._autoplay)
+        self._autoplay = False
+
+    def toggle_play(self) -> None:
+        if self._load_timer.isActive():
+            self._autoplay = True  # play what is selected now, not what was loaded before
+            self._load_media()
+            return
+        self.player_bar.toggle()
 
     def _on_spectrogram(self, result) -> None:
         path, mel, reason = result
@@ -405,6 +431,10 @@ class MainWindow(QMainWindow):
             table.selectionModel().setCurrentIndex(
                 table.model().index(row, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _on_track_ended(self) -> None:
+        self._autoplay = True  # keep playing: the next row starts once loaded
+        self.next_track()
 
     def next_track(self) -> None:
         self._step(1)

@@ -18,6 +18,7 @@ from genre_desktop.ui.library_model import format_duration
 class PlayerBar(QWidget):
     positionChanged = Signal(float)
     nextRequested = Signal()
+    ended = Signal()  # the track played to its end
     previousRequested = Signal()
     loaded = Signal(str)
     _player_event = Signal(str, str, str)  # emitted on the decode thread, delivered here
@@ -114,6 +115,8 @@ class PlayerBar(QWidget):
         if event == "error":
             self._show_output_state(f"cannot play: {detail}")
             self.status.setToolTip(detail)
+            if self.player.failed_while_playing:
+                self.ended.emit()  # continuous listening skips an unplayable file
         elif event == "loaded":
             self.slider.setRange(0, int(self.player.duration * 1000))
             note = ""
@@ -131,7 +134,7 @@ class PlayerBar(QWidget):
 
     def _tick(self) -> None:
         if self.player.poll() == "ended":
-            self.nextRequested.emit()
+            self.ended.emit()
         position = self.player.position()
         if not self.slider.isSliderDown():
             self.slider.setValue(int(position * 1000))
