@@ -14,6 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Probabilities are stored and printed with this many decimals: more is noise, and a full
+# prediction (members x segments x labels, plus 50 tag scores) is the bulk of the store's size.
+DECIMALS = 5
+
+
+def _r(value: float) -> float:
+    return round(float(value), DECIMALS)
+
+
+def _rd(dist: dict[str, float]) -> dict[str, float]:
+    return {k: _r(v) for k, v in dist.items()}
+
 
 @dataclass
 class SegmentScore:
@@ -22,7 +34,7 @@ class SegmentScore:
     genres: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "genres": self.genres}
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "genres": _rd(self.genres)}
 
 
 @dataclass
@@ -42,10 +54,10 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
-            "genres": [{"genre": g, "probability": float(p)} for g, p in self.genres],
-            "models": {m: {g: float(p) for g, p in d.items()} for m, d in self.models.items()},
+            "genres": [{"genre": g, "probability": _r(p)} for g, p in self.genres],
+            "models": {m: _rd(d) for m, d in self.models.items()},
             "segments": [s.to_dict() for s in self.segments],
-            "tags": {t: float(s) for t, s in self.tags.items()},
+            "tags": _rd(self.tags),
             "model_version": self.model_version,
             "error": self.error,
         }
