@@ -92,6 +92,9 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     from genre_desktop.library.store import Store
     from genre_desktop.paths import app_dirs
     from genre_desktop.settings import Settings
+    from PySide6.QtCore import Qt
+
+    from genre_desktop.ui.library_model import CONFIDENCE
     from genre_desktop.ui.main import create_main_window
     from genre_desktop.ui.theme import apply_theme
 
@@ -127,7 +130,7 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     save(window, out / f"main_window_{theme}.png")
 
     # Sorted by confidence, searching: the long title must elide, not stretch the table.
-    window.table.sortByColumn(6, __import__("PySide6.QtCore").QtCore.Qt.SortOrder.DescendingOrder)
+    window.table.sortByColumn(CONFIDENCE, Qt.SortOrder.DescendingOrder)
     long_track = next(t.path for t in window.model.tracks() if t.title.startswith("An Extremely"))
     window.select_path(long_track)
     wait(app, lambda: window.spectrogram.has_image)
@@ -159,6 +162,10 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     app.processEvents()
     save(errors, out / f"problems_{theme}.png")
     errors.close()
+    about = window.open_about()
+    app.processEvents()
+    save(about, out / f"about_{theme}.png")
+    about.close()
     window.shutdown()
     window.close()
     store.close()
