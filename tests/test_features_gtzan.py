@@ -42,7 +42,7 @@ RELATIVE_BOUND = {
     # +-0.1 samples, so float32 rounding weighs more in relative terms; see SPREAD_BOUND too.
     "harmony_mean": 2e-04,
     "harmony_var": 5e-07,
-    "perceptr_mean": 2e-05,
+    "perceptr_mean": 5e-06,
     "perceptr_var": 1e-06,
     "tempo": 0.0,
     "mfcc1_mean": 2e-07,
