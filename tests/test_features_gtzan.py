@@ -253,3 +253,7 @@ def test_band_limited_tuning_estimate_equals_librosas(clip_features):
     for y, _ in list(clip_features.values())[:3]:
         power = np.abs(librosa.stft(y[: 10 * SR], pad_mode="reflect")) ** 2
         assert gtzan._estimate_tuning(power, SR) == librosa.estimate_tuning(S=power, sr=SR, bins_per_octave=12)
+
+
+def test_warm_up_runs_the_whole_path():
+    gtzan.warm_up()  # must not raise, on a short tone

@@ -1,6 +1,6 @@
 """features layer: everything computed from samples (see DESIGN.md).
 
-- ``gtzan``: the 57-column GTZAN feature vector (``extract_features``, ``FEATURE_COLUMNS``,
+- ``gtzan``: the 57-column GTZAN feature vector (``extract_features``, ``warm_up``, ``FEATURE_COLUMNS``,
   ``RECIPE_VERSION``), one code path for training and inference.
 - ``segments``: choosing analysis windows in long tracks (``plan_segments``) and ``is_silent``.
 - ``mel``: display mel spectrograms (``mel_spectrogram``, ``MelSpectrogram``) and their disk cache
@@ -18,6 +18,7 @@ _EXPORTS = {
     "FEATURE_COLUMNS": "gtzan",
     "RECIPE_VERSION": "gtzan",
     "extract_features": "gtzan",
+    "warm_up": "gtzan",
     "plan_segments": "segments",
     "is_silent": "segments",
     "MelSpectrogram": "mel",

@@ -360,6 +360,17 @@ def extract_features(
     return np.asarray(values, dtype=np.float64)
 
 
+def warm_up(sr: int = SAMPLE_RATE) -> None:
+    """Pay the one-off costs of the first :func:`extract_features` call now (~2 s here).
+
+    librosa imports its submodules lazily (scipy.signal alone takes ~1.5 s) and loads its numba
+    functions from the cache on first use; a model loader can call this once in the background so
+    that the first real track is not the slow one.
+    """
+    t = np.arange(N_FFT * 8) / sr
+    extract_features((0.1 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32), sr)
+
+
 def reference_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """The straightforward recipe: one librosa call per feature, as the table's authors ran it.
 
