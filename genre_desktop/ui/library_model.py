@@ -21,7 +21,7 @@ from genre_desktop.library.track import ACCEPTED, CORRECTED, ERROR, PREDICTED, U
 
 TITLE, ARTIST, ALBUM, DURATION, GENRES, PREDICTED_GENRE, CONFIDENCE, STATUS = range(8)
 HEADERS = ("Title", "Artist", "Album", "Duration", "Genres", "Predicted", "Confidence", "Status")
-DEFAULT_WIDTHS = (260, 160, 160, 70, 130, 100, 80, 90)
+DEFAULT_WIDTHS = (260, 160, 160, 70, 130, 100, 92, 90)  # room for the sort arrow
 
 TrackRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2

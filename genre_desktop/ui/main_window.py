@@ -13,34 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from genre_desktop.jobs.library_jobs import AnalysisProgress, LibraryJobs, OpenResult, prediction_fields
-from genre_desktop.library.track import STATUSES, UNANALYSED, Track
+from genre_desktop.library.track import UNANALYSED, Track
 from genre_desktop.settings import Settings
 from genre_desktop.ui.about_dialog import AboutDialog
-from genre_desktop.ui.empty_state import EmptyState
 from genre_desktop.ui.errors_dialog import ErrorsDialog
-from genre_desktop.ui.library_model import DEFAULT_WIDTHS, HEADERS, LibraryModel
+from genre_desktop.ui.job_status import JobStatus
+from genre_desktop.ui.library_view import LibraryView
+from genre_desktop.ui.menus import build_menus
 from genre_desktop.ui.player_bar import PlayerBar
 from genre_desktop.ui.review_queue import ReviewQueue
 from genre_desktop.ui.settings_dialog import SettingsDialog
@@ -77,49 +68,13 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         spell = self.settings.spell
 
-        # --- library page: search bar + table, or the empty state
-        self.model = LibraryModel(self, spell)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicatorShown(True)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        vh = self.table.verticalHeader()
-        vh.hide()
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 6)  # fixed heights: no per-row measuring
-        for col, width in enumerate(DEFAULT_WIDTHS):
-            self.table.setColumnWidth(col, width)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search title, artist, album, genre, path… (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.status_filter = QComboBox()
-        self.status_filter.addItem("All statuses", None)
-        for status in STATUSES:
-            self.status_filter.addItem(status.capitalize(), status)
-        self.count_label = QLabel()
-        bar = QHBoxLayout()
-        bar.addWidget(self.search, 1)
-        bar.addWidget(self.status_filter)
-        bar.addWidget(self.count_label)
-        library_page = QWidget()
-        page_layout = QVBoxLayout(library_page)
-        page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addLayout(bar)
-        page_layout.addWidget(self.table)
-        self.empty = EmptyState()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(library_page)
-
+        # --- library page (table or empty state), review queue, side panel, spectrogram + player
+        self.library = LibraryView(spell)
+        self.model, self.table, self.search = self.library.model, self.library.table, self.library.search
+        self.empty, self.stack = self.library.empty, self.library
         self.review = ReviewQueue(spell, settings.bulk_threshold)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.stack, "Library")
+        self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
         self.side = SidePanel(spell)
         self.spectrogram = SpectrogramView()
@@ -143,30 +98,13 @@ class MainWindow(QMainWindow):
         main.setSizes([560, 240])
         self.setCentralWidget(main)
 
-        # --- status bar: text, progress with count/rate/eta, cancel
-        self.status_text = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Cancel the running scan or analysis (Ctrl+.)")
-        self.cancel_button.hide()
-        self.errors_button = QToolButton()
-        self.errors_button.setAutoRaise(True)
-        self.errors_button.hide()
-        self.statusBar().addWidget(self.status_text, 1)
-        self.statusBar().addPermanentWidget(self.errors_button)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
+        # --- status bar: text, progress with count/rate/eta, cancel, problems
+        self.job_status = JobStatus(self.statusBar())
+        self.status_text, self.progress = self.job_status.text, self.job_status.progress
+        self.cancel_button, self.errors_button = self.job_status.cancel_button, self.job_status.errors_button
 
-        self._build_actions()
+        build_menus(self)
         self._connect()
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(150)  # filter after a pause in typing, not on every key
-        self._search_timer.timeout.connect(lambda: self._apply_filter())
         # Decoding starts once the selection rests for a moment: holding the arrow key down over
         # fifty rows must not start fifty decodes on a two-core machine.
         self._load_timer = QTimer(self)
@@ -174,72 +112,11 @@ class MainWindow(QMainWindow):
         self._load_timer.setInterval(150)
         self._load_timer.timeout.connect(self._load_media)
         self._autoplay = False
-        self._update_counts()
-        self._show_page()
 
     # ------------------------------------------------------------------------------ actions
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        return action
-
-    def _build_actions(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self.act_open = self._action(f, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open)
-        self.act_rescan = self._action(f, "&Rescan", self.rescan, "F5", "Look for new, changed and removed files")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        e = mb.addMenu("&Edit")
-        self._action(e, "&Find", self.focus_search, QKeySequence.StandardKey.Find)
-        self.act_write = self._action(e, "&Write genres to files…", self.open_write_dialog, "Ctrl+T",
-                                      "Preview and write the accepted and corrected genres")
-        self.act_undo_write = self._action(e, "&Undo last write", self.undo_last_write, "Ctrl+Shift+Z")
-        e.addSeparator()
-        self._action(e, "&Settings…", self.open_settings, "Ctrl+,")
-        v = mb.addMenu("&View")
-        self._action(v, "&Library", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
-        self._action(v, "&Review queue", self.show_review, "Ctrl+2")
-        v.addSeparator()
-        self._action(v, "Zoom to the playing &segment", self.zoom_to_playing_segment, "Ctrl+=")
-        self._action(v, "Show the &whole track", self.spectrogram.zoom_out, "Ctrl+0")
-        a = mb.addMenu("&Analysis")
-        self.act_analyse = self._action(a, "Analyse &unanalysed tracks", self.analyse_unanalysed, "Ctrl+R")
-        self.act_analyse_sel = self._action(a, "Analyse &selected tracks", self.analyse_selection, "Ctrl+Shift+R")
-        self.act_cancel = self._action(a, "&Cancel", self.cancel_jobs, "Ctrl+.")
-        self.act_cancel.setEnabled(False)
-        a.addSeparator()
-        self._action(a, "Show &errors…", self.show_errors, "Ctrl+Shift+E")
-        p = mb.addMenu("&Playback")
-        self._action(p, "&Play / pause", self.toggle_play, "Space")
-        self._action(p, "&Stop", self.player_bar.stop, "Ctrl+Space")
-        self._action(p, "&Next track", self.next_track, "Ctrl+Right")
-        self._action(p, "P&revious track", self.previous_track, "Ctrl+Left")
-        self._action(p, "Seek &forward 5 s", lambda: self.player_bar.seek(self.player_bar.player.position() + 5), "Shift+Right")
-        self._action(p, "Seek &back 5 s", lambda: self.player_bar.seek(self.player_bar.player.position() - 5), "Shift+Left")
-        self._action(p, "Volume &up", lambda: self.player_bar.set_volume(self.player_bar.player.volume + 0.1), "Ctrl+Up")
-        self._action(p, "Volume &down", lambda: self.player_bar.set_volume(self.player_bar.player.volume - 0.1), "Ctrl+Down")
-        # The training wizard (issue 5) adds its entries to this menu.
-        self.models_menu = mb.addMenu("&Models")
-        self._action(self.models_menu, "Model &information…", self.open_about)
-        self._action(self.models_menu, "Model &settings…", lambda: self.open_settings(tab=2))
-        h = mb.addMenu("&Help")
-        self._action(h, "&About Genre Desktop…", self.open_about, "F1")
-
     def _connect(self) -> None:
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.status_filter.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         self.table.doubleClicked.connect(lambda _i: self.toggle_play())
-        self.model.countsChanged.connect(self._update_counts)
-        self.model.modelReset.connect(self._update_counts)
         self.empty.openRequested.connect(self.choose_folder)
         self.review.decided.connect(self.apply_decisions)
         self.review.currentTrackChanged.connect(self.show_track)
@@ -258,8 +135,7 @@ class MainWindow(QMainWindow):
     def start(self, store_path: Path, folder: str | None) -> None:
         """Open the store in the background, then ``folder``: the window never waits for the disk."""
         self.empty.set_opening()
-        self._begin_progress("Opening the library…", busy=True)
-        self.cancel_button.hide()
+        self._begin_progress("Opening the library…", busy=True, cancellable=False)
         self.jobs.open_store(store_path, on_finished=lambda store: self._store_opened(store, folder),
                              on_failed=lambda e: self._job_failed("Opening the library", e), on_done=self._end_progress)
 
@@ -290,7 +166,8 @@ class MainWindow(QMainWindow):
         self.settings.last_library = root
         self.save_settings()
         self.setWindowTitle(f"{os.path.basename(root) or root} — Genre Desktop")
-        self.empty.set_scanning(root) if scan else None
+        if scan:
+            self.empty.set_scanning(root)
         self.jobs.load(root, on_finished=self._on_loaded)
         if scan:
             self.rescan()
@@ -317,9 +194,9 @@ class MainWindow(QMainWindow):
 
     def _on_scan_progress(self, progress: Any) -> None:
         if progress.total:
-            self.progress.setRange(0, progress.total)
-            self.progress.setValue(progress.done)
-        self.status_text.setText(describe_scan(progress))
+            self.job_status.step(progress.done, progress.total, describe_scan(progress))
+        else:
+            self.status_text.setText(describe_scan(progress))
 
     def _on_scanned(self, result: OpenResult) -> None:
         self._set_tracks(result.tracks)
@@ -332,26 +209,12 @@ class MainWindow(QMainWindow):
         self._show_page()
 
     def _set_tracks(self, tracks: list[Track]) -> None:
-        keep = self.current_path
-        self.model.set_tracks(tracks)
-        self._apply_filter()
-        if keep is not None and self.model.row_of(keep) is not None:
-            self.select_path(keep)
+        self.library.current_path = self.current_path
+        self.library.set_tracks(tracks)
         self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
-        self._show_page()
 
     def _show_page(self) -> None:
-        self.stack.setCurrentIndex(1 if self.model.total_count() else 0)
-
-    def _apply_filter(self) -> None:
-        self.model.set_status_filter(self.status_filter.currentData())
-        self.model.set_search(self.search.text())
-        if self.current_path is not None and self.model.row_of(self.current_path) is not None:
-            self.select_path(self.current_path, scroll=True)
-
-    def _update_counts(self) -> None:
-        total, shown = self.model.total_count(), self.model.rowCount()
-        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} tracks")
+        self.library.show_page()
 
     def focus_search(self) -> None:
         self.tabs.setCurrentIndex(0)
@@ -360,14 +223,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ selection
     def select_path(self, path: str, scroll: bool = True) -> None:
-        row = self.model.row_of(path)
-        if row is None:
-            return
-        index = self.model.index(row, 0)
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        self.table.selectionModel().setCurrentIndex(index, flags)
-        if scroll:
-            self.table.scrollTo(index)
+        self.library.select_path(path, scroll)
 
     def _on_current_row(self, current, _previous) -> None:
         track = self.model.track(current.row()) if current.isValid() else None
@@ -382,7 +238,7 @@ class MainWindow(QMainWindow):
         self._autoplay = self._autoplay or self.player_bar.player.wants_play
         if self.player_bar.player.wants_play:
             self.player_bar.stop()  # the old track must not play on under the new selection
-        self.current_path = path
+        self.current_path = self.library.current_path = path
         self.side.show_track(track)
         self.spectrogram.clear("Computing the spectrogram…")
         self.spectrogram.set_segments(track.prediction)
@@ -453,8 +309,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ analysis
     def selected_tracks(self) -> list[Track]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [t for t in (self.model.track(r) for r in rows) if t is not None]
+        return self.library.selected_tracks()
 
     def analyse_unanalysed(self) -> None:
         self.analyse([t for t in self.model.tracks() if t.status == UNANALYSED and not t.missing])
@@ -473,7 +328,7 @@ class MainWindow(QMainWindow):
         self.settings.extra[RESUME_KEY] = True
         self.save_settings()
         self._begin_progress(f"Analysing {len(tracks):,} tracks…")
-        self.progress.setRange(0, len(tracks))
+        self.job_status.step(0, len(tracks), f"Analysing {len(tracks):,} tracks…")
         self._analysis = self.jobs.analyse(
             tracks, on_item=self._on_prediction, on_progress=self._on_analysis_progress,
             on_finished=self._on_analysed, on_failed=lambda e: self._job_failed("Analysis", e),
@@ -492,9 +347,7 @@ class MainWindow(QMainWindow):
             self.spectrogram.set_segments(track.prediction)
 
     def _on_analysis_progress(self, progress: AnalysisProgress) -> None:
-        self.progress.setValue(progress.done)
-        self.progress.setFormat(f"{progress.done:,} / {progress.total:,}")
-        self.status_text.setText(describe_analysis(progress))
+        self.job_status.step(progress.done, progress.total, describe_analysis(progress))
 
     def _on_analysed(self, summary) -> None:
         self._analysis_stopped(describe_analysis(summary, finished=True))
@@ -558,12 +411,12 @@ class MainWindow(QMainWindow):
         changes = dialog.changes()
         if not changes:
             return
-        self._begin_progress(f"Writing genres to {len(changes):,} files…", busy=True)
+        self._begin_progress(f"Writing genres to {len(changes):,} files…", busy=True, cancellable=False)
         self.jobs.write_tags(changes, self.write_options(), on_finished=lambda r: self._on_written(r, "Wrote"),
                              on_failed=lambda e: self._job_failed("Writing tags", e), on_done=self._end_progress)
 
     def undo_last_write(self) -> None:
-        self._begin_progress("Undoing the last write…", busy=True)
+        self._begin_progress("Undoing the last write…", busy=True, cancellable=False)
         self.jobs.undo_last_write(self.write_options(), on_finished=lambda r: self._on_written(r, "Restored"),
                                   on_failed=lambda e: self._job_failed("Undo", e), on_done=self._end_progress)
 
@@ -611,24 +464,17 @@ class MainWindow(QMainWindow):
     def _add_errors(self, errors: list[tuple[str, str]]) -> None:
         known = {p for p, _ in self.errors}
         self.errors.extend((p, r) for p, r in errors if p not in known)
-        self.errors_button.setText(f"⚠ {len(self.errors):,} problem{'s' if len(self.errors) != 1 else ''}")
-        self.errors_button.setToolTip("Files that could not be read or analysed, with the reason (Ctrl+Shift+E)")
-        self.errors_button.setVisible(bool(self.errors))
+        self.job_status.show_problems(len(self.errors))
 
     # ------------------------------------------------------------------------------ progress
-    def _begin_progress(self, text: str, busy: bool = False) -> None:
-        self.status_text.setText(text)
-        self.progress.setRange(0, 0 if busy else 1)
-        self.progress.setFormat("%v / %m")
-        self.progress.show()
-        self.cancel_button.setVisible(not text.startswith(("Writing", "Undoing")))
-        self.act_cancel.setEnabled(True)
+    def _begin_progress(self, text: str, busy: bool = False, cancellable: bool = True) -> None:
+        self.job_status.begin(text, busy, cancellable)
+        self.act_cancel.setEnabled(cancellable)
 
     def _end_progress(self) -> None:
         if any(h.name in ("analysis", "scan", "write-tags", "undo") for h in self.jobs.runner.active()):
             return  # another long job is still running and owns the bar
-        self.progress.hide()
-        self.cancel_button.hide()
+        self.job_status.end()
         self.act_cancel.setEnabled(False)
 
     def _job_failed(self, what: str, error: str) -> None:
