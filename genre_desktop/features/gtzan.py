@@ -292,7 +292,7 @@ def _beat_track_tempo(onset: np.ndarray, sr: int) -> float:
 
 
 class _Stopwatch:
-    """Adds the CPU time of this thread since the previous lap to ``timings[name]`` (does nothing without one)."""
+    """Adds this thread's CPU time since the previous lap to ``timings[name]`` (if given)."""
 
     def __init__(self, timings: dict[str, float] | None):
         self._timings = timings
