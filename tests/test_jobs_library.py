@@ -138,3 +138,22 @@ def test_synchronous_mode_saves_at_once(store):
     assert store.get("/music/t000.flac").status == ACCEPTED
     with pytest.raises(Cancelled):
         raise Cancelled()
+
+
+def test_scan_reports_tracks_as_it_finds_them(qtbot, tmp_path):
+    from media import make_audio
+
+    root = tmp_path / "music"
+    for i in range(4):
+        make_audio(root / f"a{i}.wav", seconds=0.2)
+    store = Store.open(tmp_path / "lib.json")
+    jobs, runner = make_jobs(store, StandInAnalyzer())
+    found: list[str] = []
+    handle = jobs.scan(str(root), partial_every=0.0, batch_size=1, on_item=lambda tracks: found.extend(t.path for t in tracks))
+    qtbot.waitUntil(lambda: not handle.running, timeout=20000)
+    runner.wait()
+    qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
+    assert sorted(found) == sorted(str(root / f"a{i}.wav") for i in range(4))  # each reported once
+    assert len(handle.result.tracks) == 4 and handle.result.summary.new == 4
+    runner.shutdown()
+    store.close()

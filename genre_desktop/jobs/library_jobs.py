@@ -21,7 +21,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QTimer
 
 from genre_desktop.inference.result import Prediction
-from genre_desktop.jobs.runner import JobHandle, JobRunner, drive
+from genre_desktop.jobs.runner import JobHandle, JobRunner
 from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
@@ -174,13 +174,35 @@ class LibraryJobs(QObject):
 
         return self.runner.submit(work, name="load", serial=True, **callbacks)
 
-    def scan(self, root: str, **callbacks) -> JobHandle:
-        """Scan ``root`` incrementally (on the writer thread: the scanner writes the store)."""
+    def scan(self, root: str, partial_every: float = 2.0, batch_size: int = 500, **callbacks) -> JobHandle:
+        """Scan ``root`` incrementally (on the writer thread: the scanner writes the store).
+
+        Every ``partial_every`` seconds the tracks stored since are reported (``on_item`` gets a
+        list of Tracks), so a first scan of a big folder fills the table as it goes; the scanner
+        stores ``batch_size`` tracks at a time, so they arrive in chunks of that size.
+        """
+
         def work(job):
             from genre_desktop.library.scanner import scan
 
             store = self.store
-            summary = drive(scan(root, store, job.token), job, check_cancel=False)  # returns a partial summary
+            seen = {p for p in store.paths() if under_root(p, root)}
+            last = time.monotonic()
+            # The scanner watches the token itself and returns a partial summary when cancelled.
+            generator = scan(root, store, job.token, batch_size=batch_size)
+            while True:
+                try:
+                    progress = next(generator)
+                except StopIteration as stop:
+                    summary = stop.value
+                    break
+                job.progress(progress)
+                if time.monotonic() - last >= partial_every:
+                    last = time.monotonic()
+                    fresh = [p for p in store.paths() if p not in seen and under_root(p, root)]
+                    if fresh:
+                        seen.update(fresh)
+                        job.item([t for t in map(store.get, fresh) if t is not None])
             return OpenResult(root, [t for t in store.all() if under_root(t.path, root)], summary)
 
         return self.runner.submit(work, name="scan", key="scan", serial=True, **callbacks)

@@ -182,7 +182,8 @@ class MainWindow(QMainWindow):
             self._show_page()
             return
         self._begin_progress("Scanning…", busy=True)
-        self.jobs.scan(self.root, on_progress=self._on_scan_progress, on_finished=self._on_scanned,
+        self.jobs.scan(self.root, on_progress=self._on_scan_progress, on_item=self._on_scan_found,
+                       on_finished=self._on_scanned,
                        on_failed=lambda e: self._job_failed("Scan", e), on_cancelled=lambda: self._job_cancelled("Scan"),
                        on_done=self._end_progress)
 
@@ -197,6 +198,11 @@ class MainWindow(QMainWindow):
             self.job_status.step(progress.done, progress.total, describe_scan(progress))
         else:
             self.status_text.setText(describe_scan(progress))
+
+    def _on_scan_found(self, tracks: list[Track]) -> None:
+        """Tracks found so far by a running scan: appended, the selection and scroll stay put."""
+        self.model.update_tracks(tracks)
+        self._show_page()
 
     def _on_scanned(self, result: OpenResult) -> None:
         self._set_tracks(result.tracks)
