@@ -12,6 +12,12 @@ resampled to 16 kHz and tagged; their tag scores, averaged over all patches, bec
 measurement supports a weight for their genre-like tags (see models/README.md).
 
 Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) instead.
+
+Training hooks (optional, off by default): with a ``vector_cache`` every analysed file's vectors
+(per-window GTZAN features and musicnn MSD embeddings, see ``inference/vector_cache.py``) are
+stored, and :meth:`Analyzer.vectors_for` returns them (computing them once if missing), so
+retraining never decodes again. With a ``user_model`` (``inference/user_model.py``) its
+distribution joins the bundled ensemble's by the documented mixture over the union of labels.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from genre_desktop.inference.ensemble import combine, normalise_weights
 from genre_desktop.inference.manifest import ModelError, load_manifest
 from genre_desktop.inference.members import load_classical
 from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache, cache_recipe, vector_recipe
 from genre_desktop.paths import bundled_models_dir
 
 __all__ = ["Analyzer", "ModelError", "SAMPLE_RATE"]
@@ -44,6 +51,7 @@ MIN_WINDOW_SECONDS = 1.0  # shorter windows (the tail of a shift) say nothing ab
 # audio; tags averaged over 4 patches spread across each 30 s window (20 per 5-window track) are
 # close to the all-patch average at 2.5 times less cost.
 TAG_PATCHES_PER_WINDOW = 4
+EMBEDDING_MODEL = "musicnn_msd"  # the network whose 200-d embedding the user models learn from
 
 # read(start_seconds, length_seconds) -> mono float32 samples at SAMPLE_RATE
 WindowReader = Callable[[float, float], np.ndarray]
@@ -53,11 +61,15 @@ class Analyzer:
     """Loads and verifies the models once; analyses files or sample arrays."""
 
     def __init__(self, models_dir: Path | None = None, n_segments: int = 5, threads: int = 0,
-                 musicnn: bool = True, tag_patches: int = TAG_PATCHES_PER_WINDOW) -> None:
+                 musicnn: bool = True, tag_patches: int = TAG_PATCHES_PER_WINDOW,
+                 vector_cache: VectorCache | str | Path | None = None, user_model=None) -> None:
         """Raises ModelError if the manifest or a model is missing, tampered or incompatible.
 
         ``musicnn``: run the manifest's musicnn taggers for ``Prediction.tags``. ``tag_patches``:
         3 s patches tagged per window (evenly spread; 0 = every patch).
+        ``vector_cache``: a cache folder (e.g. ``AppDirs.feature_cache``) or a VectorCache built
+        with :meth:`cache_recipe`; analysed files' vectors are stored there. ``user_model``: a
+        loaded ``inference.user_model.UserModel`` to mix into the ensemble.
         """
         self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
         self.manifest = load_manifest(self.models_dir)
@@ -72,6 +84,44 @@ class Analyzer:
         self.weights = normalise_weights(self.manifest.weights, self.members)
         self._taggers = self._load_taggers(threads) if musicnn else []
         self.tag_patches = max(0, int(tag_patches))
+        self._init_training_hooks(threads, vector_cache, user_model)
+
+    def _init_training_hooks(self, threads: int, vector_cache, user_model) -> None:
+        """The vector cache, the embedding network and the user model (all optional)."""
+        self.bundled_labels = list(self.labels)
+        self.user_model = user_model
+        self._embedder = None
+        self.vector_recipe = ""
+        msd = [e for e in self.manifest.by_kind("musicnn") if e.name == EMBEDDING_MODEL]
+        if msd:
+            from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
+
+            self.vector_recipe = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, msd[0].sha256)
+        if vector_cache is None and user_model is None:
+            self.vector_cache = None
+            return
+        if not msd:
+            raise ModelError(f"{self.models_dir}: no {EMBEDDING_MODEL} model for the track vectors")
+        self._embedder = next((t for t in self._taggers if t.path == msd[0].path), None)
+        if self._embedder is None:
+            from genre_desktop.inference.musicnn import MusicnnTagger
+
+            self._embedder = MusicnnTagger(msd[0].path, msd[0].labels, threads=threads)
+        if isinstance(vector_cache, (str, Path)):
+            vector_cache = VectorCache(vector_cache, self.cache_recipe())
+        self.vector_cache = vector_cache
+        if user_model is not None:
+            if user_model.vector_recipe != self.vector_recipe:
+                raise ModelError(f"user model {user_model.version!r} was trained on vectors "
+                                 f"{user_model.vector_recipe!r}; this app computes {self.vector_recipe!r}")
+            from genre_desktop.inference.user_model import union_labels
+
+            self.labels = union_labels(self.bundled_labels, user_model.labels)
+            self.model_version = f"{self.manifest.version}+{user_model.version}"
+
+    def cache_recipe(self) -> str:
+        """The vector cache recipe of this configuration (vectors depend on windows and patches)."""
+        return cache_recipe(self.vector_recipe, self.n_segments, self.tag_patches)
 
     def _load_taggers(self, threads: int) -> list:
         entries = self.manifest.by_kind("musicnn")
@@ -94,9 +144,10 @@ class Analyzer:
         """Analyse the file at ``path``; decode problems end up in ``Prediction.error``."""
         name = str(path)
         try:
+            key = FileKey.of(path) if self.vector_cache is not None else None
             info = probe(path)
             return self._analyze(name, info.duration,
-                                 lambda start, length: decode(path, SAMPLE_RATE, start, length), cancel)
+                                 lambda start, length: decode(path, SAMPLE_RATE, start, length), cancel, key)
         except DecodeError as exc:
             return Prediction.failed(name, exc.reason)
         except (Cancelled, ModelError):
@@ -124,29 +175,74 @@ class Analyzer:
 
     # -- the pipeline --------------------------------------------------------------------------
 
-    def _analyze(self, name: str, duration: float, read: WindowReader, cancel: CancelToken) -> Prediction:
+    def vectors_for(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
+        """The cached vectors of ``path``, computed (decoding once) and cached when missing or stale.
+
+        Raises DecodeError if the file cannot be decoded, ValueError if it has no audible audio,
+        ModelError if this Analyzer was built without a vector cache or user model.
+        """
+        if self._embedder is None:
+            raise ModelError("this Analyzer has no vector cache: pass vector_cache= to compute vectors")
+        key = FileKey.of(path)
+        cached = self.vector_cache.get(path, key) if self.vector_cache is not None else None
+        if cached is not None:
+            return cached
+        duration = probe(path).duration
+        windows = self._windows(lambda start, length: decode(path, SAMPLE_RATE, start, length), duration, cancel)
+        if not windows:
+            raise ValueError(f"{path}: no audible audio (every segment is silent or too short)")
+        X = self._features(windows, cancel)
+        embeddings, counts = self._embed(self._patches(windows, cancel), cancel)
+        vectors = TrackVectors([s for s, _, _ in windows], [e for _, e, _ in windows], X, embeddings, counts)
+        if self.vector_cache is not None:
+            self.vector_cache.put(path, vectors, key)
+        return vectors
+
+    def _windows(self, read: WindowReader, duration: float, cancel: CancelToken) -> list[tuple[float, float, np.ndarray]]:
         windows: list[tuple[float, float, np.ndarray]] = []
         for start, end in plan_segments(duration, self.n_segments):
             cancel.raise_if_cancelled()
             window = self._audible_window(read, start, end - start, duration)
             if window is not None:
                 windows.append(window)
-        if not windows:
-            return Prediction.failed(name, "no audible audio (every segment is silent or too short)")
+        return windows
+
+    def _features(self, windows: list[tuple[float, float, np.ndarray]], cancel: CancelToken) -> np.ndarray:
         features = []
         for _, _, y in windows:
             cancel.raise_if_cancelled()
             features.append(extract_features(y, SAMPLE_RATE))
-        X = np.stack(features).astype(np.float32)
+        return np.stack(features).astype(np.float32)
+
+    def _analyze(self, name: str, duration: float, read: WindowReader, cancel: CancelToken,
+                 key: FileKey | None = None) -> Prediction:
+        windows = self._windows(read, duration, cancel)
+        if not windows:
+            return Prediction.failed(name, "no audible audio (every segment is silent or too short)")
+        X = self._features(windows, cancel)
         result = combine({m.name: m.predict_proba(X) for m in self._members}, self.weights,
                          self.manifest.pooling)
-        order = np.argsort(-result.overall, kind="stable")
+        want_vectors = self.user_model is not None or key is not None
+        tags, embedded = self._tags([y for _, _, y in windows], cancel, embed=want_vectors)
+        overall, segments = result.overall, result.segments
+        models = {m: self._as_dict(p) for m, p in result.members.items()}
+        if embedded is not None:
+            vectors = TrackVectors([s for s, _, _ in windows], [e for _, e, _ in windows], X, *embedded)
+            if key is not None and self.vector_cache is not None:
+                self.vector_cache.put(key.path, vectors, key)
+            if self.user_model is not None:
+                user = self.user_model
+                p_track = user.predict_proba(vectors.vector)[0]
+                _, overall = user.mix(self.bundled_labels, overall, p_track)
+                _, segments = user.mix(self.bundled_labels, segments, user.predict_proba(vectors.window_vectors))
+                models[f"user:{user.version}"] = self._as_dict(p_track, user.labels)
+        order = np.argsort(-overall, kind="stable")
         return Prediction(
             path=name,
-            genres=[(self.labels[i], float(result.overall[i])) for i in order],
-            models={m: self._as_dict(p) for m, p in result.members.items()},
-            segments=[SegmentScore(s, e, self._as_dict(p)) for (s, e, _), p in zip(windows, result.segments)],
-            tags=self._tags([y for _, _, y in windows], cancel),
+            genres=[(self.labels[i], float(overall[i])) for i in order],
+            models=models,
+            segments=[SegmentScore(s, e, self._as_dict(p, self.labels)) for (s, e, _), p in zip(windows, segments)],
+            tags=tags,
             model_version=self.model_version,
         )
 
@@ -165,24 +261,44 @@ class Analyzer:
             start += shift
         return None
 
-    def _tags(self, windows: list[np.ndarray], cancel: CancelToken) -> dict[str, float]:
-        """musicnn tag scores averaged over every patch of every window (and over taggers, per tag)."""
-        if not self._taggers:
-            return {}
-        patches = []
-        for y in windows:
+    def _patches(self, windows, cancel: CancelToken) -> list[np.ndarray]:
+        out = []
+        for window in windows:
             cancel.raise_if_cancelled()
-            patches.append(self.tag_input(y))
+            out.append(self.tag_input(window[2] if isinstance(window, tuple) else window))
+        return out
+
+    def _embed(self, patches: list[np.ndarray], cancel: CancelToken,
+               embedding: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-window mean MSD embedding (W, 200) and patch counts (W,) (``embedding``: already run)."""
+        cancel.raise_if_cancelled()
+        if embedding is None:
+            _, embedding = self._embedder.run(np.concatenate(patches))
+        counts = np.array([len(p) for p in patches])
+        parts = np.split(embedding, np.cumsum(counts)[:-1])
+        return np.stack([part.mean(axis=0) for part in parts]), counts
+
+    def _tags(self, windows: list[np.ndarray], cancel: CancelToken,
+              embed: bool = False) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray] | None]:
+        """musicnn tag scores averaged over every patch of every window (and over taggers, per tag);
+        with ``embed`` also :meth:`_embed`'s per-window embeddings (the same patches, one run)."""
+        if not self._taggers and not embed:
+            return {}, None
+        patches = self._patches(windows, cancel)
         batch = np.concatenate(patches)
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
+        msd_embedding = None
         for tagger in self._taggers:
-            scores, _ = tagger.run(batch)
+            scores, embedding = tagger.run(batch)
+            if tagger is self._embedder:
+                msd_embedding = embedding
             for tag, score in zip(tagger.labels, scores.mean(axis=0)):
                 sums[tag] = sums.get(tag, 0.0) + float(score)
                 counts[tag] = counts.get(tag, 0) + 1
         tags = {t: sums[t] / counts[t] for t in sums}
-        return dict(sorted(tags.items(), key=lambda kv: -kv[1]))
+        embedded = self._embed(patches, cancel, msd_embedding) if embed else None
+        return dict(sorted(tags.items(), key=lambda kv: -kv[1])), embedded
 
     def tag_input(self, y: np.ndarray) -> np.ndarray:
         """musicnn patches [n, 187, 96] of one 22050 Hz window: resampled to 16 kHz (soxr HQ, as
@@ -197,5 +313,5 @@ class Analyzer:
             patches = patches[np.linspace(0, len(patches) - 1, self.tag_patches).round().astype(int)]
         return patches
 
-    def _as_dict(self, p: np.ndarray) -> dict[str, float]:
-        return {label: float(v) for label, v in zip(self.labels, p)}
+    def _as_dict(self, p: np.ndarray, labels: list[str] | None = None) -> dict[str, float]:
+        return {label: float(v) for label, v in zip(self.bundled_labels if labels is None else labels, p)}
