@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", type=Path, default=None, metavar="PATH",
                         help="library store file (default: the app's data folder)")
+    common.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="how long to wait while another Genre Desktop process writes the store (default 30)")
     journaled = argparse.ArgumentParser(add_help=False)
     journaled.add_argument("--journal", type=Path, default=None, metavar="PATH",
                            help="journal of tag writes (default: next to the store)")
@@ -33,34 +35,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--remove-missing", action="store_true",
                    help="purge tracks whose files are gone (default: keep them flagged as missing)")
-    p.set_defaults(func=cmd_scan)
+    p.set_defaults(func=_reporting_busy(cmd_scan))
 
     p = subparsers.add_parser("list", parents=[common], help="list the library's tracks with their genres")
     p.add_argument("--genre", help="only tracks whose current genres include this one")
     p.add_argument("--search", metavar="TEXT", help="only tracks whose path, title, artist or album contain TEXT")
     p.add_argument("--status", help="only tracks with this status (unanalysed, predicted, written, error, ...)")
     p.add_argument("--json", action="store_true", help="one JSON array of track records")
-    p.set_defaults(func=cmd_list)
+    p.set_defaults(func=_reporting_busy(cmd_list))
 
     p = subparsers.add_parser("tag", parents=[common, journaled], help="write genres into files (journaled, undoable)")
     p.add_argument("--genre", action="append", required=True, help="a genre to write (repeat for several)")
     p.add_argument("--id3v23", action="store_true", help="write ID3v2.3 (values joined by the separator)")
     p.add_argument("--separator", default=None, help="ID3v2.3 separator (default from settings, '; ')")
     p.add_argument("files", nargs="+", metavar="FILES")
-    p.set_defaults(func=cmd_tag)
+    p.set_defaults(func=_reporting_busy(cmd_tag))
 
     p = subparsers.add_parser("undo", parents=[common, journaled], help="undo tag writes from the journal")
     group = p.add_mutually_exclusive_group()
     # default None, not 1: argparse ignores an explicit value equal to the default in exclusive groups
     group.add_argument("--last", type=int, default=None, metavar="N", help="undo the last N write batches (default 1)")
     group.add_argument("--all", action="store_true", help="undo every write in the journal")
-    p.set_defaults(func=cmd_undo)
+    p.set_defaults(func=_reporting_busy(cmd_undo))
 
     p = subparsers.add_parser("doctor", parents=[common, journaled], help="check the installation and say where files live")
-    p.set_defaults(func=cmd_doctor)
+    p.set_defaults(func=_reporting_busy(cmd_doctor))
 
 
 # --------------------------------------------------------------------------- helpers
+def _reporting_busy(func):
+    """Another process holding the store past --lock-timeout is a clear message and exit 1."""
+    def run(args: argparse.Namespace) -> int:
+        from genre_desktop.library.store import StoreBusy
+
+        try:
+            return func(args)
+        except StoreBusy as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return FAILED
+    run.__doc__ = func.__doc__
+    return run
+
+
 def _store_path(args: argparse.Namespace) -> Path:
     return args.store if args.store is not None else app_dirs().store_path
 
@@ -76,7 +92,7 @@ def _journal_path(args: argparse.Namespace) -> Path:
 def _open_store(args: argparse.Namespace):
     from genre_desktop.library.store import Store
 
-    store = Store.open(_store_path(args))
+    store = Store.open(_store_path(args), lock_timeout=args.lock_timeout)
     for backup in store.recovered_from:
         print(f"warning: a damaged store file was kept as {backup}; rescan to rebuild it", file=sys.stderr)
     return store

@@ -35,6 +35,15 @@ In memory: TinyDB runs on :class:`AtomicJSONStorage`, which keeps the parsed dat
 touches the disk on flush; the store keeps a path -> (shard, doc_id) index, so ``get``/``all``/
 ``query`` never read the disk. JSON is compact (no spaces, UTF-8).
 
+Several processes (the GUI and the CLI) may open the same store. Opening and every flush hold an
+inter-process lock (``store_lock``: ``fcntl.flock`` on ``<store>.lock``). Under it, flush first
+compares each file it is about to write with the version it last read or wrote (inode, size,
+mtime): a shard another process rewrote meanwhile is re-read and this process's own pending
+changes (kept by path since the last flush) are applied on top; if the meta file changed (another
+process split a shard), the whole layout is re-read the same way. So two processes writing
+different tracks never lose each other's updates; for the same track the last flush wins, field
+by field of whole records. ``refresh()`` re-reads what other processes changed, for readers.
+
 A corrupt file at open is renamed to ``<name>.corrupt-<timestamp>``, a warning is logged, the
 backup path is added to ``store.recovered_from`` (a list; empty when all was well), and that part
 starts empty (a rescan brings the tracks back). A corrupt meta file is rebuilt from the shards.
@@ -59,6 +68,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from genre_desktop.fsutil import atomic_write_bytes
+from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
 from genre_desktop.library.track import Track
 
 log = logging.getLogger(__name__)
@@ -69,6 +79,18 @@ TRACKS = "tracks"
 _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extra")
 _FIELD_SET = frozenset(_TRACK_FIELDS)
 _SHARD_NAME = re.compile(r"^s\d{6}\.json$")
+
+
+__all__ = ["CorruptFile", "Store", "StoreBusy", "MAX_SHARD_BYTES"]
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """Which version of a file is on disk: every atomic write makes a new inode."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class CorruptFile(Exception):
@@ -98,6 +120,7 @@ class AtomicJSONStorage(Storage):
         self.deferred = deferred
         self.dirty = False
         self._data: dict[str, dict[str, Any]] | None = None
+        self.signature = _signature(self.path)  # the version on disk this data came from
         if self.path.exists():
             raw = self.path.read_bytes()
             try:
@@ -126,6 +149,7 @@ class AtomicJSONStorage(Storage):
             return 0
         payload = self.serialize() if payload is None else payload
         atomic_write_bytes(self.path, payload)
+        self.signature = _signature(self.path)
         self.dirty = False
         return len(payload)
 
@@ -172,6 +196,25 @@ def _backup_corrupt(path: Path) -> Path:
     return backup
 
 
+def lock_path(store_path: Path) -> Path:
+    """The inter-process lock file of a store (kept; an flock lives on the open file, not the name)."""
+    return store_path.with_name(store_path.name + ".lock")
+
+
+def _read_meta(path: Path, recovered: list[Path]) -> AtomicJSONStorage:
+    """The meta file's storage; a corrupt one is backed up (added to ``recovered``) and starts empty."""
+    try:
+        meta_storage = AtomicJSONStorage(path, deferred=True)
+        meta = (meta_storage.read() or {}).get("meta", {}).get("1")
+        if meta_storage.read() is not None and (not isinstance(meta, dict) or "format" not in meta):
+            raise CorruptFile(f"{path}: no store header")
+    except CorruptFile as exc:
+        log.warning("%s", exc)
+        recovered.append(_backup_corrupt(path))
+        meta_storage = AtomicJSONStorage(path, deferred=True)
+    return meta_storage
+
+
 def _to_doc(track: Track) -> dict[str, Any]:
     """Track -> stored dict; copies nested values so the store never aliases caller objects."""
     doc = {name: getattr(track, name) for name in _TRACK_FIELDS}
@@ -199,7 +242,8 @@ def _to_track(doc: dict[str, Any]) -> Track:
 class Store:
     """The tracks of one library. Thread-safe; writes are meant to come from one writer thread."""
 
-    def __init__(self, path: Path, meta_db: TinyDB, meta_storage: AtomicJSONStorage) -> None:
+    def __init__(self, path: Path, meta_db: TinyDB, meta_storage: AtomicJSONStorage,
+                 file_lock: StoreLock | None = None) -> None:
         self.path = path
         self.folder = path.with_name(path.name + ".shards")
         self.recovered_from: list[Path] = []
@@ -210,30 +254,81 @@ class Store:
         self._lock = threading.RLock()
         self._batch_depth = 0
         self._count = 0
+        self._file_lock = file_lock or StoreLock(lock_path(path))
+        # Changes since the last flush, by path (None: removed): replayed onto files that another
+        # process rewrote meanwhile, so that its updates and ours both survive.
+        self._pending: dict[str, dict[str, Any] | None] = {}
 
     # ----------------------------------------------------------------- opening
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "Store":
-        """Open (or create) the store at ``path``; corrupt files are backed up, never fatal."""
+    def open(cls, path: str | os.PathLike[str], lock_timeout: float = DEFAULT_TIMEOUT) -> "Store":
+        """Open (or create) the store at ``path``; corrupt files are backed up, never fatal.
+
+        Raises StoreBusy if another process holds the store's lock for more than ``lock_timeout`` s.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        recovered: list[Path] = []
-        try:
-            meta_storage = AtomicJSONStorage(path, deferred=True)
-            meta = (meta_storage.read() or {}).get("meta", {}).get("1")
-            if meta_storage.read() is not None and (not isinstance(meta, dict) or "format" not in meta):
-                raise CorruptFile(f"{path}: no store header")
-        except CorruptFile as exc:
-            log.warning("%s", exc)
-            recovered.append(_backup_corrupt(path))
-            meta_storage = AtomicJSONStorage(path, deferred=True)
-        store = cls(path, TinyDB(storage=_Given(meta_storage)), meta_storage)
-        store.recovered_from = recovered
-        with store._lock:
-            store._load()
+        file_lock = StoreLock(lock_path(path), lock_timeout)
+        with file_lock:
+            recovered: list[Path] = []
+            meta_storage = _read_meta(path, recovered)
+            store = cls(path, TinyDB(storage=_Given(meta_storage)), meta_storage, file_lock)
+            store.recovered_from = recovered
+            with store._lock:
+                store._load()
         return store
 
-    def _load(self) -> None:
+    def refresh(self) -> None:
+        """Re-read the files other processes changed since this one last read or wrote them."""
+        with self._lock, self._file_lock:
+            self._sync_from_disk(everything=True)
+
+    def _sync_from_disk(self, everything: bool = False) -> None:
+        """Under the file lock: pick up other processes' writes before writing ours."""
+        if self._meta_storage.signature != _signature(self.path):
+            log.info("store: another process changed the layout; re-reading it")
+            self._reload_all()
+            return
+        for shard in self._shards:
+            if (everything or shard.storage.dirty) and shard.written \
+                    and shard.storage.signature != _signature(shard.file):
+                log.debug("store: %s was rewritten by another process; re-reading it", shard.file.name)
+                self._reload_shard(shard)
+
+    def _reload_all(self) -> None:
+        pending, self._pending = self._pending, {}
+        self._shards, self._lows, self._count = [], [], 0
+        self._meta_storage = _read_meta(self.path, self.recovered_from)
+        self._meta_db = TinyDB(storage=_Given(self._meta_storage))
+        self._load(flush=False)
+        self._replay(pending)
+
+    def _reload_shard(self, shard: _Shard) -> None:
+        self._count -= len(shard.ids)
+        shard.storage = self._shard_storage(shard.file)
+        shard.db = TinyDB(storage=_Given(shard.storage))
+        shard.table = shard.db.table(TRACKS, cache_size=0)
+        shard.ids = {}
+        for doc_id, doc in shard.docs().items():
+            if doc["path"] not in shard.ids:
+                shard.ids[doc["path"]] = int(doc_id)
+        self._count += len(shard.ids)
+        self._replay({p: d for p, d in self._pending.items() if self._shard_for(p) is shard})
+
+    def _replay(self, pending: dict[str, dict[str, Any] | None]) -> None:
+        """Apply changes again (after re-reading files): upserts by shard, then removals."""
+        grouped: dict[int, tuple[_Shard, dict[str, dict[str, Any]]]] = {}
+        for path, doc in pending.items():
+            if doc is not None:
+                shard = self._shard_for(path)
+                grouped.setdefault(id(shard), (shard, {}))[1][path] = dict(doc)
+        for shard, docs in grouped.values():
+            self._write_docs(shard, docs)
+        gone = [path for path, doc in pending.items() if doc is None]
+        if gone:
+            self._remove_now(gone)
+
+    def _load(self, flush: bool = True) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         shards_table = self._meta_db.table("shards", cache_size=0)
         entries = sorted(shards_table.all(), key=lambda e: e.get("low", ""))
@@ -245,10 +340,10 @@ class Store:
             self._add_shard("" if number == 0 else str(entry["low"]), str(entry["file"]))
         self._remove_orphans({s.file.name for s in self._shards})
         self._place_all()
-        self.flush()
+        if flush:
+            self.flush()
 
-    def _add_shard(self, low: str, name: str) -> _Shard:
-        file = self.folder / name
+    def _shard_storage(self, file: Path) -> AtomicJSONStorage:
         try:
             storage = AtomicJSONStorage(file, deferred=True)
             docs = (storage.read() or {}).get(TRACKS, {})
@@ -258,6 +353,11 @@ class Store:
             log.warning("%s", exc)
             self.recovered_from.append(_backup_corrupt(file))
             storage = AtomicJSONStorage(file, deferred=True)
+        return storage
+
+    def _add_shard(self, low: str, name: str) -> _Shard:
+        file = self.folder / name
+        storage = self._shard_storage(file)
         shard = _Shard(low, file, storage)
         index = bisect.bisect_right(self._lows, low)
         self._lows.insert(index, low)
@@ -412,6 +512,7 @@ class Store:
             self._maybe_flush()
 
     def _write_docs(self, shard: _Shard, docs: dict[str, dict[str, Any]]) -> None:
+        self._pending.update(docs)
         existing = [shard.ids[p] for p in docs if p in shard.ids]
         new = [doc for p, doc in docs.items() if p not in shard.ids]
         if existing:
@@ -442,15 +543,20 @@ class Store:
 
     def remove(self, paths: Iterable[str]) -> None:
         with self._lock:
+            self._remove_now(paths)
+            self._maybe_flush()
+
+    def _remove_now(self, paths: Iterable[str]) -> None:
+        with self._lock:
             grouped: dict[int, tuple[_Shard, list[str]]] = {}
             for path in paths:
+                self._pending[path] = None
                 shard = self._shard_for(path)
                 if path in shard.ids:
                     grouped.setdefault(id(shard), (shard, []))[1].append(path)
             for shard, gone in grouped.values():
                 shard.table.remove(doc_ids=[shard.ids.pop(p) for p in gone])
                 self._count -= len(gone)
-            self._maybe_flush()
 
     def remove_missing(self) -> list[str]:
         """Purge tracks flagged ``missing`` by the scanner (their predictions and choices go too)."""
@@ -460,8 +566,15 @@ class Store:
             return gone
 
     def flush(self) -> None:
-        """Write every changed file: new shards first, then the meta file, then the others."""
-        with self._lock:
+        """Write every changed file: new shards first, then the meta file, then the others.
+
+        Under the inter-process lock, after re-reading what other processes changed (see above).
+        """
+        with self._lock, self._file_lock:
+            if not self._pending and not self._meta_storage.dirty \
+                    and not any(s.storage.dirty for s in self._shards):
+                return
+            self._sync_from_disk()
             payloads: dict[int, bytes] = {}
             pending = [s for s in self._shards if s.storage.dirty]
             while pending:
@@ -481,6 +594,7 @@ class Store:
                 if id(shard) in payloads:
                     shard.storage.flush(payloads[id(shard)])
                     shard.written = True
+            self._pending.clear()
 
     def _split(self, shard: _Shard) -> _Shard:
         paths = sorted(shard.ids)
