@@ -142,6 +142,7 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     queue = window.review
     queue.accept_current()  # one accepted, to show the session count and leave the rest queued
     queue.pick(1)
+    wait(app, lambda: window.spectrogram.has_image, 60)
     idle(app, window)
     save(window, out / f"review_queue_{theme}.png")
 

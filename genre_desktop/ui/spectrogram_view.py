@@ -95,6 +95,8 @@ class SpectrogramView(QWidget):
         self._image = QImage()
         self._mel = None
         self._seconds = 0.0
+        self._duration = 0.0
+        self._view = (0.0, 0.0)
         self._freqs = None
         self._position = 0.0
         self._message = message
