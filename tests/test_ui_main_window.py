@@ -292,7 +292,9 @@ def test_run_opens_the_folder_given_and_remembers_it(library):
     proc = subprocess.run([sys.executable, "-c", _RUN_SCRIPT, str(library)], capture_output=True, text=True,
                           timeout=120, env=dict(os.environ))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert Settings.load(app_dirs().settings_path).last_library == str(library)
+    saved = Settings.load(app_dirs().settings_path)
+    assert saved.last_library == str(library)
+    assert saved.extra.get("window_geometry")  # the window reopens where it was
     store = Store.open(app_dirs().store_path)
     assert len(store) == 5
     store.close()

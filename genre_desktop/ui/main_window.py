@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -44,6 +44,7 @@ from genre_desktop.ui.write_dialog import WriteDialog
 log = logging.getLogger(__name__)
 
 RESUME_KEY = "analysis_pending"  # in Settings.extra: an analysis was running when the app closed
+GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, base64 of saveGeometry()
 
 
 class MainWindow(QMainWindow):
@@ -105,6 +106,9 @@ class MainWindow(QMainWindow):
 
         build_menus(self)
         self._connect()
+        geometry = self.settings.extra.get(GEOMETRY_KEY)
+        if isinstance(geometry, str):
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
         # Decoding starts once the selection rests for a moment: holding the arrow key down over
         # fifty rows must not start fifty decodes on a two-core machine.
         self._load_timer = QTimer(self)
@@ -522,6 +526,7 @@ class MainWindow(QMainWindow):
         self.jobs.flush_pending()
         self.jobs.runner.shutdown()
         self.settings.extra[RESUME_KEY] = running or bool(self.settings.extra.get(RESUME_KEY))
+        self.settings.extra[GEOMETRY_KEY] = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         self.save_settings()
 
     def closeEvent(self, event) -> None:
