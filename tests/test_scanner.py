@@ -94,7 +94,7 @@ def test_rescan_skips_unchanged_rereads_changed_flags_missing(tree, monkeypatch)
     store.update(victim, prediction={"genres": [{"genre": "rock", "probability": 0.9}]}, status=PREDICTED)
     opened = []
     real = scanner_mod.read_tags
-    monkeypatch.setattr(scanner_mod, "read_tags", lambda p: (opened.append(p), real(p))[1])
+    monkeypatch.setattr(scanner_mod, "read_tags", lambda p, *a: (opened.append(p), real(p, *a))[1])
 
     _, again = run(scan(tree, store))
     assert opened == [] and (again.new, again.changed, again.unchanged) == (0, 0, 9)
@@ -136,10 +136,10 @@ def test_permission_denied_is_recorded(tree, monkeypatch):
     else:  # root reads everything: make the tag reader meet the error a normal user would get
         real = scanner_mod.read_tags
 
-        def deny(path):
+        def deny(path, *args):
             if path == blocked:
                 raise PermissionError(13, "Permission denied", path)
-            return real(path)
+            return real(path, *args)
 
         monkeypatch.setattr(scanner_mod, "read_tags", deny)
     store = Store.open(tree.parent / "s.json")

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="journal of tag writes (default: next to the store)")
 
     p = subparsers.add_parser("scan", parents=[common], help="scan a music folder into the library")
-    p.add_argument("folder", metavar="DIR")
+    p.add_argument("folder", metavar="DIR", nargs="?",
+                   help="folder to scan (default: rescan the library's folders, e.g. to rebuild a damaged store)")
     p.add_argument("--remove-missing", action="store_true",
                    help="purge tracks whose files are gone (default: keep them flagged as missing)")
     p.set_defaults(func=_reporting_busy(cmd_scan))
@@ -94,8 +95,27 @@ def _open_store(args: argparse.Namespace):
 
     store = Store.open(_store_path(args), lock_timeout=args.lock_timeout)
     for backup in store.recovered_from:
-        print(f"warning: a damaged store file was kept as {backup}; rescan to rebuild it", file=sys.stderr)
+        print(f"warning: a damaged store file was kept as {backup}; run `genre-desktop-cli scan` "
+              f"(without a folder) to rebuild the library by rescanning", file=sys.stderr)
     return store
+
+
+def _write_options():
+    from genre_desktop.settings import Settings
+    from genre_desktop.tagging import WriteOptions
+
+    settings = Settings.load(app_dirs().settings_path)
+    return WriteOptions(id3_version=settings.id3_version, id3_separator=settings.id3_separator)
+
+
+def _library_roots(store) -> list[str]:
+    """The folders to rescan: the store's own list, else the GUI's last library."""
+    from genre_desktop.settings import Settings
+
+    if store.roots:
+        return store.roots
+    last = Settings.load(app_dirs().settings_path).last_library
+    return [os.path.abspath(last)] if last else []
 
 
 def _genres(values: list[str]) -> str:
@@ -104,15 +124,33 @@ def _genres(values: list[str]) -> str:
 
 # --------------------------------------------------------------------------- scan
 def cmd_scan(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        if args.folder is not None:
+            folders = [os.path.abspath(args.folder)]
+        else:
+            folders = _library_roots(store)
+            if not folders:
+                print("error: no library folder known yet: give the folder to scan", file=sys.stderr)
+                return USAGE
+        code = OK
+        for folder in folders:
+            if not os.path.isdir(folder):
+                print(f"error: not a folder: {args.folder or folder}", file=sys.stderr)
+                code = USAGE if args.folder is not None else FAILED
+                continue
+            code = max(code, _scan_one(args, store, folder))
+        return code
+    finally:
+        store.close()
+
+
+def _scan_one(args: argparse.Namespace, store, folder: str) -> int:
     from genre_desktop.library.scanner import scan
 
-    folder = os.path.abspath(args.folder)
-    if not os.path.isdir(folder):
-        print(f"error: not a folder: {args.folder}", file=sys.stderr)
-        return USAGE
     show = sys.stderr.isatty()
-    store = _open_store(args)
-    gen = scan(folder, store)
+    store.add_root(folder)
+    gen = scan(folder, store, options=_write_options())
     try:
         while True:
             try:
@@ -129,7 +167,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         purged = store.remove_missing() if args.remove_missing else []
     finally:
         gen.close()  # on Ctrl-C: the scanner saves what it read
-        store.close()
     print(f"Scanned {folder} in {summary.elapsed:.1f} s")
     print(f"  files found: {summary.found}")
     print(f"  new:         {summary.new}")
@@ -206,7 +243,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     try:
         paths = [os.path.abspath(f) for f in args.files]
         unknown = [p for p in paths if p not in store]
-        problems = scan_paths(unknown, store).unreadable if unknown else []
+        problems = scan_paths(unknown, store, _write_options()).unreadable if unknown else []
         bad = {p for p, _ in problems}
         for path, reason in problems:
             print(f"FAILED  {path}: {reason}")

@@ -6,7 +6,11 @@ whether its write happened::
     {"op":"intent","id":E,"batch":B,"kind":"write","time":T,"path":P,"old":[...],"new":[...]}
         ... written and fsynced BEFORE the file is touched ...
     {"op":"done","id":E,"time":T}              after the write was read back and verified
-    {"op":"failed","id":E,"time":T,"error":R}  the write was refused or did not verify
+    {"op":"failed","id":E,"time":T,"error":R}  the write was refused; the file is unchanged
+    {"op":"failed","id":E,"time":T,"error":R,"found":[...]}
+                                               the write failed or did not verify AND the file no
+                                               longer holds the old genres: ``found`` is what it
+                                               holds; undo can still put ``old`` back
 
 An entry with an intent but no outcome is ``pending``: the process died in between. Comparing the
 file's current genres with the entry's ``old`` and ``new`` (:meth:`JournalEntry.resolve`) tells
@@ -52,14 +56,26 @@ class JournalEntry:
     state: str = PENDING
     error: str | None = None
     finished: float | None = None
+    # A failed write that changed the file anyway: the genres read back afterwards.
+    found: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def touched_file(self) -> bool:
+        """Whether the file may hold this entry's write: done, pending, or failed after changing it."""
+        return self.state in (DONE, PENDING) or (self.state == FAILED and self.found is not None)
+
     def resolve(self, current: list[str]) -> str:
-        """Which side of this entry a file with genres ``current`` is on: "new", "old" or "neither"."""
+        """Which side of this entry a file with genres ``current`` is on: "new", "old" or "neither".
+
+        What a failed write left behind (``found``) counts as "new": it is this entry's doing.
+        """
         if list(current) == list(self.new):
             return "new"
         if list(current) == list(self.old):
             return "old"
+        if self.found is not None and list(current) == list(self.found):
+            return "new"
         return "neither"
 
 
@@ -116,6 +132,8 @@ class Journal:
             entry.state, entry.error = DONE, None
         elif op == "failed":
             entry.state, entry.error = FAILED, record.get("error")
+            found = record.get("found")
+            entry.found = [str(g) for g in found] if isinstance(found, list) else None
         else:
             raise ValueError(f"unknown op {op!r}")
         entry.finished = float(record.get("time", 0.0))
@@ -184,8 +202,12 @@ class Journal:
             for record in records:
                 self._apply(record)
 
-    def failed(self, entry_id: str, error: str) -> None:
-        self._finish({"op": "failed", "id": entry_id, "time": time.time(), "error": error})
+    def failed(self, entry_id: str, error: str, found: list[str] | None = None) -> None:
+        """The write did not happen as intended; ``found``: the genres the file holds if it changed."""
+        record: dict[str, Any] = {"op": "failed", "id": entry_id, "time": time.time(), "error": error}
+        if found is not None:
+            record["found"] = list(found)
+        self._finish(record)
 
     def _finish(self, record: dict[str, Any]) -> None:
         with self._lock:

@@ -8,7 +8,11 @@ flagged ``missing`` and keep their predictions and choices (``Store.remove_missi
 - Directory symlinks are followed; the (device, inode) of every visited directory is remembered,
   so a symlink loop or a second link to the same folder is walked once.
 - Hidden files and folders (leading dot) and extensions outside ``SUPPORTED_EXTENSIONS`` are
-  ignored. Folders that cannot be listed are reported and their tracks are not flagged missing.
+  ignored. Hidden working copies that a killed tag write left (``.<name>.genre-desktop-*.tmp``)
+  are deleted once they are ``STALE_WORKING_COPY`` seconds old (a younger one may belong to a
+  write in progress in another process).
+- ``options`` (WriteOptions) are passed to ``read_tags`` so that ID3v2.3 genres are split on the
+  configured separator exactly as the tag writer joined them. Folders that cannot be listed are reported and their tracks are not flagged missing.
 - A file that cannot be read (empty, truncated, not audio, permission denied) becomes a Track with
   ``status=ERROR`` and ``error=<reason>``; the scan goes on.
 - Writes go to the store in batches (``batch_size`` tracks, one flush each); on cancel, on an
@@ -30,9 +34,12 @@ from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
-from genre_desktop.tagging import TagError, read_tags
+from genre_desktop.tagging import TagError, WriteOptions, read_tags
+from genre_desktop.tagging.files import is_working_copy, remove_working_copies
 
 log = logging.getLogger(__name__)
+
+STALE_WORKING_COPY = 300.0  # seconds
 
 
 @dataclass
@@ -69,7 +76,8 @@ class _Found:
 
 
 def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER, *,
-         batch_size: int = 500, progress_interval: float = 0.1) -> Generator[ScanProgress, None, ScanSummary]:
+         batch_size: int = 500, progress_interval: float = 0.1,
+         options: WriteOptions | None = None) -> Generator[ScanProgress, None, ScanSummary]:
     """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value)."""
     started = time.monotonic()
     root = os.path.abspath(os.fspath(root))
@@ -104,7 +112,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
             if cancel.cancelled:
                 summary.cancelled = True
                 break
-            track = _visit(found, store, summary)
+            track = _visit(found, store, summary, options)
             if track is not None:
                 pending.append(track)
                 if len(pending) >= batch_size:
@@ -144,6 +152,9 @@ def _walk(root: str, summary: ScanSummary, cancel: CancelToken) -> Iterator[_Fou
         subfolders = []
         for entry in entries:
             if entry.name.startswith("."):
+                if is_working_copy(entry.name):
+                    for leftover in remove_working_copies(folder, STALE_WORKING_COPY):
+                        log.info("removed %s, left by an interrupted tag write", leftover)
                 continue
             try:
                 st = entry.stat()  # follows symlinks
@@ -176,7 +187,7 @@ def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSumma
         summary.removed = len(gone)
 
 
-def _visit(found: _Found, store: Store, summary: ScanSummary) -> Track | None:
+def _visit(found: _Found, store: Store, summary: ScanSummary, options: WriteOptions | None = None) -> Track | None:
     """Compare one file with the store; returns the Track to save, or None when unchanged."""
     known = store.get(found.path)
     if known is not None and not known.missing and known.size == found.size and known.mtime == found.mtime:
@@ -191,7 +202,7 @@ def _visit(found: _Found, store: Store, summary: ScanSummary) -> Track | None:
         summary.changed += 1
         track = known
     track.size, track.mtime, track.missing, track.scanned_at = found.size, found.mtime, False, time.time()
-    reason = _read_into(track)
+    reason = _read_into(track, options)
     if reason is not None:
         track.status, track.error = ERROR, reason
         summary.unreadable.append((found.path, reason))
@@ -202,13 +213,13 @@ def _visit(found: _Found, store: Store, summary: ScanSummary) -> Track | None:
     return track
 
 
-def _read_into(track: Track) -> str | None:
+def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     """Fill the track from the file's tags (and header, if the tags carry no duration); return a reason on failure."""
     track.format = os.path.splitext(track.path)[1].lower().lstrip(".")
     if track.size == 0:
         return "empty file"
     try:
-        tags = read_tags(track.path)
+        tags = read_tags(track.path, options)
     except TagError as exc:
         return exc.reason
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
@@ -239,7 +250,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def scan_paths(paths: list[str], store: Store) -> ScanSummary:
+def scan_paths(paths: list[str], store: Store, options: WriteOptions | None = None) -> ScanSummary:
     """Read individual files into the store (new or changed ones only), e.g. before tagging them.
 
     Paths that do not exist or are not supported audio files are listed as unreadable.
@@ -257,7 +268,7 @@ def scan_paths(paths: list[str], store: Store) -> ScanSummary:
             summary.unreadable.append((path, "not a supported audio file"))
             continue
         summary.found += 1
-        track = _visit(_Found(path, st.st_size, st.st_mtime), store, summary)
+        track = _visit(_Found(path, st.st_size, st.st_mtime), store, summary, options)
         if track is not None:
             tracks.append(track)
     store.upsert(tracks)

@@ -258,6 +258,7 @@ class Store:
         # Changes since the last flush, by path (None: removed): replayed onto files that another
         # process rewrote meanwhile, so that its updates and ours both survive.
         self._pending: dict[str, dict[str, Any] | None] = {}
+        self._pending_roots: list[str] = []
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -296,12 +297,15 @@ class Store:
                 self._reload_shard(shard)
 
     def _reload_all(self) -> None:
+        roots = list(self._pending_roots)  # applied again after the layout is read, below
         pending, self._pending = self._pending, {}
         self._shards, self._lows, self._count = [], [], 0
         self._meta_storage = _read_meta(self.path, self.recovered_from)
         self._meta_db = TinyDB(storage=_Given(self._meta_storage))
         self._load(flush=False)
         self._replay(pending)
+        for root in roots:
+            self._add_root_now(root)
 
     def _reload_shard(self, shard: _Shard) -> None:
         self._count -= len(shard.ids)
@@ -483,6 +487,27 @@ class Store:
                 out.append(_to_track(doc))
             return out
 
+    @property
+    def roots(self) -> list[str]:
+        """The library folders scanned into this store, oldest first (for "rescan the library")."""
+        with self._lock:
+            meta = self._meta_db.table("meta", cache_size=0).get(doc_id=1) or {}
+            return [str(r) for r in meta.get("roots", [])]
+
+    def add_root(self, root: str) -> None:
+        """Remember a scanned library folder (kept in the meta file)."""
+        with self._lock:
+            if root in self.roots:
+                return
+            self._pending_roots.append(root)
+            self._add_root_now(root)
+            self._maybe_flush()
+
+    def _add_root_now(self, root: str) -> None:
+        table = self._meta_db.table("meta", cache_size=0)
+        roots = [r for r in (table.get(doc_id=1) or {}).get("roots", []) if r != root] + [root]
+        table.update({"roots": roots}, doc_ids=[1])
+
     # ----------------------------------------------------------------- writing
     @contextmanager
     def batch(self) -> Iterator["Store"]:
@@ -571,7 +596,7 @@ class Store:
         Under the inter-process lock, after re-reading what other processes changed (see above).
         """
         with self._lock, self._file_lock:
-            if not self._pending and not self._meta_storage.dirty \
+            if not self._pending and not self._pending_roots and not self._meta_storage.dirty \
                     and not any(s.storage.dirty for s in self._shards):
                 return
             self._sync_from_disk()
@@ -595,6 +620,7 @@ class Store:
                     shard.storage.flush(payloads[id(shard)])
                     shard.written = True
             self._pending.clear()
+            self._pending_roots.clear()
 
     def _split(self, shard: _Shard) -> _Shard:
         paths = sorted(shard.ids)

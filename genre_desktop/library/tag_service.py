@@ -10,11 +10,16 @@ all of them), newest entry first, setting each file back to the genres it had be
 touches a file whose genres are still the ones written (anything else means someone changed the
 file since, and is reported). Undo is journaled too (kind "undo", pointing at the write it
 reverts), so nothing is undone twice. ``recover()`` settles entries left pending by a crash.
+
+- A write that fails or does not verify after it may have changed the file (a mismatch on read
+  back, an error of an in-place save) is journaled "failed" *with the genres found* in the file;
+  undo treats such an entry like a done one, so the old genres can always be put back.
+- The intent records the file's ID3 version (and the v2.3 separator): undo writes the old genres
+  back as the version the file had, so an ID3v2.3 file does not come back as v2.4.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
 from contextlib import contextmanager
 import os
@@ -26,7 +31,8 @@ from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import PREDICTED, UNANALYSED, WRITTEN, Track
-from genre_desktop.tagging import TagError, WriteOptions, read_genres, write_genres
+from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
+from genre_desktop.tagging.files import remove_working_copies
 
 log = logging.getLogger(__name__)
 
@@ -98,31 +104,50 @@ class TagService:
             if track is None:
                 raise _Refused("not in the library: scan it first")
             self._preflight(track)
-            old = self._read(path)
+            tags = self._read_tags(path, self.options)
+            old = list(tags.genres)
         except _Refused as exc:
             return WriteResult(path, old, new, False, str(exc))
         if old == new:  # nothing to write; the file already says so
             self._mark(track, new, WRITTEN)
             return WriteResult(path, old, new, True)
-        entry = self.journal.intent(batch, path, old, new, extra={"status": track.status})
-        return self._apply(entry, track, new, WRITTEN)
+        extra: dict = {"status": track.status}
+        if tags.id3_version is not None:
+            extra["id3_version"] = tags.id3_version
+            extra["id3_separator"] = self.options.id3_separator
+        entry = self.journal.intent(batch, path, old, new, extra=extra)
+        return self._apply(entry, track, new, WRITTEN, self.options)
 
-    def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str) -> WriteResult:
+    def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
+               options: WriteOptions) -> WriteResult:
         """Write, verify, update the store, close the journal entry."""
         path = track.path
         try:
-            write_genres(path, genres, self.options)
-            got = self._read(path)
-            if not self._same(got, genres):
+            write_genres(path, genres, options)
+            got = self._read(path, options)
+            if not self._same(got, genres, options):
                 raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
         except (_Refused, TagError, OSError, ValueError) as exc:  # ValueError: an invalid genre value
             reason = exc.reason if isinstance(exc, TagError) else str(exc)
-            self.journal.failed(entry.id, reason)
-            log.warning("writing genres to %s failed: %s", path, reason)
+            found = self._changed_anyway(path, entry.old, options)
+            self.journal.failed(entry.id, reason, found=found)
+            if found is not None:
+                log.error("writing genres to %s failed after changing the file (now %r): %s; undo restores it",
+                          path, found, reason)
+            else:
+                log.warning("writing genres to %s failed: %s", path, reason)
             return WriteResult(path, entry.old, entry.new, False, reason)
         self._mark(track, got, status)
         self._done(entry.id)
         return WriteResult(path, entry.old, entry.new, True)
+
+    def _changed_anyway(self, path: str, old: list[str], options: WriteOptions) -> list[str] | None:
+        """After a failed write: the file's genres if they are no longer ``old`` (else None)."""
+        try:
+            current = self._read(path, options)
+        except _Refused:
+            return None
+        return None if self._same(current, old, options) else current
 
     def _preflight(self, track: Track) -> None:
         try:
@@ -136,20 +161,32 @@ class TagService:
         if not _writable(track.path, st):
             raise _Refused(READ_ONLY)
 
-    def _read(self, path: str) -> list[str]:
+    def _read_tags(self, path: str, options: WriteOptions):
         try:
-            return list(read_genres(path, self.options))
+            return read_tags(path, options)
         except TagError as exc:
             raise _Refused(exc.reason) from None
         except OSError as exc:
             raise _Refused(exc.strerror or str(exc)) from None
 
-    def _same(self, got: list[str], wanted: list[str]) -> bool:
+    def _read(self, path: str, options: WriteOptions | None = None) -> list[str]:
+        return list(self._read_tags(path, options or self.options).genres)
+
+    def _same(self, got: list[str], wanted: list[str], options: WriteOptions | None = None) -> bool:
         """Read-back check; an ID3v2.3 file holds one joined value, which some readers do not split."""
+        options = options or self.options
         if got == wanted:
             return True
-        sep = self.options.id3_separator
-        return self.options.id3_version == 3 and sep.join(got) == sep.join(wanted)
+        sep = options.id3_separator
+        return options.id3_version == 3 and sep.join(got) == sep.join(wanted)
+
+    def _restore_options(self, entry: JournalEntry) -> WriteOptions:
+        """The options that put ``entry.old`` back as the file had it (its ID3 version and separator)."""
+        version = entry.extra.get("id3_version")
+        if version not in (3, 4):
+            return self.options
+        return WriteOptions(id3_version=version,
+                            id3_separator=entry.extra.get("id3_separator") or self.options.id3_separator)
 
     def _mark(self, track: Track, genres: list[str], status: str) -> None:
         st = os.stat(track.path)
@@ -161,7 +198,7 @@ class TagService:
         """Undo the last ``last`` write batches (or ``all``), newest first."""
         undone = self.journal.undone_ids()
         batches = [
-            (batch, [e for e in entries if e.state in (DONE, PENDING) and e.id not in undone])
+            (batch, [e for e in entries if e.touched_file and e.id not in undone])
             for batch, entries in self.journal.batches(kind=WRITE)
         ]
         batches = [(b, entries) for b, entries in batches if entries]
@@ -183,7 +220,7 @@ class TagService:
                 raise _Refused("no longer in the library")
             if entry.state == DONE:
                 self._preflight(track)
-            elif not os.path.exists(path):
+            elif not os.path.exists(path):  # pending, or failed after changing the file: the store may lag
                 raise _Refused("file vanished since the write")
             current = self._read(path)
         except _Refused as exc:
@@ -205,8 +242,10 @@ class TagService:
                                f"genres changed since the write (now {current!r}); not undone")
         if not _writable(path, os.stat(path)):
             return WriteResult(path, current, entry.old, False, READ_ONLY)
-        undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id)
-        return self._apply(undo, track, list(entry.old), restore_status)
+        options = self._restore_options(entry)
+        undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
+                                   extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
+        return self._apply(undo, track, list(entry.old), restore_status, options)
 
     # ----------------------------------------------------------------- after a crash
     def recover(self) -> list[WriteResult]:
@@ -224,7 +263,9 @@ class TagService:
         return results
 
     def _recover_one(self, entry: JournalEntry) -> WriteResult:
-        _remove_working_copies(entry.path)
+        folder, name = os.path.split(entry.path)
+        for leftover in remove_working_copies(folder or ".", min_age=0, name=name):
+            log.info("removed %s, left by an interrupted tag write", leftover)
         try:
             current = self._read(entry.path)
         except _Refused as exc:
@@ -242,18 +283,6 @@ class TagService:
             return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
         return WriteResult(entry.path, entry.old, entry.new, False,
                            f"file holds neither the old nor the new genres (now {current!r})")
-
-
-def _remove_working_copies(path: str) -> None:
-    """Delete the hidden working copies (``.<name>.genre-desktop-*.tmp``) that tagging's atomic save
-    leaves next to a file when the process is killed mid-write; the original is intact either way."""
-    folder, name = os.path.split(path)
-    for leftover in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.genre-desktop-*.tmp")):
-        log.info("removing %s, left by an interrupted tag write", leftover)
-        try:
-            os.unlink(leftover)
-        except OSError as exc:
-            log.warning("cannot remove %s: %s", leftover, exc)
 
 
 def _writable(path: str, st: os.stat_result) -> bool:

@@ -41,6 +41,9 @@ class FileTags:
     samplerate: int | None = None
     channels: int | None = None
     format: str = ""
+    # The ID3 tag's version (3 or 4) for files with an ID3v2.3/2.4 tag, else None: undo writes
+    # old genres back in the version the file had.
+    id3_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Fields:
     albumartist: str = ""
     year: str = ""
     genres: list[str] = field(default_factory=list)
+    id3_version: int | None = None
 
 
 class Backend(ABC):

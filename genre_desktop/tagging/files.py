@@ -72,6 +72,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
         channels=_number(getattr(info, "channels", None), int),
         format=entry.format,
+        id3_version=fields.id3_version,
     )
 
 
@@ -106,11 +107,15 @@ def is_working_copy(name: str) -> bool:
     return _WORKING_COPY.match(name) is not None
 
 
-def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0) -> list[Path]:
+def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0,
+                          name: str | None = None) -> list[Path]:
     """Delete working copies in ``folder`` (not recursive) older than ``min_age`` seconds.
 
     A process killed between copying and renaming leaves one; the user's file itself is intact.
-    The age limit keeps a write in progress in another thread or process safe.
+    The age limit keeps a write in progress in another thread or process safe. Age is measured
+    from the status change time (ctime): a working copy carries its original's *mtime*
+    (copystat), so mtime would make a copy made a second ago look years old. ``name``: only the
+    working copies of that one file.
     """
     removed = []
     now = time.time()
@@ -118,11 +123,13 @@ def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0
         entries = list(os.scandir(folder))
     except OSError:
         return removed
+    prefix = f".{name}{_WORKING_MARK}" if name is not None else None
     for entry in entries:
-        if not is_working_copy(entry.name):
+        if not is_working_copy(entry.name) or (prefix is not None and not entry.name.startswith(prefix)):
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime >= min_age:
+            st = entry.stat(follow_symlinks=False)
+            if entry.is_file(follow_symlinks=False) and now - max(st.st_ctime, st.st_mtime) >= min_age:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError as exc:

@@ -56,6 +56,7 @@ class ID3Backend(Backend):
             albumartist=_text(tags, "TPE2"),
             year=year_of(_text(tags, "TDRC")),
             genres=genres,
+            id3_version={(2, 3): 3, (2, 4): 4}.get(tuple(version[:2])),
         )
 
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
