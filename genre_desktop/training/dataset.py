@@ -1,0 +1,184 @@
+"""The training set: which tracks the user's model learns from, under which genre name.
+
+Sources, in order of trust:
+
+1. tracks the librarian accepted, corrected or wrote (status ACCEPTED, CORRECTED or WRITTEN) with
+   a non-empty ``Track.chosen``: the first chosen genre is the label (the model is single-label;
+   a second chosen genre is a tag for the file, not a second training row);
+2. if the user opts in per genre (``trust_existing``), tracks not labelled by (1) whose *existing*
+   genre tag (``Track.genres``, first value) is one of those genres.
+
+Genre names are canonicalised (trimmed, case-folded, and the alias spellings of the bundled
+labels mapped back: "Hip-Hop" -> "hiphop"), then ``merges`` (``{"house": "electronic"}``; a
+rename is a merge into a new name) are applied. Any name is allowed, including genres the bundled
+models never saw ("techno", "k-pop").
+
+Each track gets a *group* for cross-validation: its artist (or album artist); tracks without one
+are grouped by album, and failing that by folder, so one artist's (or album's) tracks never sit on
+both sides of a fold.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from genre_desktop.library.track import ACCEPTED, CORRECTED, WRITTEN, Track
+
+LABELLED_STATUSES = (ACCEPTED, CORRECTED, WRITTEN)
+FEW_TRACKS = 10  # below this a genre gets a warning: too little for a reliable model
+DOMINANT_ARTIST_SHARE = 0.5  # above this share of one genre's tracks by one artist: a warning
+MIN_TRACKS = 3  # below this a genre cannot be cross-validated at all and is left out
+
+SOURCE_CHOSEN = "chosen"
+SOURCE_TRUSTED = "trusted tag"
+
+
+def canonical_genre(name: str, aliases: Mapping[str, str] | None = None) -> str:
+    """Trimmed, case-folded genre name; an alias spelling maps back to its label."""
+    key = " ".join(str(name).split()).casefold()
+    for label, spelling in (aliases or {}).items():
+        if key == spelling.casefold() or key == label.casefold():
+            return label.casefold()
+    return key
+
+
+def resolve_merges(merges: Mapping[str, str], aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Canonical ``source -> target`` with chains followed (a=b, b=c gives a=c); cycles raise ValueError."""
+    flat = {canonical_genre(a, aliases): canonical_genre(b, aliases) for a, b in merges.items()}
+    out = {}
+    for source in flat:
+        seen, target = {source}, flat[source]
+        while target in flat and flat[target] != target:
+            if target in seen:
+                raise ValueError(f"genre merges form a cycle through {target!r}")
+            seen.add(target)
+            target = flat[target]
+        if target != source:
+            out[source] = target
+    return out
+
+
+def group_of(track: Track) -> str:
+    """The cross-validation group: artist, else album artist, else album, else folder."""
+    for prefix, value in (("artist", track.artist), ("artist", track.albumartist), ("album", track.album)):
+        value = " ".join(str(value or "").split()).casefold()
+        if value:
+            return f"{prefix}:{value}"
+    return f"folder:{os.path.dirname(track.path)}"
+
+
+@dataclass
+class Example:
+    path: str
+    genre: str
+    group: str
+    artist: str
+    source: str
+
+
+@dataclass
+class DatasetWarning:
+    genre: str
+    kind: str  # "few", "dominant" or "excluded"
+    message: str
+
+
+@dataclass
+class GenreSummary:
+    genre: str
+    tracks: int
+    artists: int
+    top_artist: str
+    top_share: float
+    sources: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    examples: list[Example]
+    excluded: dict[str, int] = field(default_factory=dict)  # genre -> tracks left out (too few)
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted({e.genre for e in self.examples})
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(e.genre for e in self.examples).items()))
+
+    def summaries(self) -> list[GenreSummary]:
+        out = []
+        for genre in self.labels:
+            rows = [e for e in self.examples if e.genre == genre]
+            by_group = Counter(e.group for e in rows)
+            top_group, top_n = by_group.most_common(1)[0]
+            top_artist = next(e.artist or e.group.split(":", 1)[1] for e in rows if e.group == top_group)
+            out.append(GenreSummary(genre, len(rows), len(by_group), top_artist, top_n / len(rows),
+                                    dict(Counter(e.source for e in rows))))
+        return out
+
+    def warnings(self) -> list[DatasetWarning]:
+        out = []
+        for s in self.summaries():
+            if s.tracks < FEW_TRACKS:
+                out.append(DatasetWarning(s.genre, "few", f"{s.genre}: only {s.tracks} tracks (fewer than "
+                                          f"{FEW_TRACKS}); the model will know it poorly"))
+            if s.tracks >= 2 and s.top_share > DOMINANT_ARTIST_SHARE:
+                out.append(DatasetWarning(s.genre, "dominant", f"{s.genre}: {s.top_share:.0%} of the tracks are "
+                                          f"by {s.top_artist}; the model may learn the artist, not the genre"))
+        for genre, n in sorted(self.excluded.items()):
+            out.append(DatasetWarning(genre, "excluded", f"{genre}: left out, {n} track(s) (at least "
+                                      f"{MIN_TRACKS} are needed)"))
+        return out
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+
+def existing_genre_counts(tracks: Iterable[Track], aliases: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Canonical existing-tag genres (first value) of the tracks the librarian has NOT labelled:
+    what ``trust_existing`` could add, for the wizard's opt-in checkboxes."""
+    counts: Counter[str] = Counter()
+    for t in tracks:
+        if _chosen_label(t) is None and t.genres and not t.missing:
+            counts[canonical_genre(t.genres[0], aliases)] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _chosen_label(track: Track) -> str | None:
+    if track.status in LABELLED_STATUSES and track.chosen:
+        first = next((g for g in track.chosen if str(g).strip()), None)
+        return first
+    return None
+
+
+def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
+                  merges: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+                  min_tracks: int = MIN_TRACKS) -> Dataset:
+    """The training set from the store's tracks (see the module docstring).
+
+    ``trust_existing``: genre names whose existing tags count as labels. ``merges``: source ->
+    target genre names (merge or rename). Genres with fewer than ``min_tracks`` tracks after
+    merging are left out and listed in ``Dataset.excluded``. Missing files are skipped.
+    """
+    merge_map = resolve_merges(merges or {}, aliases)
+    trusted = {canonical_genre(g, aliases) for g in trust_existing}
+    examples = []
+    for t in tracks:
+        if t.missing:
+            continue
+        chosen = _chosen_label(t)
+        if chosen is not None:
+            genre, source = canonical_genre(chosen, aliases), SOURCE_CHOSEN
+        elif t.genres and canonical_genre(t.genres[0], aliases) in trusted:
+            genre, source = canonical_genre(t.genres[0], aliases), SOURCE_TRUSTED
+        else:
+            continue
+        genre = merge_map.get(genre, genre)
+        examples.append(Example(t.path, genre, group_of(t), t.artist or t.albumartist, source))
+    counts = Counter(e.genre for e in examples)
+    excluded = {g: n for g, n in counts.items() if n < min_tracks}
+    kept = [e for e in examples if e.genre not in excluded]
+    return Dataset(kept, excluded)

@@ -1,0 +1,131 @@
+"""Scoring models on held-out tracks, and "the current model" as a predictor on cached vectors.
+
+Metrics are computed over the *dataset's* genres (the user's names). A prediction of a label the
+dataset does not use (the bundled models answering "blues" in a library without blues) is a
+wrong answer and appears in the confusion matrix's last column, "(other)". A held-out track of a
+genre the current model does not know at all ("techno" for the bundled models) is counted as an
+error too: that is what the user would get. ``accuracy_known`` gives the figure restricted to the
+genres the model knows, so the two effects can be told apart.
+
+The current model is either the bundled ensemble (run on the cached per-window features exactly
+as the Analyzer runs it: weighted soft vote per window, geometric mean over windows) or, when one
+is active, the previous user model mixed with it by its stored weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from genre_desktop.inference.ensemble import combine, normalise_weights
+from genre_desktop.inference.manifest import load_manifest
+from genre_desktop.inference.members import load_classical
+from genre_desktop.inference.user_model import UserModel, mix, union_labels
+from genre_desktop.inference.vector_cache import TrackVectors
+
+OTHER = "(other)"
+_EPS = 1e-7
+
+
+@dataclass
+class ModelScores:
+    name: str
+    n: int
+    accuracy: float
+    macro_f1: float
+    accuracy_known: float | None  # over held-out tracks whose genre the model knows
+    known_genres: list[str]
+    per_genre: dict[str, dict[str, float]]  # genre -> precision, recall, f1, support
+    confusion: list[list[int]]  # rows: dataset genres; columns: dataset genres + OTHER
+    labels: list[str] = field(default_factory=list)
+
+
+def score(name: str, true: list[str], predicted: list[str], labels: list[str],
+          model_labels: list[str]) -> ModelScores:
+    """Scores of string predictions against string truths over the dataset's ``labels``."""
+    index = {g: i for i, g in enumerate(labels)}
+    k = len(labels)
+    confusion = np.zeros((k, k + 1), dtype=np.int64)
+    for t, p in zip(true, predicted):
+        confusion[index[t], index.get(p, k)] += 1
+    tp = np.diag(confusion[:, :k]).astype(float)
+    support = confusion.sum(axis=1).astype(float)
+    predicted_as = confusion[:, :k].sum(axis=0).astype(float)
+    precision = np.divide(tp, predicted_as, out=np.zeros(k), where=predicted_as > 0)
+    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=(precision + recall) > 0)
+    present = support > 0
+    known = [g for g in labels if g in set(model_labels)]
+    known_rows = [i for i, t in enumerate(true) if t in set(model_labels)]
+    n = len(true)
+    return ModelScores(
+        name=name, n=n,
+        accuracy=float(tp.sum() / n) if n else 0.0,
+        macro_f1=float(f1[present].mean()) if present.any() else 0.0,
+        accuracy_known=(float(np.mean([true[i] == predicted[i] for i in known_rows])) if known_rows else None),
+        known_genres=known,
+        per_genre={g: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                       "support": int(support[i])} for i, g in enumerate(labels)},
+        confusion=confusion.tolist(), labels=list(labels))
+
+
+def argmax_labels(proba: np.ndarray, labels: list[str]) -> list[str]:
+    return [labels[i] for i in np.asarray(proba).argmax(axis=1)]
+
+
+def fit_mix_weight(bundled_labels: list[str], p_bundled: np.ndarray, user_labels: list[str],
+                   p_user: np.ndarray, true: list[str], step: float = 0.05) -> float:
+    """The weight w of :func:`inference.user_model.mix` with the lowest log-loss on ``true``.
+
+    A grid over [0, 1] (deterministic; one parameter needs no optimiser). A true genre neither
+    model knows contributes the same floor to every w and does not move the choice.
+    """
+    best_w, best = 1.0, None
+    for w in np.round(np.arange(0.0, 1.0 + 1e-9, step), 6):
+        labels, p = mix(bundled_labels, p_bundled, user_labels, p_user, float(w))
+        index = {g: i for i, g in enumerate(labels)}
+        picked = np.array([p[r, index[t]] if t in index else 0.0 for r, t in enumerate(true)])
+        loss = float(-np.mean(np.log(np.clip(picked, _EPS, 1.0))))
+        if best is None or loss < best - 1e-12:
+            best_w, best = float(w), loss
+    return best_w
+
+
+class BundledPredictor:
+    """The bundled classical ensemble on cached per-window features (no decoding)."""
+
+    def __init__(self, models_dir: str | Path | None = None, threads: int = 1) -> None:
+        from genre_desktop.paths import bundled_models_dir
+
+        self.manifest = load_manifest(models_dir or bundled_models_dir())
+        self.members = load_classical(self.manifest, threads)
+        self.weights = normalise_weights(self.manifest.weights, [m.name for m in self.members])
+        self.labels = list(self.manifest.labels)
+        self.name = f"bundled ensemble ({self.manifest.version})"
+
+    def predict(self, vectors: list[TrackVectors]) -> np.ndarray:
+        """(n, 10) one distribution per track, as the Analyzer computes it."""
+        if not vectors:
+            return np.zeros((0, len(self.labels)))
+        X = np.concatenate([v.features for v in vectors])
+        bounds = np.cumsum([v.n_windows for v in vectors])[:-1]
+        per_member = {m.name: np.split(m.predict_proba(X), bounds) for m in self.members}
+        return np.stack([combine({m: parts[i] for m, parts in per_member.items()}, self.weights,
+                                 self.manifest.pooling).overall for i in range(len(vectors))])
+
+
+class UserPredictor:
+    """An active user model mixed with the bundled ensemble, as the Analyzer does."""
+
+    def __init__(self, user: UserModel, bundled: BundledPredictor) -> None:
+        self.user = user
+        self.bundled = bundled
+        self.labels = union_labels(bundled.labels, user.labels)
+        self.name = f"your model {user.version} with the bundled ensemble"
+
+    def predict(self, vectors: list[TrackVectors]) -> np.ndarray:
+        p_bundled = self.bundled.predict(vectors)
+        p_user = self.user.predict_proba(np.stack([v.vector for v in vectors]))
+        return self.user.mix(self.bundled.labels, p_bundled, p_user)[1]

@@ -1,0 +1,146 @@
+"""The comparison report: new model against the current one on held-out tracks, as HTML and CSV.
+
+``report.html`` is one self-contained page (no scripts, no external files): the summary table
+(accuracy and macro F1 of each model, the study's comparison table on the user's own music), the
+candidates' cross-validation figures, per-genre precision and recall, and each model's confusion
+matrix drawn as a heat map (table cells shaded by the row-normalised count). ``metrics.csv`` and
+``confusion.csv`` hold the same figures for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from genre_desktop.fsutil import atomic_write_text
+from genre_desktop.training.evaluate import OTHER, ModelScores
+
+
+@dataclass
+class Report:
+    created: str
+    version: str
+    labels: list[str]
+    counts: dict[str, int]
+    warnings: list[str]
+    candidates: list[dict[str, Any]]  # name, accuracy, macro_f1, log_loss, seconds
+    chosen: str
+    heldout: int
+    groups_heldout: int
+    weight: float
+    models: list[ModelScores]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def model(self, name_prefix: str) -> ModelScores:
+        return next(m for m in self.models if m.name.startswith(name_prefix))
+
+    # -- CSV -----------------------------------------------------------------------------------
+
+    def metrics_csv(self) -> str:
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["model", "genre", "accuracy", "macro_f1", "precision", "recall", "f1", "support"])
+        for m in self.models:
+            w.writerow([m.name, "(all)", f"{m.accuracy:.4f}", f"{m.macro_f1:.4f}", "", "", "", m.n])
+            for g, s in m.per_genre.items():
+                w.writerow([m.name, g, "", "", f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}",
+                            s["support"]])
+        return out.getvalue()
+
+    def confusion_csv(self) -> str:
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["model", "true genre", "predicted", "count"])
+        for m in self.models:
+            for i, t in enumerate(m.labels):
+                for j, p in enumerate(m.labels + [OTHER]):
+                    w.writerow([m.name, t, p, m.confusion[i][j]])
+        return out.getvalue()
+
+    # -- HTML ----------------------------------------------------------------------------------
+
+    def to_html(self) -> str:
+        e = html.escape
+        parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Model comparison {e(self.version)}"
+                 f"</title><style>{_CSS}</style></head><body>",
+                 f"<h1>Your model {e(self.version)} against the current model</h1>",
+                 f"<p>{self.heldout} held-out tracks from {self.groups_heldout} artists/albums, never used to fit "
+                 f"or choose the new model; created {e(self.created)}. Chosen head: <b>{e(self.chosen)}</b>; "
+                 f"weight of your model in the ensemble: <b>{self.weight:.2f}</b>.</p>"]
+        parts.append("<h2>Summary</h2><table><tr><th>model</th><th>accuracy</th><th>macro F1</th>"
+                     "<th>accuracy on the genres it knows</th><th>genres it knows</th></tr>")
+        for m in self.models:
+            known = "—" if m.accuracy_known is None else f"{m.accuracy_known:.3f}"
+            parts.append(f"<tr><td>{e(m.name)}</td><td>{m.accuracy:.3f}</td><td>{m.macro_f1:.3f}</td>"
+                         f"<td>{known}</td><td>{len(m.known_genres)} of {len(self.labels)}</td></tr>")
+        parts.append("</table>")
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in self.notes) + "</ul>")
+        parts.append("<h2>Training set</h2><table><tr><th>genre</th><th>tracks</th></tr>")
+        parts += [f"<tr><td>{e(g)}</td><td>{n}</td></tr>" for g, n in self.counts.items()]
+        parts.append("</table>")
+        if self.warnings:
+            parts.append("<ul class='warn'>" + "".join(f"<li>{e(w)}</li>" for w in self.warnings) + "</ul>")
+        parts.append("<h2>Candidates (cross-validation grouped by artist)</h2><table><tr><th>head</th>"
+                     "<th>accuracy</th><th>macro F1</th><th>log-loss</th><th>seconds</th></tr>")
+        for c in self.candidates:
+            parts.append(f"<tr><td>{e(c['name'])}</td><td>{c['accuracy']:.3f}</td><td>{c['macro_f1']:.3f}</td>"
+                         f"<td>{c['log_loss']:.3f}</td><td>{c['seconds']:.1f}</td></tr>")
+        parts.append("</table>")
+        parts.append("<h2>Per genre (held-out)</h2><table><tr><th>genre</th><th>tracks</th>"
+                     + "".join(f"<th>{e(m.name)}<br>precision / recall</th>" for m in self.models) + "</tr>")
+        for g in self.labels:
+            cells = "".join(f"<td>{m.per_genre[g]['precision']:.2f} / {m.per_genre[g]['recall']:.2f}</td>"
+                            for m in self.models)
+            parts.append(f"<tr><td>{e(g)}</td><td>{self.models[0].per_genre[g]['support']}</td>{cells}</tr>")
+        parts.append("</table>")
+        for m in self.models:
+            parts.append(f"<h2>Confusion matrix: {e(m.name)}</h2>{heatmap_html(m.labels, m.confusion)}")
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write report.html, metrics.csv and confusion.csv into ``folder`` (atomically, each)."""
+        folder = Path(folder)
+        files = {"report.html": self.to_html(), "metrics.csv": self.metrics_csv(),
+                 "confusion.csv": self.confusion_csv()}
+        for name, text in files.items():
+            atomic_write_text(folder / name, text)
+        return [folder / n for n in files]
+
+
+def heat_colour(share: float) -> str:
+    """White to a deep blue as ``share`` goes 0 -> 1."""
+    share = min(max(share, 0.0), 1.0)
+    r, g, b = (int(round(255 + (t - 255) * share)) for t in (31, 78, 160))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heatmap_html(labels: list[str], confusion: list[list[int]]) -> str:
+    """A confusion matrix as an HTML table, cells shaded by the share of their row."""
+    e = html.escape
+    cols = labels + [OTHER]
+    rows = ["<table class='heat'><tr><th>true \\ predicted</th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"]
+    for label, row in zip(labels, confusion):
+        total = sum(row) or 1
+        cells = []
+        for count in row:
+            share = count / total
+            ink = "#fff" if share > 0.55 else "#000"
+            cells.append(f"<td style='background:{heat_colour(share)};color:{ink}'>{count}</td>")
+        rows.append(f"<tr><th>{e(label)}</th>{''.join(cells)}</tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+_CSS = """body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}th{background:#f0f0f0}
+td:first-child,th:first-child{text-align:left}.heat td{min-width:2.5em;text-align:center}
+.warn li{color:#8a4b00}"""

@@ -1,0 +1,224 @@
+"""Training the user's model end to end: vectors -> held-out split -> CV choice -> report -> version.
+
+1. :func:`load_vectors`: each example's cached vectors (``Analyzer.vectors_for``: decoded once, then
+   read from the cache). Files that cannot be decoded are listed and left out.
+2. :func:`train`: a quarter of the artists (groups) is held out (``StratifiedGroupKFold``; a genre
+   whose artists would all be held out stays in training). The head is chosen by grouped CV on
+   the rest (``heads.cross_validate``), fitted on the rest, and compared on the held-out tracks
+   with the current model (bundled ensemble, or the active user model mixed with it). The user
+   model's ensemble weight is fitted on the same held-out tracks (``evaluate.fit_mix_weight``).
+   Finally the chosen head is refitted on ALL tracks, exported to ONNX (checked against
+   predict_proba) and saved as a new registry version via a staging folder, so cancelling at any
+   point leaves no version behind. It becomes active only if asked.
+
+Fixed seeds throughout: the same data give the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from genre_desktop.cancel import NEVER, CancelToken
+from genre_desktop.fsutil import atomic_write_bytes, atomic_write_json
+from genre_desktop.inference.manifest import MANIFEST_NAME
+from genre_desktop.inference.user_model import INPUT_NAME, MODEL_FILE, USER_FORMAT, mix
+from genre_desktop.inference.vector_cache import VECTOR_DIM, TrackVectors
+from genre_desktop.training import heads
+from genre_desktop.training.dataset import MIN_TRACKS, Dataset, Example
+from genre_desktop.training.evaluate import BundledPredictor, argmax_labels, fit_mix_weight, score
+from genre_desktop.training.registry import Registry
+from genre_desktop.training.report import Report
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+MIX_RULE = ("p = w * p_user + (1 - w) * p_bundled over the union of labels; "
+            "each distribution is 0 on labels it lacks")
+
+
+@dataclass
+class TrainOptions:
+    seed: int = 0
+    folds: int = 5  # CV folds for the choice of head
+    heldout_folds: int = 4  # 1/heldout_folds of the artists are held out for the comparison
+    n_jobs: int = 1
+    candidates: dict[str, list[dict[str, Any]]] | None = None
+
+
+@dataclass
+class TrainingData:
+    examples: list[Example]
+    vectors: list[TrackVectors]
+    failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+
+    @property
+    def X(self) -> np.ndarray:
+        return np.stack([v.vector for v in self.vectors]).astype(np.float64)
+
+
+@dataclass
+class TrainResult:
+    version: str
+    folder: Any
+    manifest: dict[str, Any]
+    report: Report
+    activated: bool
+
+
+def load_vectors(dataset: Dataset, vectors_for: Callable[..., TrackVectors], progress: Progress | None = None,
+                 cancel: CancelToken = NEVER) -> TrainingData:
+    """Vectors of every example via ``vectors_for(path, cancel)`` (e.g. ``Analyzer.vectors_for``)."""
+    from genre_desktop.audio import DecodeError
+
+    examples, vectors, failed = [], [], {}
+    total = max(1, len(dataset.examples))
+    for i, ex in enumerate(dataset.examples):
+        cancel.raise_if_cancelled()
+        try:
+            vectors.append(vectors_for(ex.path, cancel))
+            examples.append(ex)
+        except (DecodeError, ValueError, OSError) as exc:
+            failed[ex.path] = str(getattr(exc, "reason", None) or exc)
+            log.warning("left out of training: %s (%s)", ex.path, failed[ex.path])
+        if progress:
+            progress((i + 1) / total, f"reading track vectors ({i + 1}/{total})")
+    return TrainingData(examples, vectors, failed)
+
+
+def heldout_split(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, held-out rows): one grouped fold held out; genres it would empty stay in fit."""
+    fit_idx, held_idx = heads.grouped_folds(y, groups, folds, seed)[0]
+    fit_counts = np.bincount(y[fit_idx], minlength=y.max() + 1)
+    back = np.isin(y[held_idx], np.flatnonzero(fit_counts < 2))
+    fit_idx = np.sort(np.concatenate([fit_idx, held_idx[back]]))
+    held_idx = held_idx[~back]
+    if len(held_idx) == 0:
+        raise ValueError("too few artists to hold any tracks out for the comparison")
+    return fit_idx, held_idx
+
+
+def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: BundledPredictor,
+          current=None, options: TrainOptions | None = None, progress: Progress | None = None,
+          cancel: CancelToken = NEVER, activate: bool = False, warnings_text: list[str] | None = None,
+          excluded: dict[str, int] | None = None) -> TrainResult:
+    """Fit, compare, export and save a new version (see the module docstring).
+
+    ``current``: the model to compare against (an object with ``name``, ``labels`` and
+    ``predict(vectors)``); default the bundled ensemble. Raises ValueError if the data cannot
+    make a model (fewer than two genres, too few artists), Cancelled if cancelled.
+    """
+    options = options or TrainOptions()
+    report_progress = progress or (lambda fraction, message: None)
+    started = time.perf_counter()
+    counts = {}
+    for ex in data.examples:
+        counts[ex.genre] = counts.get(ex.genre, 0) + 1
+    excluded = dict(excluded or {})
+    excluded.update({g: n for g, n in counts.items() if n < MIN_TRACKS})
+    keep = [i for i, ex in enumerate(data.examples) if counts[ex.genre] >= MIN_TRACKS]
+    examples = [data.examples[i] for i in keep]
+    vectors = [data.vectors[i] for i in keep]
+    labels = sorted({ex.genre for ex in examples})
+    if len(labels) < 2:
+        raise ValueError(f"a model needs at least two genres with {MIN_TRACKS} tracks each; have {labels}")
+    X = np.stack([v.vector for v in vectors]).astype(np.float64)
+    y = np.array([labels.index(ex.genre) for ex in examples])
+    _, groups = np.unique([ex.group for ex in examples], return_inverse=True)
+    fit_idx, held_idx = heldout_split(y, groups, options.heldout_folds, options.seed)
+    cancel.raise_if_cancelled()
+
+    def cv_progress(fraction: float, message: str) -> None:
+        report_progress(0.7 * fraction, message)
+
+    candidates = heads.cross_validate(X[fit_idx], y[fit_idx], groups[fit_idx], len(labels), options.folds,
+                                      options.seed, options.candidates, cv_progress, cancel, options.n_jobs)
+    best = candidates[0]
+    report_progress(0.72, f"comparing {best.name} with the current model on held-out tracks")
+    head = heads.fit_head(best.kind, best.params, X[fit_idx], y[fit_idx], len(labels), options.seed, options.n_jobs)
+    held_vectors = [vectors[i] for i in held_idx]
+    true = [labels[i] for i in y[held_idx]]
+    p_new = head.predict_proba(X[held_idx])
+    p_bundled = bundled.predict(held_vectors)
+    current = current or bundled
+    p_current = current.predict(held_vectors)
+    weight = fit_mix_weight(bundled.labels, p_bundled, labels, p_new, true)
+    mixed_labels, p_mixed = mix(bundled.labels, p_bundled, labels, p_new, weight)
+    cancel.raise_if_cancelled()
+    models = [
+        score("your new model", true, argmax_labels(p_new, labels), labels, labels),
+        score(f"your new model + bundled ensemble (w={weight:.2f})", true, argmax_labels(p_mixed, mixed_labels),
+              labels, mixed_labels),
+        score(f"current: {current.name}", true, argmax_labels(p_current, current.labels), labels, current.labels),
+    ]
+    report_progress(0.8, f"fitting {best.name} on all {len(y)} tracks")
+    final = heads.fit_head(best.kind, best.params, X, y, len(labels), options.seed, options.n_jobs)
+    cancel.raise_if_cancelled()
+    report_progress(0.9, "exporting to ONNX")
+    onnx_bytes = heads.export_onnx(final, X[: min(len(X), 200)], VECTOR_DIM)
+    cancel.raise_if_cancelled()
+
+    version = registry.new_version_name()
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    notes = [
+        "Held-out figures come from the head fitted without the held-out tracks; the saved model is the "
+        f"same head refitted on all {len(y)} tracks.",
+        f"The ensemble weight w={weight:.2f} was fitted on these held-out tracks (one parameter), so the "
+        "ensemble row is slightly optimistic.",
+        "A held-out track whose genre a model does not know counts as an error for that model; "
+        "'accuracy on the genres it knows' leaves those tracks out.",
+        f"Ensemble rule: {MIX_RULE}.",
+    ]
+    if data.failed:
+        notes.append(f"{len(data.failed)} file(s) could not be read and were left out.")
+    report = Report(
+        created=created, version=version, labels=labels,
+        counts={g: int(np.sum(y == i)) for i, g in enumerate(labels)},
+        warnings=list(warnings_text or []),
+        candidates=[{"name": c.name, "kind": c.kind, "accuracy": c.accuracy, "macro_f1": c.macro_f1,
+                     "log_loss": c.log_loss, "seconds": c.seconds} for c in candidates],
+        chosen=best.name, heldout=len(held_idx), groups_heldout=len(np.unique(groups[held_idx])),
+        weight=weight, models=models, notes=notes)
+    manifest = {
+        "format": USER_FORMAT, "version": version, "created": created, "kind": "user-head",
+        "file": MODEL_FILE, "sha256": hashlib.sha256(onnx_bytes).hexdigest(), "size": len(onnx_bytes),
+        "labels": labels, "inputs": {INPUT_NAME: [None, VECTOR_DIM]},
+        "outputs": {"probabilities": [None, len(labels)]}, "probability_output": "probabilities",
+        "vector_recipe": vector_recipe,
+        "input_description": "mean of the 57 GTZAN features over the analysed windows, then the mean "
+                             "200-d musicnn MSD embedding over the analysed patches",
+        "head": {"kind": best.kind, "params": {k.split("__")[-1]: v for k, v in best.params.items()},
+                 "seed": options.seed},
+        "ensemble": {"weight": weight, "rule": MIX_RULE, "bundled_version": bundled.manifest.version,
+                     "fitted_on": f"{len(held_idx)} held-out tracks, grouped by artist"},
+        "metrics": {"cv": report.candidates[0], "heldout": {m.name: {"accuracy": m.accuracy, "macro_f1": m.macro_f1,
+                                                                     "accuracy_known": m.accuracy_known}
+                                                            for m in models}},
+        "training_set": {"tracks": len(y), "counts": report.counts, "groups": int(len(np.unique(groups))),
+                         "sources": _sources(examples), "excluded": excluded, "failed": len(data.failed),
+                         "warnings": report.warnings},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    with registry.staging() as stage:
+        atomic_write_bytes(stage / MODEL_FILE, onnx_bytes)
+        report.write(stage)
+        atomic_write_json(stage / MANIFEST_NAME, manifest, indent=2)
+        cancel.raise_if_cancelled()
+        folder = registry.commit(stage, version)
+    if activate:
+        registry.activate(version)
+    report_progress(1.0, f"saved {version}")
+    log.info("trained %s (%s) in %.1f s", version, best.name, time.perf_counter() - started)
+    return TrainResult(version, folder, manifest, report, activate)
+
+
+def _sources(examples: list[Example]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ex in examples:
+        out[ex.source] = out.get(ex.source, 0) + 1
+    return out
