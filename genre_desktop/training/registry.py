@@ -57,10 +57,11 @@ class Registry:
         self.root = Path(root)
         if self.root.resolve() == bundled_models_dir().resolve():
             raise RegistryError(f"{self.root} is the bundled models folder; user models go elsewhere")
-        self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_staging()
 
     def _remove_stale_staging(self) -> None:
+        if not self.root.is_dir():
+            return
         for folder in self.root.glob(STAGING_PREFIX + "*"):
             log.warning("removing an unfinished training left in %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
@@ -78,7 +79,8 @@ class Registry:
         """Every saved version, oldest first."""
         active = self.active()
         out = []
-        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        folders = self.root.iterdir() if self.root.is_dir() else []
+        for folder in sorted(p for p in folders if p.is_dir() and not p.name.startswith(".")):
             try:
                 m = self.manifest(folder.name)
             except (RegistryError, ValueError) as exc:
@@ -141,6 +143,7 @@ class Registry:
     @contextmanager
     def staging(self) -> Iterator[Path]:
         """A hidden folder to write a version into; removed if the block raises (or is cancelled)."""
+        self.root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root))
         try:
             yield folder

@@ -205,6 +205,7 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         "seconds": round(time.perf_counter() - started, 2),
     }
     with registry.staging() as stage:
+        report_progress(0.95, f"writing {version}")
         atomic_write_bytes(stage / MODEL_FILE, onnx_bytes)
         report.write(stage)
         atomic_write_json(stage / MANIFEST_NAME, manifest, indent=2)

@@ -1,0 +1,211 @@
+"""``train`` and ``models ...``: the training wizard's work from the command line.
+
+- ``train [--store PATH] [--trust-existing GENRE ...] [--merge A=B ...] [--report DIR] [--activate]``:
+  builds the training set from the store (accepted/corrected/written tracks, plus the existing tags
+  of the trusted genres), reads or computes each track's vectors (cached: a second run decodes
+  nothing), fits and compares a new model, saves it as a new version, prints the comparison, and
+  activates it only with ``--activate``. Exit 0 when saved, 1 when the data cannot make a model.
+- ``models list [--json]``: the saved versions, the active one marked.
+- ``models activate VERSION`` (``bundled`` = no user model) and ``models rollback``.
+- ``models map --out FILE.csv [--method pca|tsne]``: 2-D map coordinates and mislabel scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from genre_desktop.paths import app_dirs
+
+
+def register(subparsers) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", type=Path, default=None, metavar="PATH",
+                        help="library store file (default: the app's data folder)")
+    common.add_argument("--trust-existing", nargs="+", default=[], metavar="GENRE",
+                        help="also learn from tracks whose existing genre tag is one of these")
+    common.add_argument("--merge", nargs="+", default=[], metavar="A=B",
+                        help="merge (or rename) genre A into B before training")
+
+    p = subparsers.add_parser("train", parents=[common], help="train your own model from your corrections",
+                              description="Train a model from the library's accepted and corrected tracks, "
+                                          "compare it with the current model on held-out artists, save it.")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR", help="also copy the report (HTML, CSV) here")
+    p.add_argument("--activate", action="store_true", help="make the new model active")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores)")
+    p.set_defaults(func=cmd_train)
+
+    m = subparsers.add_parser("models", help="list, activate or roll back your trained models")
+    sub = m.add_subparsers(dest="models_command", metavar="ACTION")
+    sub.required = True
+    s = sub.add_parser("list", help="list the saved versions")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("activate", help="make a version active ('bundled': none, the bundled models alone)")
+    s.add_argument("version")
+    s.set_defaults(func=cmd_activate)
+    s = sub.add_parser("rollback", help="reactivate the version active before the current one")
+    s.set_defaults(func=cmd_rollback)
+    s = sub.add_parser("map", parents=[common], help="write a 2-D map of the labelled tracks with mislabel scores")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    s.add_argument("--method", choices=("pca", "tsne"), default="pca")
+    s.add_argument("--threads", type=int, default=0)
+    s.set_defaults(func=cmd_map)
+
+
+def _registry():
+    from genre_desktop.training.registry import Registry
+
+    return Registry(app_dirs().user_models)
+
+
+def _dataset(args):
+    from genre_desktop.library.store import Store
+    from genre_desktop.settings import Settings
+    from genre_desktop.training.dataset import build_dataset
+
+    merges = {}
+    for item in args.merge:
+        if "=" not in item:
+            raise SystemExit(f"--merge expects A=B, got {item!r}")
+        a, b = item.split("=", 1)
+        merges[a] = b
+    settings = Settings.load(app_dirs().settings_path)
+    store = Store.open(args.store if args.store is not None else app_dirs().store_path)
+    try:
+        tracks = store.all()
+    finally:
+        store.close()
+    return build_dataset(tracks, args.trust_existing, merges, settings.aliases), settings
+
+
+def _analyzer(settings, threads: int):
+    from genre_desktop.inference.analyzer import Analyzer
+
+    return Analyzer(n_segments=settings.segments, threads=threads, musicnn=False,
+                    vector_cache=app_dirs().feature_cache)
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"\r{fraction:4.0%} {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_train(args) -> int:
+    from genre_desktop.inference.manifest import ModelError
+    from genre_desktop.inference.user_model import load_active
+    from genre_desktop.training.evaluate import BundledPredictor, UserPredictor
+    from genre_desktop.training.trainer import TrainOptions, load_vectors, train
+
+    dataset, settings = _dataset(args)
+    print(f"training set: {len(dataset)} tracks")
+    for genre, n in dataset.counts().items():
+        print(f"  {genre:<20} {n:5d}")
+    warnings = [w.message for w in dataset.warnings()]
+    for w in warnings:
+        print(f"warning: {w}")
+    if len(dataset.labels) < 2:
+        print("error: a model needs at least two genres with enough tracks; accept or correct more tracks",
+              file=sys.stderr)
+        return 1
+    analyzer = _analyzer(settings, args.threads)
+    data = load_vectors(dataset, analyzer.vectors_for, _progress)
+    print(file=sys.stderr)
+    for path, reason in data.failed.items():
+        print(f"warning: left out {path}: {reason}")
+    registry = _registry()
+    bundled = BundledPredictor(threads=args.threads)
+    current = None
+    try:
+        user = load_active(registry.root, args.threads)
+        current = UserPredictor(user, bundled) if user is not None else None
+    except ModelError as exc:
+        print(f"warning: the active model cannot be loaded ({exc}); comparing with the bundled models")
+    try:
+        result = train(data, registry, analyzer.vector_recipe, bundled, current, TrainOptions(seed=args.seed),
+                       _progress, activate=args.activate, warnings_text=warnings, excluded=dataset.excluded)
+    except ValueError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    print(file=sys.stderr)
+    report = result.report
+    print(f"chosen head: {report.chosen} (cross-validated macro F1 {report.candidates[0]['macro_f1']:.3f})")
+    print(f"held-out: {report.heldout} tracks from {report.groups_heldout} artists/albums")
+    print(f"  {'model':<62} {'accuracy':>8} {'macro F1':>8}")
+    for m in report.models:
+        print(f"  {m.name:<62} {m.accuracy:8.3f} {m.macro_f1:8.3f}")
+    print(f"saved {result.version} in {result.folder}")
+    if args.report is not None:
+        args.report.mkdir(parents=True, exist_ok=True)
+        for name in ("report.html", "metrics.csv", "confusion.csv"):
+            shutil.copy2(Path(result.folder) / name, args.report / name)
+        print(f"report: {args.report / 'report.html'}")
+    print("activated" if result.activated else f"not active; activate with: genre-desktop-cli models activate {result.version}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    registry = _registry()
+    versions = registry.versions()
+    if args.json:
+        print(json.dumps([v.__dict__ for v in versions], indent=2))
+        return 0
+    if not versions:
+        print("no trained models yet (the bundled models are used)")
+        return 0
+    for v in versions:
+        f1 = next((m.get("macro_f1") for name, m in v.metrics.get("heldout", {}).items()
+                   if name == "your new model"), None)
+        mark = "*" if v.active else " "
+        f1_text = f"held-out macro F1 {f1:.3f}" if f1 is not None else ""
+        print(f"{mark} {v.version}  {v.created}  {v.head:<8} {v.tracks:5d} tracks  {len(v.labels):3d} genres  {f1_text}")
+    if registry.active() is None:
+        print("  (active: the bundled models alone)")
+    return 0
+
+
+def cmd_activate(args) -> int:
+    from genre_desktop.training.registry import RegistryError
+
+    version = None if args.version.lower() in ("bundled", "none") else args.version
+    try:
+        _registry().activate(version)
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"active: {version or 'the bundled models alone'}")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from genre_desktop.training.registry import RegistryError
+
+    try:
+        version = _registry().rollback()
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"active: {version or 'the bundled models alone'}")
+    return 0
+
+
+def cmd_map(args) -> int:
+    from genre_desktop.training.library_map import library_map, write_csv
+    from genre_desktop.training.trainer import load_vectors
+
+    dataset, settings = _dataset(args)
+    if len(dataset) < 3:
+        print("error: fewer than three labelled tracks to map", file=sys.stderr)
+        return 1
+    data = load_vectors(dataset, _analyzer(settings, args.threads).vectors_for, _progress)
+    print(file=sys.stderr)
+    points = library_map([e.path for e in data.examples], data.X, [e.genre for e in data.examples], args.method)
+    write_csv(points, args.out)
+    flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)
+    print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels")
+    for p in flagged[:20]:
+        print(f"  {p.mislabel_score:.2f}  {p.genre} -> neighbours say {p.neighbour_genre}: {p.path}")
+    return 0
