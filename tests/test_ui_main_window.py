@@ -236,6 +236,28 @@ def test_real_analyzer_in_the_window(qtbot, library):
         for name in ("alpha.flac", "bravo.mp3", "charlie.ogg", "delta.wav"):
             assert tracks[name].status == PREDICTED, tracks[name].error
             assert tracks[name].predicted_genre in analyzer.labels
+        # Accept the most confident prediction and type a genre for the next, write, check, undo.
+        win.show_review()
+        first = win.review.current()
+        qtbot.keyClick(win.review.table, Qt.Key.Key_A)
+        second = win.review.current()
+        qtbot.keyClick(win.review.table, Qt.Key.Key_E)
+        qtbot.keyClicks(win.review.new_genre, "Archive Test")
+        qtbot.keyClick(win.review.new_genre, Qt.Key.Key_Return)
+        wait_idle(qtbot, win)
+        before = {t.path: read_genres(t.path) for t in (first, second)}
+        expected = {second.path: ["Archive Test"]}
+        accepted = win.settings.spell(first.predicted_genre)
+        if before[first.path] != [accepted]:  # an accepted genre the file already has is not rewritten
+            expected[first.path] = [accepted]
+        dialog = win.open_write_dialog()
+        assert dialog.changes() == expected
+        qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot, win)
+        assert {p: read_genres(p) for p in expected} == expected
+        win.undo_last_write()
+        wait_idle(qtbot, win)
+        assert {t.path: read_genres(t.path) for t in (first, second)} == before
     finally:
         win.shutdown()
         store.close()
