@@ -100,6 +100,8 @@ def fit_head(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray, n_
         pipe.set_params(clf__cv=StratifiedKFold(inner, shuffle=True, random_state=seed))
     if kind == "xgboost":
         pipe.set_params(clf__n_jobs=max(1, int(n_jobs)))
+        if len(present) == 2:  # multi:softprob needs num_class >= 3 in XGBoost's eyes
+            pipe.set_params(clf__objective="binary:logistic", clf__eval_metric="logloss")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (UserWarning, FutureWarning))
         pipe.fit(X, encoded)
@@ -124,7 +126,8 @@ class CandidateScore:
 def grouped_folds(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds with no group on both sides; fewer folds when there are few groups."""
     n_groups = len(np.unique(groups))
-    k = max(2, min(folds, n_groups))
+    # StratifiedGroupKFold refuses more folds than the largest genre has tracks.
+    k = max(2, min(folds, n_groups, int(np.bincount(y).max())))
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "least populated class has only N members"

@@ -1,0 +1,62 @@
+"""``train`` and ``models list|activate|rollback|map`` through the CLI's main(), on a small generated library."""
+
+from __future__ import annotations
+
+import os
+
+from media import make_audio
+
+from genre_desktop.cli import main
+from genre_desktop.library.scanner import scan
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import CORRECTED
+from genre_desktop.paths import app_dirs
+
+
+def _library(root):
+    for genre, signal in (("techno", "noise"), ("ambient", "tone")):
+        for a in range(4):
+            make_audio(root / genre / f"{a}.wav", seconds=5.0 + 0.3 * a, freq=220.0 * (1 + 0.2 * a), signal=signal,
+                       tags={"artist": f"{genre} {a}", "genre": genre})
+    store_path = app_dirs().store_path
+    store = Store.open(store_path)
+    for _ in scan(root, store):
+        pass
+    for track in store.all():
+        if "techno" in track.path:
+            store.update(track.path, chosen=["Techno"], status=CORRECTED)
+    store.close()
+    return store_path
+
+
+def test_train_list_activate_rollback_map(tmp_path, capsys):
+    store_path = _library(tmp_path / "music")
+    # ambient only has existing tags: without trusting them there is one genre, and no model.
+    assert main(["train", "--store", str(store_path)]) == 1
+    assert "at least two genres" in capsys.readouterr().err
+
+    report_dir = tmp_path / "report"
+    assert main(["train", "--store", str(store_path), "--trust-existing", "Ambient", "--report", str(report_dir),
+                 "--activate"]) == 0
+    out = capsys.readouterr().out
+    assert "techno" in out and "ambient" in out and "activated" in out and "chosen head" in out
+    assert {p.name for p in report_dir.iterdir()} == {"report.html", "metrics.csv", "confusion.csv"}
+    assert main(["models", "list"]) == 0
+    listing = capsys.readouterr().out
+    version = next(line.split()[1] for line in listing.splitlines() if line.startswith("*"))
+    assert version.startswith("user-")
+
+    assert main(["models", "rollback"]) == 0
+    assert "bundled models alone" in capsys.readouterr().out
+    assert main(["models", "activate", version]) == 0
+    assert main(["models", "activate", "no-such-version"]) == 1
+    assert main(["models", "activate", "bundled"]) == 0
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    assert "(active: the bundled models alone)" in capsys.readouterr().out
+
+    out_csv = tmp_path / "map.csv"
+    assert main(["models", "map", "--store", str(store_path), "--trust-existing", "ambient", "--out", str(out_csv)]) == 0
+    rows = out_csv.read_text().splitlines()
+    assert len(rows) == 9 and rows[0].startswith("path,genre,x,y")
+    assert os.path.isdir(app_dirs().feature_cache / "vectors")
