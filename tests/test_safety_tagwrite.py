@@ -9,11 +9,13 @@ import shutil
 import time
 
 import mutagen
+import numpy as np
 import pytest
 from media import make_audio
 
 import genre_desktop.library.scanner as scanner_mod
 import genre_desktop.library.tag_service as service_mod
+from genre_desktop.audio import decode
 from genre_desktop.cli import main
 from genre_desktop.library.journal import DONE, FAILED, Journal
 from genre_desktop.library.scanner import scan, scan_paths
@@ -170,3 +172,63 @@ def test_read_tags_reports_the_id3_version(tmp_path, v23_mp3):
     assert read_tags(v23_mp3).id3_version == 3
     assert read_tags(make_audio(tmp_path / "n.mp3", seconds=0.2, tags=TAGS)).id3_version == 4
     assert read_tags(make_audio(tmp_path / "n.flac", seconds=0.2, tags=TAGS)).id3_version is None
+
+
+# ------------------------------------------------------------------ malformed ID3 tags
+from hostile import _id3_frame, _strip_id3, _with_id3  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mpeg(tmp_path_factory):
+    mp3 = make_audio(tmp_path_factory.mktemp("mpeg") / "m.mp3", seconds=0.5, signal="noise", tags=TAGS)
+    return _strip_id3(mp3.read_bytes())
+
+
+@pytest.mark.parametrize("frames, lost", [
+    (_id3_frame(b"TIT2", b"\x03Caf\xe9") + _id3_frame(b"TPE1", b"\x03Artist"), "TIT2"),  # latin-1 in a UTF-8 frame
+    (_id3_frame(b"TIT2", b"\x07?") + _id3_frame(b"TPE1", b"\x03Artist"), "TIT2"),  # unknown encoding byte
+    (_id3_frame(b"TPE1", b"\x03Artist") + _id3_frame(b"APIC", b"\x03image/png"), "APIC"),  # a cut-off picture
+])
+def test_unreadable_id3_frames_are_skipped_with_a_reason_not_lost(tmp_path, mpeg, frames, lost):
+    from genre_desktop.tagging import TagError
+
+    path = tmp_path / "bad.mp3"
+    path.write_bytes(_with_id3(mpeg, frames + b"\x00" * 64))
+    before = path.read_bytes()
+    with pytest.raises(TagError, match=f"cannot be read or kept \\({lost}\\)"):
+        write_genres(path, ["Jazz"])
+    assert path.read_bytes() == before
+
+
+def test_v23_frames_without_a_v24_equivalent_are_not_dropped_silently(tmp_path, mpeg):
+    from genre_desktop.tagging import TagError
+
+    path = tmp_path / "rvad.mp3"
+    rvad = b"\x03\x10" + b"\x00\x10" * 4
+    path.write_bytes(_with_id3(mpeg, _id3_frame(b"TIT2", b"\x00Old", size=None)[:4] + (4).to_bytes(4, "big")
+                               + b"\x00\x00\x00Old" + b"RVAD" + len(rvad).to_bytes(4, "big") + b"\x00\x00" + rvad,
+                               version=3))
+    assert mutagen.File(path).tags.version[:2] == (2, 3)
+    with pytest.raises(TagError, match="RVAD"):
+        write_genres(path, ["Jazz"])
+
+
+def test_junk_after_the_frames_is_the_minimal_repair(tmp_path, mpeg):
+    path = tmp_path / "junk.mp3"
+    path.write_bytes(_with_id3(mpeg, _id3_frame(b"TIT2", b"\x03Title") + _id3_frame(b"TPE1", b"\x03Artist")
+                               + b"tx!Z\x00\x00\x00\x02\x00\x00ab" + b"\x00" * 20))
+    audio_before = decode(path, sr=22050)
+    write_genres(path, ["Jazz"])
+    tags = read_tags(path)
+    assert (tags.title, tags.artist, tags.genres) == ("Title", "Artist", ["Jazz"])
+    np.testing.assert_array_equal(decode(path, sr=22050), audio_before)
+
+
+def test_itunes_style_v24_sizes_are_not_mistaken_for_damage(tmp_path, mpeg):
+    path = tmp_path / "itunes.mp3"
+    long_title = b"\x03" + b"T" * 300  # > 127 bytes: synchsafe and plain sizes differ
+    frame = b"TIT2" + len(long_title).to_bytes(4, "big") + b"\x00\x00" + long_title
+    path.write_bytes(_with_id3(mpeg, frame + _id3_frame(b"TPE1", b"\x03Artist") + b"\x00" * 32))
+    assert read_tags(path).title == "T" * 300
+    write_genres(path, ["Jazz"])
+    assert read_tags(path).title == "T" * 300 and read_tags(path).artist == "Artist"

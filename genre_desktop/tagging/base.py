@@ -99,6 +99,10 @@ class Backend(ABC):
         """Why these genres cannot be stored faithfully in this format (None when they can)."""
         return None
 
+    def check_file(self, audio: Any) -> str | None:
+        """Why saving this loaded file would lose tag data besides the genre (None when it would not)."""
+        return None
+
 
 def first_text(values: Any) -> str:
     """The first value of a tag as a stripped string ('' when absent)."""

@@ -92,7 +92,7 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     target = Path(os.path.realpath(p))
     before = _check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
-    problem = entry.backend.check_genres(genres, options)
+    problem = entry.backend.check_genres(genres, options) or entry.backend.check_file(audio)
     if problem:
         raise TagError(p, problem)
     if before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK):

@@ -14,6 +14,15 @@ Writing
   refused with a TagError that says what it would read back as.
 - An existing ID3v1 tag is updated (mutagen's v1=1); none is added.
 
+Malformed tags (MP3; the tag at the start of the file)
+- mutagen silently skips frames it cannot parse (an unknown text encoding, invalid UTF-8/UTF-16,
+  a frame running past the tag) and, on loading ID3v2.3, drops RVAD/EQUA/TRDA/TSIZ (no v2.4
+  equivalent); saving would then delete them. ``check_file`` walks the raw frame headers and
+  refuses the write, naming the frames, when a frame with a valid id would be lost: the file is
+  skipped with a reason rather than quietly losing the librarian's data. Bytes that are not
+  frames at all (invalid ids: junk inside the tag) are dropped by the save: that is the minimal
+  repair, and it is logged.
+
 Reading
 - Genres are ``TCON.genres``: mutagen resolves numeric references ("(17)", "17" -> "Rock"),
   splits NUL-separated values, and reads ID3v1-only files through the same frames.
@@ -27,11 +36,21 @@ Reading
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from mutagen.id3 import TCON
+from mutagen.mp3 import MP3
 
 from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
+
+log = logging.getLogger(__name__)
+
+_FRAME_ID = re.compile(rb"^[A-Z][A-Z0-9]{3}$")
+# v2.3 frames mutagen folds into a v2.4 frame on load (the information survives).
+_FOLDED = {"TYER": "TDRC", "TDAT": "TDRC", "TIME": "TDRC", "TORY": "TDOR", "IPLS": "TIPL"}
+_MAX_RAW_TAG = 64 * 1024 * 1024  # larger claims are corrupt; mutagen refuses such tags anyway
 
 # v2.4 frames that update_to_v23 would delete although they have no v2.3 equivalent; kept.
 _V24_ONLY_KEPT = ("ASPI", "EQU2", "RVA2", "SEEK", "SIGN", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
@@ -81,6 +100,25 @@ class ID3Backend(Backend):
         # WAVE/AIFF save() take no v1 argument; MP3's keeps an existing ID3v1 tag up to date.
         audio.save(v2_version=options.id3_version, v23_sep=None)
 
+    def check_file(self, audio: Any) -> str | None:
+        if not isinstance(audio, MP3) or audio.tags is None:
+            return None  # WAV/AIFF keep ID3 in a chunk: not walked here
+        parsed = {key[:4] for key in audio.tags.keys()}
+        parsed |= {bytes(raw[:4]).decode("latin-1") for raw in getattr(audio.tags, "unknown_frames", [])}
+        lost, junk = [], 0
+        # v2.4 frame sizes are synchsafe, but iTunes wrote plain ones: the reading that explains
+        # the tag best is the right one (as mutagen itself guesses).
+        for n, (raw_ids, walk_junk) in enumerate(_raw_frame_walks(audio.filename)):
+            walk_lost = sorted({f for f in raw_ids if f not in parsed and _FOLDED.get(f) not in parsed})
+            if n == 0 or (len(walk_lost), walk_junk) < (len(lost), junk):
+                lost, junk = walk_lost, walk_junk
+        if lost:
+            return (f"the ID3 tag has frame(s) that cannot be read or kept ({', '.join(lost)}); "
+                    f"saving would delete them, so the file is not written")
+        if junk:
+            log.info("%s: %d byte(s) of junk inside the ID3 tag are dropped by the save", audio.filename, junk)
+        return None
+
     def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
         for genre in genres:
             # What a reader gets back: mutagen resolves references once on load, then again on read.
@@ -100,3 +138,45 @@ class ID3Backend(Backend):
 def _text(tags: Any, key: str) -> str:
     frame = tags.get(key)
     return first_text(frame.text) if frame is not None else ""
+
+
+def _synchsafe(b: bytes) -> int:
+    return (b[0] << 21) | (b[1] << 14) | (b[2] << 7) | b[3]
+
+
+def _raw_frame_walks(path: str) -> list[tuple[list[str], int]]:
+    """Readings of the ID3v2.3/2.4 tag at the start of ``path``: (frame ids, junk bytes) with
+    synchsafe frame sizes and, for v2.4, with plain ones. Unsynchronised or odd tags: nothing."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(10)
+            if len(head) < 10 or head[:3] != b"ID3" or head[3] not in (3, 4) or head[5] & 0x80:
+                return []
+            size = _synchsafe(head[6:10])
+            if size > _MAX_RAW_TAG:
+                return []
+            data = handle.read(size)
+    except OSError:
+        return []
+    version, start = head[3], 0
+    if head[5] & 0x40 and len(data) >= 4:  # extended header
+        start = _synchsafe(data[:4]) if version == 4 else 4 + int.from_bytes(data[:4], "big")
+    walks = [_walk(data, start, synchsafe=(version == 4))]
+    if version == 4:
+        walks.append(_walk(data, start, synchsafe=False))
+    return walks
+
+
+def _walk(data: bytes, pos: int, synchsafe: bool) -> tuple[list[str], int]:
+    ids: list[str] = []
+    while pos + 10 <= len(data):
+        fid = data[pos:pos + 4]
+        if fid[0] == 0:  # padding
+            return ids, 0
+        if not _FRAME_ID.match(fid):
+            return ids, len(data) - pos
+        raw = data[pos + 4:pos + 8]
+        size = _synchsafe(raw) if synchsafe else int.from_bytes(raw, "big")
+        ids.append(fid.decode("ascii"))
+        pos += 10 + size
+    return ids, 0
