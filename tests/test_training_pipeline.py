@@ -30,6 +30,7 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.training.dataset import build_dataset
 from genre_desktop.training.evaluate import BundledPredictor
 from genre_desktop.training.registry import Registry
+from genre_desktop.training.session import current_predictor
 from genre_desktop.training.trainer import load_vectors, train
 
 SPECS = {  # genre -> (signal, base frequency)
@@ -136,8 +137,13 @@ def test_train_predicts_the_new_genre_and_activation_and_rollback_switch_models(
     from genre_desktop.training.dataset import build_dataset as rebuild
     renamed = rebuild(library["tracks"], trust_existing=["metal"], merges={"classical": "orchestral"})
     data2 = load_vectors(renamed, analyzer.vectors_for)
-    second = train(data2, registry, analyzer.vector_recipe, library["bundled"], activate=True)
+    current = current_predictor(registry, library["bundled"], threads=1)  # the active first version
+    second = train(data2, registry, analyzer.vector_recipe, library["bundled"], current, activate=True)
     assert registry.active() == second.version != result.version
+    previous = second.report.models[2]
+    assert result.version in previous.name and "techno" in previous.known_genres
+    assert previous.per_genre["techno"]["recall"] == 1.0  # the first version knew techno already
+    assert previous.per_genre["orchestral"]["recall"] == 0.0  # but not the new name
     assert "orchestral" in Analyzer(n_segments=1, threads=1, musicnn=False,
                                     user_model=load_active(registry.root)).labels
     assert [v.version for v in registry.versions()] == [result.version, second.version]

@@ -83,53 +83,32 @@ def _dataset(args):
     return build_dataset(tracks, args.trust_existing, merges, settings.aliases), settings
 
 
-def _analyzer(settings, threads: int):
-    from genre_desktop.inference.analyzer import Analyzer
-
-    return Analyzer(n_segments=settings.segments, threads=threads, musicnn=False,
-                    vector_cache=app_dirs().feature_cache)
-
-
 def _progress(fraction: float, message: str) -> None:
     print(f"\r{fraction:4.0%} {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
 
 def cmd_train(args) -> int:
-    from genre_desktop.inference.manifest import ModelError
-    from genre_desktop.inference.user_model import load_active
-    from genre_desktop.training.evaluate import BundledPredictor, UserPredictor
-    from genre_desktop.training.trainer import TrainOptions, load_vectors, train
+    from genre_desktop.training.session import run_training
+    from genre_desktop.training.trainer import TrainOptions
 
     dataset, settings = _dataset(args)
     print(f"training set: {len(dataset)} tracks")
     for genre, n in dataset.counts().items():
         print(f"  {genre:<20} {n:5d}")
-    warnings = [w.message for w in dataset.warnings()]
-    for w in warnings:
-        print(f"warning: {w}")
+    for w in dataset.warnings():
+        print(f"warning: {w.message}")
     if len(dataset.labels) < 2:
         print("error: a model needs at least two genres with enough tracks; accept or correct more tracks",
               file=sys.stderr)
         return 1
-    analyzer = _analyzer(settings, args.threads)
-    data = load_vectors(dataset, analyzer.vectors_for, _progress)
-    print(file=sys.stderr)
-    for path, reason in data.failed.items():
-        print(f"warning: left out {path}: {reason}")
-    registry = _registry()
-    bundled = BundledPredictor(threads=args.threads)
-    current = None
     try:
-        user = load_active(registry.root, args.threads)
-        current = UserPredictor(user, bundled) if user is not None else None
-    except ModelError as exc:
-        print(f"warning: the active model cannot be loaded ({exc}); comparing with the bundled models")
-    try:
-        result = train(data, registry, analyzer.vector_recipe, bundled, current, TrainOptions(seed=args.seed),
-                       _progress, activate=args.activate, warnings_text=warnings, excluded=dataset.excluded)
+        result, data = run_training(dataset, app_dirs(), settings.segments, args.threads, _progress,
+                                    activate=args.activate, options=TrainOptions(seed=args.seed))
     except ValueError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
+    for path, reason in data.failed.items():
+        print(f"warning: left out {path}: {reason}")
     print(file=sys.stderr)
     report = result.report
     print(f"chosen head: {report.chosen} (cross-validated macro F1 {report.candidates[0]['macro_f1']:.3f})")
@@ -193,16 +172,15 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from genre_desktop.training.library_map import library_map, write_csv
-    from genre_desktop.training.trainer import load_vectors
+    from genre_desktop.training.library_map import write_csv
+    from genre_desktop.training.session import map_points
 
     dataset, settings = _dataset(args)
     if len(dataset) < 3:
         print("error: fewer than three labelled tracks to map", file=sys.stderr)
         return 1
-    data = load_vectors(dataset, _analyzer(settings, args.threads).vectors_for, _progress)
+    points = map_points(dataset, app_dirs(), args.method, settings.segments, args.threads, _progress)
     print(file=sys.stderr)
-    points = library_map([e.path for e in data.examples], data.X, [e.genre for e in data.examples], args.method)
     write_csv(points, args.out)
     flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)
     print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels")

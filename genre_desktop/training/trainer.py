@@ -174,6 +174,9 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         "'accuracy on the genres it knows' leaves those tracks out.",
         f"Ensemble rule: {MIX_RULE}.",
     ]
+    if current is not bundled:
+        notes.append("Your current model may have been trained on some of these held-out tracks, which "
+                     "flatters its figures; the bundled models never saw them.")
     if data.failed:
         notes.append(f"{len(data.failed)} file(s) could not be read and were left out.")
     report = Report(

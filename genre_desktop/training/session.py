@@ -1,0 +1,87 @@
+"""One call per wizard step, shared by the CLI and the GUI (which runs them through jobs/).
+
+- :func:`run_training`: vectors (from the cache, computed once when missing) -> :func:`trainer.train`
+  against the current model -> a saved version. Progress ``(fraction, message)`` over the whole
+  run (reading vectors takes the first part; when everything is cached it passes in a moment).
+- :func:`current_predictor`: the model a new one is compared with: the active user model mixed
+  with the bundled ensemble, or the bundled ensemble alone.
+- :func:`map_points`: the library map of a dataset's tracks.
+
+Plain functions with a cancel token and a progress callback; no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from genre_desktop.cancel import NEVER, CancelToken
+from genre_desktop.inference.manifest import ModelError
+from genre_desktop.paths import AppDirs
+from genre_desktop.training.dataset import Dataset
+from genre_desktop.training.evaluate import BundledPredictor, UserPredictor
+from genre_desktop.training.library_map import MapPoint, library_map
+from genre_desktop.training.registry import Registry
+from genre_desktop.training.trainer import TrainingData, TrainOptions, TrainResult, load_vectors, train
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+VECTOR_SHARE = 0.4  # of the progress bar for reading vectors (all cached: it jumps past at once)
+
+
+def vector_analyzer(dirs: AppDirs, n_segments: int = 5, threads: int = 0):
+    """An Analyzer that computes and caches track vectors (no tagging networks beyond the MSD one).
+
+    ``n_segments`` must be the one the app analyses with (``Settings.segments``): the cache recipe
+    includes it, so the GUI's analysis and the training share one cache."""
+    from genre_desktop.inference.analyzer import Analyzer
+
+    return Analyzer(n_segments=n_segments, threads=threads, musicnn=False, vector_cache=dirs.feature_cache)
+
+
+def current_predictor(registry: Registry, bundled: BundledPredictor, threads: int = 0):
+    """The active user model with the bundled ensemble, or the bundled ensemble when none is active
+    (or the active one cannot be loaded: logged, and the comparison says which model it used)."""
+    from genre_desktop.inference.user_model import load_active
+
+    try:
+        user = load_active(registry.root, threads)
+    except ModelError as exc:
+        log.warning("the active user model cannot be loaded (%s); comparing with the bundled models", exc)
+        return bundled
+    return UserPredictor(user, bundled) if user is not None else bundled
+
+
+def read_vectors(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: int = 0,
+                 progress: Progress | None = None, cancel: CancelToken = NEVER) -> tuple[TrainingData, str]:
+    """(vectors of the dataset's tracks, the vector recipe they follow)."""
+    analyzer = vector_analyzer(dirs, n_segments, threads)
+    return load_vectors(dataset, analyzer.vectors_for, progress, cancel), analyzer.vector_recipe
+
+
+def run_training(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: int = 0,
+                 progress: Progress | None = None, cancel: CancelToken = NEVER, activate: bool = False,
+                 options: TrainOptions | None = None) -> tuple[TrainResult, TrainingData]:
+    """Train, compare and save a new version from ``dataset`` (see the module docstring).
+
+    Raises ValueError when the data cannot make a model, Cancelled when cancelled (nothing saved).
+    """
+    report = progress or (lambda fraction, message: None)
+    data, recipe = read_vectors(dataset, dirs, n_segments, threads,
+                                lambda f, m: report(VECTOR_SHARE * f, m), cancel)
+    registry = Registry(dirs.user_models)
+    bundled = BundledPredictor(threads=threads)
+    result = train(data, registry, recipe, bundled, current_predictor(registry, bundled, threads), options,
+                   lambda f, m: report(VECTOR_SHARE + (1 - VECTOR_SHARE) * f, m), cancel, activate,
+                   [w.message for w in dataset.warnings()], dataset.excluded)
+    return result, data
+
+
+def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments: int = 5, threads: int = 0,
+               progress: Progress | None = None, cancel: CancelToken = NEVER) -> list[MapPoint]:
+    """The library map of the dataset's tracks (vectors read from the cache, computed if missing)."""
+    data, _ = read_vectors(dataset, dirs, n_segments, threads, progress, cancel)
+    if not data.vectors:
+        return []
+    return library_map([e.path for e in data.examples], data.X, [e.genre for e in data.examples], method)
