@@ -144,8 +144,8 @@ class Analyzer:
         """Analyse the file at ``path``; decode problems end up in ``Prediction.error``."""
         name = str(path)
         try:
-            key = FileKey.of(path) if self.vector_cache is not None else None
             info = probe(path)
+            key = self._file_key(path)
             return self._analyze(name, info.duration,
                                  lambda start, length: decode(path, SAMPLE_RATE, start, length), cancel, key)
         except DecodeError as exc:
@@ -197,6 +197,15 @@ class Analyzer:
         if self.vector_cache is not None:
             self.vector_cache.put(path, vectors, key)
         return vectors
+
+    def _file_key(self, path) -> FileKey | None:
+        """The cache key of ``path`` (stat before decoding), or None without a cache."""
+        if self.vector_cache is None:
+            return None
+        try:
+            return FileKey.of(path)
+        except OSError:  # vanished between probe and stat: analyse without caching
+            return None
 
     def _windows(self, read: WindowReader, duration: float, cancel: CancelToken) -> list[tuple[float, float, np.ndarray]]:
         windows: list[tuple[float, float, np.ndarray]] = []
