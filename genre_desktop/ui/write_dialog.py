@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -144,11 +143,13 @@ class WriteDialog(QDialog):
         group.addButton(self.replace)
         group.addButton(self.add)
         (self.add if settings.write_mode == "add" else self.replace).setChecked(True)
-        mode_row = QHBoxLayout()
-        mode_row.addWidget(self.replace)
-        mode_row.addWidget(self.add)
-        mode_row.addStretch(1)
-        form.addRow("Mode", mode_row)
+        # Stacked, not side by side: the option column is narrow (the preview gets the width) and
+        # the labels must be read in full to know what will happen to the file's genres.
+        mode_column = QVBoxLayout()
+        mode_column.setSpacing(2)
+        mode_column.addWidget(self.replace)
+        mode_column.addWidget(self.add)
+        form.addRow("Mode", mode_column)
         self.max_genres = QSpinBox()
         self.max_genres.setRange(1, 5)
         self.max_genres.setValue(settings.max_genres)
