@@ -74,32 +74,32 @@ class Report:
                  f"<p>{self.heldout} held-out tracks from {self.groups_heldout} artists/albums, never used to fit "
                  f"or choose the new model; created {e(self.created)}. Chosen head: <b>{e(self.chosen)}</b>; "
                  f"weight of your model in the ensemble: <b>{self.weight:.2f}</b>.</p>"]
-        parts.append("<h2>Summary</h2><table><tr><th>model</th><th>accuracy</th><th>macro F1</th>"
+        parts.append("<h2>Summary</h2><table><tr><th class='l'>model</th><th>accuracy</th><th>macro F1</th>"
                      "<th>accuracy on the genres it knows</th><th>genres it knows</th></tr>")
         for m in self.models:
             known = "—" if m.accuracy_known is None else f"{m.accuracy_known:.3f}"
-            parts.append(f"<tr><td>{e(m.name)}</td><td>{m.accuracy:.3f}</td><td>{m.macro_f1:.3f}</td>"
+            parts.append(f"<tr><td class='l'>{e(m.name)}</td><td>{m.accuracy:.3f}</td><td>{m.macro_f1:.3f}</td>"
                          f"<td>{known}</td><td>{len(m.known_genres)} of {len(self.labels)}</td></tr>")
         parts.append("</table>")
         if self.notes:
             parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in self.notes) + "</ul>")
-        parts.append("<h2>Training set</h2><table><tr><th>genre</th><th>tracks</th></tr>")
-        parts += [f"<tr><td>{e(g)}</td><td>{n}</td></tr>" for g, n in self.counts.items()]
+        parts.append("<h2>Training set</h2><table><tr><th class='l'>genre</th><th>tracks</th></tr>")
+        parts += [f"<tr><td class='l'>{e(g)}</td><td>{n}</td></tr>" for g, n in self.counts.items()]
         parts.append("</table>")
         if self.warnings:
             parts.append("<ul class='warn'>" + "".join(f"<li>{e(w)}</li>" for w in self.warnings) + "</ul>")
-        parts.append("<h2>Candidates (cross-validation grouped by artist)</h2><table><tr><th>head</th>"
+        parts.append("<h2>Candidates (cross-validation grouped by artist)</h2><table><tr><th class='l'>head</th>"
                      "<th>accuracy</th><th>macro F1</th><th>log-loss</th><th>seconds</th></tr>")
         for c in self.candidates:
-            parts.append(f"<tr><td>{e(c['name'])}</td><td>{c['accuracy']:.3f}</td><td>{c['macro_f1']:.3f}</td>"
+            parts.append(f"<tr><td class='l'>{e(c['name'])}</td><td>{c['accuracy']:.3f}</td><td>{c['macro_f1']:.3f}</td>"
                          f"<td>{c['log_loss']:.3f}</td><td>{c['seconds']:.1f}</td></tr>")
         parts.append("</table>")
-        parts.append("<h2>Per genre (held-out)</h2><table><tr><th>genre</th><th>tracks</th>"
+        parts.append("<h2>Per genre (held-out)</h2><table><tr><th class='l'>genre</th><th>tracks</th>"
                      + "".join(f"<th>{e(m.name)}<br>precision / recall</th>" for m in self.models) + "</tr>")
         for g in self.labels:
             cells = "".join(f"<td>{m.per_genre[g]['precision']:.2f} / {m.per_genre[g]['recall']:.2f}</td>"
                             for m in self.models)
-            parts.append(f"<tr><td>{e(g)}</td><td>{self.models[0].per_genre[g]['support']}</td>{cells}</tr>")
+            parts.append(f"<tr><td class='l'>{e(g)}</td><td>{self.models[0].per_genre[g]['support']}</td>{cells}</tr>")
         parts.append("</table>")
         for m in self.models:
             parts.append(f"<h2>Confusion matrix: {e(m.name)}</h2>{heatmap_html(m.labels, m.confusion)}")
@@ -127,7 +127,7 @@ def heatmap_html(labels: list[str], confusion: list[list[int]]) -> str:
     """A confusion matrix as an HTML table, cells shaded by the share of their row."""
     e = html.escape
     cols = labels + [OTHER]
-    rows = ["<table class='heat'><tr><th>true \\ predicted</th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"]
+    rows = ["<table class='heat'><tr><th class='l'>true \\ predicted</th>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr>"]
     for label, row in zip(labels, confusion):
         total = sum(row) or 1
         cells = []
@@ -135,12 +135,12 @@ def heatmap_html(labels: list[str], confusion: list[list[int]]) -> str:
             share = count / total
             ink = "#fff" if share > 0.55 else "#000"
             cells.append(f"<td style='background:{heat_colour(share)};color:{ink}'>{count}</td>")
-        rows.append(f"<tr><th>{e(label)}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th class='l'>{e(label)}</th>{''.join(cells)}</tr>")
     rows.append("</table>")
     return "".join(rows)
 
 
 _CSS = """body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}th{background:#f0f0f0}
-td:first-child,th:first-child{text-align:left}.heat td{min-width:2.5em;text-align:center}
+.l{text-align:left}.heat td{min-width:2.5em;text-align:center}
 .warn li{color:#8a4b00}"""
