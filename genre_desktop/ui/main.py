@@ -16,13 +16,25 @@ from genre_desktop.audio.output import AudioOutput, make_output
 from genre_desktop.audio.player import Player
 from genre_desktop.jobs.library_jobs import AnalyzerProvider, LibraryJobs
 from genre_desktop.jobs.runner import JobRunner
-from genre_desktop.paths import app_dirs, bundled_models_dir, default_music_folder
+from genre_desktop.paths import app_dirs, bundled_models_dir, default_music_folder, resources_dir
 from genre_desktop.settings import Settings
 from genre_desktop.ui.main_window import MainWindow
 from genre_desktop.ui.player_bar import PlayerBar
 from genre_desktop.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+APP_ID = "org.genredesktop.GenreDesktop"  # resources/<APP_ID>.desktop and .metainfo.xml
+
+
+def app_icon():
+    """The application icon from resources/icons (PNG sizes; the SVG needs Qt's svg icon plugin)."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons").glob("genre-desktop-*.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def create_main_window(
@@ -53,6 +65,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("folder", nargs="?", help="music folder to open (default: the last one)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open FOLDER, scan, analyse one track, accept and write its genre, verify, "
+                             "print a JSON report and exit (checks an installation end to end)")
     args, _qt_args = parser.parse_known_args(argv)  # leave Qt's own options (-platform …) to Qt
     return args
 
@@ -63,7 +78,8 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("Genre Desktop")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("genre-desktop")
+    app.setDesktopFileName(APP_ID)  # lets the desktop match the window to its .desktop entry
+    app.setWindowIcon(app_icon())
     dirs = app_dirs().ensure()
     settings = Settings.load(dirs.settings_path)
     apply_theme(app, settings.theme)
@@ -73,7 +89,14 @@ def run(argv: list[str]) -> int:
     if not folder:
         music = default_music_folder()
         folder = str(music) if music.is_dir() else None
+    if args.smoke_test and not args.folder:
+        print("--smoke-test needs a FOLDER", file=sys.stderr)
+        return 2
     window.start(dirs.store_path, os.path.abspath(os.path.expanduser(folder)) if folder else None)
+    if args.smoke_test:
+        from genre_desktop.ui.smoke import SmokeTest
+
+        SmokeTest(window).start()
     code = app.exec()
     window.shutdown()
     if window.jobs.store is not None:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -48,6 +48,7 @@ GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, bas
 
 
 class MainWindow(QMainWindow):
+    scan_finished = Signal()  # a scan of the open folder completed and the table shows its result
     def __init__(self, settings: Settings, settings_path: Path, jobs: LibraryJobs, player_bar: PlayerBar,
                  models_dir: Path, user_models: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
         self.status_text.setText(describe_scan(summary, finished=True))
         self.empty.set_idle()
         self._show_page()
+        self.scan_finished.emit()
 
     def _set_tracks(self, tracks: list[Track]) -> None:
         self.library.current_path = self.current_path
