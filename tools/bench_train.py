@@ -11,7 +11,8 @@ Synthetic vectors (no audio: this measures fitting, not decoding), with a stated
   the first 57 columns (the GTZAN features) are then scaled and shifted column by column to
   magnitudes like the real features (1e-3 to 1e4), the last 200 (the embedding) left as they are.
 
-Measured in one run: the whole retrain (``trainer.train``: held-out split, 5-fold grouped CV over
+Measured in one run: reading the 1,000 vectors from the on-disk cache (``VectorCache``, one .npz
+per track), the whole retrain (``trainer.train``: held-out split, 5-fold grouped CV over
 the candidates, fit, comparison with the bundled ensemble, weight fit, refit on all tracks, ONNX
 export and check, registry write), and a baseline: one logistic regression fitted once on the
 same 1,000 rows without CV. Ratios printed. Target: retrain under 60 s on this 2-core machine.
@@ -34,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genre_desktop.inference.vector_cache import TrackVectors  # noqa: E402
+from genre_desktop.inference.vector_cache import TrackVectors, VectorCache  # noqa: E402
 from genre_desktop.training.dataset import Example  # noqa: E402
 
 GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock",
@@ -88,6 +89,17 @@ def main() -> int:
 
     bundled = BundledPredictor(threads=1)
     with tempfile.TemporaryDirectory() as tmp:
+        # The vectors come from the on-disk cache in the app: write them, then time reading them back.
+        cache = VectorCache(Path(tmp) / "cache", "bench")
+        for i, (ex, v) in enumerate(zip(examples, vectors)):
+            audio = Path(tmp) / "audio" / f"{i:04d}.flac"
+            audio.parent.mkdir(exist_ok=True)
+            audio.write_bytes(b"")
+            ex.path = str(audio)
+            cache.put(audio, v)
+        t0 = time.perf_counter()
+        data = TrainingData(examples, [cache.get(ex.path) for ex in examples])
+        read = time.perf_counter() - t0
         registry = Registry(Path(tmp) / "models")
         t0 = time.perf_counter()
         result = train(data, registry, "bench", bundled, options=TrainOptions(n_jobs=args.jobs))
@@ -95,9 +107,10 @@ def main() -> int:
     report = result.report
     figures = {
         "tracks": args.tracks, "genres": len(GENRES), "artists": N_ARTISTS, "cpu_count": os.cpu_count(),
-        "retrain_seconds": round(retrain, 2), "baseline_one_logreg_seconds": round(baseline, 3),
+        "read_cache_seconds": round(read, 2), "retrain_seconds": round(retrain, 2),
+        "total_seconds": round(read + retrain, 2), "baseline_one_logreg_seconds": round(baseline, 3),
         "ratio_retrain_to_baseline": round(retrain / baseline, 1),
-        "target_seconds": 60, "under_target": retrain < 60,
+        "target_seconds": 60, "under_target": read + retrain < 60,
         "chosen": report.chosen,
         "candidates": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items()}
                        for c in report.candidates],
@@ -109,8 +122,11 @@ def main() -> int:
         return 0
     print(f"{args.tracks} tracks, {len(GENRES)} genres, {N_ARTISTS} artists, {os.cpu_count()} cores")
     print(f"baseline (one logistic regression, no CV): {baseline:7.2f} s")
+    print(f"read {args.tracks} cached vector files:                      {read:7.2f} s")
     print(f"retrain (CV + choice + comparison + refit + ONNX + registry): {retrain:7.2f} s "
-          f"= {retrain / baseline:.0f} x baseline; target < 60 s: {'met' if retrain < 60 else 'NOT met'}")
+          f"= {retrain / baseline:.0f} x baseline")
+    total = read + retrain
+    print(f"total from the cache: {total:.2f} s; target < 60 s: {'met' if total < 60 else 'NOT met'}")
     for c in report.candidates:
         print(f"  CV {c['name']:<70} acc {c['accuracy']:.3f}  F1 {c['macro_f1']:.3f}  "
               f"log-loss {c['log_loss']:.3f}  {c['seconds']:5.1f} s ({c['seconds'] / baseline:.0f} x baseline)")
