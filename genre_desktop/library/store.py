@@ -57,6 +57,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -67,7 +68,7 @@ from typing import Any, Iterable, Iterator
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from genre_desktop.fsutil import atomic_write_bytes
+from genre_desktop.fsutil import _fsync_dir
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
 from genre_desktop.library.track import Track
 
@@ -143,12 +144,14 @@ class AtomicJSONStorage(Storage):
     def serialize(self) -> bytes:
         return dumps_compact(self._data or {})
 
-    def flush(self, payload: bytes | None = None) -> int:
-        """Write the file if it changed; returns the number of bytes written (0 if clean)."""
+    def flush(self, payload: bytes | None = None, sync_dir: bool = True) -> int:
+        """Write the file if it changed; returns the number of bytes written (0 if clean).
+
+        ``sync_dir=False``: the caller fsyncs the folder once after several files."""
         if not self.dirty:
             return 0
         payload = self.serialize() if payload is None else payload
-        atomic_write_bytes(self.path, payload)
+        _write_atomically(self.path, payload, sync_dir)
         self.signature = _signature(self.path)
         self.dirty = False
         return len(payload)
@@ -165,6 +168,27 @@ class _Shard:
         self.table = self.db.table(TRACKS, cache_size=0)
         self.ids: dict[str, int] = {}
         self.written = file.exists()
+        # doc_id key -> the document's compact JSON, so a flush encodes only changed documents
+        # (every change to a document drops its entry: see Store._forget).
+        self.encoded: dict[str, bytes] = {}
+
+    def forget(self, doc_ids: Iterable[int]) -> None:
+        for doc_id in doc_ids:
+            self.encoded.pop(str(doc_id), None)
+
+    def serialize(self) -> bytes:
+        """The shard file's bytes, from cached per-document JSON (same content as a full dump)."""
+        data = self.storage.read() or {}
+        if set(data) - {TRACKS}:  # not written by us: no shortcut
+            return self.storage.serialize()
+        cache = self.encoded
+        parts = []
+        for key, doc in data.get(TRACKS, {}).items():
+            encoded = cache.get(key)
+            if encoded is None:
+                encoded = cache[key] = dumps_compact(doc)
+            parts.append(b'"' + key.encode("ascii") + b'":' + encoded)
+        return b'{"' + TRACKS.encode("ascii") + b'":{' + b",".join(parts) + b"}}"
 
     def docs(self) -> dict[str, dict[str, Any]]:
         """The raw documents keyed by doc_id string (in memory, read-only for callers)."""
@@ -194,6 +218,25 @@ def _backup_corrupt(path: Path) -> Path:
     os.replace(path, backup)
     log.warning("store file %s was corrupt; kept it as %s and started that part fresh", path, backup)
     return backup
+
+
+def _write_atomically(path: Path, data: bytes, sync_dir: bool) -> None:
+    """fsutil.atomic_write_bytes, with the folder's fsync left to the caller when ``sync_dir`` is False."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def lock_path(store_path: Path) -> Path:
@@ -313,6 +356,7 @@ class Store:
         shard.db = TinyDB(storage=_Given(shard.storage))
         shard.table = shard.db.table(TRACKS, cache_size=0)
         shard.ids = {}
+        shard.encoded = {}
         for doc_id, doc in shard.docs().items():
             if doc["path"] not in shard.ids:
                 shard.ids[doc["path"]] = int(doc_id)
@@ -384,9 +428,11 @@ class Store:
             owner = self._shard_for(doc["path"])
             if doc["path"] not in owner.ids:
                 (new_id,) = owner.table.insert_multiple([dict(doc)])
+                owner.forget([new_id])
                 owner.ids[doc["path"]] = new_id
                 self._count += 1
             shard.table.remove(doc_ids=[doc_id])
+            shard.forget([doc_id])
         if strays:
             log.info("store: %d tracks were outside their shard's range, re-placed", len(strays))
 
@@ -547,9 +593,11 @@ class Store:
                 doc.update(fresh)
 
             shard.table.update(replace, doc_ids=existing)
+            shard.forget(existing)
         if new:
             for doc, doc_id in zip(new, shard.table.insert_multiple(new)):
                 shard.ids[doc["path"]] = doc_id
+                shard.forget([doc_id])
             self._count += len(new)
 
     def update(self, path: str, **fields: Any) -> Track:
@@ -580,7 +628,9 @@ class Store:
                 if path in shard.ids:
                     grouped.setdefault(id(shard), (shard, []))[1].append(path)
             for shard, gone in grouped.values():
-                shard.table.remove(doc_ids=[shard.ids.pop(p) for p in gone])
+                doc_ids = [shard.ids.pop(p) for p in gone]
+                shard.table.remove(doc_ids=doc_ids)
+                shard.forget(doc_ids)
                 self._count -= len(gone)
 
     def remove_missing(self) -> list[str]:
@@ -604,34 +654,60 @@ class Store:
             pending = [s for s in self._shards if s.storage.dirty]
             while pending:
                 shard = pending.pop()
-                payload = shard.storage.serialize()
+                payload = shard.serialize()
                 if len(payload) > MAX_SHARD_BYTES and len(shard.ids) >= 2:
-                    upper = self._split(shard)
+                    upper = self._split(shard, len(payload))
                     pending += [shard, upper]
                     continue
                 payloads[id(shard)] = payload
-            for shard in self._shards:  # new shard files must exist before the meta names them
+            # New shard files must exist (durably) before the meta names them. One folder fsync
+            # per step rather than one per file: each file itself is fsynced before its rename.
+            created = False
+            for shard in self._shards:
                 if not shard.written and id(shard) in payloads:
-                    shard.storage.flush(payloads.pop(id(shard)))
-                    shard.written = True
+                    shard.storage.flush(payloads.pop(id(shard)), sync_dir=False)
+                    shard.written = created = True
+            if created:
+                _fsync_dir(self.folder)
             self._meta_storage.flush()
+            rewritten = False
             for shard in self._shards:
                 if id(shard) in payloads:
-                    shard.storage.flush(payloads[id(shard)])
-                    shard.written = True
+                    shard.storage.flush(payloads[id(shard)], sync_dir=False)
+                    shard.written = rewritten = True
+            if rewritten:
+                _fsync_dir(self.folder)
             self._pending.clear()
             self._pending_roots.clear()
 
-    def _split(self, shard: _Shard) -> _Shard:
+    def _split(self, shard: _Shard, payload_bytes: int) -> _Shard:
+        """Move the upper part of ``shard`` to a new shard.
+
+        At the median, except when the documents changed since the last flush are exactly the
+        top of the range: that is a scan walking in path order (an append), and median splits
+        would leave every lower shard half empty for good (more files, more splits). Then the
+        lower shard keeps as many documents as fill 90% of ``MAX_SHARD_BYTES``.
+        """
         paths = sorted(shard.ids)
-        middle = paths[len(paths) // 2]
+        cut = len(paths) // 2
+        changed = [p in self._pending for p in paths]
+        first_changed = changed.index(True) if True in changed else len(paths)
+        if first_changed < len(paths) and all(changed[first_changed:]):
+            per_doc = payload_bytes / len(paths)
+            cut = max(1, min(len(paths) - 1, int(0.9 * MAX_SHARD_BYTES / per_doc)))
+        middle = paths[cut]
         upper = self._new_shard(middle)
-        moving = paths[len(paths) // 2:]
+        moving = paths[cut:]
         docs = shard.docs()
         moved = [dict(docs[str(shard.ids[p])]) for p in moving]
         for doc, doc_id in zip(moved, upper.table.insert_multiple(moved)):
             upper.ids[doc["path"]] = doc_id
-        shard.table.remove(doc_ids=[shard.ids.pop(p) for p in moving])
+            encoded = shard.encoded.get(str(shard.ids[doc["path"]]))
+            if encoded is not None:  # the same document under a new id: its JSON moves along
+                upper.encoded[str(doc_id)] = encoded
+        doc_ids = [shard.ids.pop(p) for p in moving]
+        shard.table.remove(doc_ids=doc_ids)
+        shard.forget(doc_ids)
         log.debug("store: split %s at %r into %s", shard.file.name, middle, upper.file.name)
         return upper
 

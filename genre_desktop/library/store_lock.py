@@ -76,9 +76,13 @@ class StoreLock:
                                     f"({self.holder()}) and was not released within {self.timeout:.0f} s; "
                                     f"try again when it has finished (lock file {self.path})")
                 time.sleep(_POLL)
-            os.ftruncate(fd, 0)
+            # Fixed width, and only when it changes: no truncate or write on every flush.
+            stamp = f"{os.getpid():>12}\n".encode()
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            if os.read(fd, len(stamp) + 1) != stamp:
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, stamp)
         except BaseException:
             os.close(fd)
             raise
