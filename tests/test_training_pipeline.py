@@ -85,8 +85,8 @@ def test_dataset_comes_from_corrections_and_trusted_tags(library):
 
 
 def test_vectors_are_cached_and_retraining_never_decodes(library, monkeypatch):
-    cache_files = list((library["dirs"].feature_cache / "vectors").rglob("*.npz"))
-    assert len(cache_files) == 24
+    cache = library["analyzer"].vector_cache
+    assert all(cache.file_for(e.path).is_file() for e in library["dataset"].examples)
 
     def no_decode(*args, **kwargs):
         raise AssertionError("decoded although the vectors are cached")
@@ -173,3 +173,26 @@ def test_cancelled_training_leaves_nothing_half_written(library, tmp_path, cance
     leftovers = list(registry.root.iterdir()) if registry.root.exists() else []
     assert leftovers == []  # no version, no staging folder, no active.json
     assert registry.versions() == [] and registry.active() is None
+
+
+def test_map_points_cover_labelled_and_cached_unlabelled_tracks(library):
+    from genre_desktop.training.session import map_points
+
+    labelled = [e.path for e in library["dataset"].examples]
+    never_analysed = str(library["unseen"]["techno"][0])  # no cached vectors: left out, not decoded
+    in_dataset = labelled[0]  # already in the dataset: counted once
+    analysed = str(library["unseen"]["classical"][0])
+    library["analyzer"].vectors_for(analysed)  # analysed (cached) but not labelled: grey on the map
+    points = map_points(library["dataset"], library["dirs"], "pca", n_segments=1, threads=1,
+                        unlabelled=[never_analysed, in_dataset, analysed])
+    assert sorted(p.path for p in points) == sorted(labelled + [analysed])
+    assert [p.genre for p in points if p.path == analysed] == [None]
+    points = [p for p in points if p.genre is not None]
+    by_genre = {}
+    for p in points:
+        by_genre.setdefault(p.genre, []).append((p.x, p.y))
+    centres = {g: np.mean(v, axis=0) for g, v in by_genre.items()}
+    spread = max(np.std(np.array(v), axis=0).max() for v in by_genre.values())
+    # distinct signal types form separate clusters on the map
+    assert min(np.linalg.norm(centres[a] - centres[b]) for a in centres for b in centres if a < b) > spread
+    assert all(p.mislabel_score == 0 for p in points)

@@ -79,9 +79,26 @@ def run_training(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: 
 
 
 def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments: int = 5, threads: int = 0,
-               progress: Progress | None = None, cancel: CancelToken = NEVER) -> list[MapPoint]:
-    """The library map of the dataset's tracks (vectors read from the cache, computed if missing)."""
-    data, _ = read_vectors(dataset, dirs, n_segments, threads, progress, cancel)
-    if not data.vectors:
+               progress: Progress | None = None, cancel: CancelToken = NEVER,
+               unlabelled: list[str] = ()) -> list[MapPoint]:
+    """The library map of the dataset's tracks (vectors read from the cache, computed if missing),
+    plus the ``unlabelled`` paths whose vectors are already cached (genre None; never decoded here:
+    mapping a whole library must not cost an analysis of it)."""
+    import numpy as np
+
+    analyzer = vector_analyzer(dirs, n_segments, threads)
+    data = load_vectors(dataset, analyzer.vectors_for, progress, cancel)
+    paths = [e.path for e in data.examples]
+    genres: list[str | None] = [e.genre for e in data.examples]
+    rows = [v.vector for v in data.vectors]
+    labelled = set(paths)
+    for path in unlabelled:
+        cancel.raise_if_cancelled()
+        cached = analyzer.vector_cache.get(path) if path not in labelled else None
+        if cached is not None:
+            paths.append(path)
+            genres.append(None)
+            rows.append(cached.vector)
+    if not rows:
         return []
-    return library_map([e.path for e in data.examples], data.X, [e.genre for e in data.examples], method)
+    return library_map(paths, np.stack(rows), genres, method)
