@@ -232,3 +232,36 @@ def test_itunes_style_v24_sizes_are_not_mistaken_for_damage(tmp_path, mpeg):
     assert read_tags(path).title == "T" * 300
     write_genres(path, ["Jazz"])
     assert read_tags(path).title == "T" * 300 and read_tags(path).artist == "Artist"
+
+
+# ------------------------------------------------------------------ every container, through TagService
+from media import FORMATS  # noqa: E402
+
+
+def raw_tags(path):
+    audio = mutagen.File(path)
+    return sorted((str(k).lower(), str(v)) for k, v in (audio.tags.items() if audio.tags is not None else []))
+
+
+@pytest.mark.parametrize("id3_version", [4, 3])
+@pytest.mark.parametrize("ext", FORMATS)
+def test_write_and_undo_keep_audio_and_other_tags_for_every_container(tmp_path, ext, id3_version):
+    path = make_audio(tmp_path / "music" / f"s{ext}", seconds=0.7, channels=2, signal="noise",
+                      tags={**TAGS, "albumartist": "Various", "genre": ["Rock", "Jazz"]})
+    sr = read_tags(path).samplerate
+    audio_before, raw_before, tags_before = decode(path, sr=sr), raw_tags(path), read_tags(path)
+    options = WriteOptions(id3_version=id3_version)
+    service, store = service_for(tmp_path, [path], options)
+    [result] = service.write({str(path): ["Électro", "Hip-Hop"]})
+    assert result.ok, result.error
+    np.testing.assert_array_equal(decode(path, sr=sr), audio_before)
+    after = read_tags(path, options)
+    assert after.genres == ["Électro", "Hip-Hop"]
+    assert (after.title, after.artist, after.album, after.albumartist, after.year) == (
+        tags_before.title, tags_before.artist, tags_before.album, tags_before.albumartist, tags_before.year)
+    [undone] = service.undo()
+    assert undone.ok, undone.error
+    np.testing.assert_array_equal(decode(path, sr=sr), audio_before)
+    assert raw_tags(path) == raw_before  # every tag as it was, the genre included
+    service.journal.close()
+    store.close()
