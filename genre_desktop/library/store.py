@@ -76,6 +76,9 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MAX_SHARD_BYTES = 256 * 1024
+# Shards whose per-document JSON stays cached after a flush (the most recently written ones:
+# a scan appends to one shard, a review edits one album). Bounds the cache to a few MB.
+ENCODED_SHARDS = 8
 TRACKS = "tracks"
 _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extra")
 _FIELD_SET = frozenset(_TRACK_FIELDS)
@@ -302,6 +305,7 @@ class Store:
         # process rewrote meanwhile, so that its updates and ours both survive.
         self._pending: dict[str, dict[str, Any] | None] = {}
         self._pending_roots: list[str] = []
+        self._encoded_recent: list[_Shard] = []  # shards holding a JSON cache, oldest first
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -342,7 +346,7 @@ class Store:
     def _reload_all(self) -> None:
         roots = list(self._pending_roots)  # applied again after the layout is read, below
         pending, self._pending = self._pending, {}
-        self._shards, self._lows, self._count = [], [], 0
+        self._shards, self._lows, self._count, self._encoded_recent = [], [], 0, []
         self._meta_storage = _read_meta(self.path, self.recovered_from)
         self._meta_db = TinyDB(storage=_Given(self._meta_storage))
         self._load(flush=False)
@@ -655,6 +659,7 @@ class Store:
             while pending:
                 shard = pending.pop()
                 payload = shard.serialize()
+                self._keep_encoded(shard)
                 if len(payload) > MAX_SHARD_BYTES and len(shard.ids) >= 2:
                     upper = self._split(shard, len(payload))
                     pending += [shard, upper]
@@ -679,6 +684,14 @@ class Store:
                 _fsync_dir(self.folder)
             self._pending.clear()
             self._pending_roots.clear()
+
+    def _keep_encoded(self, shard: _Shard) -> None:
+        """Mark ``shard``'s JSON cache as recent; drop the cache of the least recent beyond the limit."""
+        if shard in self._encoded_recent:
+            self._encoded_recent.remove(shard)
+        self._encoded_recent.append(shard)
+        while len(self._encoded_recent) > ENCODED_SHARDS:
+            self._encoded_recent.pop(0).encoded = {}
 
     def _split(self, shard: _Shard, payload_bytes: int) -> _Shard:
         """Move the upper part of ``shard`` to a new shard.
