@@ -9,7 +9,8 @@ a WAV header claiming 4 GB; an MP3 whose ID3 header claims 200 MB; ID3 tags with
 (unknown encoding byte, frame larger than the tag, garbage frame ids, broken UTF-16, invalid UTF-8
 in a UTF-8 frame); a FLAC with a broken Vorbis comment block; an M4A with a truncated atom and an
 odd unknown atom; 0 s and 10 h durations; 8 kHz and 192 kHz; 1 and 8 channels; a name that is not
-valid UTF-8 (POSIX only); random bytes behind an MPEG sync word; a folder named like a file.
+valid UTF-8 (POSIX only); random bytes behind an MPEG sync word; 1 GB of zeros named .mp3 (sparse);
+a folder named like a file.
 """
 
 from __future__ import annotations
@@ -154,6 +155,8 @@ def make_corpus(folder: str | os.PathLike[str]) -> dict[str, Case]:
     make_audio(add("one_channel.ogg", "1 channel", True), seconds=1.0, channels=1, signal="noise", tags=TAGS)
     make_audio(add("eight_channels.wav", "8 channels", True), seconds=1.0, sr=48000, channels=8,
                signal="noise", tags=TAGS)
+    with open(add("gigabyte_of_zeros.mp3", "1 GB of zeros named .mp3 (sparse)", False), "wb") as handle:
+        handle.truncate(1 << 30)
     (root / "folder.mp3").mkdir(exist_ok=True)  # a folder named like a file: not a track
     if sys.platform != "win32":
         bad_name = os.fsdecode(os.fsencode(str(root)) + b"/bad-\xff\xfe-name.flac")

@@ -15,6 +15,10 @@ Known limit: ffmpeg's WMA decoder keeps its start-up delay in a full decode but 
 so a WMA window sits up to ~0.1 s away from the same span of a full decode (and may be that much
 shorter); M4A/AAC windows match a full decode except for ~20 ms at the edges.
 
+ffprobe/ffmpeg are only asked about files that plausibly hold audio (a known magic number, or an
+MPEG/ADTS frame sync within the first 64 KB): on a gigabyte of junk named .mp3, ffprobe reads the
+whole file looking for a frame (8 s per GB here), so junk is refused from its first bytes instead.
+
 Every failure to read is a ``DecodeError`` carrying the path and a human reason; argument mistakes
 by the caller (negative rate or offset) are ``ValueError``.
 """
@@ -96,7 +100,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                              _soundfile_format(info.format, info.subtype))
     except Exception as exc:  # libsndfile raises several types for unknown/corrupt files
         log.debug("soundfile cannot probe %s: %s", path, exc)
-    info = _mutagen_info(path) or _ffprobe_info(path)
+    info = _mutagen_info(path) or (_ffprobe_info(path) if _plausibly_audio(path) else None)
     if info is None:
         raise DecodeError(path, _unreadable_reason(path))
     _check_plausible(path, info.channels, info.samplerate)
@@ -204,6 +208,8 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None, *, soundfile
             raise DecodeError(path, f"format not readable without ffmpeg, which is not installed "
                                     f"(soundfile: {soundfile_error})")
         raise DecodeError(path, "not an audio file: header not recognised")
+    if not _plausibly_audio(path):
+        raise DecodeError(path, "not an audio file: header not recognised")
     info = _mutagen_info(path) or _ffprobe_info(path)
     if info is None:
         raise DecodeError(path, _unreadable_reason(path))
@@ -297,6 +303,29 @@ def looks_like_audio(path: str | os.PathLike[str]) -> bool:
         return True
     # MPEG audio / ADTS frame sync: 11 set bits.
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0
+
+
+_SYNC_WINDOW = 64 * 1024
+_MP4_ATOMS = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
+def _plausibly_audio(path: Path) -> bool:
+    """A known magic number, or an MPEG/ADTS frame sync in the first 64 KB (MP3 after leading junk)."""
+    if looks_like_audio(path):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SYNC_WINDOW)
+    except OSError:
+        return False
+    if head[4:8] in _MP4_ATOMS:
+        return True
+    i = head.find(b"\xff")
+    while 0 <= i < len(head) - 1:
+        if head[i + 1] & 0xE0 == 0xE0:
+            return True
+        i = head.find(b"\xff", i + 1)
+    return False
 
 
 def _unreadable_reason(path: Path) -> str:
