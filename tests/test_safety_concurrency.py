@@ -146,3 +146,46 @@ def test_cli_reports_a_busy_store(tmp_path, capsys):
         holder.stdout.close()
     assert code == 1
     assert "in use by another Genre Desktop process" in capsys.readouterr().err
+
+
+JOURNAL_WRITER = r"""
+import sys, time
+from genre_desktop.library.journal import Journal
+journal = Journal(sys.argv[1])
+with journal.writing():
+    journal.intent("b1", sys.argv[2], ["Rock"], ["Jazz"])   # in flight: not yet written
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_recover_leaves_another_live_writers_entries_alone(tmp_path):
+    from media import make_audio
+
+    from genre_desktop.library.journal import Journal
+    from genre_desktop.library.scanner import scan_paths
+    from genre_desktop.library.tag_service import TagService
+
+    song = make_audio(tmp_path / "a.flac", seconds=0.3, tags={"genre": ["Rock"]})
+    working_copy = tmp_path / ".a.flac.genre-desktop-live1234.tmp"
+    working_copy.write_bytes(song.read_bytes())
+    journal_path = tmp_path / "journal.jsonl"
+    store = Store.open(tmp_path / "library.json")
+    scan_paths([str(song)], store)
+    writer = subprocess.Popen([sys.executable, "-c", JOURNAL_WRITER, str(journal_path), str(song)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        service = TagService(store, Journal(journal_path))
+        assert len(service.journal.pending()) == 1
+        assert service.recover() is None  # the other process is alive: its write is in flight
+        assert len(service.journal.pending()) == 1 and working_copy.exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+    [settled] = service.recover()  # now it is a crash leftover
+    assert not settled.ok and "interrupted" in settled.error
+    assert service.journal.pending() == [] and not working_copy.exists()
+    service.journal.close()
+    store.close()

@@ -220,8 +220,12 @@ def _service(args: argparse.Namespace, store, *, id3v23: bool = False, separator
     service = TagService(store, Journal(_journal_path(args)), options)
     if service.journal.pending():  # a previous run was killed mid-write: settle it from the files
         settled = service.recover()
-        print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
-              file=sys.stderr)
+        if settled is None:
+            print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
+                  file=sys.stderr)
+        else:
+            print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
+                  file=sys.stderr)
     return service
 
 

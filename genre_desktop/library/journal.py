@@ -17,6 +17,12 @@ file's current genres with the entry's ``old`` and ``new`` (:meth:`JournalEntry.
 which state the file is in. Undo is journaled the same way (``kind: "undo"``, ``undoes: E``), so
 an undone write is not undone twice and an undo is itself visible in the history.
 
+Several processes (the GUI and the CLI) may write tags under one journal. Each holds a *shared*
+lock on ``<journal>.lock`` while it writes (``writing()``); settling pending entries after a crash
+(``settling()``) needs the lock *exclusively* and does not wait for it: while another process
+holds it, its pending entries are writes in flight, not leftovers of a crash, and must not be
+settled (nor its working copies removed). A killed process's lock is released by the kernel.
+
 A crash while appending can leave a torn last line: it is ignored on read, and the next append
 starts on a fresh line. Lines are ASCII JSON (``ensure_ascii``) so that any file name, even one
 that is not valid UTF-8, round-trips.
@@ -30,9 +36,15 @@ import os
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: no shared locks; settling is not guarded there (documented limit)
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +174,43 @@ class Journal:
     def undone_ids(self) -> set[str]:
         """Ids of write entries that a completed undo entry reverted."""
         return {e.undoes for e in self.entries() if e.kind == UNDO and e.state == DONE and e.undoes}
+
+    # ----------------------------------------------------------------- cross-process guard
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held (shared) while this process writes files under the journal."""
+        fd = self._open_lock()
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing releases the lock
+
+    @contextmanager
+    def settling(self) -> Iterator[bool]:
+        """Yields True when no other writer is active (the lock, taken exclusively, without waiting)."""
+        fd = self._open_lock()
+        try:
+            if fd is None:
+                yield True
+                return
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _open_lock(self) -> int | None:
+        if fcntl is None:
+            return None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
 
     # ----------------------------------------------------------------- writing
     @staticmethod

@@ -89,12 +89,13 @@ class TagService:
         batch = self.journal.new_batch_id()
         results: list[WriteResult] = []
         items = list(changes.items())
-        for start in range(0, len(items), STORE_EVERY):
-            with self._chunk():
-                for path, genres in items[start:start + STORE_EVERY]:
-                    if cancel.cancelled:
-                        return results
-                    results.append(self._write_one(batch, path, list(genres)))
+        with self.journal.writing():
+            for start in range(0, len(items), STORE_EVERY):
+                with self._chunk():
+                    for path, genres in items[start:start + STORE_EVERY]:
+                        if cancel.cancelled:
+                            return results
+                        results.append(self._write_one(batch, path, list(genres)))
         return results
 
     def _write_one(self, batch: str, path: str, new: list[str]) -> WriteResult:
@@ -206,7 +207,7 @@ class TagService:
             batches = batches[-(last or 1):] if (last or 1) > 0 else []
         undo_batch = self.journal.new_batch_id()
         results: list[WriteResult] = []
-        with self._chunk():
+        with self.journal.writing(), self._chunk():
             for _, entries in reversed(batches):
                 for entry in reversed(entries):
                     results.append(self._undo_one(undo_batch, entry))
@@ -248,18 +249,26 @@ class TagService:
         return self._apply(undo, track, list(entry.old), restore_status, options)
 
     # ----------------------------------------------------------------- after a crash
-    def recover(self) -> list[WriteResult]:
+    def recover(self) -> list[WriteResult] | None:
         """Settle journal entries left pending by a crash, from the files' current genres.
 
         A file that holds the new genres gets its entry marked done and the store updated; one
         that still holds the old genres gets its entry marked failed ("interrupted"). A file in
         neither state is reported and stays pending. Working copies the tagging layer left next
         to such files are removed.
+
+        While another process is writing under the same journal, nothing is settled (its pending
+        entries are in flight) and ``None`` is returned.
         """
-        results = []
-        with self._chunk():
-            for entry in self.journal.pending():
-                results.append(self._recover_one(entry))
+        results: list[WriteResult] = []
+        with self.journal.settling() as alone:
+            if not alone:
+                log.info("another process is writing tags under %s; interrupted writes are settled later",
+                         self.journal.path)
+                return None
+            with self._chunk():
+                for entry in self.journal.pending():
+                    results.append(self._recover_one(entry))
         return results
 
     def _recover_one(self, entry: JournalEntry) -> WriteResult:
