@@ -145,8 +145,9 @@ def make_corpus(folder: str | os.PathLike[str]) -> dict[str, Case]:
         m4a = make_audio(masters / "m.m4a", seconds=1.0, tags=TAGS, signal="noise").read_bytes()
         add("truncated_atom.m4a", "M4A whose last atom claims more bytes than the file has", True,
             m4a + struct.pack(">I", 10**6) + b"free" + b"\x00" * 16)
-        add("odd_atom.m4a", "M4A with an unknown top-level atom between the real ones", True,
-            m4a[:32] + struct.pack(">I", 24) + b"zzzz" + b"\x01" * 16 + m4a[32:] if m4a[4:8] == b"ftyp" else m4a)
+        ftyp_end = int.from_bytes(m4a[:4], "big")
+        add("odd_atom.m4a", "M4A with an unknown top-level atom right after ftyp", True,
+            m4a[:ftyp_end] + struct.pack(">I", 24) + b"zzzz" + b"\x01" * 16 + m4a[ftyp_end:])
     empty = np.zeros((0, 1), np.float32)
     sf.write(add("zero_seconds.wav", "a valid WAV with no samples", False), empty, 22050, subtype="PCM_16")
     _sparse_wav(add("ten_hours.wav", "10 hours of 8 kHz silence, sparse on disk", True), TEN_HOURS)
