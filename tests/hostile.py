@@ -146,7 +146,7 @@ def make_corpus(folder: str | os.PathLike[str]) -> dict[str, Case]:
         add("truncated_atom.m4a", "M4A whose last atom claims more bytes than the file has", True,
             m4a + struct.pack(">I", 10**6) + b"free" + b"\x00" * 16)
         ftyp_end = int.from_bytes(m4a[:4], "big")
-        add("odd_atom.m4a", "M4A with an unknown top-level atom right after ftyp", True,
+        add("odd_atom.m4a", "M4A with an unknown top-level atom right after ftyp (ffmpeg rejects it)", False,
             m4a[:ftyp_end] + struct.pack(">I", 24) + b"zzzz" + b"\x01" * 16 + m4a[ftyp_end:])
     empty = np.zeros((0, 1), np.float32)
     sf.write(add("zero_seconds.wav", "a valid WAV with no samples", False), empty, 22050, subtype="PCM_16")
