@@ -4,7 +4,8 @@
   slower: ~10 s for 1,000 tracks) of the standardised 200-d musicnn embeddings. UMAP is not a
   dependency, so it is not offered.
 - Likely mislabels: for each labelled track, its ``k`` nearest neighbours among the labelled tracks
-  (Euclidean, standardised embedding + features, in the full space, not on the 2-D map). If the
+  (Euclidean, standardised embedding + features, in the full space, not on the 2-D map; ``k`` at
+  most the smallest genre's size less one, at least 3). If the
   majority genre of the neighbours is not the track's, the score is the share of neighbours with
   that majority genre (0.5 to 1; higher = more suspicious); otherwise 0. Tracks with a score are
   worth a second listen, not necessarily wrong.
@@ -61,7 +62,10 @@ def mislabel_scores(X: np.ndarray, genres: list[str | None], k: int = 10) -> tup
     if len(labelled) < 3:
         return scores, majority
     Z = StandardScaler().fit_transform(np.asarray(X, dtype=np.float64)[labelled])
-    k = min(k, len(labelled) - 1)
+    # A neighbourhood larger than a genre would outvote every track of that genre: bound k by the
+    # smallest genre's size (but look at three neighbours at least).
+    smallest = min(Counter(genres[i] for i in labelled).values())
+    k = min(k, len(labelled) - 1, max(3, smallest - 1))
     _, idx = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)
     for row, i in enumerate(labelled):
         neighbours = [genres[labelled[j]] for j in idx[row] if j != row][:k]

@@ -1,0 +1,532 @@
+"""The training wizard: data -> genres -> training -> comparison -> activate.
+
+Thin: every decision and figure comes from ``training/`` (``dataset.build_dataset``,
+``session.run_training``, the ``Report``, ``Registry``); training runs on the job runner with
+progress and cancel. Pages:
+
+1. Data: counts per genre, warnings (few tracks, one artist dominating), and the opt-in to trust
+   existing genre tags, genre by genre.
+2. Genres: rename a genre, or merge it into another by giving both the same name.
+3. Training: progress and cancel (a cancelled run saves nothing; it can be started again).
+4. Comparison: the new model against the current one on held-out artists (summary, per genre,
+   confusion heat map), exportable as HTML and CSV.
+5. Activate: use the new model now, or keep the current one (any version can be activated later).
+
+Signals: ``model_activated(version)`` after the user activated a model (the main window rebuilds
+its Analyzer). Nothing here writes the bundled models.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from genre_desktop.library.track import Track
+from genre_desktop.paths import AppDirs
+from genre_desktop.settings import Settings
+from genre_desktop.training.dataset import Dataset, build_dataset, existing_genre_counts
+from genre_desktop.training.evaluate import OTHER, ModelScores
+from genre_desktop.training.report import heat_colour
+
+log = logging.getLogger(__name__)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setWordWrap(False)
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for c in range(1, len(headers)):
+        table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
+def _cell(value, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(str(value))
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class HeatMap(QWidget):
+    """A confusion matrix drawn as a heat map: rows true genres, columns predictions (+ other)."""
+
+    CELL = 30
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.labels: list[str] = []
+        self.confusion: list[list[int]] = []
+        self.setMinimumHeight(120)
+
+    def set_matrix(self, labels: list[str], confusion: list[list[int]]) -> None:
+        self.labels, self.confusion = list(labels), [list(r) for r in confusion]
+        self.updateGeometry()
+        self.update()
+
+    def _margin(self) -> int:
+        fm = self.fontMetrics()
+        return max([fm.horizontalAdvance(g) for g in self.labels + [OTHER]] + [40]) + 10
+
+    def sizeHint(self) -> QSize:
+        m = self._margin()
+        n = len(self.labels)
+        return QSize(m + (n + 1) * self.CELL + 10, m + n * self.CELL + 10)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if not self.labels:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        m, c = self._margin(), self.CELL
+        cols = self.labels + [OTHER]
+        text = self.palette().windowText().color()
+        for i, row in enumerate(self.confusion):
+            total = sum(row) or 1
+            p.setPen(text)
+            p.drawText(QRectF(0, m + i * c, m - 6, c), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       self.labels[i])
+            for j, count in enumerate(row):
+                share = count / total
+                rect = QRectF(m + j * c, m + i * c, c - 1, c - 1)
+                p.fillRect(rect, QColor(heat_colour(share)))
+                if i == j:
+                    p.setPen(QColor("#444"))
+                    p.drawRect(rect)
+                p.setPen(QColor("#fff") if share > 0.55 else QColor("#000"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
+        p.setPen(text)
+        for j, label in enumerate(cols):  # column labels, rotated, above the grid
+            p.save()
+            p.translate(m + j * c + c / 2 + 4, m - 6)
+            p.rotate(-60)
+            p.drawText(0, 0, label)
+            p.restore()
+        p.end()
+
+
+class DataPage(QWizardPage):
+    """Counts per genre, warnings and the trust-existing-tags opt-in."""
+
+    def __init__(self, wizard: "TrainingWizard") -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Your training data")
+        self.setSubTitle("Tracks you accepted or corrected teach the model. You may also trust the genre tags "
+                         "your files already carry, genre by genre.")
+        self.table = _table(["genre", "tracks", "artists", "largest artist share", "from"])
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setObjectName("warnings")
+        self.trust = QListWidget()
+        self.trust.setMaximumHeight(150)
+        self.trust.itemChanged.connect(lambda _item: self.refresh())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.warnings)
+        layout.addWidget(QLabel("Also learn from existing genre tags of these genres (tracks you have not reviewed):"))
+        layout.addWidget(self.trust, 1)
+        for genre, n in existing_genre_counts(wizard.tracks, wizard.settings.aliases).items():
+            item = QListWidgetItem(f"{genre} ({n} tracks)")
+            item.setData(Qt.ItemDataRole.UserRole, genre)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.trust.addItem(item)
+
+    def trusted(self) -> list[str]:
+        return [self.trust.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.trust.count())
+                if self.trust.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_trusted(self, genres: list[str]) -> None:
+        for i in range(self.trust.count()):
+            item = self.trust.item(i)
+            want = item.data(Qt.ItemDataRole.UserRole) in genres
+            item.setCheckState(Qt.CheckState.Checked if want else Qt.CheckState.Unchecked)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.refresh()
+
+    def refresh(self) -> None:
+        ds = self.w.rebuild(merges={})
+        show_dataset(self.table, ds)
+        self.warnings.setText("<br>".join(f"⚠ {w.message}" for w in ds.warnings()) or "No warnings.")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return len(self.w.dataset.labels) >= 2
+
+
+def show_dataset(table: QTableWidget, ds: Dataset) -> None:
+    summaries = ds.summaries()
+    table.setRowCount(len(summaries))
+    for r, s in enumerate(summaries):
+        sources = ", ".join(f"{n} {src}" for src, n in sorted(s.sources.items()))
+        for c, (value, right) in enumerate(((s.genre, False), (s.tracks, True), (s.artists, True),
+                                            (f"{s.top_share:.0%} ({s.top_artist})", False), (sources, False))):
+            table.setItem(r, c, _cell(value, right))
+
+
+class GenresPage(QWizardPage):
+    """Rename genres; giving two genres the same name merges them."""
+
+    def __init__(self, wizard: "TrainingWizard") -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Genres")
+        self.setSubTitle("Rename a genre by editing its name on the right; give two genres the same name to "
+                         "merge them. Any name works, including genres the bundled models never saw.")
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["genre", "tracks", "train as"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._changed)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.result)
+
+    def initializePage(self) -> None:  # noqa: N802
+        counts = self.w.rebuild(merges={}).counts()
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(counts))
+        for r, (genre, n) in enumerate(counts.items()):
+            name = _cell(genre)
+            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 0, name)
+            count = _cell(n, True)
+            count.setFlags(count.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 1, count)
+            self.table.setItem(r, 2, _cell(self.w.merges.get(genre, genre)))
+        self.table.blockSignals(False)
+        self._changed()
+
+    def set_target(self, genre: str, target: str) -> None:
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).text() == genre:
+                self.table.item(r, 2).setText(target)
+
+    def _changed(self, _item=None) -> None:
+        merges = {}
+        for r in range(self.table.rowCount()):
+            source = self.table.item(r, 0).text()
+            target = (self.table.item(r, 2).text() if self.table.item(r, 2) else "").strip()
+            if target and target.casefold() != source:
+                merges[source] = target
+        ds = self.w.rebuild(merges=merges)
+        self.result.setText("Training on: " + ", ".join(f"{g} ({n})" for g, n in ds.counts().items())
+                            + ("<br>" + "<br>".join(f"⚠ {w.message}" for w in ds.warnings()) if ds.warnings() else ""))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return len(self.w.dataset.labels) >= 2
+
+
+class TrainPage(QWizardPage):
+    """Runs the training on the job runner; progress, cancel, start again."""
+
+    def __init__(self, wizard: "TrainingWizard") -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Training")
+        self.setSubTitle("Reads each track's cached features (new tracks are analysed once), chooses among "
+                         "logistic regression, SVM and XGBoost by cross-validation grouped by artist, and "
+                         "compares the result with your current model.")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel("Waiting to start")
+        self.status.setWordWrap(True)
+        self.cancel_button = QPushButton("Cancel training")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.restart_button = QPushButton("Train again")
+        self.restart_button.clicked.connect(self.start)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.restart_button)
+        buttons.addStretch(1)
+        self.candidates = _table(["candidate (cross-validated, grouped by artist)", "accuracy", "macro F1",
+                                  "log-loss", "seconds"])
+        self.candidates.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        layout.addWidget(self.candidates, 1)
+        self.handle = None
+        self.result = None
+        self.error: str | None = None
+
+    def initializePage(self) -> None:  # noqa: N802
+        if self.result is None and self.handle is None:
+            self.start()
+
+    def start(self) -> None:
+        from genre_desktop.training.session import run_training
+
+        self.result, self.error = None, None
+        self.candidates.setVisible(False)
+        self.restart_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.bar.setValue(0)
+        self.status.setText("Starting…")
+        dataset, dirs, settings = self.w.dataset, self.w.dirs, self.w.settings
+
+        def work(job):
+            def progress(fraction: float, message: str) -> None:
+                job.progress((fraction, message))
+
+            result, _data = run_training(dataset, dirs, settings.segments, settings.cpu_threads, progress, job.token)
+            return result
+
+        self.handle = self.w.runner.submit(work, name="training", key="training", on_progress=self._progress,
+                                           on_finished=self._finished, on_failed=self._failed,
+                                           on_cancelled=self._cancelled)
+        self.completeChanged.emit()
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.status.setText("Cancelling…")
+            self.handle.cancel()
+
+    def _progress(self, value) -> None:
+        fraction, message = value
+        self.bar.setValue(int(fraction * 1000))
+        self.status.setText(message)
+
+    def _finished(self, result) -> None:
+        self.handle, self.result = None, result
+        self.bar.setValue(1000)
+        best = result.report.models[0]
+        self.status.setText(f"Saved {result.version}: {result.report.chosen}, held-out accuracy "
+                            f"{best.accuracy:.0%}, macro F1 {best.macro_f1:.2f}. Not active yet.")
+        rows = result.report.candidates
+        self.candidates.setRowCount(len(rows))
+        for r, c in enumerate(rows):
+            name = c["name"] + ("  ← chosen" if r == 0 else "")
+            for col, (v, right) in enumerate(((name, False), (f"{c['accuracy']:.3f}", True),
+                                              (f"{c['macro_f1']:.3f}", True), (f"{c['log_loss']:.3f}", True),
+                                              (f"{c['seconds']:.1f}", True))):
+                self.candidates.setItem(r, col, _cell(v, right))
+        self.candidates.setVisible(True)
+        self._idle()
+        self.w.trained(result)
+
+    def _failed(self, error: str) -> None:
+        self.handle, self.error = None, error
+        self.status.setText(f"Training failed: {error}")
+        self._idle()
+
+    def _cancelled(self) -> None:
+        self.handle = None
+        self.bar.setValue(0)
+        self.status.setText("Cancelled. Nothing was saved.")
+        self._idle()
+
+    def _idle(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.restart_button.setEnabled(True)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.result is not None
+
+    def cleanupPage(self) -> None:  # noqa: N802 (Back pressed: stop a running training)
+        self.cancel()
+
+
+class ReportPage(QWizardPage):
+    """Summary, per-genre table and the confusion heat map; export."""
+
+    def __init__(self, wizard: "TrainingWizard") -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Comparison on held-out artists")
+        self.summary = _table(["model", "accuracy", "macro F1", "on genres it knows", "genres it knows"])
+        self.per_genre = _table(["genre", "tracks"])
+        self.which = QComboBox()
+        self.which.currentIndexChanged.connect(self._show_matrix)
+        self.heat = HeatMap()
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.export_button = QPushButton("Export report…")
+        self.export_button.clicked.connect(self._ask_export)
+        axes = QLabel("rows: the true genre; columns: the model's answer")
+        axes.setObjectName("hint")
+        right = QVBoxLayout()
+        right.addWidget(self.which)
+        right.addWidget(axes)
+        right.addWidget(self.heat, 1)
+        right.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignRight)
+        row = QHBoxLayout()
+        row.addWidget(self.per_genre, 1)
+        row.addLayout(right)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.notes)
+
+    def initializePage(self) -> None:  # noqa: N802
+        report = self.w.result.report
+        self.setSubTitle(f"{report.heldout} held-out tracks from {report.groups_heldout} artists or albums, never "
+                         f"used to fit or choose the new model. Chosen: {report.chosen}; weight of your model in "
+                         f"the ensemble {report.weight:.2f}.")
+        self.summary.setRowCount(len(report.models))
+        for r, m in enumerate(report.models):
+            known = "—" if m.accuracy_known is None else f"{m.accuracy_known:.3f}"
+            for c, (v, right) in enumerate(((m.name, False), (f"{m.accuracy:.3f}", True), (f"{m.macro_f1:.3f}", True),
+                                            (known, True), (f"{len(m.known_genres)} of {len(report.labels)}", True))):
+                self.summary.setItem(r, c, _cell(v, right))
+        headers = ["genre", "tracks"] + [f"{_short(m)}\nprecision / recall" for m in report.models]
+        self.summary.setFixedHeight(self.summary.horizontalHeader().height() + 2 * self.summary.frameWidth() + 2
+                                    + sum(self.summary.rowHeight(r) for r in range(len(report.models))))
+        self.per_genre.setColumnCount(len(headers))
+        self.per_genre.setHorizontalHeaderLabels(headers)
+        self.per_genre.setRowCount(len(report.labels))
+        for r, g in enumerate(report.labels):
+            self.per_genre.setItem(r, 0, _cell(g))
+            self.per_genre.setItem(r, 1, _cell(report.models[0].per_genre[g]["support"], True))
+            for c, m in enumerate(report.models, 2):
+                s = m.per_genre[g]
+                self.per_genre.setItem(r, c, _cell(f"{s['precision']:.2f} / {s['recall']:.2f}", True))
+        self.per_genre.resizeColumnsToContents()
+        self.per_genre.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.which.blockSignals(True)
+        self.which.clear()
+        self.which.addItems([f"Confusion: {m.name}" for m in report.models])
+        self.which.blockSignals(False)
+        self._show_matrix(0)
+        self.notes.setText(" ".join(report.notes))
+
+    def _show_matrix(self, index: int) -> None:
+        if self.w.result is None or index < 0:
+            return
+        m: ModelScores = self.w.result.report.models[index]
+        self.heat.set_matrix(m.labels, m.confusion)
+
+    def _ask_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the report to")
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path) -> list[Path]:
+        """Copy report.html, metrics.csv and confusion.csv of the new version into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        out = []
+        for name in ("report.html", "metrics.csv", "confusion.csv"):
+            out.append(Path(shutil.copy2(Path(self.w.result.folder) / name, folder / name)))
+        return out
+
+
+def _short(m: ModelScores) -> str:
+    """Column title: "new", "new + bundled", "current"."""
+    if m.name.startswith("current"):
+        return "current"
+    return "new + bundled" if "bundled" in m.name else "new"
+
+
+class ActivatePage(QWizardPage):
+    def __init__(self, wizard: "TrainingWizard") -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Use the new model?")
+        self.setSubTitle("The new model joins the bundled ensemble with the weight fitted on the held-out "
+                         "artists. Nothing changes until you choose it.")
+        self.use_new = QRadioButton()
+        self.keep = QRadioButton("Keep the current model (activate the new one later from Models)")
+        self.keep.setChecked(True)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.use_new)
+        layout.addWidget(self.keep)
+        layout.addWidget(self.info)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802
+        result = self.w.result
+        new, mixed, current = result.report.models
+        self.use_new.setText(f"Use {result.version} now (with the bundled models, weight {result.report.weight:.2f})")
+        better = mixed.macro_f1 > current.macro_f1
+        self.use_new.setChecked(better)
+        self.keep.setChecked(not better)
+        self.info.setText(f"On the held-out artists: your new model with the bundled ensemble reaches accuracy "
+                          f"{mixed.accuracy:.3f} (macro F1 {mixed.macro_f1:.3f}); the current model {current.accuracy:.3f} "
+                          f"({current.macro_f1:.3f}). Earlier versions stay available for rollback.")
+
+
+class TrainingWizard(QWizard):
+    """The wizard; ``tracks``: the library's tracks (e.g. ``LibraryModel.tracks()``)."""
+
+    model_activated = Signal(object)  # the version made active (str)
+
+    def __init__(self, tracks: list[Track], runner, dirs: AppDirs, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train your own model")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.resize(900, 640)
+        self.tracks = list(tracks)
+        self.runner = runner
+        self.dirs = dirs
+        self.settings = settings
+        self.merges: dict[str, str] = {}
+        self.dataset: Dataset = build_dataset(self.tracks, aliases=settings.aliases)
+        self.result = None
+        self.data_page = DataPage(self)
+        self.genres_page = GenresPage(self)
+        self.train_page = TrainPage(self)
+        self.report_page = ReportPage(self)
+        self.activate_page = ActivatePage(self)
+        for page in (self.data_page, self.genres_page, self.train_page, self.report_page, self.activate_page):
+            self.addPage(page)
+
+    def rebuild(self, merges: dict[str, str]) -> Dataset:
+        """The dataset for the current trust choices and ``merges`` (also kept as ``self.dataset``)."""
+        self.merges = dict(merges)
+        self.dataset = build_dataset(self.tracks, self.data_page.trusted() if hasattr(self, "data_page") else [],
+                                     self.merges, self.settings.aliases)
+        return self.dataset
+
+    def trained(self, result) -> None:
+        self.result = result
+
+    def accept(self) -> None:
+        if self.result is not None and self.activate_page.use_new.isChecked():
+            from genre_desktop.training.registry import Registry
+
+            Registry(self.dirs.user_models).activate(self.result.version)
+            self.model_activated.emit(self.result.version)
+        super().accept()
+
+    def reject(self) -> None:
+        self.train_page.cancel()
+        super().reject()

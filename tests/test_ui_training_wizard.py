@@ -1,0 +1,152 @@
+"""The training wizard walked page by page with pytest-qt (real training on a generated library,
+on the real job runner), and the library map; screenshots to docs/screenshots/wizard-*.png."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from media import make_audio
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+
+from genre_desktop.jobs.runner import JobRunner
+from genre_desktop.library.scanner import scan
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import CORRECTED
+from genre_desktop.paths import app_dirs
+from genre_desktop.settings import Settings
+from genre_desktop.training.registry import Registry
+from genre_desktop.ui.library_map import LibraryMapDialog
+from genre_desktop.ui.training_wizard import TrainingWizard
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0), "metal": ("chirp", 600.0)}
+
+
+def _library(root: Path):
+    for genre, (signal, base) in SPECS.items():
+        for a in range(4):
+            make_audio(root / genre / f"{a}.wav", seconds=5.0 + 0.3 * a, freq=base * (1 + 0.15 * a), signal=signal,
+                       tags={"artist": f"{genre.title()} Artist {a}", "genre": genre.title()})
+    # A low tone someone labelled techno: the map should call it a likely mislabel.
+    make_audio(root / "odd" / "oddball.wav", seconds=5.2, freq=200.0, signal="tone",
+               tags={"artist": "Oddball", "genre": "Techno"})
+    dirs = app_dirs()
+    store = Store.open(dirs.store_path)
+    for _ in scan(root, store):
+        pass
+    for track in store.all():
+        if "/techno/" in track.path or "oddball" in track.path:
+            store.update(track.path, chosen=["Techno"], status=CORRECTED)
+        elif "/classical/" in track.path:
+            store.update(track.path, chosen=["Classical"], status=CORRECTED)
+    tracks = store.all()
+    store.close()
+    return tracks, dirs
+
+
+def _shot(widget, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"wizard-{name}.png"))
+
+
+@pytest.fixture
+def runner():
+    r = JobRunner()
+    yield r
+    r.shutdown()
+
+
+def test_walk_the_wizard(qtbot, tmp_path, runner):
+    tracks, dirs = _library(tmp_path / "music")
+    settings = Settings(segments=1, cpu_threads=1)
+    wizard = TrainingWizard(tracks, runner, dirs, settings)
+    qtbot.addWidget(wizard)
+    activated = []
+    wizard.model_activated.connect(activated.append)
+    wizard.show()
+
+    # 1. Data: corrections only, then trust the existing metal tags.
+    data = wizard.data_page
+    assert wizard.currentPage() is data
+    assert {data.table.item(r, 0).text() for r in range(data.table.rowCount())} == {"classical", "techno"}
+    assert "fewer than 10" in data.warnings.text()
+    trust = {data.trust.item(i).data(Qt.ItemDataRole.UserRole) for i in range(data.trust.count())}
+    assert "metal" in trust
+    data.set_trusted(["metal"])
+    assert data.table.rowCount() == 3 and wizard.dataset.counts()["metal"] == 4
+    _shot(wizard, "1-data")
+
+    # 2. Genres: rename classical to orchestral.
+    wizard.next()
+    genres = wizard.genres_page
+    assert wizard.currentPage() is genres
+    genres.set_target("classical", "Orchestral")
+    assert wizard.dataset.counts() == {"metal": 4, "orchestral": 4, "techno": 5}
+    assert "orchestral (4)" in genres.result.text()
+    _shot(wizard, "2-genres")
+
+    # 3. Training: starts on entering; cancel leaves nothing; start again and finish.
+    wizard.next()
+    page = wizard.train_page
+    assert page.handle is not None
+    page.cancel()
+    qtbot.waitUntil(lambda: page.handle is None, timeout=60000)
+    if page.result is None:  # the cancel came in time (it nearly always does)
+        assert "Nothing was saved" in page.status.text()
+        assert Registry(dirs.user_models).versions() == []
+        assert not page.isComplete() and page.restart_button.isEnabled()
+        _shot(wizard, "3-cancelled")
+        page.start()
+    qtbot.waitUntil(page.isComplete, timeout=60000)
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "Saved user-" in page.status.text()
+    assert page.candidates.rowCount() == 5 and "chosen" in page.candidates.item(0, 0).text()
+    _shot(wizard, "3-training")
+
+    # 4. Comparison report: three models, per-genre rows, heat map, export.
+    wizard.next()
+    report = wizard.report_page
+    assert report.summary.rowCount() == 3
+    assert report.summary.item(2, 0).text().startswith("current: bundled ensemble")
+    assert report.per_genre.rowCount() == 3
+    assert report.heat.labels == ["metal", "orchestral", "techno"]
+    assert sum(map(sum, report.heat.confusion)) == wizard.result.report.heldout
+    exported = report.export_to(tmp_path / "export")
+    assert sorted(p.name for p in exported) == ["confusion.csv", "metrics.csv", "report.html"]
+    wizard.resize(1000, 700)
+    _shot(wizard, "4-report")
+
+    # 5. Activate.
+    wizard.next()
+    act = wizard.activate_page
+    assert wizard.result.version in act.use_new.text()
+    act.use_new.setChecked(True)
+    _shot(wizard, "5-activate")
+    wizard.accept()
+    assert activated == [wizard.result.version]
+    assert Registry(dirs.user_models).active() == wizard.result.version
+
+
+def test_library_map_highlights_mislabels_and_selects_tracks(qtbot, tmp_path, runner):
+    tracks, dirs = _library(tmp_path / "music")
+    settings = Settings(segments=1, cpu_threads=1)
+    dialog = LibraryMapDialog(tracks, runner, dirs, settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.widget.view.items_by_path), timeout=60000)
+    widget = dialog.widget
+    assert len(widget.view.items_by_path) == 9  # 4 techno + 4 classical + the oddball (metal untrusted here)
+    suspects = [widget.suspects.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.suspects.count())]
+    assert suspects and os.path.basename(suspects[0]) == "oddball.wav"
+    chosen = []
+    dialog.track_selected.connect(chosen.append)
+    item = widget.view.items_by_path[suspects[0]]
+    pos = widget.view.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseClick(widget.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert chosen == [suspects[0]]
+    widget.suspects.itemClicked.emit(widget.suspects.item(0))
+    assert chosen == [suspects[0], suspects[0]]
+    _shot(dialog, "map")
