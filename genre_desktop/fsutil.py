@@ -29,7 +29,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -40,7 +40,8 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=indent))
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (a no-op where folders cannot be synced)."""
     if os.name == "nt":  # directories cannot be opened for fsync on Windows
         return
     try:

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from genre_desktop.fsutil import fsync_dir
+
 try:
     import fcntl
 except ImportError:  # Windows: no shared locks; settling is not guarded there (documented limit)
@@ -272,7 +274,7 @@ class Journal:
             created = not self.path.exists()
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if created:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
         if self._needs_newline:
             line = "\n" + line
         data = line.encode("ascii")
@@ -301,17 +303,3 @@ class Journal:
             except OSError:
                 pass
 
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -68,7 +68,7 @@ from typing import Any, Iterable, Iterator
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from genre_desktop.fsutil import _fsync_dir
+from genre_desktop.fsutil import fsync_dir
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
 from genre_desktop.library.track import Track
 
@@ -239,7 +239,7 @@ def _write_atomically(path: Path, data: bytes, sync_dir: bool) -> None:
             pass
         raise
     if sync_dir:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def lock_path(store_path: Path) -> Path:
@@ -673,7 +673,7 @@ class Store:
                     shard.storage.flush(payloads.pop(id(shard)), sync_dir=False)
                     shard.written = created = True
             if created:
-                _fsync_dir(self.folder)
+                fsync_dir(self.folder)
             self._meta_storage.flush()
             rewritten = False
             for shard in self._shards:
@@ -681,7 +681,7 @@ class Store:
                     shard.storage.flush(payloads[id(shard)], sync_dir=False)
                     shard.written = rewritten = True
             if rewritten:
-                _fsync_dir(self.folder)
+                fsync_dir(self.folder)
             self._pending.clear()
             self._pending_roots.clear()
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from genre_desktop.fsutil import _fsync_dir, atomic_write_json
+from genre_desktop.fsutil import atomic_write_json, fsync_dir
 from genre_desktop.inference.manifest import MANIFEST_NAME
 from genre_desktop.inference.user_model import ACTIVE_FILE, read_active
 from genre_desktop.paths import bundled_models_dir
@@ -158,12 +158,12 @@ class Registry:
         for item in staging.iterdir():
             with open(item, "rb") as handle:
                 os.fsync(handle.fileno())
-        _fsync_dir(staging)
+        fsync_dir(staging)
         target = self.root / version
         if target.exists():
             raise RegistryError(f"version {version!r} already exists")
         os.rename(staging, target)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return target
 
 
