@@ -41,7 +41,6 @@ class Settings:
     id3_separator: str = "; "
     aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     # Analysis
-    active_model: str = "bundled"
     segments: int = 5
     cpu_threads: int = 0  # 0: let onnxruntime decide
     # Review and player

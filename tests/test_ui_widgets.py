@@ -115,17 +115,31 @@ def test_player_bar_says_why_it_is_silent_and_plays_on_the_clock(qtbot):
 
 
 def test_settings_dialog_round_trip(qtbot, tmp_path):
-    (tmp_path / "my-model").mkdir()
-    (tmp_path / "my-model" / "manifest.json").write_text("{}")
+    import json
+
+    from genre_desktop.training.registry import Registry
+
+    registry = Registry(tmp_path)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": "my-model", "created": "2026-11-24",
+                                                         "labels": ["techno", "rock"], "head": {"kind": "logreg"},
+                                                         "training_set": {"tracks": 40}}))
+        registry.commit(stage, "my-model")
     dialog = SettingsDialog(Settings(), tmp_path)
     qtbot.addWidget(dialog)
-    assert [dialog.model_choice.itemData(i) for i in range(dialog.model_choice.count())] == ["bundled", "my-model"]
+    assert [dialog.model_choice.itemData(i) for i in range(dialog.model_choice.count())] == [None, "my-model"]
+    assert dialog.chosen_model() is None  # nothing active yet: the bundled models alone
+    assert "2 genres, 40 tracks" in dialog.model_choice.itemText(1)
     dialog.theme.setCurrentIndex(2)
     dialog.segments.setValue(3)
     dialog.model_choice.setCurrentIndex(1)
     dialog.mode.setCurrentIndex(1)
     new = dialog.settings()
-    assert (new.theme, new.segments, new.active_model, new.write_mode) == ("dark", 3, "my-model", "add")
+    assert (new.theme, new.segments, dialog.chosen_model(), new.write_mode) == ("dark", 3, "my-model", "add")
+    registry.activate("my-model")
+    again = SettingsDialog(Settings(), tmp_path)
+    qtbot.addWidget(again)
+    assert again.chosen_model() == "my-model"
 
 
 def test_about_lists_model_and_library_licences(qtbot, tmp_path):

@@ -83,7 +83,13 @@ class OpenResult:
 
 
 class AnalyzerProvider:
-    """Builds the Analyzer once per configuration, on the worker thread that first needs it."""
+    """Builds the Analyzer once per configuration, on the worker thread that first needs it.
+
+    The active user model is the one the registry names (``user_models/active.json``, written by
+    the training wizard, the settings dialog and ``genre-desktop-cli models activate``): one
+    source of truth for the GUI and the CLI. Analyses store each file's vectors in the feature
+    cache so that training never decodes a track again.
+    """
 
     def __init__(self, settings: Settings, factory: Callable[..., Any] | None = None) -> None:
         self._settings = settings
@@ -92,20 +98,25 @@ class AnalyzerProvider:
         self._key: tuple | None = None
         self._analyzer: Any = None
 
-    def models_dir(self) -> Path | None:
-        name = self._settings.active_model
-        return None if name in ("", "bundled") else app_dirs().user_models / name
+    def active_user_model(self) -> str | None:
+        from genre_desktop.inference.user_model import read_active
+
+        return read_active(app_dirs().user_models)
 
     def get(self) -> Any:
-        key = (self.models_dir(), self._settings.segments, self._settings.cpu_threads)
+        key = (self.active_user_model(), self._settings.segments, self._settings.cpu_threads)
         with self._lock:
             if self._analyzer is None or key != self._key:
-                factory = self._factory
-                if factory is None:
+                if self._factory is not None:
+                    self._analyzer = self._factory(models_dir=None, n_segments=key[1], threads=key[2])
+                else:
                     from genre_desktop.inference.analyzer import Analyzer  # onnxruntime: lazy
+                    from genre_desktop.inference.user_model import load_active
 
-                    factory = Analyzer
-                self._analyzer = factory(models_dir=key[0], n_segments=key[1], threads=key[2])
+                    dirs = app_dirs()
+                    user = load_active(dirs.user_models, key[2]) if key[0] else None
+                    self._analyzer = Analyzer(n_segments=key[1], threads=key[2],
+                                              vector_cache=dirs.feature_cache, user_model=user)
                 self._key = key
             return self._analyzer
 

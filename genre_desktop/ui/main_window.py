@@ -448,7 +448,8 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self.user_models, self)
         dialog.tabs.setCurrentIndex(tab)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.accepted.connect(lambda d=dialog: self._apply_settings(d.settings()))
+        dialog.accepted.connect(lambda d=dialog: (self._activate_model(d.chosen_model()),
+                                                  self._apply_settings(d.settings())))
         self.settings_dialog = dialog
         dialog.open()
         return dialog
@@ -461,6 +462,46 @@ class MainWindow(QMainWindow):
         if theme_changed:
             apply_theme(QApplication.instance(), new.theme)
         self.table.viewport().update()
+
+    def _activate_model(self, version: str | None) -> None:
+        """Record the chosen model in the registry; the next analysis builds its Analyzer anew."""
+        from genre_desktop.training.registry import Registry
+
+        registry = Registry(self.user_models)
+        if registry.active() != version:
+            registry.activate(version)
+            self._on_model_activated(version)
+
+    def _on_model_activated(self, version: str | None) -> None:
+        which = f"your model {version} with the bundled models" if version else "the bundled models alone"
+        self.status_text.setText(f"Analyses now use {which}. Select tracks and press Ctrl+Shift+R "
+                                 "to analyse them again.")
+
+    def open_training_wizard(self):
+        from genre_desktop.paths import app_dirs
+        from genre_desktop.ui.training_wizard import TrainingWizard
+
+        wizard = TrainingWizard(self.model.tracks(), self.jobs.runner, app_dirs(), self.settings, parent=self)
+        wizard.model_activated.connect(self._on_model_activated)
+        self.training_wizard = wizard
+        wizard.open()
+        return wizard
+
+    def open_library_map(self):
+        from genre_desktop.paths import app_dirs
+        from genre_desktop.ui.library_map import LibraryMapDialog
+
+        dialog = LibraryMapDialog(self.model.tracks(), self.jobs.runner, app_dirs(), self.settings, parent=self)
+        dialog.track_selected.connect(self._play_from_map)
+        self.library_map = dialog
+        dialog.show()
+        return dialog
+
+    def _play_from_map(self, path: str) -> None:
+        """A click on the library map selects the track and plays it (as soon as it is loaded)."""
+        self.select_path(path)
+        self._autoplay = True
+        self._load_media()
 
     def open_about(self) -> AboutDialog:
         dialog = AboutDialog(self.models_dir, self)

@@ -68,6 +68,9 @@ def build_menus(w) -> None:
 
     # The training wizard (issue 5) adds its entries to this menu.
     w.models_menu = mb.addMenu("&Models")
+    add_action(w, w.models_menu, "&Train your own model…", w.open_training_wizard, "Ctrl+Shift+T")
+    add_action(w, w.models_menu, "Library &map…", w.open_library_map)
+    w.models_menu.addSeparator()
     add_action(w, w.models_menu, "Model &information…", w.open_about)
     add_action(w, w.models_menu, "Model &settings…", lambda: w.open_settings(tab=2))
 

@@ -25,12 +25,20 @@ from genre_desktop.ui.alias_editor import AliasEditor
 from genre_desktop.ui.theme import THEMES
 
 
-def available_models(user_models: Path) -> list[str]:
-    """"bundled" plus every model folder the user trained (each holds a manifest.json)."""
-    names = ["bundled"]
-    if user_models.is_dir():
-        names += sorted(p.name for p in user_models.iterdir() if (p / "manifest.json").is_file())
-    return names
+def available_models(user_models: Path) -> list[tuple[str | None, str]]:
+    """(version, label): the bundled models alone (None), then every version the user trained."""
+    from genre_desktop.training.registry import Registry
+
+    choices: list[tuple[str | None, str]] = [(None, "Bundled models")]
+    for info in Registry(user_models).versions():
+        choices.append((info.version, f"Bundled + {info.version} ({len(info.labels)} genres, {info.tracks} tracks)"))
+    return choices
+
+
+def active_model(user_models: Path) -> str | None:
+    from genre_desktop.training.registry import Registry
+
+    return Registry(user_models).active()
 
 
 class SettingsDialog(QDialog):
@@ -83,12 +91,12 @@ class SettingsDialog(QDialog):
         analysis = QWidget()
         a_form = QFormLayout(analysis)
         self.model_choice = QComboBox()
-        models = available_models(user_models)
-        if settings.active_model not in models:
-            models.append(settings.active_model)
-        for name in models:
-            self.model_choice.addItem("Bundled models" if name == "bundled" else name, name)
-        self.model_choice.setCurrentIndex(models.index(settings.active_model))
+        self.model_choice.setToolTip("A model you trained joins the bundled models' vote "
+                                     "(Models > Train your own model)")
+        current = active_model(user_models)
+        for version, label in available_models(user_models):
+            self.model_choice.addItem(label, version)
+        self.model_choice.setCurrentIndex(max(0, self.model_choice.findData(current)))
         a_form.addRow("Model", self.model_choice)
         self.segments = QSpinBox()
         self.segments.setRange(1, 20)
@@ -123,7 +131,10 @@ class SettingsDialog(QDialog):
         s.id3_version = int(self.id3_version.currentData())
         s.id3_separator = self.separator.text() or "; "
         s.aliases = self.aliases.aliases()
-        s.active_model = self.model_choice.currentData()
         s.segments = self.segments.value()
         s.cpu_threads = self.threads.value()
         return s
+
+    def chosen_model(self) -> str | None:
+        """The user model version to activate (None: the bundled models alone)."""
+        return self.model_choice.currentData()
