@@ -68,8 +68,8 @@ def test_update_remove_and_query(tmp_path):
 
 def test_batch_writes_each_file_once(tmp_path, monkeypatch):
     writes = []
-    real = store_mod._write_atomically
-    monkeypatch.setattr(store_mod, "_write_atomically", lambda p, d, s: (writes.append(p), real(p, d, s)))
+    real = store_mod.atomic_write_bytes
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", lambda p, d, **kw: (writes.append(p), real(p, d, **kw)))
     store = Store.open(tmp_path / "s.json")
     writes.clear()
     with store.batch():
@@ -95,8 +95,8 @@ def test_shards_split_and_one_change_rewrites_one_small_file(tmp_path, monkeypat
     sizes = [f.stat().st_size for f in store.files()[1:]]
     assert max(sizes) <= 20_000
     writes = []
-    real = store_mod._write_atomically
-    monkeypatch.setattr(store_mod, "_write_atomically", lambda p, d, s: (writes.append(len(d)), real(p, d, s)))
+    real = store_mod.atomic_write_bytes
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", lambda p, d, **kw: (writes.append(len(d)), real(p, d, **kw)))
     store.update(make(500).path, genres=["Metal"])
     assert len(writes) == 1 and writes[0] <= 20_000
     store.close()

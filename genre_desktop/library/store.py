@@ -57,7 +57,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -68,7 +67,7 @@ from typing import Any, Iterable, Iterator
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from genre_desktop.fsutil import fsync_dir
+from genre_desktop.fsutil import atomic_write_bytes, fsync_dir
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
 from genre_desktop.library.track import Track
 
@@ -154,7 +153,7 @@ class AtomicJSONStorage(Storage):
         if not self.dirty:
             return 0
         payload = self.serialize() if payload is None else payload
-        _write_atomically(self.path, payload, sync_dir)
+        atomic_write_bytes(self.path, payload, sync_dir=sync_dir)
         self.signature = _signature(self.path)
         self.dirty = False
         return len(payload)
@@ -221,25 +220,6 @@ def _backup_corrupt(path: Path) -> Path:
     os.replace(path, backup)
     log.warning("store file %s was corrupt; kept it as %s and started that part fresh", path, backup)
     return backup
-
-
-def _write_atomically(path: Path, data: bytes, sync_dir: bool) -> None:
-    """fsutil.atomic_write_bytes, with the folder's fsync left to the caller when ``sync_dir`` is False."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    if sync_dir:
-        fsync_dir(path.parent)
 
 
 def lock_path(store_path: Path) -> Path:

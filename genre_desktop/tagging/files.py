@@ -34,6 +34,7 @@ from typing import Any
 import mutagen
 
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
+from genre_desktop.fsutil import fsync_dir
 from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for
 
@@ -169,7 +170,7 @@ def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry
         except OSError:
             pass
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path) -> None:
@@ -262,21 +263,6 @@ def _copy_owner(st: os.stat_result, tmp: Path) -> None:
             os.chown(tmp, st.st_uid, st.st_gid)
         except OSError:  # not allowed (not root): the file becomes ours, as any editor's save does
             log.debug("cannot keep owner of %s", tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _number(value: Any, kind: type) -> Any:
