@@ -35,5 +35,12 @@ grep -q '"error": null' "$WORK/classify.json" || { echo "classify failed:" >&2; 
 "$cli" tag --genre "Noise Rock" "$music/album/02 noise.mp3"
 "$cli" list --json | grep -q '"Noise Rock"' || { echo "tag not visible in the library" >&2; exit 1; }
 "$cli" undo --last 1
+# The per-user install: launcher on PATH, desktop entry pointing at it, icons, metainfo.
+PREFIX="$WORK/prefix" XDG_DATA_HOME="$WORK/share" bash "$ROOT/packaging/install.sh" "$BUNDLE" >/dev/null
+"$WORK/prefix/bin/genre-desktop" --version | grep -q "genre-desktop " || { echo "installed launcher does not start" >&2; exit 1; }
+grep -q "^Exec=$WORK/prefix/bin/genre-desktop %F" "$WORK/share/applications/org.genredesktop.GenreDesktop.desktop"
+test -f "$WORK/share/icons/hicolor/256x256/apps/org.genredesktop.GenreDesktop.png"
+test -f "$WORK/share/metainfo/org.genredesktop.GenreDesktop.metainfo.xml"
+echo "install: launcher, desktop entry, icons and metainfo in place"
 end=$(date +%s)
 echo "bundle smoke test passed in $((end - start)) s ($(du -sm "$BUNDLE" | cut -f1) MiB bundle)"
