@@ -157,3 +157,30 @@ def test_scan_reports_tracks_as_it_finds_them(qtbot, tmp_path):
     assert len(handle.result.tracks) == 4 and handle.result.summary.new == 4
     runner.shutdown()
     store.close()
+
+
+def test_a_write_interrupted_by_a_crash_is_settled_before_the_next_gui_write(qtbot, tmp_path):
+    """The journal holds an intent with no outcome (the app was killed after the tag save but
+    before recording it): the next write from the GUI settles it from the file, so undo then
+    restores the old genres instead of leaving the entry pending forever."""
+    from genre_desktop.library.journal import Journal
+    from genre_desktop.library.scanner import scan_paths
+    from genre_desktop.tagging import WriteOptions, read_genres, write_genres
+    from tests.media import make_audio
+
+    song = make_audio(tmp_path / "song.flac", seconds=0.5, tags={"genre": ["Blues"]})
+    other = make_audio(tmp_path / "other.flac", seconds=0.5)
+    store = Store.open(tmp_path / "library.json")
+    scan_paths([str(song), str(other)], store)
+    journal_path = tmp_path / "journal.jsonl"
+    with Journal(journal_path) as journal:
+        journal.intent("crashed-batch", str(song), ["Blues"], ["Jazz"])
+    write_genres(song, ["Jazz"])  # the save happened; the process died before "done"
+    jobs = LibraryJobs(JobRunner(synchronous=True), store, Settings(),
+                       AnalyzerProvider(Settings(), factory=lambda **kw: None), journal_path)
+    handle = jobs.write_tags({str(other): ["Rock"]}, WriteOptions())
+    qtbot.waitUntil(lambda: not handle.running, timeout=10000)
+    with Journal(journal_path) as journal:
+        assert journal.pending() == []
+    assert read_genres(other) == ["Rock"]
+    store.close()

@@ -283,7 +283,12 @@ class LibraryJobs(QObject):
         from genre_desktop.library.tag_service import TagService
 
         with Journal(self.journal_path) as journal:
-            results = action(TagService(self.store, journal, options))
+            service = TagService(self.store, journal, options)
+            if journal.pending():  # the app or a CLI run was killed mid-write: settle from the files
+                settled = service.recover()
+                if settled:
+                    log.info("settled %d interrupted tag write(s) from an earlier run", len(settled))
+            results = action(service)
         return results, [t for t in (self.store.get(r.path) for r in results) if t is not None]
 
     def write_tags(self, changes: dict[str, list[str]], options, **callbacks) -> JobHandle:
