@@ -1,9 +1,12 @@
 """The training wizard walked page by page with pytest-qt (real training on a generated library,
-on the real job runner), and the library map; screenshots to docs/screenshots/wizard-*.png."""
+on the real job runner), and the library map. Each page is grabbed as a screenshot; they go to a
+temporary folder, or to $GENRE_DESKTOP_SCREENSHOTS when set (that is how docs/screenshots/wizard-*.png
+are regenerated: a test run never writes into the repository)."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from genre_desktop.training.registry import Registry
 from genre_desktop.ui.library_map import LibraryMapDialog
 from genre_desktop.ui.training_wizard import TrainingWizard
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("GENRE_DESKTOP_SCREENSHOTS") or tempfile.mkdtemp(prefix="genre-wizard-shots-"))
 SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0), "metal": ("chirp", 600.0)}
 
 
@@ -49,7 +52,9 @@ def _library(root: Path):
 
 def _shot(widget, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"wizard-{name}.png"))
+    image = widget.grab()
+    assert not image.isNull() and image.width() > 300
+    assert image.save(str(SHOTS / f"wizard-{name}.png"))
 
 
 @pytest.fixture
