@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCa
 from genre_desktop.paths import bundled_models_dir
 from genre_desktop.training.evaluate import fit_mix_weight, score
 from genre_desktop.training.library_map import library_map, write_csv
-from genre_desktop.training.registry import Registry, RegistryError
+from genre_desktop.training.registry import STALE_STAGING_SECONDS, Registry, RegistryError
 from genre_desktop.training.report import Report, heat_colour
 
 
@@ -54,8 +55,23 @@ def test_staging_failure_and_stale_staging_leave_nothing(tmp_path):
     crashed = reg.root / ".staging-crashed"
     crashed.mkdir()
     (crashed / "model.onnx").write_bytes(b"x")
+    old = time.time() - 2 * STALE_STAGING_SECONDS
+    os.utime(crashed, (old, old))
     Registry(reg.root)  # a crash's leftovers go when the registry is next opened
     assert not crashed.exists()
+
+
+def test_opening_the_registry_leaves_a_training_in_progress_alone(tmp_path):
+    """The settings dialog or `models list` constructs a Registry while the wizard may be writing
+    its new version: that staging folder must survive until its own commit."""
+    reg = Registry(tmp_path / "models")
+    with reg.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": "v1", "created": "x", "labels": ["a"],
+                                                         "head": {"kind": "logreg"}, "training_set": {"tracks": 1}}))
+        Registry(reg.root).versions()  # someone else looks meanwhile
+        assert stage.exists()
+        reg.commit(stage, "v1")
+    assert [v.version for v in reg.versions()] == ["v1"]
 
 
 def test_registry_refuses_the_bundled_folder():

@@ -35,6 +35,10 @@ from genre_desktop.paths import bundled_models_dir
 log = logging.getLogger(__name__)
 
 STAGING_PREFIX = ".staging-"
+# A staging folder untouched this long was left by a crash. Younger ones may belong to a training
+# that is writing its files right now in another thread or process (opening the settings dialog or
+# running `models list` constructs a Registry): removing those would break that training's commit.
+STALE_STAGING_SECONDS = 3600.0
 
 
 class RegistryError(Exception):
@@ -62,7 +66,14 @@ class Registry:
     def _remove_stale_staging(self) -> None:
         if not self.root.is_dir():
             return
+        now = time.time()
         for folder in self.root.glob(STAGING_PREFIX + "*"):
+            try:
+                age = now - folder.stat().st_mtime
+            except OSError:
+                continue  # just committed (renamed) or removed by its owner
+            if age < STALE_STAGING_SECONDS:
+                continue
             log.warning("removing an unfinished training left in %s", folder)
             shutil.rmtree(folder, ignore_errors=True)
 
