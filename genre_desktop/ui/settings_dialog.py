@@ -25,20 +25,15 @@ from genre_desktop.ui.alias_editor import AliasEditor
 from genre_desktop.ui.theme import THEMES
 
 
-def available_models(user_models: Path) -> list[tuple[str | None, str]]:
-    """(version, label): the bundled models alone (None), then every version the user trained."""
+def available_models(user_models: Path) -> tuple[list[tuple[str | None, str]], str | None]:
+    """(version, label) choices, the bundled models alone (None) first, and the active version."""
     from genre_desktop.training.registry import Registry
 
+    registry = Registry(user_models)
     choices: list[tuple[str | None, str]] = [(None, "Bundled models")]
-    for info in Registry(user_models).versions():
+    for info in registry.versions():
         choices.append((info.version, f"Bundled + {info.version} ({len(info.labels)} genres, {info.tracks} tracks)"))
-    return choices
-
-
-def active_model(user_models: Path) -> str | None:
-    from genre_desktop.training.registry import Registry
-
-    return Registry(user_models).active()
+    return choices, registry.active()
 
 
 class SettingsDialog(QDialog):
@@ -93,8 +88,8 @@ class SettingsDialog(QDialog):
         self.model_choice = QComboBox()
         self.model_choice.setToolTip("A model you trained joins the bundled models' vote "
                                      "(Models > Train your own model)")
-        current = active_model(user_models)
-        for version, label in available_models(user_models):
+        choices, current = available_models(user_models)
+        for version, label in choices:
             self.model_choice.addItem(label, version)
         self.model_choice.setCurrentIndex(max(0, self.model_choice.findData(current)))
         a_form.addRow("Model", self.model_choice)
