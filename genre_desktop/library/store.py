@@ -38,11 +38,21 @@ touches the disk on flush; the store keeps a path -> (shard, doc_id) index, so `
 Several processes (the GUI and the CLI) may open the same store. Opening and every flush hold an
 inter-process lock (``store_lock``: ``fcntl.flock`` on ``<store>.lock``). Under it, flush first
 compares each file it is about to write with the version it last read or wrote (inode, size,
-mtime): a shard another process rewrote meanwhile is re-read and this process's own pending
-changes (kept by path since the last flush) are applied on top; if the meta file changed (another
-process split a shard), the whole layout is re-read the same way. So two processes writing
-different tracks never lose each other's updates; for the same track the last flush wins, field
-by field of whole records. ``refresh()`` re-reads what other processes changed, for readers.
+mtime): a shard another process rewrote meanwhile is re-read and this process's own unsaved
+changes are merged onto it; if the meta file changed (another process split a shard), the whole
+layout is re-read the same way. ``refresh()`` re-reads what other processes changed, for readers.
+
+Unsaved changes are kept per track as *patches*: the fields this process changed relative to the
+record as it read it (an ``upsert`` of a whole Track is diffed against that record, so a rescan
+changing the title does not re-apply a stale status or size). Merged onto the freshly read record:
+
+- fields only one process changed keep that change (a finished tag write in another process
+  keeps its genres, status and size when this process then saves a prediction);
+- a field both changed takes the value of the later flush;
+- a track this process removed is kept if another process changed it since this one read it, and
+  a track this process changed comes back if another process removed it meanwhile: a removal
+  drops the librarian's choices and predictions, a stale entry is only flagged missing again by
+  the next scan. A removal of a track this process never had removes nothing.
 
 A corrupt file at open is renamed to ``<name>.corrupt-<timestamp>``, a warning is logged, the
 backup path is added to ``store.recovered_from`` (a list; empty when all was well), and that part
@@ -94,6 +104,42 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class _Drop:
+    """In a patch: the key was removed (an extra field a caller dropped)."""
+
+
+_DROP = _Drop()
+
+
+class _Change:
+    """This process's unsaved change to one track since the last flush.
+
+    ``base``: the record as this process last read or wrote it (None: it had none), ``fields``:
+    the fields it set since (name -> value, ``_DROP`` for a removed key), ``whole``: ``fields``
+    is the entire record (inserted by this process), ``removed``: it removed the track.
+    """
+
+    __slots__ = ("base", "fields", "whole", "removed")
+
+    def __init__(self, base: dict[str, Any] | None) -> None:
+        self.base = base
+        self.fields: dict[str, Any] = {}
+        self.whole = False
+        self.removed = False
+
+
+def _patch_doc(doc: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is _DROP:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+
+
+def _clean(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if v is not _DROP}
 
 
 class CorruptFile(Exception):
@@ -281,9 +327,9 @@ class Store:
         self._batch_depth = 0
         self._count = 0
         self._file_lock = file_lock or StoreLock(lock_path(path))
-        # Changes since the last flush, by path (None: removed): replayed onto files that another
-        # process rewrote meanwhile, so that its updates and ours both survive.
-        self._pending: dict[str, dict[str, Any] | None] = {}
+        # Changes since the last flush, by path: merged onto files that another process rewrote
+        # meanwhile, so that its updates and ours both survive (see the module docstring).
+        self._pending: dict[str, _Change] = {}
         self._pending_roots: list[str] = []
         self._encoded_recent: list[_Shard] = []  # shards holding a JSON cache, oldest first
 
@@ -330,7 +376,8 @@ class Store:
         self._meta_storage = _read_meta(self.path, self.recovered_from)
         self._meta_db = TinyDB(storage=_Given(self._meta_storage))
         self._load(flush=False)
-        self._replay(pending)
+        self._pending = pending
+        self._merge(list(pending))
         for root in roots:
             self._add_root_now(root)
 
@@ -345,20 +392,32 @@ class Store:
             if doc["path"] not in shard.ids:
                 shard.ids[doc["path"]] = int(doc_id)
         self._count += len(shard.ids)
-        self._replay({p: d for p, d in self._pending.items() if self._shard_for(p) is shard})
+        self._merge([p for p in self._pending if self._shard_for(p) is shard])
 
-    def _replay(self, pending: dict[str, dict[str, Any] | None]) -> None:
-        """Apply changes again (after re-reading files): upserts by shard, then removals."""
-        grouped: dict[int, tuple[_Shard, dict[str, dict[str, Any]]]] = {}
-        for path, doc in pending.items():
-            if doc is not None:
-                shard = self._shard_for(path)
-                grouped.setdefault(id(shard), (shard, {}))[1][path] = dict(doc)
-        for shard, docs in grouped.values():
-            self._write_docs(shard, docs)
-        gone = [path for path, doc in pending.items() if doc is None]
-        if gone:
-            self._remove_now(gone)
+    def _merge(self, paths: list[str]) -> None:
+        """Apply this process's unsaved changes to ``paths`` again, onto freshly read records."""
+        for path in paths:
+            change = self._pending[path]
+            shard = self._shard_for(path)
+            doc_id = shard.ids.get(path)
+            fresh = None if doc_id is None else shard.docs()[str(doc_id)]
+            if change.removed:
+                if fresh is None:
+                    continue
+                if change.base is not None and fresh == change.base:
+                    self._drop_docs(shard, [path])
+                else:
+                    log.info("store: kept %s, which another process changed after this one removed it", path)
+                    del self._pending[path]
+            elif fresh is not None:
+                _patch_doc(fresh, change.fields)
+                shard.storage.dirty = True
+                shard.forget([doc_id])
+            elif change.whole or change.base is None:
+                self._insert_docs(shard, [_clean(change.fields)])
+            else:
+                log.info("store: kept %s, which another process removed after this one changed it", path)
+                self._insert_docs(shard, [_clean({**change.base, **change.fields})])
 
     def _load(self, flush: bool = True) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -566,23 +625,49 @@ class Store:
                 self._write_docs(shard, docs)
             self._maybe_flush()
 
-    def _write_docs(self, shard: _Shard, docs: dict[str, dict[str, Any]]) -> None:
-        self._pending.update(docs)
-        existing = [shard.ids[p] for p in docs if p in shard.ids]
-        new = [doc for p, doc in docs.items() if p not in shard.ids]
-        if existing:
-            def replace(doc: dict[str, Any]) -> None:
-                fresh = docs[doc["path"]]
-                doc.clear()
-                doc.update(fresh)
+    def _change(self, path: str, current: dict[str, Any] | None) -> _Change:
+        """The pending change of ``path``, started with the record as read if there is none yet."""
+        change = self._pending.get(path)
+        if change is None:
+            change = self._pending[path] = _Change(None if current is None else dict(current))
+        return change
 
-            shard.table.update(replace, doc_ids=existing)
-            shard.forget(existing)
+    def _write_docs(self, shard: _Shard, docs: dict[str, dict[str, Any]]) -> None:
+        """Store whole records: a known track gets the fields that differ (a patch), a new one is inserted."""
+        changed: list[int] = []
+        new: list[dict[str, Any]] = []
+        stored = shard.docs()
+        for path, doc in docs.items():
+            doc_id = shard.ids.get(path)
+            if doc_id is None:
+                change = self._change(path, None)
+                change.fields, change.whole, change.removed = dict(doc), True, False
+                new.append(doc)
+                continue
+            current = stored[str(doc_id)]
+            patch = {k: v for k, v in doc.items() if k not in current or current[k] != v}
+            patch.update((k, _DROP) for k in current if k not in doc)
+            if patch:
+                self._change(path, current).fields.update(patch)
+                _patch_doc(current, patch)
+                changed.append(doc_id)
+        if changed:
+            shard.storage.dirty = True
+            shard.forget(changed)
         if new:
-            for doc, doc_id in zip(new, shard.table.insert_multiple(new)):
-                shard.ids[doc["path"]] = doc_id
-                shard.forget([doc_id])
-            self._count += len(new)
+            self._insert_docs(shard, new)
+
+    def _insert_docs(self, shard: _Shard, docs: list[dict[str, Any]]) -> None:
+        for doc, doc_id in zip(docs, shard.table.insert_multiple(docs)):
+            shard.ids[doc["path"]] = doc_id
+            shard.forget([doc_id])
+        self._count += len(docs)
+
+    def _drop_docs(self, shard: _Shard, paths: list[str]) -> None:
+        doc_ids = [shard.ids.pop(p) for p in paths]
+        shard.table.remove(doc_ids=doc_ids)
+        shard.forget(doc_ids)
+        self._count -= len(paths)
 
     def update(self, path: str, **fields: Any) -> Track:
         """Change some fields of one track; raises KeyError for an unknown path, TypeError for an unknown field."""
@@ -607,15 +692,15 @@ class Store:
         with self._lock:
             grouped: dict[int, tuple[_Shard, list[str]]] = {}
             for path in paths:
-                self._pending[path] = None
                 shard = self._shard_for(path)
-                if path in shard.ids:
-                    grouped.setdefault(id(shard), (shard, []))[1].append(path)
+                doc_id = shard.ids.get(path)
+                if doc_id is None:  # nothing this process knows of: nothing to remove
+                    continue
+                change = self._change(path, shard.docs()[str(doc_id)])
+                change.fields, change.whole, change.removed = {}, False, True
+                grouped.setdefault(id(shard), (shard, []))[1].append(path)
             for shard, gone in grouped.values():
-                doc_ids = [shard.ids.pop(p) for p in gone]
-                shard.table.remove(doc_ids=doc_ids)
-                shard.forget(doc_ids)
-                self._count -= len(gone)
+                self._drop_docs(shard, gone)
 
     def remove_missing(self) -> list[str]:
         """Purge tracks flagged ``missing`` by the scanner (their predictions and choices go too)."""
