@@ -24,10 +24,10 @@ pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX process handling 
 WRITER = r"""
 import sys, time
 from pathlib import Path
-import genre_desktop.library.store as store_mod
+from genre_desktop.library import store_shards
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import Track
-store_mod.MAX_SHARD_BYTES = 6000          # split often: the layout changes under the other process
+store_shards.MAX_SHARD_BYTES = 6000          # split often: the layout changes under the other process
 store_path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 store = Store.open(store_path)
 mine = [p for p in store.paths() if p.startswith(f"/music/{name}/")]

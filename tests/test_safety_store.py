@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 
-import genre_desktop.library.store as store_mod
+from genre_desktop.library import store_shards
 from genre_desktop.library.store import Store, dumps_compact
 from genre_desktop.library.track import Track
 
@@ -17,7 +17,7 @@ def track(i: int, **kw) -> Track:
 
 
 def test_cached_encoding_always_matches_a_full_dump(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 4000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 4000)
     rng = random.Random(6)
     path = tmp_path / "library.json"
     store = Store.open(path)
@@ -37,7 +37,7 @@ def test_cached_encoding_always_matches_a_full_dump(tmp_path, monkeypatch):
                 store.remove(gone)
                 for p in gone:
                     del alive[p]
-        for shard in [s for s in store._shards if s.written]:  # on disk is exactly the in-memory data
+        for shard in [s for s in store._layout.shards if s.written]:  # on disk is exactly the in-memory data
             on_disk = json.loads(shard.file.read_bytes().decode("utf-8", "surrogatepass"))
             assert on_disk == json.loads(dumps_compact(shard.storage.read()).decode("utf-8", "surrogatepass"))
     store.close()
@@ -47,7 +47,7 @@ def test_cached_encoding_always_matches_a_full_dump(tmp_path, monkeypatch):
 
 
 def test_an_append_in_path_order_fills_shards(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 20_000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 20_000)
     store = Store.open(tmp_path / "library.json")
     for start in range(0, 3000, 250):  # a scan: sorted paths, batches of 250
         store.upsert(track(i) for i in range(start, start + 250))

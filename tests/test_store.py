@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from genre_desktop.library import store as store_mod
+from genre_desktop.library import store_files, store_shards
 from genre_desktop.library.store import AtomicJSONStorage, Store
 from genre_desktop.library.track import ERROR, WRITTEN, Track
 
@@ -68,8 +68,8 @@ def test_update_remove_and_query(tmp_path):
 
 def test_batch_writes_each_file_once(tmp_path, monkeypatch):
     writes = []
-    real = store_mod.atomic_write_bytes
-    monkeypatch.setattr(store_mod, "atomic_write_bytes", lambda p, d, **kw: (writes.append(p), real(p, d, **kw)))
+    real = store_files.atomic_write_bytes
+    monkeypatch.setattr(store_files, "atomic_write_bytes", lambda p, d, **kw: (writes.append(p), real(p, d, **kw)))
     store = Store.open(tmp_path / "s.json")
     writes.clear()
     with store.batch():
@@ -85,18 +85,18 @@ def test_batch_writes_each_file_once(tmp_path, monkeypatch):
 
 
 def test_shards_split_and_one_change_rewrites_one_small_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 20_000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 20_000)
     path = tmp_path / "library.json"
     store = Store.open(path)
     for start in range(0, 1000, 100):
         with store.batch():
             store.upsert(make(i) for i in range(start, start + 100))
-    assert len(store._shards) > 10
+    assert len(store._layout.shards) > 10
     sizes = [f.stat().st_size for f in store.files()[1:]]
     assert max(sizes) <= 20_000
     writes = []
-    real = store_mod.atomic_write_bytes
-    monkeypatch.setattr(store_mod, "atomic_write_bytes", lambda p, d, **kw: (writes.append(len(d)), real(p, d, **kw)))
+    real = store_files.atomic_write_bytes
+    monkeypatch.setattr(store_files, "atomic_write_bytes", lambda p, d, **kw: (writes.append(len(d)), real(p, d, **kw)))
     store.update(make(500).path, genres=["Metal"])
     assert len(writes) == 1 and writes[0] <= 20_000
     store.close()
@@ -106,7 +106,7 @@ def test_shards_split_and_one_change_rewrites_one_small_file(tmp_path, monkeypat
 
 
 def test_corrupt_shard_is_backed_up_and_the_rest_survives(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 5_000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 5_000)
     path = tmp_path / "library.json"
     store = Store.open(path)
     store.upsert(make(i) for i in range(100))
@@ -125,7 +125,7 @@ def test_corrupt_shard_is_backed_up_and_the_rest_survives(tmp_path, monkeypatch,
 
 
 def test_corrupt_meta_is_rebuilt_from_shards(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 5_000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 5_000)
     path = tmp_path / "library.json"
     store = Store.open(path)
     store.upsert(make(i, chosen=["Jazz"]) for i in range(100))
@@ -150,17 +150,17 @@ def test_bad_shapes_count_as_corrupt(tmp_path, content):
 
 def test_crash_between_split_steps_keeps_each_track_once(tmp_path, monkeypatch):
     """Meta lists the new upper shard but the lower one was not yet rewritten: duplicates resolve."""
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 10_000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 10_000)
     path = tmp_path / "library.json"
     store = Store.open(path)
     store.upsert(make(i) for i in [*range(10), *range(75, 80)])
-    first = store._shards[0].file
+    first = store._layout.shards[0].file
     old_lower = first.read_bytes()
     with store.batch():
         store.upsert(make(i, genres=["New"]) for i in range(10, 80))
         store.update(make(9).path, genres=["Newer"])
-    assert len(store._shards) > 1
-    boundary = store._lows[1]
+    assert len(store._layout.shards) > 1
+    boundary = store._layout.lows[1]
     store.close()
     first.write_bytes(old_lower)  # as if the process died before the last rename of the flush
     again = Store.open(path)
@@ -205,9 +205,9 @@ def test_atomic_storage_writes_compact_json(tmp_path):
 
 CHILD = r"""
 import sys
-from genre_desktop.library import store as m
+from genre_desktop.library import store as m, store_shards
 from genre_desktop.library.track import Track
-m.MAX_SHARD_BYTES = 8_000  # many splits, so kills land inside them too
+store_shards.MAX_SHARD_BYTES = 8_000  # many splits, so kills land inside them too
 store = m.Store.open(sys.argv[1])
 start = int(sys.argv[2])
 print("ready", flush=True)

@@ -151,9 +151,9 @@ def test_a_removal_of_a_track_this_process_never_saw_removes_nothing(tmp_path):
 
 
 def test_patches_survive_a_layout_change_by_another_process(tmp_path, monkeypatch):
-    from genre_desktop.library import store as store_mod
+    from genre_desktop.library import store_shards
 
-    monkeypatch.setattr(store_mod, "MAX_SHARD_BYTES", 3000)
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 3000)
     path = seeded(tmp_path, 3)
     a, b = Store.open(path), Store.open(path)
     with a.batch():

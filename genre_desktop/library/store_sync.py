@@ -1,0 +1,224 @@
+"""Unsaved changes as per-field patches, merged onto what other processes wrote; ordered writes.
+
+Several processes (the GUI and the CLI) may open the same store. Opening and every flush hold an
+inter-process lock (``store_lock``). Under it, a flush first compares each file it is about to
+write with the version it last read or wrote (``store_files.signature``): a shard another process
+rewrote meanwhile is re-read and this process's unsaved changes are merged onto it; if the meta
+file changed (another process split a shard), the whole layout is re-read the same way.
+
+Unsaved changes are kept per track as *patches* (:class:`Change`): the fields this process
+changed relative to the record as it read it. An upsert of a whole Track is diffed against that
+record, so a rescan changing the title does not re-apply a stale status or size. Merged onto the
+freshly read record:
+
+- fields only one process changed keep that change (a finished tag write in another process
+  keeps its genres, status and size when this process then saves a prediction);
+- a field both changed takes the value of the later flush;
+- a track this process removed is kept if another process changed it since this one read it, and
+  a track this process changed comes back if another process removed it meanwhile: a removal
+  drops the librarian's choices and predictions, a stale entry is only flagged missing again by
+  the next scan. A removal of a track this process never had removes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+from genre_desktop.fsutil import fsync_dir
+from genre_desktop.library import store_shards
+from genre_desktop.library.store_files import signature
+from genre_desktop.library.store_shards import Layout, Shard
+
+log = logging.getLogger(__name__)
+
+
+class _Drop:
+    """In a patch: the key was removed (an extra field a caller dropped)."""
+
+    def __repr__(self) -> str:
+        return "<dropped>"
+
+
+DROP = _Drop()
+
+
+class Change:
+    """This process's unsaved change to one track since the last flush.
+
+    ``base``: the record as this process last read or wrote it (None: it had none); ``fields``:
+    the fields it set since (name -> value, ``DROP`` for a removed key); ``whole``: ``fields`` is
+    the entire record (this process inserted it); ``removed``: this process removed the track.
+    """
+
+    __slots__ = ("base", "fields", "whole", "removed")
+
+    def __init__(self, base: dict[str, Any] | None) -> None:
+        self.base = base
+        self.fields: dict[str, Any] = {}
+        self.whole = False
+        self.removed = False
+
+
+class Pending:
+    """Every unsaved change of one process: tracks by path, and library roots added."""
+
+    def __init__(self) -> None:
+        self.tracks: dict[str, Change] = {}
+        self.roots: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.tracks or self.roots)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.tracks
+
+    def change(self, path: str, current: dict[str, Any] | None) -> Change:
+        """The change of ``path``, started from the record as read (``current``) if there is none yet."""
+        change = self.tracks.get(path)
+        if change is None:
+            change = self.tracks[path] = Change(None if current is None else dict(current))
+        return change
+
+    def clear(self) -> None:
+        self.tracks.clear()
+        self.roots.clear()
+
+
+def _patch(doc: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is DROP:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+
+
+def _whole(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if v is not DROP}
+
+
+# --------------------------------------------------------------------------- changing in memory
+def write_docs(layout: Layout, pending: Pending, shard: Shard, docs: dict[str, dict[str, Any]]) -> None:
+    """Store whole records in ``shard``: a known track gets the fields that differ (recorded as a
+    patch), a new one is inserted (recorded whole)."""
+    changed: list[int] = []
+    new: list[dict[str, Any]] = []
+    stored = shard.docs()
+    for path, doc in docs.items():
+        doc_id = shard.ids.get(path)
+        if doc_id is None:
+            change = pending.change(path, None)
+            change.fields, change.whole, change.removed = dict(doc), True, False
+            new.append(doc)
+            continue
+        current = stored[str(doc_id)]
+        patch = {k: v for k, v in doc.items() if k not in current or current[k] != v}
+        patch.update((k, DROP) for k in current if k not in doc)
+        if patch:
+            pending.change(path, current).fields.update(patch)
+            _patch(current, patch)
+            changed.append(doc_id)
+    if changed:
+        shard.storage.dirty = True
+        shard.forget(changed)
+    if new:
+        layout.insert_docs(shard, new)
+
+
+def remove(layout: Layout, pending: Pending, paths: Iterable[str]) -> None:
+    """Remove the tracks this process knows of (recorded with the record as read)."""
+    grouped: dict[int, tuple[Shard, list[str]]] = {}
+    for path in paths:
+        shard = layout.shard_for(path)
+        current = shard.doc(path)
+        if current is None:  # nothing this process knows of: nothing to remove
+            continue
+        change = pending.change(path, current)
+        change.fields, change.whole, change.removed = {}, False, True
+        grouped.setdefault(id(shard), (shard, []))[1].append(path)
+    for shard, gone in grouped.values():
+        layout.drop_docs(shard, gone)
+
+
+def merge(layout: Layout, pending: Pending, paths: Iterable[str]) -> None:
+    """Apply this process's unsaved changes to ``paths`` again, onto freshly read records."""
+    for path in list(paths):
+        change = pending.tracks[path]
+        shard = layout.shard_for(path)
+        fresh = shard.doc(path)
+        if change.removed:
+            if fresh is None:
+                continue
+            if change.base is not None and fresh == change.base:
+                layout.drop_docs(shard, [path])
+            else:
+                log.info("store: kept %s, which another process changed after this one removed it", path)
+                del pending.tracks[path]
+        elif fresh is not None:
+            _patch(fresh, change.fields)
+            shard.storage.dirty = True
+            shard.forget([shard.ids[path]])
+        elif change.whole or change.base is None:
+            layout.insert_docs(shard, [_whole(change.fields)])
+        else:
+            log.info("store: kept %s, which another process removed after this one changed it", path)
+            layout.insert_docs(shard, [_whole({**change.base, **change.fields})])
+
+
+# --------------------------------------------------------------------------- reading others' writes
+def sync_from_disk(layout: Layout, pending: Pending, reread: Callable[[], Layout],
+                   everything: bool = False) -> Layout:
+    """Under the file lock: pick up other processes' writes before writing ours.
+
+    Returns the layout to use from now on: ``reread()`` builds a new one when another process
+    changed the meta file; this process's changes are merged onto it."""
+    if layout.meta_storage.signature != signature(layout.path):
+        log.info("store: another process changed the layout; re-reading it")
+        layout = reread()
+        for root in pending.roots:
+            layout.add_root(root)
+        merge(layout, pending, list(pending.tracks))
+        return layout
+    for shard in layout.shards:
+        if (everything or shard.storage.dirty) and shard.written \
+                and shard.storage.signature != signature(shard.file):
+            log.debug("store: %s was rewritten by another process; re-reading it", shard.file.name)
+            layout.reload_shard(shard)
+            merge(layout, pending, [p for p in pending.tracks if layout.shard_for(p) is shard])
+    return layout
+
+
+# --------------------------------------------------------------------------- writing
+def write(layout: Layout, pending: Pending) -> None:
+    """Write every changed file: new shards first, then the meta file, then the others.
+
+    Shards grown past ``MAX_SHARD_BYTES`` are split first. New shard files must exist (durably)
+    before the meta file names them; one folder fsync per step rather than one per file (each
+    file itself is fsynced before its rename)."""
+    payloads: dict[int, bytes] = {}
+    todo = [s for s in layout.shards if s.storage.dirty]
+    while todo:
+        shard = todo.pop()
+        payload = shard.serialize()
+        layout.keep_encoded(shard)
+        if len(payload) > store_shards.MAX_SHARD_BYTES and len(shard.ids) >= 2:
+            upper = layout.split(shard, len(payload), pending)
+            todo += [shard, upper]
+            continue
+        payloads[id(shard)] = payload
+    created = False
+    for shard in layout.shards:
+        if not shard.written and id(shard) in payloads:
+            shard.storage.flush(payloads.pop(id(shard)), sync_dir=False)
+            shard.written = created = True
+    if created:
+        fsync_dir(layout.folder)
+    layout.meta_storage.flush()
+    rewritten = False
+    for shard in layout.shards:
+        if id(shard) in payloads:
+            shard.storage.flush(payloads[id(shard)], sync_dir=False)
+            shard.written = rewritten = True
+    if rewritten:
+        fsync_dir(layout.folder)
+    pending.clear()
