@@ -126,6 +126,22 @@ def test_a_removal_does_not_delete_a_track_another_process_changed_meanwhile(tmp
     b.close()
 
 
+def test_a_removal_after_seeing_the_other_process_change_applies(tmp_path):
+    path = seeded(tmp_path)
+    a, b = Store.open(path), Store.open(path)
+    with a.batch():
+        a.update("/m/3.flac", title="a")
+        b.update("/m/3.flac", chosen=["Jazz"])
+        a.refresh()  # A now shows B's change, and then removes the track knowingly
+        assert a.get("/m/3.flac").chosen == ["Jazz"]
+        a.remove(["/m/3.flac"])
+        b.update("/m/2.flac", title="b")  # so A's flush re-reads the shard once more
+    final = Store.open(path)
+    assert "/m/3.flac" not in final and final.get("/m/2.flac").title == "b"
+    a.close()
+    b.close()
+
+
 def test_an_update_brings_back_a_track_another_process_removed(tmp_path):
     path = seeded(tmp_path)
     a, b = Store.open(path), Store.open(path)

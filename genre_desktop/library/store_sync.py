@@ -155,14 +155,16 @@ def merge(layout: Layout, pending: Pending, paths: Iterable[str]) -> None:
                 log.info("store: kept %s, which another process changed after this one removed it", path)
                 del pending.tracks[path]
         elif fresh is not None:
+            change.base = dict(fresh)  # this process has now seen the other's version
             _patch(fresh, change.fields)
             shard.storage.dirty = True
             shard.forget([shard.ids[path]])
-        elif change.whole or change.base is None:
-            layout.insert_docs(shard, [_whole(change.fields)])
         else:
-            log.info("store: kept %s, which another process removed after this one changed it", path)
-            layout.insert_docs(shard, [_whole({**change.base, **change.fields})])
+            if not (change.whole or change.base is None):
+                log.info("store: kept %s, which another process removed after this one changed it", path)
+                change.fields = {**change.base, **change.fields}
+            layout.insert_docs(shard, [_whole(change.fields)])
+            change.base, change.whole = None, True
 
 
 # --------------------------------------------------------------------------- reading others' writes
