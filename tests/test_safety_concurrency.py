@@ -77,6 +77,56 @@ def test_two_processes_writing_different_tracks_lose_no_update(tmp_path):
     store.close()
 
 
+SAME_TRACKS = r"""
+import sys, time
+from pathlib import Path
+from genre_desktop.library import store_shards
+from genre_desktop.library.store import Store
+from genre_desktop.library.track import Track
+store_shards.MAX_SHARD_BYTES = 6000
+store_path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+store = Store.open(store_path)
+paths = sorted(store.paths())
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.005)
+for i, path in enumerate(paths):
+    if name == "a":
+        store.update(path, chosen=["a"], status="accepted")   # the window accepting
+    else:
+        track = store.get(path)                               # a rescan: whole Track records
+        track.title, track.size = f"retitled {i}", 1000 + i
+        store.upsert([track])
+    if i % 7 == 0:
+        store.upsert([Track(path=f"/music/{name}/new{i:04d}.flac", title=f"new {i}")])
+store.close()
+print("done", flush=True)
+"""
+
+
+def test_two_processes_changing_different_fields_of_the_same_tracks_keep_both(tmp_path):
+    """Each process changes its own fields of every track, one flush each, interleaved: every
+    track ends with both changes (whole records re-applied would undo the other's)."""
+    store_path, go = tmp_path / "library.json", tmp_path / "go"
+    seed(store_path, 60)
+    children = [subprocess.Popen([sys.executable, "-c", SAME_TRACKS, str(store_path), w, str(go)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in "ab"]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
+    go.touch()
+    for child in children:
+        out, err = child.communicate(timeout=180)
+        assert child.returncode == 0, err
+    store = Store.open(store_path)
+    old = sorted(p for p in store.paths() if "/new" not in p)
+    assert len(old) == 120
+    for i, path in enumerate(old):
+        t = store.get(path)
+        assert (t.chosen, t.status, t.title, t.size) == (["a"], "accepted", f"retitled {i}", 1000 + i), t
+    assert len(store) == 120 + 2 * len(range(0, 120, 7))
+    store.close()
+
+
 def test_refresh_shows_another_process_changes(tmp_path):
     store_path = tmp_path / "library.json"
     seed(store_path, 10)
