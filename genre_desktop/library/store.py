@@ -67,7 +67,7 @@ from typing import Any, Iterable, Iterator
 
 from genre_desktop.library import store_sync
 from genre_desktop.library.store_files import AtomicJSONStorage, CorruptFile, dumps_compact
-from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock
+from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock, StoreUnavailable
 from genre_desktop.library.store_migrate import FORMAT_VERSION, StoreTooNew, migrate, refuse_newer
 from genre_desktop.library.store_shards import MAX_SHARD_BYTES, Layout, Shard
 from genre_desktop.library.track import Track
@@ -76,7 +76,7 @@ _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extr
 _FIELD_SET = frozenset(_TRACK_FIELDS)
 
 __all__ = ["AtomicJSONStorage", "CorruptFile", "FORMAT_VERSION", "MAX_SHARD_BYTES", "Store", "StoreBusy",
-           "StoreTooNew", "dumps_compact", "lock_path"]
+           "StoreTooNew", "StoreUnavailable", "dumps_compact", "lock_path"]
 
 
 def lock_path(store_path: Path) -> Path:
@@ -128,7 +128,8 @@ class Store:
         """Open (or create) the store at ``path``; corrupt files are backed up, never fatal.
 
         Raises StoreBusy if another process holds the store's lock for more than ``lock_timeout``
-        s, StoreTooNew if a newer version of the app wrote the store (it is left unchanged).
+        s, StoreTooNew if a newer version of the app wrote the store (it is left unchanged); both
+        are StoreUnavailable, whose message is meant for the user.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

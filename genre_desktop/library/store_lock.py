@@ -28,7 +28,11 @@ DEFAULT_TIMEOUT = 30.0
 _POLL = 0.02
 
 
-class StoreBusy(Exception):
+class StoreUnavailable(Exception):
+    """The store cannot be used now; the message says why and what to do (for the user)."""
+
+
+class StoreBusy(StoreUnavailable):
     """Another process held the store's lock for longer than the timeout."""
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from genre_desktop.library.store_lock import StoreUnavailable
 from genre_desktop.library.store_shards import Layout
 from genre_desktop.library.track import Track
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 
 
-class StoreTooNew(Exception):
+class StoreTooNew(StoreUnavailable):
     """The store was written by a newer version of the app; this one must not change it."""
 
 
