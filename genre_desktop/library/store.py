@@ -235,7 +235,9 @@ class Store:
         """Insert tracks, or change the fields in which they differ from the stored ones; by path.
 
         Only the fields that differ are written (and merged onto another process's changes):
-        passing back a whole Track read earlier does not undo what others changed meanwhile."""
+        passing back a whole Track read earlier does not undo what others changed meanwhile.
+        A Track's ``prediction`` and ``extra`` values are shared with the store: replace them,
+        never change them in place (an in-place change is not seen as a difference)."""
         with self._lock:
             layout = self._layout
             grouped: dict[int, tuple[Shard, dict[str, dict[str, Any]]]] = {}
