@@ -175,3 +175,24 @@ def test_a_member_reading_an_unlisted_network_is_refused(folder, tmp_path):
     (bad / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="musicnn_big"):
         Analyzer(bad, n_segments=1, threads=1, musicnn=False)
+
+
+def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_path):
+    other = tmp_path / "models"
+    shutil.copytree(folder["path"], other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["embedding_model"] = "musicnn_mtt"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    analyzer = Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+    mtt = next(m for m in manifest["models"] if m["name"] == "musicnn_mtt")
+    assert analyzer.vector_recipe.endswith(mtt["sha256"][:16])
+    y = tone(30.0, seed=4)
+    vectors = analyzer.analyze_samples(y, SR).vectors
+    inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=analyzer.tag_patches)
+    expected = inputs.musicnn("musicnn_mtt")[0]["embedding"].mean(axis=0)
+    np.testing.assert_allclose(vectors.embeddings[0], expected, rtol=1e-5, atol=1e-6)
+    # Without an embedding network named, asking for vectors is refused clearly.
+    del manifest["embedding_model"]
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="embedding_model"):
+        Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")

@@ -143,6 +143,10 @@ class Ensemble:
             raise ValueError("none of the ensemble's members can run on these inputs")
         return out
 
+    def vote(self, probas: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The weighted soft vote row by row (no window combination): (..., L)."""
+        return weighted_mean(probas, self.weights, self.pooling)
+
     def combine(self, probas: Mapping[str, np.ndarray]) -> EnsembleResult:
         """The bundled vote over one track's windows (weights renormalised over ``probas``' members)."""
         return combine(probas, self.weights, self.pooling)
