@@ -196,3 +196,16 @@ def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_pat
     (other / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="embedding_model"):
         Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+
+
+def test_evaluation_on_cached_vectors_agrees_with_the_analysis(tmp_path):
+    """The training side's "current model" is the Analyzer's own Ensemble: with the bundled models
+    (all read the table), evaluating the cached vectors gives the analysis' own genres."""
+    from genre_desktop.training.evaluate import BundledPredictor
+
+    analyzer = Analyzer(n_segments=3, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+    analysis = analyzer.analyze_samples(np.concatenate([tone(40.0, seed=5), tone(40.0, seed=6)[::-1]]), SR)
+    assert analysis.vectors.n_windows == len(analysis.prediction.segments) > 1
+    got = BundledPredictor(threads=1).predict([analysis.vectors])[0]
+    genres = dict(analysis.prediction.genres)
+    np.testing.assert_allclose(got, [genres[g] for g in analyzer.labels], atol=1e-6)
