@@ -78,6 +78,12 @@ def folder(tmp_path_factory):
     return {"path": folder, "head": head, "cnn": cnn}
 
 
+@pytest.fixture(scope="module")
+def analyzer(folder):
+    """The extended folder's analyzer without tags: only the networks the head reads are loaded."""
+    return Analyzer(folder["path"], n_segments=2, threads=1, musicnn=False)
+
+
 def tone(seconds: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * SR)) / SR
@@ -94,8 +100,7 @@ def test_unknown_kind_is_a_clear_model_error(folder):
     assert {"classical", "musicnn", "embedding_head", "cnn"} <= set(FACTORIES)
 
 
-def test_embedding_head_and_cnn_vote_as_computed_independently(folder):
-    analyzer = Analyzer(folder["path"], n_segments=2, threads=1, musicnn=False)
+def test_embedding_head_and_cnn_vote_as_computed_independently(folder, analyzer):
     assert analyzer.members == ["knn", "logreg", "svm", "xgboost", "gboost", "head", "cnn"]
     # Only the networks the head reads are loaded when the tags are off.
     assert sorted(analyzer.networks) == ["musicnn_msd", "musicnn_mtt"] and analyzer.tag_members == []
@@ -130,14 +135,13 @@ def test_embedding_head_and_cnn_vote_as_computed_independently(folder):
     np.testing.assert_allclose([got[g] for g in analyzer.labels], expected.overall, atol=1e-5)
 
 
-def test_inputs_are_computed_only_when_asked_and_once(folder):
-    analyzer = Analyzer(folder["path"], n_segments=1, threads=1, musicnn=False)
+def test_inputs_are_computed_only_when_asked_and_once(analyzer, monkeypatch):
     runs = {}
     for name, net in analyzer.networks.items():
         def counted(patches, _run=net.run, _name=name):
             runs[_name] = runs.get(_name, 0) + 1
             return _run(patches)
-        net.run = counted
+        monkeypatch.setattr(net, "run", counted)
     y = tone(30.0, seed=2)
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=2)
     classical = [m for m in analyzer._members if m.kind == "classical"]
@@ -151,8 +155,7 @@ def test_inputs_are_computed_only_when_asked_and_once(folder):
     assert runs["musicnn_msd"] == 2
 
 
-def test_cached_inputs_run_only_the_members_the_cache_can_feed(folder):
-    analyzer = Analyzer(folder["path"], n_segments=1, threads=1, musicnn=False)
+def test_cached_inputs_run_only_the_members_the_cache_can_feed(analyzer):
     ensemble = analyzer.ensemble
     X = np.random.default_rng(0).normal(size=(3, 57)).astype(np.float32)
     probas = ensemble.member_probas(CachedInputs(X))
