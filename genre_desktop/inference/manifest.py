@@ -54,6 +54,9 @@ class Manifest:
     feature_table_weights: dict[str, float]
     pooling: str = "arithmetic"
     raw: dict[str, Any] = field(default_factory=dict)
+    # The musicnn network whose embedding the user-model vectors hold; checked by whoever needs the
+    # vectors (a copy of the folder without the networks still serves the classical members).
+    embedding_model: str | None = None
 
     def by_kind(self, kind: str) -> list[ModelEntry]:
         return [m for m in self.models if m.kind == kind]
@@ -134,6 +137,7 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
         feature_table_weights={k: float(v) for k, v in (ensemble.get("feature_table_only") or {}).items()},
         pooling=str(ensemble.get("pooling", "arithmetic")),
         raw=raw,
+        embedding_model=str(raw["embedding_model"]) if raw.get("embedding_model") else None,
     )
     if manifest.pooling not in POOLINGS:
         raise ModelError(f"model manifest {path}: unknown ensemble pooling {manifest.pooling!r}")
