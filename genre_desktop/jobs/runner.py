@@ -255,7 +255,7 @@ class JobRunner(QObject):
             handle.released = True
             execute(work, handle)
         else:
-            (self._writer if serial else self._pool).start(_Runnable(work, handle))
+            (self._writer if serial else self._pool).start(_Runnable(_on_writer(work) if serial else work, handle))
         return handle
 
     def _forget(self, handle: JobHandle, key: str | None) -> None:
@@ -277,8 +277,8 @@ class JobRunner(QObject):
         """Run ``fn`` on the serial writer and wait for its result (from a worker thread, never the
         writer itself). Lets long work (a scan's walk) run outside the writer while its store
         writes still go through it, between the user's own saves."""
-        if self.synchronous:
-            return fn()  # logic tests: everything runs inline anyway
+        if self.synchronous or getattr(_writer, "active", False):
+            return fn()  # logic tests run everything inline; on the writer, waiting for it would deadlock
         future: Future = Future()
         self._writer.start(_Call(fn, future))
         return future.result()
@@ -313,9 +313,22 @@ class _Call(QRunnable):
         fn, future = self._fn, self._future
         self._fn = self._future = None
         try:
-            future.set_result(fn())
+            future.set_result(_on_writer(fn)())
         except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting thread
             future.set_exception(exc)
+
+
+_writer = threading.local()  # .active: this thread is running a job of the serial writer
+
+
+def _on_writer(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        _writer.active = True
+        try:
+            return fn(*args)
+        finally:
+            _writer.active = False
+    return run
 
 
 def _job(name: Job | str) -> Job:
