@@ -79,3 +79,15 @@ def test_status_is_its_stored_string():
     assert Status("written") is Status.WRITTEN and f"{Status.ERROR:<6}|" == "error |" and str(Status.ACCEPTED) == "accepted"
     assert json.dumps({"s": Status.CORRECTED}) == '{"s": "corrected"}'
     assert {Status.PREDICTED: 1}["predicted"] == 1  # a plain value read back finds its member
+
+
+def test_a_stored_prediction_reads_lazily_and_equals_the_same_one_built():
+    built = Prediction("/m/a.flac", genres=[("jazz", 0.7), ("blues", 0.3)], models={"svm": {"jazz": 0.6, "blues": 0.4}},
+                       segments=[SegmentScore(0.0, 30.0, {"jazz": 0.8, "blues": 0.2}),
+                                 SegmentScore(30.0, 60.0, {"blues": 0.55, "jazz": 0.45})],
+                       tags={"saxophone": 0.9}, model_version="bundled-1", schema=1)
+    stored = Prediction.from_dict(SCHEMA_1)
+    assert stored.top_genre == "jazz" and "genres" not in vars(stored)  # the table's top genre parses nothing more
+    assert stored == built and built == stored
+    stored.genres = [("rock", 1.0)]  # fields can be set as on any Prediction
+    assert stored.top == ("rock", 1.0) and stored != built

@@ -16,7 +16,8 @@ does not know in ``extra`` so that re-saving a track does not drop them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 SCHEMA = 2
@@ -87,6 +88,14 @@ class Prediction:
     schema: int = SCHEMA  # the schema it was read from (SCHEMA for a new one)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of a newer schema, kept on save
 
+    def __eq__(self, other: object) -> bool:
+        """Equal fields, whether read from a stored dict or built by the analyzer."""
+        if not isinstance(other, Prediction):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Prediction))
+
+    __hash__ = None  # type: ignore[assignment] - mutable
+
     @property
     def top(self) -> tuple[str, float] | None:
         return self.genres[0] if self.genres else None
@@ -127,21 +136,11 @@ class Prediction:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prediction":
-        """Read a stored prediction of any schema so far (see the module docstring)."""
-        schema = data.get("schema", 1)
-        segments = [SegmentScore(s["start"], s["end"], s.get("genres") or {}) for s in data.get("segments") or ()]
-        extra = {k: v for k, v in data.items() if k not in _KNOWN} if len(data) > len(_KNOWN) or schema > SCHEMA else {}
-        return cls(
-            path=data.get("path", ""),
-            genres=_read_genres(data.get("genres")),
-            models=data.get("models") or {},
-            segments=segments,
-            tags=data.get("tags") or {},
-            model_version=data.get("model_version") or "",
-            error=data.get("error"),
-            schema=int(schema),
-            extra=extra,
-        )
+        """Read a stored prediction of any schema so far (see the module docstring).
+
+        Fields are read from ``data`` when first used: opening a library reads every track's
+        prediction, and most of them are never looked at beyond the top genre."""
+        return _Stored(data)
 
     @classmethod
     def coerce(cls, value: "Prediction | dict[str, Any] | None") -> "Prediction | None":
@@ -154,3 +153,69 @@ class Prediction:
     def failed(cls, path: str, reason: str) -> "Prediction":
         return cls(path=path, error=reason)
 
+
+
+class _Stored(Prediction):
+    """A Prediction read from a stored dict, each field parsed on first use (then kept; setting a
+    field works as on any Prediction). The top genre is read without parsing the ranking."""
+
+    def __init__(self, data: dict[str, Any]) -> None:  # noqa: D107 - no dataclass __init__: lazy fields
+        self._data = data
+
+    @cached_property
+    def path(self) -> str:  # type: ignore[override]
+        return self._data.get("path", "")
+
+    @cached_property
+    def genres(self) -> list[tuple[str, float]]:  # type: ignore[override]
+        return _read_genres(self._data.get("genres"))
+
+    @cached_property
+    def models(self) -> dict[str, dict[str, float]]:  # type: ignore[override]
+        return self._data.get("models") or {}
+
+    @cached_property
+    def segments(self) -> list[SegmentScore]:  # type: ignore[override]
+        return [SegmentScore(s["start"], s["end"], s.get("genres") or {}) for s in self._data.get("segments") or ()]
+
+    @cached_property
+    def tags(self) -> dict[str, float]:  # type: ignore[override]
+        return self._data.get("tags") or {}
+
+    @cached_property
+    def model_version(self) -> str:  # type: ignore[override]
+        return self._data.get("model_version") or ""
+
+    @cached_property
+    def error(self) -> str | None:  # type: ignore[override]
+        return self._data.get("error")
+
+    @cached_property
+    def schema(self) -> int:  # type: ignore[override]
+        return int(self._data.get("schema", 1))
+
+    @cached_property
+    def extra(self) -> dict[str, Any]:  # type: ignore[override]
+        return {k: v for k, v in self._data.items() if k not in _KNOWN}
+
+    def _first(self) -> tuple[str, float] | None:
+        if "genres" in self.__dict__:
+            return self.genres[0] if self.genres else None
+        raw = self._data.get("genres")
+        if isinstance(raw, list) and raw and isinstance(raw[0], dict):
+            return raw[0]["genre"], float(raw[0]["probability"])
+        return self.genres[0] if self.genres else None
+
+    @property
+    def top(self) -> tuple[str, float] | None:
+        return self._first()
+
+    @property
+    def top_genre(self) -> str | None:
+        first = self._first()
+        return first[0] if first else None
+
+    @property
+    def confidence(self) -> float | None:
+        first = self._first()
+        return first[1] if first else None
