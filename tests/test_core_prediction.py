@@ -91,3 +91,11 @@ def test_a_stored_prediction_reads_lazily_and_equals_the_same_one_built():
     assert stored == built and built == stored
     stored.genres = [("rock", 1.0)]  # fields can be set as on any Prediction
     assert stored.top == ("rock", 1.0) and stored != built
+
+
+def test_a_track_reads_its_stored_prediction_only_when_asked():
+    track = Track("/m/a.flac", prediction=SCHEMA_1)
+    assert track.predicted_genre == "jazz" and track.confidence == 0.7
+    assert isinstance(track.__dict__["_prediction"], dict)  # the table's columns made no object
+    assert track.prediction.segment_at(40.0) == 1 and isinstance(track.__dict__["_prediction"], Prediction)
+    assert Track("/m/b.flac").prediction is None and Track("/m/b.flac").predicted_genre is None

@@ -12,8 +12,7 @@ from genre_desktop.core.track import Track
 
 def in_queue(track: Track) -> bool:
     """A track waits for review: predicted, with genres, not reviewed yet, and its file is there."""
-    return (track.status == PREDICTED and track.prediction is not None and bool(track.prediction.genres)
-            and not track.missing)
+    return track.status == PREDICTED and track.predicted_genre is not None and not track.missing
 
 
 def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:

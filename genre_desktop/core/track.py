@@ -14,6 +14,33 @@ from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.status import UNANALYSED, Status
 
 
+class _StoredPrediction:
+    """The ``Track.prediction`` field: a Prediction, read from the stored dict on first use.
+
+    Opening a library makes a Track per file; making a Prediction object for each (100,000 of
+    them) before anyone looks costs seconds of allocation and garbage collection. The table only
+    needs the top genre, which :attr:`Track.predicted_genre` reads from the dict directly.
+    """
+
+    def __get__(self, track: "Track | None", owner: type | None = None) -> Prediction | None:
+        if track is None:
+            return None  # the field's default
+        value = track.__dict__.get("_prediction")
+        if value is not None and not isinstance(value, Prediction):
+            value = track.__dict__["_prediction"] = Prediction.from_dict(value)  # a stored dict, any schema
+        return value
+
+    def __set__(self, track: "Track", value: Prediction | dict[str, Any] | None) -> None:
+        track.__dict__["_prediction"] = value
+
+
+def _raw_top(raw: dict[str, Any]) -> tuple[str, float] | None:
+    genres = raw.get("genres")
+    if isinstance(genres, list) and genres and isinstance(genres[0], dict):
+        return genres[0]["genre"], float(genres[0]["probability"])
+    return Prediction.from_dict(raw).top if genres else None
+
+
 @dataclass
 class Track:
     path: str
@@ -34,24 +61,28 @@ class Track:
     error: str | None = None
     # The file was in the library but is gone from disk since the last scan.
     missing: bool = False
-    # Latest model prediction, or None.
-    prediction: Prediction | None = None
+    # Latest model prediction, or None (a stored dict given here is read as a Prediction).
+    prediction: Prediction | None = _StoredPrediction()  # type: ignore[assignment]
     # Genres chosen by the librarian (accepted or corrected), the training data for the wizard.
     chosen: list[str] | None = None
     scanned_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if self.prediction is not None and not isinstance(self.prediction, Prediction):
-            self.prediction = Prediction.from_dict(self.prediction)  # a stored dict, any schema
+    def _top(self) -> tuple[str, float] | None:
+        value = self.__dict__.get("_prediction")
+        if value is None:
+            return None
+        return value.top if isinstance(value, Prediction) else _raw_top(value)
 
     @property
     def predicted_genre(self) -> str | None:
-        return self.prediction.top_genre if self.prediction is not None else None
+        top = self._top()
+        return top[0] if top else None
 
     @property
     def confidence(self) -> float | None:
-        return self.prediction.confidence if self.prediction is not None else None
+        top = self._top()
+        return top[1] if top else None
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
