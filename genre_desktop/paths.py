@@ -29,11 +29,11 @@ class AppDirs:
 
     @property
     def store_path(self) -> Path:
-        return self.data / "library.json"
+        return self.data / STORE_NAME
 
     @property
     def journal_path(self) -> Path:
-        return self.data / "journal.jsonl"
+        return journal_for(self.store_path)
 
     @property
     def settings_path(self) -> Path:
@@ -55,6 +55,22 @@ class AppDirs:
         for folder in (self.config, self.data, self.cache):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+STORE_NAME = "library.json"
+
+
+def journal_for(store_path: str | os.PathLike[str]) -> Path:
+    """The journal of tag writes that belongs to a store: the one rule for the window and the CLI.
+
+    Beside the store: ``journal.jsonl`` for a store with the app's own file name (``library.json``,
+    the window's and the CLI's default), ``<stem>-journal.jsonl`` for any other, so that two
+    stores kept in one folder never share a journal (undo would then touch the other's files).
+    """
+    store_path = Path(store_path)
+    if store_path.name == STORE_NAME:
+        return store_path.with_name("journal.jsonl")
+    return store_path.with_name(store_path.stem + "-journal.jsonl")
 
 
 def _env_path(name: str, fallback: Path) -> Path:

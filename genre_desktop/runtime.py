@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 
-from genre_desktop.paths import app_dirs
+from genre_desktop.paths import AppDirs
 
 
-def prepare_process() -> None:
-    dirs = app_dirs()
+def prepare_process(dirs: AppDirs) -> None:
     if "NUMBA_CACHE_DIR" not in os.environ:
         try:
             dirs.numba_cache.mkdir(parents=True, exist_ok=True)

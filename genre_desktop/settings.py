@@ -1,6 +1,8 @@
 """User settings: one JSON file in the config folder, written atomically. Qt-free.
 
-Passed to whoever needs it (no global instance). Unknown keys written by a newer version are
+Passed to whoever needs it (no global instance). Immutable: a change makes a new Settings
+(``settings.replace(volume=0.5)``) that the owner swaps in, so a worker thread that read the old
+one never sees it half-changed. Unknown keys written by a newer version are
 kept on save; a corrupt file is moved aside (``settings.json.corrupt``) and defaults are used.
 """
 
@@ -8,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field, fields
+import copy
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ DEFAULT_ALIASES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     last_library: str | None = None
     # Tag writing
@@ -48,6 +51,19 @@ class Settings:
     volume: float = 0.8
     theme: str = "system"  # "system", "light" or "dark"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` applied (dict fields are copied, never shared with the original)."""
+        for name in ("aliases", "extra"):
+            if name not in changes:
+                changes[name] = copy.deepcopy(getattr(self, name))
+        return replace(self, **changes)
+
+    def with_extra(self, **values: Any) -> "Settings":
+        """A copy with keys of ``extra`` (window state, flags of other versions) set."""
+        extra = copy.deepcopy(self.extra)
+        extra.update(values)
+        return self.replace(extra=extra)
 
     def spell(self, genre: str) -> str:
         """The tag spelling of a label (alias map, case-insensitive); unknown labels are kept as is."""

@@ -2,7 +2,7 @@
 
 import sys
 
-from genre_desktop.app import main
+from genre_desktop.gui import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,8 @@ from genre_desktop.jobs.library_jobs import AnalysisProgress, AnalyzerProvider, 
 from genre_desktop.jobs.runner import JobRunner
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import ACCEPTED, ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.app.workspace import Workspace
+from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 
 
@@ -43,17 +45,24 @@ def store(tmp_path):
     s.close()
 
 
+def workspace_on(store, settings=None) -> Workspace:
+    workspace = Workspace(app_dirs(), settings or Settings(), store_path=store.path)
+    workspace.store = store
+    return workspace
+
+
 def make_jobs(store, analyzer, synchronous=False):
     runner = JobRunner(synchronous=synchronous)
-    provider = AnalyzerProvider(Settings(), factory=lambda **kw: analyzer)
-    return LibraryJobs(runner, store, Settings(), provider), runner
+    workspace = workspace_on(store)
+    provider = AnalyzerProvider(workspace, factory=lambda **kw: analyzer)
+    return LibraryJobs(runner, workspace, provider), runner
 
 
 def test_results_arrive_one_by_one_and_are_saved_in_the_store(qtbot, store):
     analyzer = StandInAnalyzer()
     jobs, runner = make_jobs(store, analyzer)
     items, progress = [], []
-    handle = jobs.analyse(store.all(), on_item=items.append, on_progress=progress.append)
+    handle = jobs.analyze(store.all(), on_item=items.append, on_progress=progress.append)
     qtbot.waitUntil(lambda: not handle.running, timeout=10000)
     runner.wait()
     qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
@@ -71,7 +80,7 @@ def test_cancel_then_resume_analyses_only_what_is_left(qtbot, store):
     gate = threading.Event()
     analyzer = StandInAnalyzer(gate=gate, stop_after=3)
     jobs, runner = make_jobs(store, analyzer)
-    handle = jobs.analyse(store.all())
+    handle = jobs.analyze(store.all())
     qtbot.waitUntil(lambda: len(analyzer.calls) == 3, timeout=5000)
     handle.cancel()
     gate.set()
@@ -85,7 +94,7 @@ def test_cancel_then_resume_analyses_only_what_is_left(qtbot, store):
     analyzer2 = StandInAnalyzer()
     jobs2, runner2 = make_jobs(store, analyzer2)
     left = [t for t in store.all() if t.status == UNANALYSED]
-    h2 = jobs2.analyse(left)
+    h2 = jobs2.analyze(left)
     qtbot.waitUntil(lambda: not h2.running, timeout=5000)
     runner2.wait()
     qtbot.waitUntil(lambda: not runner2.active(), timeout=5000)
@@ -99,7 +108,7 @@ def test_review_decision_during_analysis_is_not_lost(qtbot, store):
     gate = threading.Event()
     analyzer = StandInAnalyzer(gate=gate, stop_after=2)
     jobs, runner = make_jobs(store, analyzer)
-    handle = jobs.analyse(store.all())
+    handle = jobs.analyze(store.all())
     qtbot.waitUntil(lambda: len(analyzer.calls) == 2, timeout=5000)
     jobs.queue_save("/music/t000.flac", {"chosen": ["blues"], "status": ACCEPTED})
     jobs.flush_pending()
@@ -123,11 +132,11 @@ def test_prediction_fields_keep_reviewed_status():
 
 def test_analyzer_is_built_once_per_configuration():
     built = []
-    settings = Settings()
-    provider = AnalyzerProvider(settings, factory=lambda **kw: built.append(kw) or object())
+    workspace = Workspace(app_dirs(), Settings())
+    provider = AnalyzerProvider(workspace, factory=lambda **kw: built.append(kw) or object())
     first = provider.get()
     assert provider.get() is first
-    settings.segments = 3
+    workspace.update_settings(save=False, segments=3)  # settings are replaced, never changed in place
     assert provider.get() is not first
     assert built == [{"models_dir": None, "n_segments": 5, "threads": 0}, {"models_dir": None, "n_segments": 3, "threads": 0}]
 
@@ -172,12 +181,13 @@ def test_a_write_interrupted_by_a_crash_is_settled_before_the_next_gui_write(qtb
     other = make_audio(tmp_path / "other.flac", seconds=0.5)
     store = Store.open(tmp_path / "library.json")
     scan_paths([str(song), str(other)], store)
-    journal_path = tmp_path / "journal.jsonl"
+    journal_path = tmp_path / "journal.jsonl"  # the journal of library.json (one rule, paths.journal_for)
     with Journal(journal_path) as journal:
         journal.intent("crashed-batch", str(song), ["Blues"], ["Jazz"])
     write_genres(song, ["Jazz"])  # the save happened; the process died before "done"
-    jobs = LibraryJobs(JobRunner(synchronous=True), store, Settings(),
-                       AnalyzerProvider(Settings(), factory=lambda **kw: None), journal_path)
+    workspace = workspace_on(store)
+    assert workspace.journal_path == journal_path
+    jobs = LibraryJobs(JobRunner(synchronous=True), workspace, AnalyzerProvider(workspace, factory=lambda **kw: None))
     handle = jobs.write_tags({str(other): ["Rock"]}, WriteOptions())
     qtbot.waitUntil(lambda: not handle.running, timeout=10000)
     with Journal(journal_path) as journal:

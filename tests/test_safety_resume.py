@@ -78,7 +78,7 @@ def test_analysis_killed_midway_resumes_with_the_unanalysed_tracks(tmp_path):
         if t.status == UNANALYSED:
             assert t.prediction is None
         else:
-            assert t.status in (PREDICTED, ERROR) and t.prediction is not None and t.prediction["path"] == t.path
+            assert t.status in (PREDICTED, ERROR) and t.prediction is not None and t.prediction.path == t.path
     assert 8 <= len(done) <= 10  # saved in batches of 4: at most the unsaved batch is lost
     store.close()
 

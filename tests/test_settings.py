@@ -9,7 +9,7 @@ def test_round_trip_keeps_unknown_keys(tmp_path):
     path.write_text(json.dumps({"id3_version": 3, "future_option": [1, 2]}))
     settings = Settings.load(path)
     assert settings.id3_version == 3
-    settings.last_library = "/music"
+    settings = settings.replace(last_library="/music")
     settings.save(path)
     saved = json.loads(path.read_text())
     assert saved["future_option"] == [1, 2]

@@ -38,8 +38,11 @@ def test_train_list_activate_rollback_map(tmp_path, capsys):
     report_dir = tmp_path / "report"
     assert main(["train", "--store", str(store_path), "--trust-existing", "Ambient", "--report", str(report_dir),
                  "--activate"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out, err = captured.out, captured.err
     assert "techno" in out and "ambient" in out and "activated" in out and "chosen head" in out
+    # Not a terminal (a log): one line per stage, no carriage-return redraws.
+    assert "\r" not in err and err.count("reading track vectors…") == 1 and "exporting to ONNX…" in err
     assert {p.name for p in report_dir.iterdir()} == {"report.html", "metrics.csv", "confusion.csv"}
     assert main(["models", "list"]) == 0
     listing = capsys.readouterr().out

@@ -8,6 +8,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from genre_desktop.library.track import ACCEPTED, ERROR, PREDICTED, UNANALYSED, Track
 from genre_desktop.ui.library_model import (
     ARTIST,
+    CHOICE,
     CONFIDENCE,
     DURATION,
     GENRES,
@@ -41,7 +42,7 @@ def test_model_passes_qt_consistency_checks_and_shows_file_name_when_untitled(qa
     model = LibraryModel()
     QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     model.set_tracks(tracks())
-    assert model.rowCount() == 4 and model.columnCount() == 8
+    assert model.rowCount() == 4 and model.columnCount() == 9
     assert column(model, TITLE) == ["Zebra Song", "b.mp3", "Apple", "Dance"]
     assert column(model, DURATION) == ["3:20", "1:01", "", ""]
     assert model.data(model.index(3, STATUS), Qt.ItemDataRole.ToolTipRole) == "truncated frame"
@@ -89,7 +90,8 @@ def test_incremental_updates_touch_one_row_and_append_new_tracks(qapp, qtbot):
     model.update_fields("/m/a.flac", status=ACCEPTED, chosen=["jazz"])
     row = model.row_of("/m/a.flac")
     assert changed == [(row, row)]
-    assert model.data(model.index(row, GENRES)) == "jazz"  # the librarian's choice is shown
+    assert model.data(model.index(row, CHOICE)) == "jazz"  # the librarian's choice, in its own column
+    assert model.data(model.index(row, GENRES)) == "Rock"  # "In file" still says what the file holds
     assert model.data(model.index(row, STATUS)) == ACCEPTED
     model.set_search("zebra")
     with qtbot.waitSignal(model.rowsInserted):

@@ -177,10 +177,9 @@ def test_interrupted_analysis_resumes_on_the_next_start(qtbot, window, library):
     win.open_folder(str(library))
     wait_idle(qtbot, win)
     first = [win.model.track_by_path(path_of(library, n)) for n in ("alpha.flac", "bravo.mp3")]
-    win.analyse(first)  # the part done before the app was closed
+    win.analyze(first)  # the part done before the app was closed
     wait_idle(qtbot, win)
-    win.settings.extra[RESUME_KEY] = True  # as left by a session closed mid-analysis
-    win.save_settings()
+    win.workspace.update_extra(**{RESUME_KEY: True})  # as left by a session closed mid-analysis
     win.open_folder(str(library), scan=False)  # what the next start does
     wait_idle(qtbot, win)
     assert not [t for t in win.model.tracks() if t.status == UNANALYSED]
@@ -229,7 +228,7 @@ def test_real_analyzer_in_the_window(qtbot, library):
     try:
         win.open_folder(str(library))
         wait_idle(qtbot, win)
-        win.analyse_unanalysed()
+        win.analyze_unanalyzed()
         wait_idle(qtbot, win, timeout=120000)
         tracks = {os.path.basename(t.path): t for t in win.model.tracks()}
         assert tracks["broken.mp3"].status == ERROR and tracks["broken.mp3"].error
@@ -290,6 +289,7 @@ _RUN_SCRIPT = """
 import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from genre_desktop.paths import app_dirs
 from genre_desktop.ui.main import run
 
 app = QApplication([])
@@ -301,7 +301,7 @@ def close_when_scanned():
     else:
         QTimer.singleShot(50, close_when_scanned)
 QTimer.singleShot(50, close_when_scanned)
-sys.exit(run([sys.argv[1]]))
+sys.exit(run([sys.argv[1]], app_dirs()))
 """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from genre_desktop.app.workspace import Workspace
 from genre_desktop.jobs.library_jobs import AnalyzerProvider
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
@@ -20,7 +21,7 @@ def _version(registry: Registry, name: str) -> None:
 
 def test_provider_rebuilds_the_analyzer_when_the_active_model_changes():
     built = []
-    provider = AnalyzerProvider(Settings(), factory=lambda **kw: built.append(kw) or object())
+    provider = AnalyzerProvider(Workspace(app_dirs(), Settings()), factory=lambda **kw: built.append(kw) or object())
     first = provider.get()
     assert provider.get() is first and len(built) == 1  # cached while nothing changes
     registry = Registry(app_dirs().user_models)
@@ -35,7 +36,7 @@ def test_provider_rebuilds_the_analyzer_when_the_active_model_changes():
 
 
 def test_real_provider_passes_the_vector_cache(tmp_path):
-    analyzer = AnalyzerProvider(Settings(segments=2)).get()
+    analyzer = AnalyzerProvider(Workspace(app_dirs(), Settings(segments=2))).get()
     assert analyzer.vector_cache is not None and analyzer.user_model is None
     assert analyzer.n_segments == 2
 

@@ -15,7 +15,7 @@ from genre_desktop.tagging import read_genres
 
 def _run(folder: Path, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, GENRE_DESKTOP_HOME=str(home), QT_QPA_PLATFORM="offscreen")
-    return subprocess.run([sys.executable, "-m", "genre_desktop.app", "--smoke-test", str(folder)],
+    return subprocess.run([sys.executable, "-m", "genre_desktop.gui", "--smoke-test", str(folder)],
                           capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -45,7 +45,7 @@ def test_smoke_test_fails_clearly_on_a_folder_without_audio(tmp_path):
     empty = tmp_path / "nothing"
     empty.mkdir()
     (empty / "notes.txt").write_text("no music")
-    result = subprocess.run([sys.executable, "-m", "genre_desktop.app", "--smoke-test", str(empty)],
+    result = subprocess.run([sys.executable, "-m", "genre_desktop.gui", "--smoke-test", str(empty)],
                             capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, GENRE_DESKTOP_HOME=str(tmp_path / "home"),
                                      QT_QPA_PLATFORM="offscreen"))

@@ -38,6 +38,7 @@ def peak_rss_mb() -> float:
 
 def make_tracks(n: int, seed: int = 7) -> list:
     """N plausible Track records; every other one analysed with a full prediction."""
+    from genre_desktop.core.prediction import Prediction
     from genre_desktop.library.track import PREDICTED, UNANALYSED, Track
 
     rng = random.Random(seed)
@@ -55,12 +56,12 @@ def make_tracks(n: int, seed: int = 7) -> list:
             probs = sorted(((g, rng.random()) for g in GENRES), key=lambda kv: -kv[1])
             total = sum(p for _, p in probs)
             genres = [{"genre": g, "probability": p / total} for g, p in probs]
-            track.prediction = {
+            track.prediction = Prediction.from_dict({
                 "path": track.path, "genres": genres,
                 "models": {m: {g["genre"]: g["probability"] for g in genres[:3]} for m in ("xgboost", "svm", "logreg")},
                 "segments": [{"start": s * 30.0, "end": s * 30.0 + 30.0, "genres": {genres[0]["genre"]: 0.6}} for s in range(5)],
                 "tags": {}, "model_version": "bench", "error": None,
-            }
+            })
             track.status = PREDICTED
         tracks.append(track)
     return tracks
@@ -93,6 +94,7 @@ class CountingStore:
 
 def measure_open(store_path: Path, app) -> dict[str, float]:
     """Open the store in the main window and measure; returns figures in seconds / MB / rows."""
+    from genre_desktop.app.workspace import Workspace
     from genre_desktop.audio.output import NullOutput
     from genre_desktop.library.store import Store
     from genre_desktop.paths import app_dirs
@@ -107,7 +109,9 @@ def measure_open(store_path: Path, app) -> dict[str, float]:
     figures["store_open_s"] = time.perf_counter() - t0
     dirs = app_dirs().ensure()
     t1 = time.perf_counter()
-    window = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput())
+    workspace = Workspace(dirs, Settings())
+    workspace.store = store
+    window = create_main_window(workspace, output=NullOutput())
     window.resize(1280, 820)
     loaded = []
     window.root = ROOT

@@ -88,8 +88,8 @@ def save(widget, path: Path) -> None:
 
 
 def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
+    from genre_desktop.app.workspace import Workspace
     from genre_desktop.audio.output import NullOutput
-    from genre_desktop.library.store import Store
     from genre_desktop.paths import app_dirs
     from genre_desktop.settings import Settings
     from PySide6.QtCore import Qt
@@ -101,11 +101,12 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     apply_theme(app, theme)
     dirs = app_dirs().ensure()
     settings = Settings(theme=theme)
-    store = Store.open(dirs.store_path)
     output = NullOutput(reason="no audio output device found (PortAudio: no devices)")
 
     # Empty state: a fresh window with nothing opened.
-    empty = create_main_window(settings, dirs.settings_path, Store.open(Path(tempfile.mkdtemp()) / "empty.json"), output=output)
+    empty_workspace = Workspace(dirs, settings, store_path=Path(tempfile.mkdtemp()) / "empty.json")
+    empty_workspace.open_store()
+    empty = create_main_window(empty_workspace, output=output)
     empty.resize(1400, 880)
     empty.show()
     app.processEvents()
@@ -113,14 +114,15 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     empty.shutdown()
     empty.close()
 
-    window = create_main_window(settings, dirs.settings_path, store, output=output,
-                                analyzer_factory=lambda **kw: analyzer)
+    workspace = Workspace(dirs, settings)
+    workspace.open_store()
+    window = create_main_window(workspace, output=output, analyzer_factory=lambda **kw: analyzer)
     window.resize(1400, 880)
     window.show()
     window.open_folder(str(library))
     idle(app, window)
     if any(t.status == "unanalysed" for t in window.model.tracks()):
-        window.analyse_unanalysed()
+        window.analyze_unanalyzed()
         idle(app, window)
     disco = next(t.path for t in window.model.tracks() if "Mirrorball" in t.title)
     window.select_path(disco)

@@ -13,6 +13,7 @@ import os
 import sys
 
 from genre_desktop import __version__
+from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
 COMMAND_MODULES = (
@@ -37,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    prepare_process()
+    dirs = app_dirs()  # the one place the CLI resolves its folders; commands get them as args.dirs
+    prepare_process(dirs)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.dirs = dirs
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -13,10 +13,12 @@ import platform
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from genre_desktop.paths import app_dirs, bundled_models_dir
+from genre_desktop.cli.common import Progress, workspace
+from genre_desktop.paths import journal_for
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -29,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how long to wait while another Genre Desktop process writes the store (default 30)")
     journaled = argparse.ArgumentParser(add_help=False)
     journaled.add_argument("--journal", type=Path, default=None, metavar="PATH",
-                           help="journal of tag writes (default: next to the store)")
+                           help="journal of tag writes (default: the store's, next to it: journal.jsonl "
+                                "beside library.json, NAME-journal.jsonl beside any other NAME.json)")
 
     p = subparsers.add_parser("scan", parents=[common], help="scan a music folder into the library")
     p.add_argument("folder", metavar="DIR", nargs="?",
@@ -78,43 +81,27 @@ def _reporting_busy(func):
     return run
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    return args.store if args.store is not None else app_dirs().store_path
-
-
 def _journal_path(args: argparse.Namespace) -> Path:
     if getattr(args, "journal", None) is not None:
         return args.journal
-    if args.store is None:
-        return app_dirs().journal_path
-    return args.store.with_name(args.store.stem + "-journal.jsonl")
+    return journal_for(workspace(args).store_path)
 
 
 def _open_store(args: argparse.Namespace):
-    from genre_desktop.library.store import Store
-
-    store = Store.open(_store_path(args), lock_timeout=args.lock_timeout)
+    """The command's workspace with its store open (``ws.store``)."""
+    ws = workspace(args)
+    store = ws.open_store(lock_timeout=args.lock_timeout)
     for backup in store.recovered_from:
         print(f"warning: a damaged store file was kept as {backup}; run `genre-desktop-cli scan` "
               f"(without a folder) to rebuild the library by rescanning", file=sys.stderr)
-    return store
+    return ws
 
 
-def _write_options():
-    from genre_desktop.settings import Settings
-    from genre_desktop.tagging import WriteOptions
-
-    settings = Settings.load(app_dirs().settings_path)
-    return WriteOptions(id3_version=settings.id3_version, id3_separator=settings.id3_separator)
-
-
-def _library_roots(store) -> list[str]:
+def _library_roots(ws) -> list[str]:
     """The folders to rescan: the store's own list, else the GUI's last library."""
-    from genre_desktop.settings import Settings
-
-    if store.roots:
-        return store.roots
-    last = Settings.load(app_dirs().settings_path).last_library
+    if ws.store.roots:
+        return ws.store.roots
+    last = ws.settings.last_library
     return [os.path.abspath(last)] if last else []
 
 
@@ -124,12 +111,13 @@ def _genres(values: list[str]) -> str:
 
 # --------------------------------------------------------------------------- scan
 def cmd_scan(args: argparse.Namespace) -> int:
-    store = _open_store(args)
+    ws = _open_store(args)
+    store = ws.store
     try:
         if args.folder is not None:
             folders = [os.path.abspath(args.folder)]
         else:
-            folders = _library_roots(store)
+            folders = _library_roots(ws)
             if not folders:
                 print("error: no library folder known yet: give the folder to scan", file=sys.stderr)
                 return USAGE
@@ -139,18 +127,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 print(f"error: not a folder: {args.folder or folder}", file=sys.stderr)
                 code = USAGE if args.folder is not None else FAILED
                 continue
-            code = max(code, _scan_one(args, store, folder))
+            code = max(code, _scan_one(args, ws, folder))
         return code
     finally:
-        store.close()
+        ws.close()
 
 
-def _scan_one(args: argparse.Namespace, store, folder: str) -> int:
+def _scan_one(args: argparse.Namespace, ws, folder: str) -> int:
     from genre_desktop.library.scanner import scan
 
-    show = sys.stderr.isatty()
+    store = ws.store
+    show = Progress()
     store.add_root(folder)
-    gen = scan(folder, store, options=_write_options())
+    gen = scan(folder, store, options=ws.write_options())
     try:
         while True:
             try:
@@ -158,12 +147,14 @@ def _scan_one(args: argparse.Namespace, store, folder: str) -> int:
             except StopIteration as stop:
                 summary = stop.value
                 break
-            if show:
+            if show.interactive:
                 count = f"{p.done}/{p.total}" if p.total is not None else f"listing... {p.found}"
-                print(f"\r{count} files  new {p.new}  changed {p.changed}  unreadable {p.unreadable}\033[K",
-                      end="", file=sys.stderr, flush=True)
-        if show:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
+                show(None, f"{count} files  new {p.new}  changed {p.changed}  unreadable {p.unreadable}")
+            elif p.total is None:
+                show(None, f"listing the files of {folder}")
+            else:
+                show(None, f"reading the tags of {p.total} files")
+        show.close()
         purged = store.remove_missing() if args.remove_missing else []
     finally:
         gen.close()  # on Ctrl-C: the scanner saves what it read
@@ -191,42 +182,40 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.status and args.status not in STATUSES:
         print(f"error: unknown status {args.status!r} (one of {', '.join(STATUSES)})", file=sys.stderr)
         return USAGE
-    store = _open_store(args)
+    ws = _open_store(args)
     try:
-        tracks = sorted(store.query(genre=args.genre, search=args.search, status=args.status), key=lambda t: t.path)
+        tracks = sorted(ws.store.query(genre=args.genre, search=args.search, status=args.status),
+                        key=lambda t: t.path)
     finally:
-        store.close()
+        ws.close()
     if args.json:
         print(json.dumps([t.to_dict() for t in tracks], indent=1))
         return OK
+    # Two genre columns, named: what the file's tag holds now, and the librarian's pending choice
+    # (what the next write puts there), as the window's table shows them.
+    if tracks:
+        print(f"{'STATUS':<10}  {'IN FILE':<24}  {'YOUR CHOICE':<20}  PATH")
     for t in tracks:
         flag = " (missing)" if t.missing else ""
         predicted = f"  [model: {t.predicted_genre} {t.confidence:.0%}]" if t.predicted_genre else ""
-        print(f"{t.status:<10}  {_genres(t.genres):<28}  {t.path}{flag}{predicted}")
+        print(f"{t.status:<10}  {_genres(t.genres):<24}  {_genres(t.chosen or []):<20}  {t.path}{flag}{predicted}")
     print(f"{len(tracks)} track(s)", file=sys.stderr)
     return OK
 
 
 # --------------------------------------------------------------------------- tag / undo
-def _service(args: argparse.Namespace, store, *, id3v23: bool = False, separator: str | None = None):
-    from genre_desktop.library.journal import Journal
-    from genre_desktop.library.tag_service import TagService
-    from genre_desktop.settings import Settings
-    from genre_desktop.tagging import WriteOptions
-
-    settings = Settings.load(app_dirs().settings_path)
-    options = WriteOptions(id3_version=3 if id3v23 else settings.id3_version,
-                           id3_separator=separator if separator is not None else settings.id3_separator)
-    service = TagService(store, Journal(_journal_path(args)), options)
-    if service.journal.pending():  # a previous run was killed mid-write: settle it from the files
-        settled = service.recover()
+@contextmanager
+def _service(args: argparse.Namespace, ws, *, id3v23: bool = False, separator: str | None = None):
+    """The workspace's tag service (the window's wiring), telling what a killed run left pending."""
+    options = ws.write_options(id3_version=3 if id3v23 else None, id3_separator=separator)
+    with ws.tag_service(options, journal_path=_journal_path(args)) as (service, settled):
         if settled is None:
             print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
                   file=sys.stderr)
-        else:
+        elif settled:
             print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
                   file=sys.stderr)
-    return service
+        yield service
 
 
 def _print_results(results, verb: str) -> int:
@@ -243,21 +232,19 @@ def _print_results(results, verb: str) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from genre_desktop.library.scanner import scan_paths
 
-    store = _open_store(args)
+    ws = _open_store(args)
+    store = ws.store
     try:
         paths = [os.path.abspath(f) for f in args.files]
         unknown = [p for p in paths if p not in store]
-        problems = scan_paths(unknown, store, _write_options()).unreadable if unknown else []
+        problems = scan_paths(unknown, store, ws.write_options()).unreadable if unknown else []
         bad = {p for p, _ in problems}
         for path, reason in problems:
             print(f"FAILED  {path}: {reason}")
-        service = _service(args, store, id3v23=args.id3v23, separator=args.separator)
-        try:
+        with _service(args, ws, id3v23=args.id3v23, separator=args.separator) as service:
             results = service.write({p: list(args.genre) for p in paths if p not in bad})
-        finally:
-            service.journal.close()
     finally:
-        store.close()
+        ws.close()
     failed = _print_results(results, "written") + len(problems)
     return FAILED if failed else OK
 
@@ -267,15 +254,12 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if not args.all and last < 1:
         print("error: --last needs a positive number", file=sys.stderr)
         return USAGE
-    store = _open_store(args)
+    ws = _open_store(args)
     try:
-        service = _service(args, store)
-        try:
+        with _service(args, ws) as service:
             results = service.undo(last=last, all=args.all)
-        finally:
-            service.journal.close()
     finally:
-        store.close()
+        ws.close()
     if not results:
         print("nothing to undo")
         return OK
@@ -355,7 +339,8 @@ def _audio_output() -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    dirs = app_dirs()
+    ws = workspace(args)
+    dirs = ws.dirs
     print("Genre Desktop doctor")
     print(f"  python       {platform.python_version()} ({sys.executable}) on {platform.platform()}")
     for names in _PACKAGES:
@@ -367,12 +352,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"  libsndfile   unavailable ({exc})")
     print(f"  ffmpeg       {_ffmpeg()}")
     print(f"  audio out    {_audio_output()}")
-    models = bundled_models_dir()
+    models = ws.models_dir
     if models.is_dir():
         print(f"  models       {models} ({len([p for p in models.iterdir() if p.is_file()])} files, {_human(_size(models))})")
     else:
         print(f"  models       NOT FOUND at {models}: classification will not work")
-    store_path = _store_path(args)
+    store_path = ws.store_path
     print("Files")
     print(_where("store", store_path))
     shards = store_path.with_name(store_path.name + ".shards")

@@ -29,10 +29,13 @@ def register(subparsers) -> None:
     p.add_argument("paths", nargs="+", metavar="FILE|DIR", help="audio files or folders (searched recursively)")
     p.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
     p.add_argument("--top", type=int, default=3, metavar="K", help="genres to list per file (default 3)")
-    p.add_argument("--segments", type=int, default=5, metavar="N",
-                   help="30 s segments analysed per track (default 5)")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0 = all cores)")
+    p.add_argument("--segments", type=int, default=None, metavar="N",
+                   help="30 s segments analysed per track (default: the settings', 5 unless changed)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="onnxruntime threads (0 = all cores; default: the settings')")
     p.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    p.add_argument("--bundled-only", action="store_true",
+                   help="the bundled models alone, not your active trained model")
     p.set_defaults(func=cmd_classify)
 
     e = subparsers.add_parser("evaluate", help="evaluate the models on a GTZAN-style feature table",
@@ -46,6 +49,23 @@ def register(subparsers) -> None:
 
 
 # -- classify ------------------------------------------------------------------------------------
+
+def classify_spec(args: argparse.Namespace):
+    """What ``classify`` analyses with: the workspace's AnalysisSpec (the window's: the active
+    user model, the settings' segments and threads), with the command line's overrides."""
+    from genre_desktop.cli.common import workspace
+
+    changes = {}
+    if args.segments is not None:
+        changes["n_segments"] = args.segments
+    if args.threads is not None:
+        changes["threads"] = args.threads
+    if args.models is not None:
+        changes["models_dir"] = str(args.models)
+    if args.bundled_only:
+        changes["user_model_dir"] = None
+    return workspace(args).analysis_spec().with_(**changes)
+
 
 def collect_files(paths: list[str]) -> list[str]:
     """Files as given, plus the supported audio files under each folder (sorted, recursive)."""
@@ -66,11 +86,10 @@ def collect_files(paths: list[str]) -> list[str]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from genre_desktop.inference.analyzer import Analyzer
     from genre_desktop.inference.result import Prediction
 
     try:
-        analyzer = Analyzer(args.models, n_segments=args.segments, threads=args.threads)
+        analyzer = classify_spec(args).build()
     except ModelError as exc:
         print(f"error: cannot load the models: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from genre_desktop.paths import app_dirs
+from genre_desktop.cli.common import Progress, workspace
 
 
 def register(subparsers) -> None:
@@ -57,15 +57,13 @@ def register(subparsers) -> None:
     s.set_defaults(func=cmd_map)
 
 
-def _registry():
+def _registry(args):
     from genre_desktop.training.registry import Registry
 
-    return Registry(app_dirs().user_models)
+    return Registry(args.dirs.user_models)
 
 
 def _dataset(args):
-    from genre_desktop.library.store import Store
-    from genre_desktop.settings import Settings
     from genre_desktop.training.dataset import build_dataset
 
     merges = {}
@@ -74,17 +72,13 @@ def _dataset(args):
             raise SystemExit(f"--merge expects A=B, got {item!r}")
         a, b = item.split("=", 1)
         merges[a] = b
-    settings = Settings.load(app_dirs().settings_path)
-    store = Store.open(args.store if args.store is not None else app_dirs().store_path)
+    ws = workspace(args)
+    settings = ws.settings
     try:
-        tracks = store.all()
+        tracks = ws.open_store().all()
     finally:
-        store.close()
+        ws.close()
     return build_dataset(tracks, args.trust_existing, merges, settings.aliases), settings
-
-
-def _progress(fraction: float, message: str) -> None:
-    print(f"\r{fraction:4.0%} {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
 
 def cmd_train(args) -> int:
@@ -101,15 +95,17 @@ def cmd_train(args) -> int:
         print("error: a model needs at least two genres with enough tracks; accept or correct more tracks",
               file=sys.stderr)
         return 1
+    progress = Progress()
     try:
-        result, data = run_training(dataset, app_dirs(), settings.segments, args.threads, _progress,
+        result, data = run_training(dataset, args.dirs, settings.segments, args.threads, progress,
                                     activate=args.activate, options=TrainOptions(seed=args.seed))
     except ValueError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
+        progress.close()
+        print(f"error: {exc}", file=sys.stderr)
         return 1
+    progress.close()
     for path, reason in data.failed.items():
         print(f"warning: left out {path}: {reason}")
-    print(file=sys.stderr)
     report = result.report
     print(f"chosen head: {report.chosen} (cross-validated macro F1 {report.candidates[0]['macro_f1']:.3f})")
     print(f"held-out: {report.heldout} tracks from {report.groups_heldout} artists/albums")
@@ -127,7 +123,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_list(args) -> int:
-    registry = _registry()
+    registry = _registry(args)
     versions = registry.versions()
     if args.json:
         print(json.dumps([v.__dict__ for v in versions], indent=2))
@@ -151,7 +147,7 @@ def cmd_activate(args) -> int:
 
     version = None if args.version.lower() in ("bundled", "none") else args.version
     try:
-        _registry().activate(version)
+        _registry(args).activate(version)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -163,7 +159,7 @@ def cmd_rollback(args) -> int:
     from genre_desktop.training.registry import RegistryError
 
     try:
-        version = _registry().rollback()
+        version = _registry(args).rollback()
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -179,8 +175,9 @@ def cmd_map(args) -> int:
     if len(dataset) < 3:
         print("error: fewer than three labelled tracks to map", file=sys.stderr)
         return 1
-    points = map_points(dataset, app_dirs(), args.method, settings.segments, args.threads, _progress)
-    print(file=sys.stderr)
+    progress = Progress()
+    points = map_points(dataset, args.dirs, args.method, settings.segments, args.threads, progress)
+    progress.close()
     write_csv(points, args.out)
     flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)
     print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels")

@@ -1,8 +1,9 @@
-"""The library's long tasks on the job runner: scan, analyse, save decisions, write tags, undo.
+"""The library's long tasks on the job runner: scan, analyze, save decisions, write tags, undo.
 
 The GUI calls these methods and gets plain callbacks on its own thread. Every store write and
-every tag write is submitted to the runner's serial writer (``serial=True``), so a review decision
-made while an analysis or a scan runs is never lost or interleaved. Analysis results are shown at
+every tag write goes through the runner's serial writer (``serial=True``, or ``call_serial`` for
+a scan's batches: the walk itself runs on the pool), so a review decision made while an analysis
+or a scan runs is never lost, interleaved, or kept waiting for the whole scan. Analysis results are shown at
 once (``on_item``) and saved in batches (one store flush per second, not one per track).
 The domain modules are imported lazily: they are heavy (librosa, onnxruntime) and the window must
 open without them.
@@ -11,41 +12,20 @@ open without them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-from genre_desktop.inference.result import Prediction
-from genre_desktop.jobs.runner import JobHandle, JobRunner
-from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
-from genre_desktop.paths import app_dirs
-from genre_desktop.settings import Settings
+from genre_desktop.app.workflow import merge_scanned, prediction_fields, under_root  # noqa: F401 (old imports)
+from genre_desktop.app.workspace import Workspace
+from genre_desktop.core.prediction import Prediction
+from genre_desktop.core.track import Track
+from genre_desktop.jobs.runner import Job, JobHandle, JobRunner, drive
 
 log = logging.getLogger(__name__)
-
-
-def under_root(path: str, root: str | None) -> bool:
-    if not root:
-        return True
-    root = root.rstrip(os.sep) + os.sep
-    return path.startswith(root)
-
-
-def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
-    """The Track fields one analysis result changes.
-
-    A reviewed track (accepted, corrected, written) keeps its status: re-analysing must not throw
-    away the librarian's decision; only the prediction shown next to it is refreshed.
-    """
-    fields: dict[str, Any] = {"prediction": prediction.to_dict(), "error": prediction.error}
-    if track.status in (UNANALYSED, PREDICTED, ERROR):
-        fields["status"] = ERROR if prediction.error else PREDICTED
-    return fields
 
 
 @dataclass
@@ -92,30 +72,22 @@ class AnalyzerProvider:
     :func:`analyse_paths` stores in the feature cache so that training never decodes a track again.
     """
 
-    def __init__(self, settings: Settings, factory: Callable[..., Any] | None = None) -> None:
-        self._settings = settings
+    def __init__(self, workspace: Workspace, factory: Callable[..., Any] | None = None) -> None:
+        self._workspace = workspace
         self._factory = factory
         self._lock = threading.Lock()
         self._key: Any = None
         self._analyzer: Any = None
 
     def active_user_model(self) -> str | None:
-        from genre_desktop.inference.user_model import read_active
-
-        return read_active(app_dirs().user_models)
+        return self._workspace.active_user_model()
 
     def spec(self):
-        """The analysis as plain values (what a worker process would build its analyzer from)."""
-        from genre_desktop.inference.spec import AnalysisSpec
-
-        dirs = app_dirs()
-        active = self.active_user_model()
-        return AnalysisSpec(user_model_dir=str(dirs.user_models / active) if active else None,
-                            vector_cache_dir=str(dirs.feature_cache), n_segments=self._settings.segments,
-                            threads=self._settings.cpu_threads)
+        """The analysis as plain values (what a worker process builds its analyzer from)."""
+        return self._workspace.analysis_spec()
 
     def get(self) -> Any:
-        spec = self.spec()
+        spec = self.spec()  # frozen: the key itself
         with self._lock:
             if self._analyzer is None or spec != self._key:
                 if self._factory is not None:
@@ -164,80 +136,91 @@ class LibraryJobs(QObject):
     def __init__(
         self,
         runner: JobRunner,
-        store: Any,
-        settings: Settings,
+        workspace: Workspace,
         analyzer_provider: AnalyzerProvider | None = None,
-        journal_path: Path | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.store = store
-        self.settings = settings
-        self.analyzers = analyzer_provider or AnalyzerProvider(settings)
-        self.journal_path = journal_path or app_dirs().journal_path
-        self.spectrogram_cache_dir = app_dirs().cache / "spectrograms"
+        self.workspace = workspace
+        self.analyzers = analyzer_provider or AnalyzerProvider(workspace)
+        self.spectrogram_cache_dir = workspace.spectrogram_cache_dir
         self._pending: dict[str, dict[str, Any]] = {}
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(self.SAVE_INTERVAL_MS)
         self._save_timer.timeout.connect(self.flush_pending)
 
+    @property
+    def store(self) -> Any:
+        """The workspace's store (None until ``open_store`` finished)."""
+        return self.workspace.store
+
+    @store.setter
+    def store(self, store: Any) -> None:
+        self.workspace.store = store
+
+    @property
+    def journal_path(self):
+        return self.workspace.journal_path
+
     # -- opening and scanning ------------------------------------------------------------------
-    def open_store(self, path: Path, **callbacks) -> JobHandle:
+    def open_store(self, path: Any = None, **callbacks) -> JobHandle:
         """Open the store on the writer thread (a 100,000-track store takes seconds to read): the
         window is on screen meanwhile. Finishes with the Store, which also becomes ``self.store``."""
 
         def work(job):
             from genre_desktop.library.store import Store
 
-            self.store = Store.open(path)
+            if path is not None:
+                self.workspace.store_path = path  # and so its journal
+            self.store = Store.open(self.workspace.store_path)
             return self.store
 
-        return self.runner.submit(work, name="open-store", serial=True, **callbacks)
+        return self.runner.submit(work, name=Job.OPEN_STORE, serial=True, **callbacks)
 
     def load(self, root: str | None, **callbacks) -> JobHandle:
         """The tracks already in the store under ``root`` (no disk walk): opens instantly."""
         def work(job):  # self.store is read here, on the writer: after a pending open_store
             return OpenResult(root, [t for t in self.store.all() if under_root(t.path, root)])
 
-        return self.runner.submit(work, name="load", serial=True, **callbacks)
+        return self.runner.submit(work, name=Job.LOAD, serial=True, **callbacks)
 
     def scan(self, root: str, partial_every: float = 2.0, batch_size: int = 500, **callbacks) -> JobHandle:
-        """Scan ``root`` incrementally (on the writer thread: the scanner writes the store).
+        """Scan ``root`` incrementally: the walk and the tag reading on the pool, each batch of
+        ``batch_size`` tracks stored through the serial writer, so saves and tag writes the user
+        makes meanwhile run between two batches instead of after the whole scan.
 
         Every ``partial_every`` seconds the tracks stored since are reported (``on_item`` gets a
-        list of Tracks), so a first scan of a big folder fills the table as it goes; the scanner
-        stores ``batch_size`` tracks at a time, so they arrive in chunks of that size.
+        list of Tracks), so a first scan of a big folder fills the table as it goes.
         """
+        runner = self.runner
 
         def work(job):
             from genre_desktop.library.scanner import scan
 
-            store = self.store
+            store = _SerialBatches(self.store, runner)
             seen = {p for p in store.paths() if under_root(p, root)}
             last = time.monotonic()
-            # The scanner watches the token itself and returns a partial summary when cancelled.
-            generator = scan(root, store, job.token, batch_size=batch_size)
-            while True:
-                try:
-                    progress = next(generator)
-                except StopIteration as stop:
-                    summary = stop.value
-                    break
-                job.progress(progress)
+
+            def partial(_progress) -> None:
+                nonlocal last
                 if time.monotonic() - last >= partial_every:
                     last = time.monotonic()
                     fresh = [p for p in store.paths() if p not in seen and under_root(p, root)]
                     if fresh:
                         seen.update(fresh)
                         job.item([t for t in map(store.get, fresh) if t is not None])
+
+            # The scanner watches the token itself and returns a partial summary when cancelled.
+            summary = drive(scan(root, store, job.token, batch_size=batch_size), job, check_cancel=False,
+                            after_each=partial)
             return OpenResult(root, [t for t in store.all() if under_root(t.path, root)], summary)
 
-        return self.runner.submit(work, name="scan", key="scan", serial=True, **callbacks)
+        return self.runner.submit(work, name=Job.SCAN, key="scan", **callbacks)
 
     # -- analysis ------------------------------------------------------------------------------
-    def analyse(self, tracks: list[Track], on_item: Callable[[Prediction], None] | None = None, **callbacks) -> JobHandle:
+    def analyze(self, tracks: list[Track], on_item: Callable[[Prediction], None] | None = None, **callbacks) -> JobHandle:
         """Analyse ``tracks`` in the background; each result is shown (``on_item``) and saved."""
         by_path = {t.path: t for t in tracks}
         paths = list(by_path)
@@ -258,7 +241,7 @@ class LibraryJobs(QObject):
 
         provider = self.analyzers
         return self.runner.submit(
-            lambda job: analyse_paths(paths, provider, job), name="analysis", key="analysis",
+            lambda job: analyse_paths(paths, provider, job), name=Job.ANALYSIS, key="analysis",
             on_item=item, on_done=done, **callbacks,
         )
 
@@ -292,20 +275,13 @@ class LibraryJobs(QObject):
                     out.append(store.update(path, **fields))
             return out
 
-        return self.runner.submit(work, name="save", serial=True, **callbacks)
+        return self.runner.submit(work, name=Job.SAVE, serial=True, **callbacks)
 
     # -- tags ----------------------------------------------------------------------------------
     def _with_tag_service(self, options, action: Callable[[Any], list[Any]]):
-        """Run ``action(TagService)`` with a journal opened for this batch only (closed after)."""
-        from genre_desktop.library.journal import Journal
-        from genre_desktop.library.tag_service import TagService
-
-        with Journal(self.journal_path) as journal:
-            service = TagService(self.store, journal, options)
-            if journal.pending():  # the app or a CLI run was killed mid-write: settle from the files
-                settled = service.recover()
-                if settled:
-                    log.info("settled %d interrupted tag write(s) from an earlier run", len(settled))
+        """Run ``action(TagService)`` with a journal opened for this batch only (closed after);
+        writes a killed run left pending are settled from the files first."""
+        with self.workspace.tag_service(options) as (service, _settled):
             results = action(service)
         return results, [t for t in (self.store.get(r.path) for r in results) if t is not None]
 
@@ -313,12 +289,12 @@ class LibraryJobs(QObject):
         """Write genres through the journaled TagService; finishes with (results, updated tracks)."""
         self.flush_pending()  # decisions made before the write land first
         return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.write(changes)),
-                                  name="write-tags", serial=True, **callbacks)
+                                  name=Job.WRITE_TAGS, serial=True, **callbacks)
 
     def undo_last_write(self, options, **callbacks) -> JobHandle:
         """Undo the last write batch; finishes with (results, updated tracks)."""
         return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.undo(last=1)),
-                                  name="undo", serial=True, **callbacks)
+                                  name=Job.UNDO, serial=True, **callbacks)
 
     # -- spectrograms ----------------------------------------------------------------------------
     def spectrogram(self, path: str, max_seconds: float = 1800.0, **callbacks) -> JobHandle:
@@ -348,4 +324,26 @@ class LibraryJobs(QObject):
                 cache.put(path, mel)
             return path, mel, None
 
-        return self.runner.submit(work, name="spectrogram", key="spectrogram", **callbacks)
+        return self.runner.submit(work, name=Job.SPECTROGRAM, key="spectrogram", **callbacks)
+
+
+class _SerialBatches:
+    """The store as a scan running on the pool sees it: reads go straight to the (thread-safe)
+    store, each batch of tracks is stored on the serial writer, merged onto the record as it is
+    then, so a decision saved between the scan's read and its batch survives (``merge_scanned``)."""
+
+    def __init__(self, store: Any, runner: JobRunner) -> None:
+        self._store = store
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def upsert(self, tracks) -> None:
+        tracks = list(tracks)
+        store = self._store
+
+        def write() -> None:
+            store.upsert([merge_scanned(t, store.get(t.path)) for t in tracks])
+
+        self._runner.call_serial(write)

@@ -18,7 +18,10 @@ whatever it still reports is dropped (the user moved to another track).
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
+from concurrent.futures import Future
+from enum import Enum
 from typing import Any, Callable, Generator
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
@@ -28,6 +31,40 @@ from genre_desktop.cancel import Cancelled, CancelToken
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None] | None
+
+
+class Job(str, Enum):
+    """What a job is, for the runner and the window (a ``str``: the names stay the same strings)."""
+
+    OPEN_STORE = "open-store"
+    LOAD = "load"
+    SCAN = "scan"
+    ANALYSIS = "analysis"
+    SAVE = "save"
+    WRITE_TAGS = "write-tags"
+    UNDO = "undo"
+    SPECTROGRAM = "spectrogram"
+    TRAINING = "training"
+    LIBRARY_MAP = "library-map"
+    OTHER = "job"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def keeps_at_shutdown(self) -> bool:
+        """A queued write carries a decision the user already made: shutdown lets it finish."""
+        return self in WRITE_JOBS
+
+    @property
+    def user_cancellable(self) -> bool:
+        """The Cancel button stops it (long work the user started)."""
+        return self in (Job.ANALYSIS, Job.SCAN)
+
+    @property
+    def shows_progress(self) -> bool:
+        """It owns the status bar's progress while it runs."""
+        return self in (Job.ANALYSIS, Job.SCAN, Job.WRITE_TAGS, Job.UNDO)
 
 
 class JobContext:
@@ -48,11 +85,13 @@ class JobContext:
         self._handle._bg_item.emit(value)
 
 
-def drive(generator: Generator[Any, None, Any], job: JobContext, check_cancel: bool = True) -> Any:
+def drive(generator: Generator[Any, None, Any], job: JobContext, check_cancel: bool = True,
+          after_each: Callable[[Any], None] | None = None) -> Any:
     """Run a domain generator (yields progress, returns a summary), reporting every yield.
 
     ``check_cancel=False`` for generators that watch the token themselves and return a partial
-    summary when cancelled (the scanner): their summary is then the job's result.
+    summary when cancelled (the scanner): their summary is then the job's result. ``after_each``
+    is called with every yielded value after it was reported (partial results, say).
     """
     while True:
         if check_cancel:
@@ -62,6 +101,8 @@ def drive(generator: Generator[Any, None, Any], job: JobContext, check_cancel: b
         except StopIteration as stop:
             return stop.value
         job.progress(value)
+        if after_each is not None:
+            after_each(value)
 
 
 class JobHandle(QObject):
@@ -79,9 +120,9 @@ class JobHandle(QObject):
     _bg_item = Signal(object)
     _bg_end = Signal(str, object)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, name: Job | str, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.name = name
+        self.name = _job(name)
         self.token = CancelToken()
         self.stale = False
         self.running = True
@@ -181,7 +222,7 @@ class JobRunner(QObject):
         self,
         work: Callable[[JobContext], Any],
         *,
-        name: str = "job",
+        name: Job | str = Job.OTHER,
         key: str | None = None,
         serial: bool = False,
         on_progress: Callback = None,
@@ -214,7 +255,7 @@ class JobRunner(QObject):
             handle.released = True
             execute(work, handle)
         else:
-            (self._writer if serial else self._pool).start(_Runnable(work, handle))
+            (self._writer if serial else self._pool).start(_Runnable(_on_writer(work) if serial else work, handle))
         return handle
 
     def _forget(self, handle: JobHandle, key: str | None) -> None:
@@ -229,8 +270,18 @@ class JobRunner(QObject):
         if handle is not None:
             self._retired.append(handle)
 
-    def active(self, name: str | None = None) -> list[JobHandle]:
+    def active(self, name: Job | str | None = None) -> list[JobHandle]:
         return [h for h in self._active if h.running and (name is None or h.name == name)]
+
+    def call_serial(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the serial writer and wait for its result (from a worker thread, never the
+        writer itself). Lets long work (a scan's walk) run outside the writer while its store
+        writes still go through it, between the user's own saves."""
+        if self.synchronous or getattr(_writer, "active", False):
+            return fn()  # logic tests run everything inline; on the writer, waiting for it would deadlock
+        future: Future = Future()
+        self._writer.start(_Call(fn, future))
+        return future.result()
 
     def cancel_all(self) -> None:
         for handle in list(self._active):
@@ -245,10 +296,48 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel running work, let queued writes finish (they are the user's decisions), wait."""
         for handle in list(self._active):
-            if handle.name not in WRITE_JOB_NAMES:
+            if not handle.name.keeps_at_shutdown:
                 handle.cancel()
         return self.wait(timeout_ms)
 
 
+class _Call(QRunnable):
+    """``fn`` run on a pool thread, its outcome handed to a waiting thread through ``future``."""
+
+    def __init__(self, fn: Callable[[], Any], future: Future) -> None:
+        super().__init__()
+        self._fn = fn
+        self._future = future
+
+    def run(self) -> None:
+        fn, future = self._fn, self._future
+        self._fn = self._future = None
+        try:
+            future.set_result(_on_writer(fn)())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting thread
+            future.set_exception(exc)
+
+
+_writer = threading.local()  # .active: this thread is running a job of the serial writer
+
+
+def _on_writer(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any) -> Any:
+        _writer.active = True
+        try:
+            return fn(*args)
+        finally:
+            _writer.active = False
+    return run
+
+
+def _job(name: Job | str) -> Job:
+    try:
+        return Job(name)
+    except ValueError:
+        raise ValueError(f"unknown job name {name!r}; add it to jobs.runner.Job") from None
+
+
 # Serial jobs that must not be cancelled at shutdown: they carry decisions the user already made.
-WRITE_JOB_NAMES = frozenset({"save", "write-tags", "undo", "review"})
+WRITE_JOBS = frozenset({Job.SAVE, Job.WRITE_TAGS, Job.UNDO})
+WRITE_JOB_NAMES = WRITE_JOBS  # the old name

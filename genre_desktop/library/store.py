@@ -65,6 +65,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from genre_desktop.core.prediction import Prediction
 from genre_desktop.library import store_sync
 from genre_desktop.library.store_files import AtomicJSONStorage, CorruptFile, dumps_compact
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock, StoreUnavailable
@@ -91,17 +92,19 @@ def _to_doc(track: Track) -> dict[str, Any]:
     if track.chosen is not None:
         doc["chosen"] = list(track.chosen)
     if track.prediction is not None:
-        doc["prediction"] = copy.deepcopy(track.prediction)
+        doc["prediction"] = Prediction.coerce(track.prediction).to_dict()  # a fresh dict: no copy needed
+    doc["status"] = str(track.status)  # a Status member is stored as its plain value
     for key, value in track.extra.items():
         doc.setdefault(key, copy.deepcopy(value))
     return doc
 
 
 def _to_track(doc: dict[str, Any]) -> Track:
-    """Stored dict -> a fresh Track (lists copied; treat ``prediction`` as read-only)."""
+    """Stored dict -> a fresh Track (lists copied; the typed ``prediction`` shares the stored dicts:
+    treat it as read-only)."""
     known = {k: v for k, v in doc.items() if k in _FIELD_SET}  # Track.from_dict, without its per-call fields()
     extra = {k: v for k, v in doc.items() if k not in _FIELD_SET} if len(known) != len(doc) else {}
-    track = Track(**known, extra=extra)
+    track = Track(**known, extra=extra)  # a stored prediction dict becomes a typed Prediction
     track.genres = list(track.genres)
     if track.chosen is not None:
         track.chosen = list(track.chosen)

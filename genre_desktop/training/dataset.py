@@ -8,10 +8,12 @@ Sources, in order of trust:
 2. if the user opts in per genre (``trust_existing``), tracks not labelled by (1) whose *existing*
    genre tag (``Track.genres``, first value) is one of those genres.
 
-Genre names are canonicalised (trimmed, case-folded, and the alias spellings of the bundled
-labels mapped back: "Hip-Hop" -> "hiphop"), then ``merges`` (``{"house": "electronic"}``; a
-rename is a merge into a new name) are applied. Any name is allowed, including genres the bundled
-models never saw ("techno", "k-pop").
+Genre names are grouped by ``core.canonical_genre`` (the identity the review queue and the write
+plan use: "Hip Hop", "Hip-Hop" and "hiphop" are one genre, and an alias spelling is its bundled
+label), then ``merges`` (``{"house": "electronic"}``; a rename is a merge into a new name) are
+applied. Each genre's class name is its bundled label, else its most used spelling, trimmed and
+case-folded ("drum and bass"). Any name is allowed, including genres the bundled models never saw
+("techno", "k-pop").
 
 Each track gets a *group* for cross-validation: its artist (or album artist); tracks without one
 are grouped by album, and failing that by folder, so one artist's (or album's) tracks never sit on
@@ -25,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from genre_desktop.core.genre import canonical_genre as genre_identity
+from genre_desktop.core.genre import display_genre
 from genre_desktop.library.track import ACCEPTED, CORRECTED, WRITTEN, Track
 
 LABELLED_STATUSES = (ACCEPTED, CORRECTED, WRITTEN)
@@ -37,17 +41,48 @@ SOURCE_TRUSTED = "trusted tag"
 
 
 def canonical_genre(name: str, aliases: Mapping[str, str] | None = None) -> str:
-    """Trimmed, case-folded genre name; an alias spelling maps back to its label."""
-    key = " ".join(str(name).split()).casefold()
-    for label, spelling in (aliases or {}).items():
-        if key == spelling.casefold() or key == label.casefold():
-            return label.casefold()
-    return key
+    """The class name of a genre name on its own: its bundled label when it is one (or an alias
+    spelling of one), else the name trimmed and case-folded. Names that are one genre for
+    ``core.canonical_genre`` but spelled differently are unified by :class:`_Names` over a
+    dataset."""
+    key = genre_identity(name, aliases)
+    for label in (aliases or {}):
+        if genre_identity(label) == key:
+            return display_genre(label)
+    return display_genre(name)
 
 
-def resolve_merges(merges: Mapping[str, str], aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Canonical ``source -> target`` with chains followed (a=b, b=c gives a=c); cycles raise ValueError."""
-    flat = {canonical_genre(a, aliases): canonical_genre(b, aliases) for a, b in merges.items()}
+class _Names:
+    """One class name per genre identity: the bundled label, else the most used spelling (ties:
+    the alphabetically first), so "Hip Hop" x3 and "hip-hop" x2 make one class, "hip hop"."""
+
+    def __init__(self, aliases: Mapping[str, str] | None) -> None:
+        self._aliases = aliases
+        self._seen: dict[str, Counter[str]] = {}
+
+    def key(self, name: str) -> str:
+        """Record a use of ``name``; returns its identity."""
+        key = genre_identity(name, self._aliases)
+        self._seen.setdefault(key, Counter())[canonical_genre(name, self._aliases)] += 1
+        return key
+
+    def name(self, key: str) -> str:
+        counts = self._seen.get(key)
+        if not counts:
+            return key
+        return min(counts, key=lambda n: (-counts[n], n))
+
+
+def resolve_merges(merges: Mapping[str, str], aliases: Mapping[str, str] | None = None,
+                   names: _Names | None = None) -> dict[str, str]:
+    """Canonical ``source -> target`` with chains followed (a=b, b=c gives a=c); cycles raise ValueError.
+
+    Keys and values are genre identities when ``names`` is given (it records the spellings),
+    else class names."""
+    if names is None:
+        flat = {canonical_genre(a, aliases): canonical_genre(b, aliases) for a, b in merges.items()}
+    else:
+        flat = {names.key(a): names.key(b) for a, b in merges.items()}
     out = {}
     for source in flat:
         seen, target = {source}, flat[source]
@@ -140,11 +175,13 @@ class Dataset:
 def existing_genre_counts(tracks: Iterable[Track], aliases: Mapping[str, str] | None = None) -> dict[str, int]:
     """Canonical existing-tag genres (first value) of the tracks the librarian has NOT labelled:
     what ``trust_existing`` could add, for the wizard's opt-in checkboxes."""
+    names = _Names(aliases)
     counts: Counter[str] = Counter()
     for t in tracks:
         if _chosen_label(t) is None and t.genres and not t.missing:
-            counts[canonical_genre(t.genres[0], aliases)] += 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+            counts[names.key(t.genres[0])] += 1
+    named = {names.name(key): n for key, n in counts.items()}
+    return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _chosen_label(track: Track) -> str | None:
@@ -163,21 +200,23 @@ def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
     target genre names (merge or rename). Genres with fewer than ``min_tracks`` tracks after
     merging are left out and listed in ``Dataset.excluded``. Missing files are skipped.
     """
-    merge_map = resolve_merges(merges or {}, aliases)
-    trusted = {canonical_genre(g, aliases) for g in trust_existing}
+    names = _Names(aliases)
+    merge_map = resolve_merges(merges or {}, aliases, names)
+    trusted = {genre_identity(g, aliases) for g in trust_existing}
     examples = []
     for t in tracks:
         if t.missing:
             continue
         chosen = _chosen_label(t)
         if chosen is not None:
-            genre, source = canonical_genre(chosen, aliases), SOURCE_CHOSEN
-        elif t.genres and canonical_genre(t.genres[0], aliases) in trusted:
-            genre, source = canonical_genre(t.genres[0], aliases), SOURCE_TRUSTED
+            key, source = names.key(chosen), SOURCE_CHOSEN
+        elif t.genres and genre_identity(t.genres[0], aliases) in trusted:
+            key, source = names.key(t.genres[0]), SOURCE_TRUSTED
         else:
             continue
-        genre = merge_map.get(genre, genre)
-        examples.append(Example(t.path, genre, group_of(t), t.artist or t.albumartist, source))
+        examples.append(Example(t.path, merge_map.get(key, key), group_of(t), t.artist or t.albumartist, source))
+    for e in examples:  # identities -> class names, once every spelling has been seen
+        e.genre = names.name(e.genre)
     counts = Counter(e.genre for e in examples)
     excluded = {g: n for g, n in counts.items() if n < min_tracks}
     kept = [e for e in examples if e.genre not in excluded]

@@ -17,11 +17,15 @@ from typing import Any, Callable, Iterable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.track import Track
 
-TITLE, ARTIST, ALBUM, DURATION, GENRES, PREDICTED_GENRE, CONFIDENCE, STATUS = range(8)
-HEADERS = ("Title", "Artist", "Album", "Duration", "Genres", "Predicted", "Confidence", "Status")
-DEFAULT_WIDTHS = (260, 160, 160, 70, 130, 100, 92, 90)  # room for the sort arrow
+# Two genre columns, one meaning each: what the file's tag holds now ("In file", GENRES) and the
+# librarian's choice, which the next write puts into the file ("Your choice", CHOICE). The CLI's
+# ``list`` shows the same two, with the same names.
+TITLE, ARTIST, ALBUM, DURATION, GENRES, CHOICE, PREDICTED_GENRE, CONFIDENCE, STATUS = range(9)
+HEADERS = ("Title", "Artist", "Album", "Duration", "In file", "Your choice", "Predicted", "Confidence", "Status")
+DEFAULT_WIDTHS = (230, 140, 140, 64, 110, 110, 96, 88, 84)  # room for the sort arrow
 
 TrackRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -52,8 +56,13 @@ def display_title(track: Track) -> str:
 
 
 def shown_genres(track: Track) -> list[str]:
-    """What the Genres column shows: the librarian's choice when made, else the file's tags."""
-    return list(track.chosen) if track.chosen and track.status in (ACCEPTED, CORRECTED) else list(track.genres)
+    """What the "In file" column shows: the file's genre tag as last read or written."""
+    return list(track.genres)
+
+
+def chosen_genres(track: Track) -> list[str]:
+    """What the "Your choice" column shows: the genres the librarian accepted or chose (none yet: empty)."""
+    return list(track.chosen or ())
 
 
 def _search_key(track: Track) -> str:
@@ -74,6 +83,8 @@ def _sort_key(column: int) -> Callable[[Track], Any]:
         return lambda t: t.duration if t.duration is not None else -1.0
     if column == GENRES:
         return lambda t: ", ".join(shown_genres(t)).casefold()
+    if column == CHOICE:
+        return lambda t: ", ".join(chosen_genres(t)).casefold()
     if column == PREDICTED_GENRE:
         return lambda t: t.predicted_genre or ""
     if column == CONFIDENCE:
@@ -314,9 +325,9 @@ class LibraryModel(QAbstractTableModel):
         if column == DURATION:
             return format_duration(track.duration)
         if column == GENRES:
-            if track.chosen and track.status in (ACCEPTED, CORRECTED):
-                return ", ".join(self._spell(g) for g in track.chosen)
             return ", ".join(track.genres)
+        if column == CHOICE:
+            return ", ".join(self._spell(g) for g in chosen_genres(track))
         if column == PREDICTED_GENRE:
             return self._spell(track.predicted_genre) if track.predicted_genre else ""
         if column == CONFIDENCE:

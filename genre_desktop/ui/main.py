@@ -1,4 +1,4 @@
-"""Start the GUI: QApplication, settings, store, window; open the folder given or the last library."""
+"""Start the GUI: QApplication, workspace (settings, store), window; open the folder given or the last library."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtWidgets import QApplication
 
 from genre_desktop import __version__
+from genre_desktop.app.workspace import Workspace
 from genre_desktop.audio.output import AudioOutput, make_output
 from genre_desktop.audio.player import Player
 from genre_desktop.jobs.library_jobs import AnalyzerProvider, LibraryJobs
 from genre_desktop.jobs.runner import JobRunner
-from genre_desktop.paths import app_dirs, bundled_models_dir, default_music_folder, resources_dir
-from genre_desktop.settings import Settings
+from genre_desktop.paths import AppDirs, default_music_folder, resources_dir
 from genre_desktop.ui.main_window import MainWindow
 from genre_desktop.ui.player_bar import PlayerBar
 from genre_desktop.ui.theme import apply_theme
@@ -38,23 +37,32 @@ def app_icon():
 
 
 def create_main_window(
-    settings: Settings,
-    settings_path: Path,
-    store: Any,
+    workspace: Workspace,
+    settings_path: Any = None,
+    store: Any = None,
     *,
     runner: JobRunner | None = None,
     output: AudioOutput | None = None,
     analyzer_factory: Callable[..., Any] | None = None,
     player: Player | None = None,
 ) -> MainWindow:
-    """Build the window and its collaborators (also used by tests and tools/screenshots.py)."""
-    dirs = app_dirs()
+    """Build the window and its collaborators (also used by tests and tools/screenshots.py).
+
+    ``workspace.store`` may be None: ``MainWindow.start`` then opens it in the background. The
+    older form ``(settings, settings_path, store)`` still works (tests, tools): it builds the
+    workspace on the app's folders.
+    """
+    if not isinstance(workspace, Workspace):
+        from genre_desktop.paths import app_dirs
+
+        workspace = Workspace(app_dirs(), workspace)
+        workspace.store = store
     runner = runner or JobRunner()
-    jobs = LibraryJobs(runner, store, settings, AnalyzerProvider(settings, analyzer_factory), dirs.journal_path)
+    jobs = LibraryJobs(runner, workspace, AnalyzerProvider(workspace, analyzer_factory))
     player = player or Player(output or make_output())
-    player.set_volume(settings.volume)
+    player.set_volume(workspace.settings.volume)
     bar = PlayerBar(player)
-    window = MainWindow(settings, settings_path, jobs, bar, bundled_models_dir(), dirs.user_models)
+    window = MainWindow(workspace, jobs, bar)
     runner.setParent(window)
     jobs.setParent(window)
     return window
@@ -72,7 +80,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], dirs: AppDirs) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
@@ -80,10 +88,10 @@ def run(argv: list[str]) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)  # lets the desktop match the window to its .desktop entry
     app.setWindowIcon(app_icon())
-    dirs = app_dirs().ensure()
-    settings = Settings.load(dirs.settings_path)
+    workspace = Workspace(dirs.ensure())  # the store opens in the background (window.start)
+    settings = workspace.settings
     apply_theme(app, settings.theme)
-    window = create_main_window(settings, dirs.settings_path, None)  # the store opens in the background
+    window = create_main_window(workspace)
     window.show()
     folder = args.folder or settings.last_library
     if not folder:
@@ -92,13 +100,12 @@ def run(argv: list[str]) -> int:
     if args.smoke_test and not args.folder:
         print("--smoke-test needs a FOLDER", file=sys.stderr)
         return 2
-    window.start(dirs.store_path, os.path.abspath(os.path.expanduser(folder)) if folder else None)
+    window.start(workspace.store_path, os.path.abspath(os.path.expanduser(folder)) if folder else None)
     if args.smoke_test:
         from genre_desktop.ui.smoke import SmokeTest
 
         SmokeTest(window).start()
     code = app.exec()
     window.shutdown()
-    if window.jobs.store is not None:
-        window.jobs.store.close()
+    workspace.close()
     return int(code)

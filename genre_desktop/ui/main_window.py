@@ -24,8 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.jobs.library_jobs import AnalysisProgress, LibraryJobs, OpenResult, prediction_fields
-from genre_desktop.library.track import UNANALYSED, Track
+from genre_desktop.app.workflow import RESUME_KEY, analysis_pending, prediction_fields, should_resume, to_analyze
+from genre_desktop.app.workspace import Workspace
+from genre_desktop.core.track import Track
+from genre_desktop.jobs.library_jobs import AnalysisProgress, LibraryJobs, OpenResult
+from genre_desktop.jobs.runner import Job
 from genre_desktop.settings import Settings
 from genre_desktop.ui.about_dialog import AboutDialog
 from genre_desktop.ui.errors_dialog import ErrorsDialog
@@ -43,20 +46,18 @@ from genre_desktop.ui.write_dialog import WriteDialog
 
 log = logging.getLogger(__name__)
 
-RESUME_KEY = "analysis_pending"  # in Settings.extra: an analysis was running when the app closed
 GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, base64 of saveGeometry()
 
 
 class MainWindow(QMainWindow):
     scan_finished = Signal()  # a scan of the open folder completed and the table shows its result
-    def __init__(self, settings: Settings, settings_path: Path, jobs: LibraryJobs, player_bar: PlayerBar,
-                 models_dir: Path, user_models: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, jobs: LibraryJobs, player_bar: PlayerBar,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.settings = settings
-        self.settings_path = settings_path
+        self.workspace = workspace
         self.jobs = jobs
-        self.models_dir = models_dir
-        self.user_models = user_models
+        self.models_dir = workspace.models_dir
+        self.user_models = workspace.dirs.user_models
         self.root: str | None = None
         self.errors: list[tuple[str, str]] = []
         self.current_path: str | None = None
@@ -68,13 +69,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Genre Desktop")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
-        spell = self.settings.spell
+        spell = workspace.spell  # follows later settings changes
+        settings = workspace.settings
 
         # --- library page (table or empty state), review queue, side panel, spectrogram + player
         self.library = LibraryView(spell)
         self.model, self.table, self.search = self.library.model, self.library.table, self.library.search
         self.empty, self.stack = self.library.empty, self.library
-        self.review = ReviewQueue(spell, settings.bulk_threshold)
+        self.review = ReviewQueue(spell, settings.bulk_threshold, rules=workspace.review_rules())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
@@ -132,9 +134,14 @@ class MainWindow(QMainWindow):
         self.player_bar.nextRequested.connect(self.next_track)
         self.player_bar.ended.connect(self._on_track_ended)
         self.player_bar.previousRequested.connect(self.previous_track)
-        self.player_bar.volume.valueChanged.connect(lambda v: setattr(self.settings, "volume", v / 100.0))
+        self.player_bar.volume.valueChanged.connect(lambda v: self.workspace.update_settings(save=False, volume=v / 100.0))
         self.cancel_button.clicked.connect(self.cancel_jobs)
         self.errors_button.clicked.connect(self.show_errors)
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings (immutable: changes go through ``self.workspace``)."""
+        return self.workspace.settings
 
     # ------------------------------------------------------------------------------ library
     def start(self, store_path: Path, folder: str | None) -> None:
@@ -168,8 +175,8 @@ class MainWindow(QMainWindow):
         """Show what the store knows about ``folder`` at once, then rescan it in the background."""
         root = os.path.abspath(folder)
         self.root = root
-        self.settings.last_library = root
-        self.save_settings()
+        if os.path.isdir(root):  # a mistyped or unplugged folder must not replace the last library
+            self.workspace.update_settings(last_library=root)
         self.setWindowTitle(f"{os.path.basename(root) or root} — Genre Desktop")
         if scan:
             self.empty.set_scanning(root)
@@ -194,9 +201,9 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, result: OpenResult) -> None:
         self._set_tracks(result.tracks)
-        if self.settings.extra.get(RESUME_KEY) and any(t.status == UNANALYSED for t in result.tracks):
+        if should_resume(self.settings, result.tracks):
             self.status_text.setText("Resuming the analysis that was interrupted last time…")
-            self.analyse_unanalysed()
+            self.analyze_unanalyzed()
 
     def _on_scan_progress(self, progress: Any) -> None:
         if progress.total:
@@ -312,36 +319,34 @@ class MainWindow(QMainWindow):
 
     def zoom_to_playing_segment(self) -> None:
         track = self.model.track_by_path(self.current_path or "")
-        segments = (track.prediction or {}).get("segments") if track else None
-        position = self.player_bar.player.position()
-        for i, seg in enumerate(segments or []):
-            if seg["start"] <= position < seg["end"] or (i == 0 and position < seg["start"]):
-                self.spectrogram.zoom_to_segment(i)
-                return
+        if track is None or track.prediction is None:
+            return
+        index = track.prediction.segment_at(self.player_bar.player.position())
+        if index is not None:
+            self.spectrogram.zoom_to_segment(index)
 
     # ------------------------------------------------------------------------------ analysis
     def selected_tracks(self) -> list[Track]:
         return self.library.selected_tracks()
 
-    def analyse_unanalysed(self) -> None:
-        self.analyse([t for t in self.model.tracks() if t.status == UNANALYSED and not t.missing])
+    def analyze_unanalyzed(self) -> None:
+        self.analyze(to_analyze(self.model.tracks(), only_new=True))
 
-    def analyse_selection(self) -> None:
-        self.analyse(self.selected_tracks())
+    def analyze_selection(self) -> None:
+        self.analyze(to_analyze(self.selected_tracks()))
 
-    def analyse(self, tracks: list[Track]) -> None:
+    def analyze(self, tracks: list[Track]) -> None:
         if not tracks:
             self.status_text.setText("Nothing to analyse: every track has a prediction. "
                                      "Select tracks and press Ctrl+Shift+R to analyse them again.")
             return
-        if self.jobs.runner.active("analysis"):
+        if self.jobs.runner.active(Job.ANALYSIS):
             self.status_text.setText("An analysis is already running; cancel it first (Ctrl+.).")
             return
-        self.settings.extra[RESUME_KEY] = True
-        self.save_settings()
+        self.workspace.set_settings(analysis_pending(self.settings, True))
         self._begin_progress(f"Analysing {len(tracks):,} tracks…")
         self.job_status.step(0, len(tracks), f"Analysing {len(tracks):,} tracks…")
-        self._analysis = self.jobs.analyse(
+        self._analysis = self.jobs.analyze(
             tracks, on_item=self._on_prediction, on_progress=self._on_analysis_progress,
             on_finished=self._on_analysed, on_failed=lambda e: self._job_failed("Analysis", e),
             on_cancelled=lambda: self._analysis_stopped("Analysis cancelled; Ctrl+R resumes with the tracks left."),
@@ -368,13 +373,12 @@ class MainWindow(QMainWindow):
     def _analysis_stopped(self, message: str) -> None:
         if self._closing:
             return  # cancelled by closing the window: keep "pending" so the next start resumes
-        self.settings.extra[RESUME_KEY] = False
-        self.save_settings()
+        self.workspace.set_settings(analysis_pending(self.settings, False))
         self.status_text.setText(message)
 
     def cancel_jobs(self) -> None:
         for handle in self.jobs.runner.active():
-            if handle.name in ("analysis", "scan"):
+            if handle.name.user_cancellable:
                 handle.cancel()
 
     # ------------------------------------------------------------------------------ review
@@ -399,14 +403,11 @@ class MainWindow(QMainWindow):
             self.status_text.setText(f"{n:,} predictions accepted. Write them to the files with Ctrl+T.")
 
     def _set_threshold(self, value: float) -> None:
-        self.settings.bulk_threshold = value
-        self.save_settings()
+        self.workspace.update_settings(bulk_threshold=value)
 
     # ------------------------------------------------------------------------------ writing
     def write_options(self):
-        from genre_desktop.tagging import WriteOptions
-
-        return WriteOptions(id3_version=self.settings.id3_version, id3_separator=self.settings.id3_separator)
+        return self.workspace.write_options()
 
     def open_write_dialog(self) -> WriteDialog:
         dialog = WriteDialog(self.model.tracks(), self.settings, self)
@@ -418,8 +419,7 @@ class MainWindow(QMainWindow):
 
     def _write_from(self, dialog: WriteDialog) -> None:
         self.activateWindow()  # the window's shortcuts (Undo last write…) work at once after the dialog
-        self.settings.__dict__.update(dialog.settings().__dict__)
-        self.save_settings()
+        self.workspace.set_settings(dialog.settings())
         changes = dialog.changes()
         if not changes:
             return
@@ -456,8 +456,7 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, new: Settings) -> None:
         theme_changed = new.theme != self.settings.theme
-        self.settings.__dict__.update(new.__dict__)
-        self.save_settings()
+        self.workspace.set_settings(new)
         self.review.threshold.setValue(round(new.bulk_threshold * 100))
         if theme_changed:
             apply_theme(QApplication.instance(), new.theme)
@@ -478,20 +477,18 @@ class MainWindow(QMainWindow):
                                  "to analyse them again.")
 
     def open_training_wizard(self):
-        from genre_desktop.paths import app_dirs
         from genre_desktop.ui.training_wizard import TrainingWizard
 
-        wizard = TrainingWizard(self.model.tracks(), self.jobs.runner, app_dirs(), self.settings, parent=self)
+        wizard = TrainingWizard(self.model.tracks(), self.jobs.runner, self.workspace.dirs, self.settings, parent=self)
         wizard.model_activated.connect(self._on_model_activated)
         self.training_wizard = wizard
         wizard.open()
         return wizard
 
     def open_library_map(self):
-        from genre_desktop.paths import app_dirs
         from genre_desktop.ui.library_map import LibraryMapDialog
 
-        dialog = LibraryMapDialog(self.model.tracks(), self.jobs.runner, app_dirs(), self.settings, parent=self)
+        dialog = LibraryMapDialog(self.model.tracks(), self.jobs.runner, self.workspace.dirs, self.settings, parent=self)
         dialog.track_selected.connect(self._play_from_map)
         self.library_map = dialog
         dialog.show()
@@ -525,15 +522,14 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(cancellable)
 
     def _end_progress(self) -> None:
-        if any(h.name in ("analysis", "scan", "write-tags", "undo") for h in self.jobs.runner.active()):
+        if any(h.name.shows_progress for h in self.jobs.runner.active()):
             return  # another long job is still running and owns the bar
         self.job_status.end()
         self.act_cancel.setEnabled(False)
 
     def _job_failed(self, what: str, error: str) -> None:
         if what == "Analysis":
-            self.settings.extra[RESUME_KEY] = False
-            self.save_settings()
+            self.workspace.set_settings(analysis_pending(self.settings, False))
         self.status_text.setText(f"{what} failed: {error}")
 
     def _job_cancelled(self, what: str) -> None:
@@ -542,10 +538,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ misc
     def save_settings(self) -> None:
-        try:
-            self.settings.save(self.settings_path)
-        except OSError as exc:
-            log.warning("could not save settings to %s: %s", self.settings_path, exc)
+        self.workspace.save_settings()
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
@@ -564,13 +557,13 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
-        running = bool(self.jobs.runner.active("analysis"))
+        running = bool(self.jobs.runner.active(Job.ANALYSIS))
         self.player_bar.shutdown()
         self.jobs.flush_pending()
         self.jobs.runner.shutdown()
-        self.settings.extra[RESUME_KEY] = running or bool(self.settings.extra.get(RESUME_KEY))
-        self.settings.extra[GEOMETRY_KEY] = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-        self.save_settings()
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self.workspace.update_extra(**{RESUME_KEY: running or bool(self.settings.extra.get(RESUME_KEY)),
+                                       GEOMETRY_KEY: geometry})
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -48,8 +48,8 @@ def build_menus(w) -> None:
     add_action(w, v, "Show the &whole track", w.spectrogram.zoom_out, "Ctrl+0")
 
     a = mb.addMenu("&Analysis")
-    w.act_analyse = add_action(w, a, "Analyse &unanalysed tracks", w.analyse_unanalysed, "Ctrl+R")
-    w.act_analyse_sel = add_action(w, a, "Analyse &selected tracks", w.analyse_selection, "Ctrl+Shift+R")
+    w.act_analyze = add_action(w, a, "Analyse &unanalysed tracks", w.analyze_unanalyzed, "Ctrl+R")
+    w.act_analyze_sel = add_action(w, a, "Analyse &selected tracks", w.analyze_selection, "Ctrl+Shift+R")
     w.act_cancel = add_action(w, a, "&Cancel", w.cancel_jobs, "Ctrl+.")
     w.act_cancel.setEnabled(False)
     a.addSeparator()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genre_desktop.core.prediction import Prediction
 from genre_desktop.ui.theme import genre_colour
 
 
@@ -72,7 +73,7 @@ def _heading(text: str) -> QLabel:
 
 
 class PredictionsPanel(QWidget):
-    """Shows one Track.prediction (Prediction.to_dict() shape)."""
+    """Shows one Track.prediction."""
 
     def __init__(self, spell: Callable[[str], str] = lambda g: g, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,22 +106,23 @@ class PredictionsPanel(QWidget):
         layout.addStretch(1)
         self.set_prediction(None)
 
-    def set_prediction(self, prediction: dict[str, Any] | None, status_hint: str = "") -> None:
-        has = bool(prediction and prediction.get("genres"))
-        error = (prediction or {}).get("error")
+    def set_prediction(self, prediction: Prediction | None, status_hint: str = "") -> None:
+        prediction = Prediction.coerce(prediction)  # a stored dict is read through its schema
+        has = bool(prediction is not None and prediction.genres)
+        error = prediction.error if prediction is not None else None
         if error:
             self.summary.setText(f"Analysis failed: {error}")
         elif not has:
             self.summary.setText(status_hint or "Not analysed yet. Press Ctrl+R to analyse the library, "
                                  "or Ctrl+Shift+R for the selected tracks.")
         else:
-            top = prediction["genres"][0]
-            self.summary.setText(f"<b>{self._spell(top['genre'])}</b> with {top['probability']:.0%} confidence")
-        genres = [(g["genre"], float(g["probability"])) for g in (prediction or {}).get("genres", [])[:5]
-                  if float(g["probability"]) >= 0.01 or g is prediction["genres"][0]] if has else []
+            genre, probability = prediction.top
+            self.summary.setText(f"<b>{self._spell(genre)}</b> with {probability:.0%} confidence")
+        genres = [(g, float(p)) for i, (g, p) in enumerate(prediction.genres[:5])
+                  if float(p) >= 0.01 or i == 0] if has else []
         self.genre_bars.set_items(genres)
         self.genre_bars.setVisible(has)
-        models = (prediction or {}).get("models") or {}
+        models = prediction.models if prediction is not None else {}
         self.models_table.setRowCount(len(models))
         ensemble_top = genres[0][0] if genres else None
         for row, (name, probs) in enumerate(sorted(models.items())):
@@ -136,11 +138,11 @@ class PredictionsPanel(QWidget):
                                          + sum(self.models_table.rowHeight(r) for r in range(len(models))))
         self.models_heading.setVisible(bool(models))
         self.models_table.setVisible(bool(models))
-        tags = sorted(((prediction or {}).get("tags") or {}).items(), key=lambda kv: -kv[1])[:8]
+        tags = sorted((prediction.tags if prediction is not None else {}).items(), key=lambda kv: -kv[1])[:8]
         self.tag_bars.set_items([(t, float(s)) for t, s in tags])
         self.tags_heading.setVisible(bool(tags))
         self.tag_bars.setVisible(bool(tags))
-        version = (prediction or {}).get("model_version") or ""
-        segments = len((prediction or {}).get("segments") or [])
+        version = prediction.model_version if prediction is not None else ""
+        segments = len(prediction.segments) if prediction is not None else 0
         self.version.setText(f"Model {version}" + (f" · {segments} segments" if segments else "") if version else "")
         self.version.setVisible(bool(version))

@@ -11,7 +11,6 @@ holds references to the same Track objects the library model shows.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Signal
@@ -35,28 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, PREDICTED, Track
+from genre_desktop.app.review import ReviewRules, decision, in_queue  # noqa: F401 (in_queue: old imports)
+from genre_desktop.core.genre import canonical_genre as normalise_genre  # noqa: F401 (old imports)
+from genre_desktop.core.status import ACCEPTED, CORRECTED
+from genre_desktop.core.track import Track
 from genre_desktop.ui.library_model import display_title
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def normalise_genre(name: str) -> str:
-    """'Hip-Hop', 'hip hop' and 'hiphop' compare equal."""
-    return _NON_ALNUM.sub("", name.casefold())
 
 
 def disagrees(track: Track, spell: Callable[[str], str]) -> bool:
-    """The file has a genre tag and the predicted genre is not among it."""
-    predicted = track.predicted_genre
-    if not track.genres or not predicted:
-        return False
-    existing = {normalise_genre(g) for g in track.genres}
-    return normalise_genre(predicted) not in existing and normalise_genre(spell(predicted)) not in existing
-
-
-def in_queue(track: Track) -> bool:
-    return track.status == PREDICTED and bool(track.prediction and track.prediction.get("genres")) and not track.missing
+    """The file has a genre tag and the predicted genre is not among it (see ``ReviewRules``)."""
+    return ReviewRules(spell).disagrees(track)
 
 
 class QueueModel(QAbstractTableModel):
@@ -115,9 +102,11 @@ class ReviewQueue(QWidget):
     currentTrackChanged = Signal(str)
     thresholdChanged = Signal(float)
 
-    def __init__(self, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8, parent: QWidget | None = None) -> None:
+    def __init__(self, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8, parent: QWidget | None = None,
+                 rules: ReviewRules | None = None) -> None:
         super().__init__(parent)
         self._spell = spell
+        self.rules = rules or ReviewRules(spell)
         self._all: list[Track] = []
         self._undo: list[list[tuple[str, list[str] | None, str, str]]] = []  # (path, old chosen, old status, new status)
         self._session = {ACCEPTED: 0, CORRECTED: 0}
@@ -227,19 +216,14 @@ class ReviewQueue(QWidget):
     def set_tracks(self, tracks: list[Track], known_genres: list[str] | None = None) -> None:
         """All library tracks; the queue takes the predicted, not yet reviewed ones."""
         self._all = tracks
-        genres = set(known_genres or [])
-        for t in tracks:
-            if t.chosen:
-                genres.update(t.chosen)
-        self.completer.model().setStringList(sorted(genres, key=str.casefold))  # type: ignore[attr-defined]
+        names = self.rules.known_genres(tracks, known_genres or [])
+        self.completer.model().setStringList(names)  # type: ignore[attr-defined]
         self.refresh()
 
     def refresh(self) -> None:
         keep = self._current.path if self._current else None
-        rows = [t for t in self._all if in_queue(t)]
-        if self.only_disagreeing.isChecked():
-            rows = [t for t in rows if disagrees(t, self._spell)]
-        rows.sort(key=lambda t: t.confidence or 0.0, reverse=self.order.currentIndex() == 0)
+        rows = self.rules.queue(self._all, only_disagreeing=self.only_disagreeing.isChecked(),
+                                most_confident_first=self.order.currentIndex() == 0)
         self.model.set_rows(rows)
         row = next((i for i, t in enumerate(rows) if t.path == keep), 0)
         self._select(row)
@@ -288,20 +272,20 @@ class ReviewQueue(QWidget):
         self.title.setText(display_title(track))
         existing = ", ".join(track.genres) or "no genre tag"
         who = " – ".join(p for p in (track.artist, track.album) if p)
-        note = " (disagrees)" if disagrees(track, self._spell) else ""
+        note = " (disagrees)" if self.rules.disagrees(track) else ""
         self.details.setText(f"{who}\nIn file: {existing}{note}" if who else f"In file: {existing}{note}")
-        for i, g in enumerate(track.prediction.get("genres", [])):
-            self._choices.append(g["genre"])
-            spelled = self._spell(g["genre"])
+        for i, (genre, probability) in enumerate(track.prediction.genres):
+            self._choices.append(genre)
+            spelled = self._spell(genre)
             key = f"{i + 1}" if i < 9 else "  "
-            item = QListWidgetItem(f"{key}   {spelled}   {float(g['probability']):.0%}")
+            item = QListWidgetItem(f"{key}   {spelled}   {float(probability):.0%}")
             self.choices.addItem(item)
         self.choices.setCurrentRow(0)
 
     def _update_counts(self) -> None:
         queued = sum(1 for t in self._all if in_queue(t))
         shown = len(self.model.rows)
-        above = sum(1 for t in self.model.rows if (t.confidence or 0.0) >= self.threshold.value() / 100.0)
+        above = len(self.rules.above(self.model.rows, self.threshold.value() / 100.0))
         self.bulk_button.setText(f"Accept {above} ≥ threshold")
         self.bulk_button.setEnabled(above > 0)
         filtered = f" · {shown} shown by the filter" if shown != queued else ""
@@ -316,7 +300,7 @@ class ReviewQueue(QWidget):
         self._undo.append([(t.path, list(t.chosen) if t.chosen else None, t.status, status) for t, _, status in decisions])
         for _, _, status in decisions:
             self._session[status] += 1
-        self.decided.emit([(t.path, {"chosen": chosen, "status": status}) for t, chosen, status in decisions])
+        self.decided.emit([(t.path, decision(chosen, status)) for t, chosen, status in decisions])
         # The main window has updated the Track objects by now (direct connection); the model keeps
         # the rows until refreshed, so drop the decided ones and stay at the same row (= the next item).
         self.model.remove_paths({t.path for t, _, _ in decisions})
@@ -335,15 +319,14 @@ class ReviewQueue(QWidget):
         if track is None or not (0 <= index < len(self._choices)):
             return
         genre = self._choices[index]
-        self._decide([(track, [genre], ACCEPTED if genre == track.predicted_genre else CORRECTED)])
+        self._decide([(track, [genre], self.rules.status_for(track, genre))])
 
     def choose_new(self, genre: str) -> None:
         genre = genre.strip()
         track = self._current
         if track is None or not genre:
             return
-        status = ACCEPTED if normalise_genre(genre) == normalise_genre(track.predicted_genre or "") else CORRECTED
-        self._decide([(track, [genre], status)])
+        self._decide([(track, [genre], self.rules.status_for(track, genre))])
         model = self.completer.model()
         names = model.stringList()  # type: ignore[attr-defined]
         if genre not in names:
@@ -361,8 +344,7 @@ class ReviewQueue(QWidget):
             self._select(row + 1)
 
     def bulk_accept(self) -> int:
-        limit = self.threshold.value() / 100.0
-        chosen = [(t, [t.predicted_genre], ACCEPTED) for t in self.model.rows if (t.confidence or 0.0) >= limit]
+        chosen = self.rules.bulk_accept(self.model.rows, self.threshold.value() / 100.0)
         self._decide(chosen)
         return len(chosen)
 
@@ -372,7 +354,7 @@ class ReviewQueue(QWidget):
         entry = self._undo.pop()
         for _, _, _, new_status in entry:
             self._session[new_status] -= 1
-        self.decided.emit([(path, {"chosen": chosen, "status": status}) for path, chosen, status, _ in entry])
+        self.decided.emit([(path, decision(chosen, status)) for path, chosen, status, _ in entry])
         first = entry[0][0]
         self._current = next((t for t in self._all if t.path == first), None)
         self.refresh()

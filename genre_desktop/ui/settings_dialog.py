@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from pathlib import Path
 
@@ -41,7 +40,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.resize(560, 480)
-        self._settings = copy.deepcopy(settings)
+        self._settings = settings  # immutable: the edits make a new one (settings())
         tabs = QTabWidget()
 
         general = QWidget()
@@ -118,17 +117,17 @@ class SettingsDialog(QDialog):
         self.tabs = tabs
 
     def settings(self) -> Settings:
-        s = self._settings
-        s.theme = self.theme.currentData()
-        s.bulk_threshold = self.threshold.value() / 100.0
-        s.write_mode = self.mode.currentData()
-        s.max_genres = self.max_genres.value()
-        s.id3_version = int(self.id3_version.currentData())
-        s.id3_separator = self.separator.text() or "; "
-        s.aliases = self.aliases.aliases()
-        s.segments = self.segments.value()
-        s.cpu_threads = self.threads.value()
-        return s
+        return self._settings.replace(
+            theme=self.theme.currentData(),
+            bulk_threshold=self.threshold.value() / 100.0,
+            write_mode=self.mode.currentData(),
+            max_genres=self.max_genres.value(),
+            id3_version=int(self.id3_version.currentData()),
+            id3_separator=self.separator.text() or "; ",
+            aliases=self.aliases.aliases(),
+            segments=self.segments.value(),
+            cpu_threads=self.threads.value(),
+        )
 
     def chosen_model(self) -> str | None:
         """The user model version to activate (None: the bundled models alone)."""

@@ -80,7 +80,7 @@ class SmokeTest(QObject):
         self.report["scanned"] = self.window.model.rowCount()
         self.path = tracks[0].path
         self.window.select_path(self.path)
-        self.window.analyse([tracks[0]])
+        self.window.analyze([tracks[0]])
 
     def _accept(self) -> None:
         track = self._track()

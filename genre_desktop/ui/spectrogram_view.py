@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from genre_desktop.core.prediction import Prediction, SegmentScore
 from genre_desktop.ui.theme import genre_colour
 
 LEFT, RIGHT, TOP = 48, 20, 6  # RIGHT leaves room for the last time label
@@ -85,7 +86,7 @@ class SpectrogramView(QWidget):
         self._seconds = 0.0  # duration covered by the image
         self._duration = 0.0  # the track's duration (may exceed the image for very long files)
         self._freqs: np.ndarray | None = None
-        self._segments: list[dict[str, Any]] = []
+        self._segments: list[SegmentScore] = []
         self._position = 0.0
         self._view = (0.0, 0.0)
         self._message = "Select a track to see its spectrogram"
@@ -121,11 +122,12 @@ class SpectrogramView(QWidget):
         self.zoomChanged.emit(*self._view)
         self.update()
 
-    def set_segments(self, prediction: dict[str, Any] | None) -> None:
-        """The per-segment scores of a prediction (Prediction.to_dict() shape)."""
-        self._segments = list((prediction or {}).get("segments") or [])
+    def set_segments(self, prediction: Prediction | None) -> None:
+        """The per-segment scores of a prediction (None: none)."""
+        prediction = Prediction.coerce(prediction)  # a stored dict is read through its schema
+        self._segments = list(prediction.segments) if prediction is not None else []
         if not self._duration and self._segments:
-            self._duration = max(s["end"] for s in self._segments)
+            self._duration = max(s.end for s in self._segments)
             if self._view[1] <= self._view[0]:
                 self._view = (0.0, self._duration)
         self.update()
@@ -158,7 +160,7 @@ class SpectrogramView(QWidget):
     def zoom_to_segment(self, index: int) -> None:
         if 0 <= index < len(self._segments):
             seg = self._segments[index]
-            self.zoom_to(float(seg["start"]), float(seg["end"]))
+            self.zoom_to(float(seg.start), float(seg.end))
 
     # -- geometry --------------------------------------------------------------------------------
     def _plot_rect(self) -> QRectF:
@@ -175,7 +177,7 @@ class SpectrogramView(QWidget):
     def segment_at(self, x: float) -> int | None:
         t = self._time_at(x, self._plot_rect())
         for i, seg in enumerate(self._segments):
-            if seg["start"] <= t < seg["end"]:
+            if seg.start <= t < seg.end:
                 return i
         return None
 
@@ -254,11 +256,10 @@ class SpectrogramView(QWidget):
         painter.save()
         painter.setClipRect(lane)
         for seg in self._segments:
-            genres = seg.get("genres") or {}
-            if not genres:
+            if seg.top is None:
                 continue
-            genre, prob = max(genres.items(), key=lambda kv: kv[1])
-            x0, x1 = self._x_of(float(seg["start"]), plot), self._x_of(float(seg["end"]), plot)
+            genre, prob = seg.top
+            x0, x1 = self._x_of(float(seg.start), plot), self._x_of(float(seg.end), plot)
             box = QRectF(x0, lane.top(), max(1.0, x1 - x0 - 1), lane.height())
             fill = genre_colour(genre)
             painter.fillRect(box, fill)
@@ -313,7 +314,7 @@ class SpectrogramView(QWidget):
             self.setToolTip("")
         else:
             seg = self._segments[index]
-            top = sorted((seg.get("genres") or {}).items(), key=lambda kv: -kv[1])[:3]
-            lines = [f"{format_time(seg['start'])}–{format_time(seg['end'])}"] + [f"{g}: {p:.0%}" for g, p in top]
+            top = sorted(seg.genres.items(), key=lambda kv: -kv[1])[:3]
+            lines = [f"{format_time(seg.start)}–{format_time(seg.end)}"] + [f"{g}: {p:.0%}" for g, p in top]
             self.setToolTip("\n".join(lines) + "\n(double-click to zoom)")
         super().mouseMoveEvent(event)

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from genre_desktop.core.genre import canonical_genre
+
 THEMES = ("system", "light", "dark")
 
 # Fixed colours for the bundled labels so that "rock" is the same colour in every view and session.
@@ -27,7 +29,7 @@ GENRE_COLOURS = {
 
 def genre_colour(genre: str) -> QColor:
     """A stable colour per genre; unknown genres get a hue derived from their name."""
-    key = genre.casefold().replace("-", "").replace(" ", "")
+    key = canonical_genre(genre)  # one genre, one colour: "Hip Hop", "hip-hop" and "hiphop" alike
     if key in GENRE_COLOURS:
         return QColor(GENRE_COLOURS[key])
     hue = int(hashlib.md5(key.encode("utf-8")).hexdigest()[:4], 16) % 360

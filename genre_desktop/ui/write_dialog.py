@@ -1,15 +1,12 @@
 """The write preview: every file and its exact change (old genres -> new) before anything is written.
 
-The plan is computed by :func:`plan_changes` (pure, testable): for each accepted or corrected
-track, the chosen genres spelled through the alias map, in "replace" or "add" mode, cut to the
-number of genres asked for. Files whose genres would not change are counted, not written.
+The plan is computed by :func:`genre_desktop.app.plan.plan_changes` (Qt-free, shared with the
+CLI); this dialog shows it and the options it depends on.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -31,53 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, Track
+from genre_desktop.app.plan import PlannedChange, new_genres, plan_changes  # noqa: F401 (planning lives in app/)
+from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
 from genre_desktop.ui.alias_editor import AliasEditor
-from genre_desktop.ui.review_queue import normalise_genre
-
-
-@dataclass
-class PlannedChange:
-    path: str
-    old: list[str]
-    new: list[str]
-
-
-def _dedupe(genres: list[str]) -> list[str]:
-    seen, out = set(), []
-    for g in genres:
-        key = normalise_genre(g)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(g)
-    return out
-
-
-def new_genres(track: Track, settings: Settings) -> list[str]:
-    """What the file's genre field becomes for this track under ``settings``."""
-    picked = list(track.chosen or [])
-    if track.status == ACCEPTED and track.prediction:
-        # "How many genres": an accepted prediction may bring its runners-up along.
-        picked += [g["genre"] for g in track.prediction.get("genres", [])]
-    wanted = _dedupe([settings.spell(g) for g in picked])[: max(1, settings.max_genres)]
-    if settings.write_mode == "add":
-        return _dedupe(list(track.genres) + wanted)
-    return wanted
-
-
-def plan_changes(tracks: list[Track], settings: Settings) -> tuple[list[PlannedChange], int]:
-    """(changes to make, number of reviewed tracks already right)."""
-    changes, unchanged = [], 0
-    for track in tracks:
-        if track.status not in (ACCEPTED, CORRECTED) or not track.chosen or track.missing:
-            continue
-        new = new_genres(track, settings)
-        if new == list(track.genres):
-            unchanged += 1
-            continue
-        changes.append(PlannedChange(track.path, list(track.genres), new))
-    return changes, unchanged
 
 
 class ChangesModel(QAbstractTableModel):
@@ -133,7 +87,7 @@ class WriteDialog(QDialog):
         self.setWindowTitle("Write genres to files")
         self.resize(900, 560)
         self._tracks = tracks
-        self._settings = copy.deepcopy(settings)
+        self._settings = settings  # immutable: the edits make a new one (settings())
 
         options = QGroupBox("How to write")
         form = QFormLayout(options)
@@ -218,13 +172,13 @@ class WriteDialog(QDialog):
 
     def settings(self) -> Settings:
         """The settings as edited in the dialog (the caller saves them)."""
-        s = self._settings
-        s.write_mode = "add" if self.add.isChecked() else "replace"
-        s.max_genres = self.max_genres.value()
-        s.id3_version = int(self.id3_version.currentData())
-        s.id3_separator = self.separator.text() or "; "
-        s.aliases = self.aliases.aliases()
-        return s
+        return self._settings.replace(
+            write_mode="add" if self.add.isChecked() else "replace",
+            max_genres=self.max_genres.value(),
+            id3_version=int(self.id3_version.currentData()),
+            id3_separator=self.separator.text() or "; ",
+            aliases=self.aliases.aliases(),
+        )
 
     def refresh(self) -> None:
         changes, unchanged = plan_changes(self._tracks, self.settings())

@@ -1,0 +1,77 @@
+"""The review queue's rules, without widgets: which tracks wait for review, in which order, which
+a bulk accept takes, which disagree with the file, and what a decision records. Qt-free."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from genre_desktop.core.genre import canonical_genre
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, Status
+from genre_desktop.core.track import Track
+
+
+def in_queue(track: Track) -> bool:
+    """A track waits for review: predicted, with genres, not reviewed yet, and its file is there."""
+    return track.status == PREDICTED and track.predicted_genre is not None and not track.missing
+
+
+def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
+    """The Track fields a review decision (or its undo) sets."""
+    return {"chosen": list(chosen) if chosen is not None else None, "status": status}
+
+
+class ReviewRules:
+    """The queue's rules under the librarian's spelling (``spell``) and aliases (label -> spelling,
+    or a function returning the current ones: settings change while the window is open)."""
+
+    def __init__(self, spell: Callable[[str], str] | None = None,
+                 aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None) -> None:
+        self.spell = spell or (lambda g: g)
+        self._aliases = aliases
+
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        return (self._aliases() if callable(self._aliases) else self._aliases) or {}
+
+    def same(self, a: str, b: str) -> bool:
+        return canonical_genre(a, self.aliases) == canonical_genre(b, self.aliases)
+
+    def disagrees(self, track: Track) -> bool:
+        """The file has a genre tag and the predicted genre is not among it."""
+        predicted = track.predicted_genre
+        if not track.genres or not predicted:
+            return False
+        existing = {canonical_genre(g, self.aliases) for g in track.genres}
+        return (canonical_genre(predicted, self.aliases) not in existing
+                and canonical_genre(self.spell(predicted), self.aliases) not in existing)
+
+    def queue(self, tracks: Iterable[Track], only_disagreeing: bool = False,
+              most_confident_first: bool = True) -> list[Track]:
+        """The tracks waiting for review, filtered and ordered as the queue shows them."""
+        rows = [t for t in tracks if in_queue(t)]
+        if only_disagreeing:
+            rows = [t for t in rows if self.disagrees(t)]
+        rows.sort(key=lambda t: t.confidence or 0.0, reverse=most_confident_first)
+        return rows
+
+    @staticmethod
+    def above(rows: Iterable[Track], threshold: float) -> list[Track]:
+        """The rows a bulk accept at ``threshold`` (0-1) takes."""
+        return [t for t in rows if t.predicted_genre and (t.confidence or 0.0) >= threshold]
+
+    def status_for(self, track: Track, genre: str) -> Status:
+        """Choosing ``genre`` accepts the prediction when it is the predicted genre, else corrects it."""
+        predicted = track.predicted_genre
+        return ACCEPTED if predicted is not None and self.same(genre, predicted) else CORRECTED
+
+    def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[tuple[Track, list[str], Status]]:
+        return [(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
+
+    @staticmethod
+    def known_genres(tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
+        """Genre names to offer when typing one: the labels and every genre chosen so far."""
+        names = set(labels)
+        for t in tracks:
+            if t.chosen:
+                names.update(t.chosen)
+        return sorted(names, key=str.casefold)

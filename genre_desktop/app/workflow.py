@@ -1,0 +1,71 @@
+"""Workflow rules of the window and the CLI that are not widgets: which tracks an analysis takes,
+what a prediction changes in a track, when an interrupted analysis resumes. Qt-free."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from genre_desktop.core.prediction import Prediction
+from genre_desktop.core.status import ERROR, PREDICTED, REVIEWED, UNANALYSED
+from genre_desktop.core.track import Track
+from genre_desktop.settings import Settings
+
+RESUME_KEY = "analysis_pending"  # in Settings.extra: an analysis was running when the app closed
+
+
+def under_root(path: str, root: str | None) -> bool:
+    """``path`` is inside the folder ``root`` (None: everywhere)."""
+    if not root:
+        return True
+    root = root.rstrip(os.sep) + os.sep
+    return path.startswith(root)
+
+
+def can_analyze(track: Track) -> bool:
+    """A file that is still there can be analysed (again)."""
+    return not track.missing
+
+
+def to_analyze(tracks: Iterable[Track], only_new: bool = False) -> list[Track]:
+    """The tracks an analysis takes: the present ones (``only_new``: those never analysed)."""
+    return [t for t in tracks if can_analyze(t) and (not only_new or t.status == UNANALYSED)]
+
+
+def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
+    """The Track fields one analysis result changes.
+
+    A reviewed track (accepted, corrected, written) keeps its status: re-analysing must not throw
+    away the librarian's decision; only the prediction shown next to it is refreshed.
+    """
+    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error}
+    if track.status not in REVIEWED:
+        fields["status"] = ERROR if prediction.error else PREDICTED
+    return fields
+
+
+def should_resume(settings: Settings, tracks: Iterable[Track]) -> bool:
+    """An analysis was cut short last time (the app closed) and tracks still wait for one."""
+    return bool(settings.extra.get(RESUME_KEY)) and any(t.status == UNANALYSED and can_analyze(t) for t in tracks)
+
+
+def analysis_pending(settings: Settings, pending: bool) -> Settings:
+    """``settings`` recording whether an analysis is running (resumed at the next start if so)."""
+    return settings.with_extra(**{RESUME_KEY: bool(pending)})
+
+
+def merge_scanned(scanned: Track, current: Track | None) -> Track:
+    """A track a scan read, made ready to store over ``current`` (the record as stored now).
+
+    A scan reads the store, then reads the file, then stores the result a while later; decisions
+    saved meanwhile (the review, an analysis) live in ``current`` and must survive. The scan owns
+    what the file says (tags, stream, size, presence, unreadable); the review owns the rest.
+    """
+    if current is None or current is scanned:
+        return scanned
+    scanned.prediction, scanned.chosen = current.prediction, current.chosen
+    if scanned.status != ERROR:  # readable: the stored status, an error mark lifted (as the scanner does)
+        scanned.status = current.status
+        if current.status == ERROR:
+            scanned.status = PREDICTED if current.prediction is not None else UNANALYSED
+    return scanned

@@ -1,0 +1,153 @@
+"""The workspace: one library's services, wired the same way for the window and the CLI. Qt-free.
+
+``Workspace(dirs, settings)`` knows where the store and its journal live (one rule,
+``paths.journal_for``), opens the store, builds the tag service (settling writes a killed run left
+pending), describes the analysis (``AnalysisSpec``, following the active user model), plans
+writes and builds the review queue's rules. The settings it holds are immutable: a change swaps in
+a new Settings (``update_settings``), so a worker that read the old one is never confused.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from genre_desktop.app.plan import PlannedChange, plan_changes
+from genre_desktop.app.review import ReviewRules
+from genre_desktop.core.track import Track
+from genre_desktop.inference.spec import AnalysisSpec
+from genre_desktop.paths import AppDirs, bundled_models_dir, journal_for
+from genre_desktop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Workspace:
+    """One library (a store and its journal) with the user's settings and folders.
+
+    ``store_path`` defaults to the app's store (``dirs.store_path``); the journal always follows the
+    store. ``settings`` defaults to the saved ones.
+    """
+
+    def __init__(self, dirs: AppDirs, settings: Settings | None = None, *, store_path: str | Path | None = None,
+                 models_dir: str | Path | None = None) -> None:
+        self.dirs = dirs
+        self._settings = settings if settings is not None else Settings.load(dirs.settings_path)
+        self.store_path = Path(store_path) if store_path is not None else dirs.store_path
+        self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
+        self.store: Any = None
+
+    @property
+    def store_path(self) -> Path:
+        return self._store_path
+
+    @store_path.setter
+    def store_path(self, path: str | Path) -> None:
+        self._store_path = Path(path)
+
+    @property
+    def journal_path(self) -> Path:
+        """The store's journal of tag writes (one rule for the window and the CLI)."""
+        return journal_for(self._store_path)
+
+    # -- settings ------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        """The current settings (immutable; read it once per task and use that)."""
+        return self._settings
+
+    def set_settings(self, settings: Settings, save: bool = True) -> Settings:
+        """Swap in new settings (and save them); returns them."""
+        self._settings = settings
+        if save:
+            self.save_settings()
+        return settings
+
+    def update_settings(self, save: bool = True, **changes: Any) -> Settings:
+        """New settings with ``changes`` swapped in (and saved); returns them."""
+        return self.set_settings(self._settings.replace(**changes), save)
+
+    def update_extra(self, save: bool = True, **values: Any) -> Settings:
+        return self.set_settings(self._settings.with_extra(**values), save)
+
+    def save_settings(self) -> None:
+        try:
+            self._settings.save(self.dirs.settings_path)
+        except OSError as exc:
+            log.warning("could not save settings to %s: %s", self.dirs.settings_path, exc)
+
+    def spell(self, genre: str) -> str:
+        """The tag spelling of a label under the current settings."""
+        return self._settings.spell(genre)
+
+    # -- store and tags --------------------------------------------------------------------------
+    def open_store(self, lock_timeout: float | None = None) -> Any:
+        """Open (or create) the store; it becomes ``self.store``. Raises StoreBusy on timeout."""
+        from genre_desktop.library.store import Store
+
+        kwargs = {} if lock_timeout is None else {"lock_timeout": lock_timeout}
+        self.store = Store.open(self.store_path, **kwargs)
+        return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def write_options(self, id3_version: int | None = None, id3_separator: str | None = None):
+        """How tags are written, from the settings (each may be overridden)."""
+        from genre_desktop.tagging import WriteOptions
+
+        s = self._settings
+        return WriteOptions(id3_version=s.id3_version if id3_version is None else id3_version,
+                            id3_separator=s.id3_separator if id3_separator is None else id3_separator)
+
+    @contextmanager
+    def tag_service(self, options: Any = None, journal_path: str | Path | None = None) -> Iterator[tuple[Any, Any]]:
+        """``(TagService, settled)`` on ``self.store`` with the journal opened for this block.
+
+        Writes a killed run left pending are settled from the files first: ``settled`` lists their
+        results, is None when another process is writing tags right now (its writes are left to
+        it), or is empty when nothing was pending.
+        """
+        from genre_desktop.library.journal import Journal
+        from genre_desktop.library.tag_service import TagService
+
+        with Journal(Path(journal_path) if journal_path is not None else self.journal_path) as journal:
+            service = TagService(self.store, journal, options if options is not None else self.write_options())
+            settled: Any = []
+            if journal.pending():
+                settled = service.recover()
+                if settled:
+                    log.info("settled %d interrupted tag write(s) from an earlier run", len(settled))
+            yield service, settled
+
+    # -- analysis ------------------------------------------------------------------------------
+    def active_user_model(self) -> str | None:
+        """The active user model's version (None: the bundled models alone)."""
+        from genre_desktop.inference.user_model import read_active
+
+        return read_active(self.dirs.user_models)
+
+    def analysis_spec(self) -> AnalysisSpec:
+        """What an analysis runs now: the bundled models, the active user model, the settings."""
+        version = self.active_user_model()
+        settings = self._settings
+        return AnalysisSpec(models_dir=None, user_model_dir=str(self.dirs.user_models / version) if version else None,
+                            vector_cache_dir=str(self.dirs.feature_cache), n_segments=settings.segments,
+                            threads=settings.cpu_threads)
+
+    # -- review and writing ----------------------------------------------------------------------
+    def review_rules(self) -> ReviewRules:
+        """The review queue's rules; the spelling follows later settings changes."""
+        return ReviewRules(self.spell, lambda: self._settings.aliases)
+
+    def plan_changes(self, tracks: list[Track], settings: Settings | None = None) -> tuple[list[PlannedChange], int]:
+        """The write preview's plan under ``settings`` (default: the current ones)."""
+        return plan_changes(tracks, settings or self._settings)
+
+    @property
+    def spectrogram_cache_dir(self) -> Path:
+        return self.dirs.cache / "spectrograms"

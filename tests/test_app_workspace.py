@@ -1,0 +1,106 @@
+"""The Workspace: the window and the CLI wire the store, the journal, the tag service and the
+analysis the same way (issue 11 item 4)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+from media import make_audio
+
+from genre_desktop.app.workspace import Workspace
+from genre_desktop.cli import build_parser, main
+from genre_desktop.jobs.library_jobs import LibraryJobs
+from genre_desktop.jobs.runner import JobRunner
+from genre_desktop.paths import app_dirs, journal_for
+from genre_desktop.settings import Settings
+from genre_desktop.tagging import read_genres
+from genre_desktop.training.registry import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_one_journal_rule_for_the_window_and_the_cli(tmp_path):
+    dirs = app_dirs()
+    window = LibraryJobs(JobRunner(synchronous=True), Workspace(dirs, Settings()))
+    assert window.journal_path == dirs.journal_path == dirs.data / "journal.jsonl"
+    assert Workspace(dirs, store_path=dirs.store_path).journal_path == window.journal_path
+    other = tmp_path / "lib.json"
+    assert Workspace(dirs, store_path=other).journal_path == journal_for(other) == tmp_path / "lib-journal.jsonl"
+    assert journal_for(tmp_path / "library.json") == tmp_path / "journal.jsonl"
+
+
+def test_cli_with_the_window_store_writes_the_window_journal(tmp_path, capsys):
+    """`tag --store <the app's store>` journaled into library-journal.jsonl, a journal the window
+    never reads: the window's Undo could not undo the CLI's write."""
+    dirs = app_dirs()
+    song = make_audio(tmp_path / "song.flac", seconds=0.5, tags={"genre": ["Blues"]})
+    assert main(["tag", "--store", str(dirs.store_path), "--genre", "Jazz", str(song)]) == 0
+    assert dirs.journal_path.exists() and not (dirs.data / "library-journal.jsonl").exists()
+    assert str(song) in dirs.journal_path.read_text()
+    assert main(["undo"]) == 0  # the default store: the same journal
+    assert "undone" in capsys.readouterr().out and read_genres(song) == ["Blues"]
+
+
+def _broken_version(name: str) -> None:
+    registry = Registry(app_dirs().user_models)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": name, "labels": ["techno"]}))
+        registry.commit(stage, name)
+    registry.activate(name)
+
+
+def test_analysis_spec_follows_the_settings_and_the_active_model():
+    dirs = app_dirs()
+    workspace = Workspace(dirs, Settings(segments=3, cpu_threads=2))
+    spec = workspace.analysis_spec()
+    assert (spec.models_dir, spec.user_model_dir, spec.n_segments, spec.threads) == (None, None, 3, 2)
+    assert spec.vector_cache_dir == str(dirs.feature_cache)
+    _broken_version("v9")
+    assert workspace.analysis_spec().user_model_dir == str(dirs.user_models / "v9")
+    workspace.update_settings(save=False, segments=1)
+    assert workspace.analysis_spec().n_segments == 1
+
+
+def test_classify_uses_the_active_user_model(tmp_path, capsys):
+    """classify built the bundled models alone, whatever model the window analyses with."""
+    song = make_audio(tmp_path / "song.wav", seconds=1.0)
+    _broken_version("v1")  # active, and unloadable: classify must say so instead of ignoring it
+    assert main(["classify", str(song), "--json"]) == 2
+    assert "user model" in capsys.readouterr().err
+    args = build_parser().parse_args(["classify", str(song), "--bundled-only", "--segments", "2"])
+    args.dirs = app_dirs()
+    from genre_desktop.cli.model_cmds import classify_spec
+
+    spec = classify_spec(args)
+    assert spec.user_model_dir is None and spec.n_segments == 2
+
+
+def test_settings_are_replaced_not_changed():
+    settings = Settings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.segments = 3  # type: ignore[misc]
+    changed = settings.replace(segments=3)
+    assert (settings.segments, changed.segments) == (5, 3)
+    assert changed.aliases == settings.aliases and changed.aliases is not settings.aliases
+    flagged = settings.with_extra(analysis_pending=True)
+    assert flagged.extra == {"analysis_pending": True} and settings.extra == {}
+    workspace = Workspace(app_dirs(), settings)
+    before = workspace.settings
+    workspace.update_settings(volume=0.25)
+    assert before.volume == 0.8 and workspace.settings.volume == 0.25  # a reader of `before` is unaffected
+    assert Settings.load(app_dirs().settings_path).volume == 0.25
+
+
+def test_app_dirs_is_resolved_by_the_entry_points_only():
+    calls = []
+    for path in (ROOT / "genre_desktop").rglob("*.py"):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\bapp_dirs\(", line) and not line.lstrip().startswith(("def ", "#")):
+                calls.append(f"{path.relative_to(ROOT)}:{n}")
+    modules = {c.split(":")[0] for c in calls}
+    # gui.py and cli/__init__.py are the entry points; ui/main.py only for its older call form.
+    assert modules <= {"genre_desktop/gui.py", "genre_desktop/cli/__init__.py", "genre_desktop/ui/main.py"}, calls
