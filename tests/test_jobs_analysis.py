@@ -11,6 +11,8 @@ import soundfile as sf
 
 from genre_desktop.cancel import CancelToken
 from genre_desktop.jobs.library_jobs import AnalyzerProvider, analyse_paths
+from genre_desktop.app.workspace import Workspace
+from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 
 SR = 22050
@@ -48,7 +50,7 @@ def collect(paths, provider, executor=None):
 @pytest.mark.parametrize("pool", [False, True], ids=["this thread", "thread pool"])
 def test_analysis_caches_the_vectors_it_returns(clips, pool):
     paths, bad = clips
-    provider = AnalyzerProvider(Settings(segments=1, cpu_threads=1))
+    provider = AnalyzerProvider(Workspace(app_dirs(), Settings(segments=1, cpu_threads=1)))
     cache = provider.spec().vector_cache()
     assert all(cache.get(p) is None for p in paths)
     if pool:
