@@ -204,8 +204,7 @@ def write(layout: Layout, pending: Pending) -> None:
         payload = shard.serialize()
         layout.keep_encoded(shard)
         if len(payload) > store_shards.MAX_SHARD_BYTES and len(shard.ids) >= 2:
-            upper = layout.split(shard, len(payload), pending)
-            todo += [shard, upper]
+            todo += [shard, *layout.split(shard, len(payload), pending)]
             continue
         payloads[id(shard)] = payload
     created = False
