@@ -108,7 +108,7 @@ def write_docs(layout: Layout, pending: Pending, shard: Shard, docs: dict[str, d
         doc_id = shard.ids.get(path)
         if doc_id is None:
             change = pending.change(path, None)
-            change.fields, change.whole, change.removed = dict(doc), True, False
+            change.fields, change.whole, change.removed = doc, True, False  # TinyDB stores its own copy
             new.append(doc)
             continue
         current = stored[str(doc_id)]
