@@ -60,3 +60,23 @@ def test_an_append_in_path_order_fills_shards(tmp_path, monkeypatch):
     assert max(f.stat().st_size for f in store.files()[1:]) <= 20_000
     assert len(Store.open(tmp_path / "library.json")) == 3000 + 200 + 200
     store.close()
+
+
+def test_one_big_batch_moves_each_track_a_bounded_number_of_times(tmp_path, monkeypatch):
+    """A first scan in one batch (the GUI bench's 100,000 tracks) cut one shard at a time moved the
+    remaining upper part at every split: quadratic. Each track is now inserted about once."""
+    from tinydb.table import Table
+
+    monkeypatch.setattr(store_shards, "MAX_SHARD_BYTES", 4000)
+    inserted = []
+    real = Table.insert_multiple
+    monkeypatch.setattr(Table, "insert_multiple", lambda self, docs: real(self, inserted.extend(docs) or docs))
+    store = Store.open(tmp_path / "library.json")
+    with store.batch():
+        store.upsert(track(i) for i in range(3000))
+    assert len(store.files()) > 100
+    assert len(inserted) < 2 * 3000, len(inserted)  # the insert itself, then about one move each
+    sizes = [f.stat().st_size for f in store.files()[1:]]
+    assert max(sizes) <= 4000 and sum(sizes) / len(sizes) > 0.75 * 4000
+    store.close()
+    assert len(Store.open(tmp_path / "library.json")) == 3000

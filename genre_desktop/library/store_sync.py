@@ -108,7 +108,7 @@ def write_docs(layout: Layout, pending: Pending, shard: Shard, docs: dict[str, d
         doc_id = shard.ids.get(path)
         if doc_id is None:
             change = pending.change(path, None)
-            change.fields, change.whole, change.removed = dict(doc), True, False
+            change.fields, change.whole, change.removed = doc, True, False  # TinyDB stores its own copy
             new.append(doc)
             continue
         current = stored[str(doc_id)]
@@ -204,8 +204,7 @@ def write(layout: Layout, pending: Pending) -> None:
         payload = shard.serialize()
         layout.keep_encoded(shard)
         if len(payload) > store_shards.MAX_SHARD_BYTES and len(shard.ids) >= 2:
-            upper = layout.split(shard, len(payload), pending)
-            todo += [shard, upper]
+            todo += [shard, *layout.split(shard, len(payload), pending)]
             continue
         payloads[id(shard)] = payload
     created = False
