@@ -116,3 +116,15 @@ def test_doctor_says_clearly_when_there_is_no_audio_device(capsys, monkeypatch):
     monkeypatch.setattr(sounddevice, "query_devices", lambda *a, **k: [])
     code, out, _ = cli(capsys, "doctor")
     assert code == 0 and "no audio output device found" in out
+
+
+def test_a_store_from_a_newer_version_is_a_clear_error_not_a_traceback(music, tmp_path, capsys):
+    from genre_desktop.library.store import FORMAT_VERSION
+
+    store = tmp_path / "lib.json"
+    assert cli(capsys, "scan", str(music), "--store", str(store))[0] == 0
+    meta = json.loads(store.read_text())
+    meta["meta"]["1"]["format"] = FORMAT_VERSION + 1
+    store.write_text(json.dumps(meta))
+    code, out, err = cli(capsys, "list", "--store", str(store))
+    assert code == 1 and "newer version of Genre Desktop" in err and "Traceback" not in err

@@ -68,13 +68,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # --------------------------------------------------------------------------- helpers
 def _reporting_busy(func):
-    """Another process holding the store past --lock-timeout is a clear message and exit 1."""
+    """A store that cannot be used (another process holding it past --lock-timeout, or one written
+    by a newer version of the app) is a clear message and exit 1, not a traceback."""
     def run(args: argparse.Namespace) -> int:
-        from genre_desktop.library.store import StoreBusy
+        from genre_desktop.library.store import StoreUnavailable
 
         try:
             return func(args)
-        except StoreBusy as exc:
+        except StoreUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return FAILED
     run.__doc__ = func.__doc__
