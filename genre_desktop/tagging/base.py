@@ -44,6 +44,9 @@ class FileTags:
     # The ID3 tag's version (3 or 4) for files with an ID3v2.3/2.4 tag, else None: undo writes
     # old genres back in the version the file had.
     id3_version: int | None = None
+    # The genre field's values exactly as stored (unsplit, unstripped, ID3 references unresolved):
+    # what undo writes back (``write_genres(..., exact=True)``) so the file's tag returns as it was.
+    raw_genres: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,16 @@ class Backend(ABC):
         """The fields of a loaded mutagen file (``audio.tags`` may be None: all empty)."""
 
     @abstractmethod
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
-        """Replace the genre field of ``audio`` in memory (an empty list removes it)."""
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
+        """Replace the genre field of ``audio`` in memory (an empty list removes it).
+
+        ``exact``: store the values as given, one value each (no ID3v2.3 joining): a field as
+        ``raw_genres`` read it, put back by undo.
+        """
+
+    @abstractmethod
+    def raw_genres(self, audio: Any) -> list[str]:
+        """The genre field's values exactly as stored (see FileTags.raw_genres)."""
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         """Write ``audio``'s tags back to the file it was loaded from."""

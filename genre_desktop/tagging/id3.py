@@ -78,14 +78,20 @@ class ID3Backend(Backend):
             id3_version={(2, 3): 3, (2, 4): 4}.get(tuple(version[:2])),
         )
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+    def raw_genres(self, audio: Any) -> list[str]:
+        if audio.tags is None or "TCON" not in audio.tags:
+            return []
+        return [str(v) for v in audio.tags["TCON"].text]
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()
         audio.tags.delall("TCON")
         if not genres:
             return
         values = list(genres)
-        if options.id3_version == 3:
+        # exact: the values as the frame held them; v2.3 saves several as NUL-separated (v23_sep=None)
+        if options.id3_version == 3 and not exact:
             values = [options.id3_separator.join(values)]
         audio.tags.add(TCON(encoding=3, text=values))
 
