@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -68,7 +69,17 @@ _MUTAGEN_FORMATS = {"MP3": "mp3", "EasyMP3": "mp3", "MP4": "m4a", "EasyMP4": "m4
                     "AAC": "aac", "FLAC": "flac", "OggVorbis": "ogg", "OggFLAC": "ogg", "OggOpus": "opus",
                     "WAVE": "wav", "AIFF": "aiff"}
 # First bytes of the containers we support; used only to word the error for unreadable files.
-_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b"ID3", b".snd", b"\x30\x26\xb2\x75")
+_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b"ID3", b".snd", b"\x30\x26\xb2\x75",
+          # audio we cannot tag but ffmpeg may decode (WavPack, APE, TTA, TAK, DSF, DSDIFF,
+          # Musepack, OptimFROG, CAF, Matroska), whatever the file's extension
+          b"wvpk", b"MAC ", b"TTA1", b"tBaK", b"DSD ", b"FRM8", b"MPCK", b"MP+", b"OFR ", b"caff",
+          b"\x1aE\xdf\xa3")
+# The lowest bit rate a real stream of a format has (bits per second): a header claiming a longer
+# duration than the file's bytes can carry at that rate is corrupt (a 552-byte MP3 claiming
+# 3.8e14 s), and the duration is bounded by the file size. 8 kb/s is MPEG audio's lowest rate;
+# other codecs get a floor well below anything real (near-silent FLAC/Opus compress very far).
+_MIN_BITRATE = {"mp3": 8000}
+_DEFAULT_MIN_BITRATE = 500
 
 
 class DecodeError(Exception):
@@ -96,15 +107,30 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     try:
         info = sf.info(str(path))
         if info.samplerate > 0 and info.channels > 0:
-            return AudioInfo(info.frames / info.samplerate, int(info.samplerate), int(info.channels),
-                             _soundfile_format(info.format, info.subtype))
+            return _bounded(path, AudioInfo(info.frames / info.samplerate, int(info.samplerate),
+                                            int(info.channels), _soundfile_format(info.format, info.subtype)))
     except Exception as exc:  # libsndfile raises several types for unknown/corrupt files
         log.debug("soundfile cannot probe %s: %s", path, exc)
     info = _mutagen_info(path) or (_ffprobe_info(path) if _plausibly_audio(path) else None)
     if info is None:
         raise DecodeError(path, _unreadable_reason(path))
     _check_plausible(path, info.channels, info.samplerate)
-    return info
+    return _bounded(path, info)
+
+
+def _bounded(path: Path, info: AudioInfo) -> AudioInfo:
+    """``info`` with its duration bounded by what the file's size can hold (see _MIN_BITRATE)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return info
+    limit = size * 8 / _MIN_BITRATE.get(info.format, _DEFAULT_MIN_BITRATE)
+    if math.isfinite(info.duration) and 0 <= info.duration <= limit:
+        return info
+    log.warning("%s: the header claims %.6g s, more than its %d bytes can hold; using %.1f s",
+                path, info.duration, size, limit)
+    return AudioInfo(limit if math.isfinite(info.duration) and info.duration > 0 else 0.0,
+                     info.samplerate, info.channels, info.format)
 
 
 def decode(path: str | os.PathLike[str], sr: int = 22050, offset: float = 0.0,
@@ -215,6 +241,7 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None, *, soundfile
         raise DecodeError(path, _unreadable_reason(path))
     channels, native_sr = info.channels, info.samplerate
     _check_plausible(path, channels, native_sr)
+    info = _bounded(path, info)
     cmd = [exe, "-nostdin", "-hide_banner", "-v", "error"]
     if offset:
         cmd += ["-ss", f"{offset:.6f}"]
@@ -334,6 +361,11 @@ def _unreadable_reason(path: Path) -> str:
     return "corrupt or unsupported audio: no readable audio stream"
 
 
+_REPEATED = re.compile(r"^\s*(\[[^\]]*\]\s*)?Last message repeated \d+ times?\s*$", re.IGNORECASE)
+
+
 def _last_line(stderr: bytes) -> str:
+    """ffmpeg's last real error line ("Last message repeated N times" says nothing by itself)."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not _REPEATED.match(ln)]
     return lines[-1] if lines else "no error message"
