@@ -121,6 +121,9 @@ def test_a_save_that_damages_the_audio_is_caught_before_the_rename(song, monkeyp
 
     def damaging_save(self, audio, options):
         save(self, audio, options)
+        if open(audio.filename, "rb").read(4) == b"OggS":  # damage a page's packet, with a valid checksum
+            _flip_in_ogg_page(audio.filename)
+            return
         with open(audio.filename, "r+b") as handle:  # the working copy: flip a byte mid-file (audio)
             handle.seek(0, 2)
             middle = handle.tell() // 2
@@ -136,6 +139,24 @@ def test_a_save_that_damages_the_audio_is_caught_before_the_rename(song, monkeyp
     assert "damage" in info.value.reason and "nothing written" in info.value.reason
     assert sha(song) == before
     assert not list(song.parent.glob(".*.tmp"))
+
+
+def _flip_in_ogg_page(path):
+    from mutagen.ogg import OggPage
+
+    with open(path, "rb") as handle:
+        pages = []
+        while True:
+            try:
+                pages.append(OggPage(handle))
+            except EOFError:
+                break
+    page = pages[-1]  # an audio page (the headers come first)
+    data = bytearray(page.packets[0])
+    data[len(data) // 2] ^= 0x55
+    page.packets[0] = bytes(data)
+    with open(path, "wb") as handle:
+        handle.write(b"".join(p.write() for p in pages))
 
 
 def test_genres_that_do_not_read_back_from_the_copy_leave_the_original(song, monkeypatch):
@@ -234,3 +255,27 @@ def test_exact_write_bypasses_the_checks_for_new_values_only_when_asked(tmp_path
         write_genres(path, ["Rock\x00Live"])
     write_genres(path, [" Rock\x00Live "], exact=True)
     assert read_tags(path).raw_genres == [" Rock\x00Live "]
+
+
+# ----------------------------------------------------------------------------- undo leaves no tag behind
+@pytest.mark.parametrize("ext", [".wav", ".aiff", ".mp3"])
+def test_undo_of_a_write_to_an_untagged_file_leaves_it_byte_identical(tmp_path, ext):
+    path = make_audio(tmp_path / f"bare{ext}", seconds=0.5)
+    assert mutagen.File(path).tags is None
+    before = sha(path)
+    service, store, _ = service_for(tmp_path, [path])
+    assert all(r.ok for r in service.write({str(path): ["Fuzz"]}))
+    undone = service.undo()
+    assert undone and all(r.ok for r in undone), [r.error for r in undone]
+    assert sha(path) == before  # no empty ID3 chunk or tag left behind, no growth
+
+
+def test_an_mp3_whose_tag_sits_after_junk_is_refused_not_given_a_second_tag(tmp_path):
+    tagged = make_audio(tmp_path / "t.mp3", seconds=0.5, tags={"genre": ["Rock"]})
+    path = tmp_path / "junk-first.mp3"
+    path.write_bytes(b"\x00junk" * 40 + tagged.read_bytes())
+    before = sha(path)
+    with pytest.raises(TagError) as info:
+        write_genres(path, ["Fuzz"])
+    assert "ID3 tag starts 200 bytes in" in info.value.reason
+    assert sha(path) == before

@@ -235,6 +235,7 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
         except DecodeError as exc:
             return exc.reason
         except Exception as exc:  # noqa: BLE001
+            log.warning("probing %s failed unexpectedly", track.path, exc_info=True)
             return _reason(exc)
         track.duration, track.samplerate, track.channels = info.duration, info.samplerate, info.channels
         if not info.duration:
@@ -243,11 +244,12 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
 
 
 def _reason(exc: BaseException) -> str:
+    """What the user is told; the exception itself was logged (Python internals are not a reason)."""
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return f"{type(exc).__name__}: {exc}"
+    return "cannot read the file: an unexpected problem (details in the log)"
 
 
 def scan_paths(paths: list[str], store: Store, options: WriteOptions | None = None) -> ScanSummary:

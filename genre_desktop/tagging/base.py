@@ -106,6 +106,14 @@ class Backend(ABC):
         """Write ``audio``'s tags back to the file it was loaded from."""
         audio.save()
 
+    def drop_if_empty(self, audio: Any) -> bool:
+        """Remove ``audio``'s whole tag from the file if it holds nothing; True if it did.
+
+        Undo of a write to an untagged file: the tag the write added goes, rather than staying
+        behind empty (a larger file, and a tag that hides another one from some players).
+        """
+        return False
+
     def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
         """Why these genres cannot be stored faithfully in this format (None when they can)."""
         return None

@@ -251,6 +251,8 @@ def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, sh
           exact: bool = False) -> None:
     try:
         entry.backend.set_genres(audio, genres, options, exact)
+        if exact and not genres and entry.backend.drop_if_empty(audio):
+            return  # undo of a write that added the tag: the tag goes
         entry.backend.save(audio, options)
     except TagError:
         raise

@@ -23,6 +23,7 @@ _EXTENSIONS = {".mp3": "MP3", ".wav": "WAV", ".aif": "AIFF", ".aiff": "AIFF", ".
 # Text that is about Python, not about the file.
 _INTERNAL = re.compile(r"Error\b|Exception|format requires|index out of range|unpack|struct|object|"
                        r"NoneType|codec can't|argument|attribute|not subscriptable|overflow|"
+                       r"must be|non-negative|read length|flags|0x|synchsafe|"
                        r"^\W*\w*\W*$|^[\d\s'\"]+$|<|\bint\b|\bbytes?\b|\bstr\b", re.IGNORECASE)
 
 

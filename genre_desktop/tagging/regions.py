@@ -12,9 +12,9 @@ by the registry's table, one function per container):
 - MP3: everything after the ID3v2 tag at the start, up to an ID3v1 tag at the end.
 - FLAC: STREAMINFO and everything after the last metadata block (the frames).
 - Ogg (Vorbis, Opus, FLAC): every packet except the comment header (packet 1 of each stream),
-  plus each audio page's granule position, flags and whether its checksum holds (a save renumbers
-  the pages after the headers and recomputes their checksums; a page a decoder skipped for a bad
-  checksum must not become playable).
+  plus each audio page's granule position and flags. A page whose checksum fails is refused: a
+  save renumbers the pages after the headers and recomputes their checksums, so a page decoders
+  skip today would start to play.
 - MP4: the payload of every ``mdat`` atom, and every chunk offset (stco/co64) relative to the
   ``mdat`` it points into (a save moves the audio and must move the offsets with it).
 - ASF: everything after the header object (data and index objects).
@@ -192,8 +192,12 @@ def ogg(handle: BinaryIO, size: int) -> str:
         if len(table) < nsegs or len(body) < body_len:
             break
         flags, granule, serial = header[5], struct.unpack("<q", header[6:14])[0], struct.unpack("<I", header[14:18])[0]
+        if not _ogg_crc_ok(header + table + body):
+            # A save recomputes the checksums of the pages it rewrites or renumbers: a page that
+            # decoders skip today would start to play (or a file that does not decode would).
+            raise RegionError(f"damaged Ogg: the page at byte {_n(pos)} fails its checksum")
         if granule != 0:
-            h.update(struct.pack("<IqB?", serial, granule, flags & 0x04, _ogg_crc_ok(header + table + body)))
+            h.update(struct.pack("<IqB", serial, granule, flags & 0x04))
         parts = packets.setdefault(serial, [])
         offset = 0
         for lace in table:
