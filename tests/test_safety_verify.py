@@ -279,3 +279,18 @@ def test_an_mp3_whose_tag_sits_after_junk_is_refused_not_given_a_second_tag(tmp_
         write_genres(path, ["Fuzz"])
     assert "ID3 tag starts 200 bytes in" in info.value.reason
     assert sha(path) == before
+
+
+@pytest.mark.skipif(".m4a" not in FORMATS, reason="no AAC encoder")
+def test_an_m4a_whose_genre_atom_is_damaged_is_refused_not_replaced_for_good(tmp_path):
+    path = make_audio(tmp_path / "a.m4a", seconds=0.5, tags={"title": "T", "genre": ["Jazz"]})
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data", data.find(b"\xa9gen"))
+    data[at - 4:at] = struct.pack(">I", 0x7FFFFFFF)  # the genre's data atom claims too much
+    path.write_bytes(bytes(data))
+    assert read_tags(path).genres == []  # mutagen cannot read it; TagLib still shows "Jazz"
+    before = sha(path)
+    with pytest.raises(TagError) as info:
+        write_genres(path, ["Fuzz"])
+    assert "genre atom is damaged" in info.value.reason
+    assert sha(path) == before

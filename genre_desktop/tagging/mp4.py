@@ -32,6 +32,15 @@ class MP4Backend(Backend):
     def raw_genres(self, audio: Any) -> list[str]:
         return [str(v) for v in audio.tags.get(GENRE, [])] if audio.tags is not None else []
 
+    def check_file(self, audio: Any) -> str | None:
+        # mutagen keeps atoms it cannot parse and writes them back, except one whose key we set:
+        # a damaged genre atom (which other players may still read) would be replaced for good.
+        failed = getattr(audio.tags, "_failed_atoms", None) or {}
+        if any(key in failed for key in (GENRE, "gnre")):
+            return ("the file's genre atom is damaged: this app cannot read it (other players may), and "
+                    "writing would replace it for good, so the file is not written")
+        return None
+
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()

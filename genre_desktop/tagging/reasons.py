@@ -27,6 +27,15 @@ _INTERNAL = re.compile(r"Error\b|Exception|format requires|index out of range|un
                        r"^\W*\w*\W*$|^[\d\s'\"]+$|<|\bint\b|\bbytes?\b|\bstr\b", re.IGNORECASE)
 
 
+# mutagen's sentences that need rewording for a user (pattern -> replacement).
+_REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an unknown version (2.\1)"),
+             (re.compile(r"No '(\w+) ?' chunk found"), r"it has no \1 chunk"),
+             (re.compile(r"can't sync to MPEG frame"), "no MPEG audio frames found"),
+             (re.compile(r"not a MP4 file"), "not an MP4/M4A file"),
+             (re.compile(r"^(Not enough data|truncated data)$"), "a metadata atom is cut short"),
+             (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"))
+
+
 def container_name(path: str | Path) -> str:
     """The container's name for messages: "WAV", "FLAC", ... (from the content, then the extension)."""
     try:
@@ -54,7 +63,12 @@ def damaged(exc: BaseException, path: str | Path, shown: str | Path | None = Non
     text = str(exc).replace(repr(str(path)), "the file").replace(str(path), "the file").strip()
     log.info("%s: %s: %s", shown or path, type(exc).__name__, text)
     name = container_name(path)
-    detail = _first_sentence(text)
+    detail = _first_sentence(text).strip("\"'")
+    for pattern, words in _REWORDED:
+        match = pattern.search(detail)
+        if match:
+            detail = match.expand(words)
+            break
     if detail and plain(detail):
         return f"damaged {name} file: {detail}"
     return f"damaged {name} file: its structure cannot be read"
