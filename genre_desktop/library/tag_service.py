@@ -115,6 +115,8 @@ class TagService:
         # The field exactly as stored: undo writes it back as it was (same values, same count),
         # even values the checks for new genres would refuse (NUL, the v2.3 separator).
         extra: dict = {"status": track.status, "raw_old": list(tags.raw_genres)}
+        if tags.raw_other:  # e.g. a WAV's INFO genre, kept beside its ID3 tag
+            extra["raw_other_old"] = dict(tags.raw_other)
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
@@ -122,7 +124,8 @@ class TagService:
         return self._apply(entry, track, new, WRITTEN, self.options)
 
     def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
-               options: WriteOptions, raw: list[str] | None = None) -> WriteResult:
+               options: WriteOptions, raw: list[str] | None = None,
+               other: dict[str, str | None] | None = None) -> WriteResult:
         """Write, verify, update the store, close the journal entry.
 
         ``raw``: the field's stored values to put back exactly (undo); ``genres`` is what they read as.
@@ -132,7 +135,7 @@ class TagService:
             if raw is None:
                 write_genres(path, genres, options)
             else:
-                write_genres(path, raw, options, exact=True)
+                write_genres(path, raw, options, exact=True, other=other)
             got = self._read(path, options)
             if not self._same(got, genres, options):
                 raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
@@ -254,7 +257,9 @@ class TagService:
         options = self._restore_options(entry)
         undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
                                    extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
-        return self._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry))
+        other = entry.extra.get("raw_other_old")
+        return self._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry),
+                           other=other if isinstance(other, dict) else None)
 
     # ----------------------------------------------------------------- after a crash
     def recover(self) -> list[WriteResult] | None:

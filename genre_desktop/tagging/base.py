@@ -47,6 +47,9 @@ class FileTags:
     # The genre field's values exactly as stored (unsplit, unstripped, ID3 references unresolved):
     # what undo writes back (``write_genres(..., exact=True)``) so the file's tag returns as it was.
     raw_genres: list[str] = field(default_factory=list)
+    # Other places the file keeps its genre, exactly as stored (WAV: RIFF INFO's IGNR, None when
+    # absent); undo puts them back through ``write_genres(..., exact=True, other=...)``.
+    raw_other: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,13 @@ class Backend(ABC):
     def save(self, audio: Any, options: WriteOptions) -> None:
         """Write ``audio``'s tags back to the file it was loaded from."""
         audio.save()
+
+    def raw_other(self, audio: Any) -> dict[str, str | None]:
+        """Other places the file keeps its genre, exactly as stored (see FileTags.raw_other)."""
+        return {}
+
+    def set_other(self, audio: Any, other: dict[str, str | None]) -> None:
+        """Put ``raw_other`` values back exactly (undo); applied by ``save``."""
 
     def drop_if_empty(self, audio: Any) -> bool:
         """Remove ``audio``'s whole tag from the file if it holds nothing; True if it did.

@@ -68,6 +68,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
     try:
         fields = entry.backend.read(audio, options)
         raw = entry.backend.raw_genres(audio)
+        raw_other = entry.backend.raw_other(audio)
     except Exception as exc:  # odd values in a tag that mutagen itself accepted: a reason, not a crash
         raise TagError(p, f"malformed tags: {damaged(exc, p)}") from None
     info = getattr(audio, "info", None)
@@ -84,6 +85,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         format=entry.format,
         id3_version=fields.id3_version,
         raw_genres=raw,
+        raw_other=raw_other,
     )
 
 
@@ -93,7 +95,7 @@ def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = Non
 
 
 def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions(),
-                 *, exact: bool = False) -> None:
+                 *, exact: bool = False, other: dict[str, str | None] | None = None) -> None:
     """Replace the genre field of ``path`` with ``genres`` (empty list: remove it).
 
     Other tags and the audio are untouched. Raises TagError (UnsupportedFormat for containers
@@ -102,6 +104,7 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     ``exact``: ``genres`` are a field's values as ``FileTags.raw_genres`` read them (undo puts
     them back): they are stored one value each, as given, without the checks meant for new
     values typed by a user (NUL, surrounding spaces, the ID3v2.3 separator, ID3 references).
+    ``other``: with ``exact``, ``FileTags.raw_other`` values to put back too (WAV INFO genre).
     """
     genres = _validated(genres, exact)
     p = Path(path)
@@ -116,7 +119,7 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     in_place = before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK)
     if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
-    _replace_verified(p, target, before, entry, genres, options, exact, in_place)
+    _replace_verified(p, target, before, entry, genres, options, exact, in_place, other if exact else None)
 
 
 def is_working_copy(name: str) -> bool:
@@ -155,7 +158,8 @@ def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0
 
 
 def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, genres: list[str],
-                      options: WriteOptions, exact: bool, in_place: bool) -> None:
+                      options: WriteOptions, exact: bool, in_place: bool,
+                      other: dict[str, str | None] | None = None) -> None:
     folder = Path(tempfile.gettempdir()) if in_place else target.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=folder)
     os.close(fd)
@@ -174,8 +178,8 @@ def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: 
             fields = entry.backend.read(audio, options)
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
             raise TagError(shown, f"cannot read tags: {damaged(exc, tmp, shown)}") from None
-        _save(audio, entry, genres, options, shown, exact)
-        _verify(shown, tmp, entry, region, fields, genres, options, exact)
+        _save(audio, entry, genres, options, shown, exact, other)
+        _verify(shown, tmp, entry, region, fields, genres, options, exact, other)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         now = _stat(shown, target)
@@ -211,7 +215,7 @@ def _region(entry: Entry, path: Path, shown: Path) -> str:
 
 
 def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, genres: list[str],
-            options: WriteOptions, exact: bool) -> None:
+            options: WriteOptions, exact: bool, other: dict[str, str | None] | None = None) -> None:
     """The retagged copy is the same container, holds ``genres``, the other fields and the same audio."""
     try:
         audio, again = _load(tmp, shown_as=shown)
@@ -222,6 +226,7 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
     try:
         got = entry.backend.raw_genres(audio) if exact else entry.backend.read(audio, options).genres
         after = entry.backend.read(audio, options)
+        other_after = entry.backend.raw_other(audio)
     except Exception as exc:
         raise TagError(shown, f"the retagged copy's tags do not read ({damaged(exc, tmp, shown)}); "
                               f"nothing written") from None
@@ -229,6 +234,9 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
                               and options.id3_separator.join(got) == options.id3_separator.join(genres)):
         raise TagError(shown, f"the genres did not read back from the retagged copy (read {got!r}, "
                               f"expected {genres!r}); nothing written")
+    wrong = {k: other_after.get(k) for k, v in (other or {}).items() if k in other_after and other_after[k] != v}
+    if wrong:
+        raise TagError(shown, f"the genres did not read back from the retagged copy ({wrong!r}); nothing written")
     for name in ("title", "artist", "album", "albumartist", "year"):
         if getattr(after, name) != getattr(fields, name):
             raise TagError(shown, f"the write would change the {name} ({getattr(fields, name)!r} -> "
@@ -248,9 +256,11 @@ def _overwrite(target: Path, source: Path) -> None:
 
 
 def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path,
-          exact: bool = False) -> None:
+          exact: bool = False, other: dict[str, str | None] | None = None) -> None:
     try:
         entry.backend.set_genres(audio, genres, options, exact)
+        if exact and other:
+            entry.backend.set_other(audio, other)
         if exact and not genres and entry.backend.drop_if_empty(audio):
             return  # undo of a write that added the tag: the tag goes
         entry.backend.save(audio, options)

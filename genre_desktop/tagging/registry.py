@@ -25,6 +25,7 @@ from genre_desktop.tagging.asf import ASFBackend
 from genre_desktop.tagging.base import Backend
 from genre_desktop.tagging.id3 import ID3Backend
 from genre_desktop.tagging.mp4 import MP4Backend
+from genre_desktop.tagging.riff_info import WaveBackend
 from genre_desktop.tagging.vorbis import VorbisBackend
 
 
@@ -38,10 +39,11 @@ class Entry:
 
 
 _ID3, _VORBIS, _MP4, _ASF = ID3Backend(), VorbisBackend(), MP4Backend(), ASFBackend()
+_WAVE = WaveBackend()  # ID3 chunk plus the RIFF INFO list
 
 ENTRIES: tuple[Entry, ...] = (
     Entry(MP3, "mp3", _ID3, regions.mp3),
-    Entry(WAVE, "wav", _ID3, regions.wave),
+    Entry(WAVE, "wav", _WAVE, regions.wave),
     Entry(AIFF, "aiff", _ID3, regions.aiff),
     Entry(FLAC, "flac", _VORBIS, regions.flac),
     Entry(OggVorbis, "ogg", _VORBIS, regions.ogg),
