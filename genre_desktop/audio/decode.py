@@ -32,6 +32,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,13 +102,16 @@ class AudioInfo:
     samplerate: int
     channels: int
     format: str
+    # What is wrong with the file although it decodes (e.g. "truncated MP3: ..."); "" if nothing.
+    problem: str = ""
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """Read the header only (soundfile, then mutagen, then ffprobe); raise DecodeError if unreadable."""
     path = _check_file(path)
     try:
-        info = sf.info(str(path))
+        with _decoder_notes(path):
+            info = sf.info(str(path))
         if info.samplerate > 0 and info.channels > 0:
             return _bounded(path, AudioInfo(info.frames / info.samplerate, int(info.samplerate),
                                             int(info.channels), _soundfile_format(info.format, info.subtype)))
@@ -119,18 +125,109 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
 
 
 def _bounded(path: Path, info: AudioInfo) -> AudioInfo:
-    """``info`` with its duration bounded by what the file's size can hold (see _MIN_BITRATE)."""
+    """``info`` with its duration bounded by what the file's size can hold (see _MIN_BITRATE),
+    and by the audio an MP3 cut short still holds (``mp3_truncation``)."""
     try:
         size = path.stat().st_size
     except OSError:
         return info
+    if info.format == "mp3":
+        cut = mp3_truncation(path)
+        if cut is not None and cut[0] < info.duration:
+            info = AudioInfo(cut[0], info.samplerate, info.channels, info.format, cut[1])
     limit = size * 8 / _MIN_BITRATE.get(info.format, _DEFAULT_MIN_BITRATE)
     if math.isfinite(info.duration) and 0 <= info.duration <= limit:
         return info
     log.warning("%s: the header claims %.6g s, more than its %d bytes can hold; using %.1f s",
                 path, info.duration, size, limit)
     return AudioInfo(limit if math.isfinite(info.duration) and info.duration > 0 else 0.0,
-                     info.samplerate, info.channels, info.format)
+                     info.samplerate, info.channels, info.format, info.problem)
+
+
+def mp3_truncation(path: str | os.PathLike[str]) -> tuple[float, str] | None:
+    """(seconds the file still holds, reason) for an MP3 cut short, None otherwise.
+
+    A VBR header (Xing/Info/VBRI) states the stream's length and byte count; an interrupted copy
+    or download keeps the header and loses the end. Compared by bytes: cheap, no decoding.
+    """
+    from mutagen.mp3 import MP3
+
+    try:
+        audio = MP3(str(path))
+        size = os.path.getsize(path)
+    except Exception:  # not an MP3 mutagen reads: nothing to compare
+        return None
+    length, bitrate = float(audio.info.length or 0), int(audio.info.bitrate or 0)
+    if length <= 0 or bitrate <= 0:
+        return None
+    start = getattr(audio.tags, "size", 0) if audio.tags is not None and getattr(audio.tags, "version", (2,))[0] == 2 else 0
+    held_bytes = size - start
+    claimed = bitrate / 8 * length
+    if held_bytes >= 0.9 * claimed - 4096:
+        return None
+    held = max(length * held_bytes / claimed, 0.0)
+    return held, (f"truncated MP3: the header says {_clock(length)}, the file holds about {_clock(held)} "
+                  f"(an interrupted copy or download?)")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _mpeg_like(path: Path) -> bool:
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(3)
+    except OSError:
+        return False
+    return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0)
+
+
+class _decoder_notes:
+    """Send what libsndfile's decoders print on fd 2 ("Xing stream size off...") to the log.
+
+    mpg123 writes its notes straight to the process's stderr, under any Python redirection; they
+    belong in the log, not on the user's terminal. fd 2 is swapped for a temporary file for the
+    duration of the call (serialised by a lock: the swap is process-wide).
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> "_decoder_notes":
+        self._saved = None
+        self._active = _mpeg_like(self.path)  # only mpg123 talks; other reads are not serialised
+        if not self._active:
+            return self
+        self._lock.acquire()
+        try:
+            self._sink = tempfile.TemporaryFile()
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            os.dup2(self._sink.fileno(), 2)
+        except OSError:
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._active:
+            return
+        try:
+            if self._saved is not None:
+                os.dup2(self._saved, 2)
+                os.close(self._saved)
+                self._sink.seek(0)
+                notes = self._sink.read(64 * 1024).decode("utf-8", errors="replace").strip()
+                if notes:
+                    log.info("decoder notes for %s: %s", self.path, " | ".join(dict.fromkeys(notes.splitlines())))
+            self._sink.close()
+        finally:
+            self._lock.release()
 
 
 def decode(path: str | os.PathLike[str], sr: int = 22050, offset: float = 0.0,
@@ -183,7 +280,7 @@ def _soundfile_format(fmt: str, subtype: str) -> str:
 def _soundfile_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     """(channels, frames) float32 and the native rate, with librosa's frame arithmetic."""
     try:
-        with sf.SoundFile(str(path)) as f:
+        with _decoder_notes(path), sf.SoundFile(str(path)) as f:
             native_sr = f.samplerate
             start = int(offset * native_sr)
             if f.frames > 0 and start >= f.frames:

@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import PREDICTED, UNANALYSED, WRITTEN, Track
+from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, WRITTEN, Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 
@@ -201,9 +201,12 @@ class TagService:
                             id3_separator=entry.extra.get("id3_separator") or self.options.id3_separator)
 
     def _mark(self, track: Track, genres: list[str], status: str) -> None:
+        """Record the file's genres and new size/mtime. A problem the file has (its audio does not
+        analyse, it is truncated) stays: writing a tag fixes none of them."""
         st = os.stat(track.path)
-        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime,
-                          error=None)
+        if track.status == ERROR and status == WRITTEN:
+            status = ERROR
+        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime)
 
     # ----------------------------------------------------------------- undo
     def undo(self, last: int | None = 1, all: bool = False) -> list[WriteResult]:  # noqa: A002 - contract name
