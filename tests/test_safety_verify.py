@@ -294,3 +294,36 @@ def test_an_m4a_whose_genre_atom_is_damaged_is_refused_not_replaced_for_good(tmp
         write_genres(path, ["Fuzz"])
     assert "genre atom is damaged" in info.value.reason
     assert sha(path) == before
+
+
+@pytest.mark.skipif(".m4a" not in FORMATS, reason="no AAC encoder")
+def test_an_m4a_genre_value_of_an_odd_data_type_is_refused(tmp_path):
+    # Found by tools/fuzz_tags.py: type 0 instead of 1 (UTF-8). mutagen reads it as text, TagLib
+    # skips it; a write and undo would turn it into text that TagLib then shows.
+    path = make_audio(tmp_path / "a.m4a", seconds=0.5, tags={"genre": ["Rock", "Jazz"]})
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data", data.find(b"\xa9gen"))
+    data[at + 4:at + 8] = b"\x00\x00\x00\x00"
+    path.write_bytes(bytes(data))
+    before = sha(path)
+    with pytest.raises(TagError) as info:
+        write_genres(path, ["Fuzz"])
+    assert "unexpected data type (0)" in info.value.reason
+    assert sha(path) == before
+
+
+@pytest.mark.skipif(".wma" not in FORMATS, reason="no WMA encoder")
+def test_a_wma_whose_header_extension_is_corrupt_is_refused_not_repaired(tmp_path):
+    # Found by tools/fuzz_tags.py: a sub-object claiming 134 MB made the file undecodable; the save
+    # re-rendered the header extension and the write turned it into a playable file.
+    path = make_audio(tmp_path / "a.wma", seconds=0.5, tags={"genre": ["Rock"]})
+    data = bytearray(path.read_bytes())
+    ext = data.find(bytes.fromhex("b503bf5f2ea9cf118ee300c00c205365"))
+    assert ext > 0
+    data[ext + 46 + 19] = 0x08  # the first sub-object's size, high byte
+    path.write_bytes(bytes(data))
+    before = sha(path)
+    with pytest.raises(TagError) as info:
+        write_genres(path, ["Fuzz"])
+    assert "damaged WMA: an object in the header extension claims" in info.value.reason
+    assert sha(path) == before

@@ -17,7 +17,9 @@ by the registry's table, one function per container):
   skip today would start to play.
 - MP4: the payload of every ``mdat`` atom, and every chunk offset (stco/co64) relative to the
   ``mdat`` it points into (a save moves the audio and must move the offsets with it).
-- ASF: everything after the header object (data and index objects).
+- ASF: everything after the header object (data and index objects), and every header object
+  but the tag objects (file/stream properties, codec list, ...); objects that run past their
+  container are refused (a save would "repair" them and change how decoders read the file).
 
 A region that cannot be located safely raises ``RegionError`` with the reason in a user's words.
 """
@@ -279,15 +281,47 @@ def mp4(handle: BinaryIO, size: int) -> str:
 
 # ----------------------------------------------------------------------------- ASF
 _ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+_ASF_EXTENSION = bytes.fromhex("b503bf5f")
+# Objects a save rewrites (the tags, their padding): first four bytes of their GUIDs.
+_ASF_TAGS = {bytes.fromhex(x) for x in ("3326b275",    # content description
+                                        "40a4d0d2",    # extended content description
+                                        "74d40618",    # padding
+                                        "eacbf8c5",    # metadata (in the header extension)
+                                        "941c2344")}   # metadata library (in the header extension)
+
+
+def _asf_objects(data: bytes, pos: int, end: int, where: str):
+    while pos < end:
+        if pos + 24 > end:
+            raise RegionError(f"damaged WMA: the {where} ends inside an object")
+        length = struct.unpack("<Q", data[pos + 16:pos + 24])[0]
+        if length < 24 or pos + length > end:
+            raise RegionError(f"damaged WMA: an object in the {where} claims {_n(length)} bytes, "
+                              f"the {where} holds {_n(end - pos)}")
+        yield data[pos:pos + 16], pos, length
+        pos += length
 
 
 def asf(handle: BinaryIO, size: int) -> str:
-    head = _peek(handle, 0, 24)
-    if len(head) < 24 or head[:16] != _ASF_HEADER:
+    """The data and index objects after the header, and every header object a save must not
+    change (file and stream properties, codec list, ...): all but the tag objects."""
+    head = _peek(handle, 0, 30)
+    if len(head) < 30 or head[:16] != _ASF_HEADER:
         raise RegionError("damaged WMA: no ASF header object")
     length = struct.unpack("<Q", head[16:24])[0]
-    if length > size:
+    if length > size or length < 30:
         raise RegionError(f"truncated WMA: the header claims {_n(length)} bytes, the file holds {_n(size)}")
+    header = _peek(handle, 0, length)
     h = hashlib.sha256()
+    for guid, pos, olen in _asf_objects(header, 30, length, "header"):
+        if guid[:4] in _ASF_TAGS:
+            continue
+        if guid[:4] == _ASF_EXTENSION and olen >= 46:
+            h.update(header[pos:pos + 16] + header[pos + 24:pos + 42])  # GUID, reserved fields (not sizes)
+            for sub, spos, slen in _asf_objects(header, pos + 46, pos + olen, "header extension"):
+                if sub[:4] not in _ASF_TAGS:
+                    h.update(header[spos:spos + slen])
+            continue
+        h.update(header[pos:pos + olen])
     _hash_range(handle, length, size - length, h)
     return h.hexdigest()
