@@ -230,3 +230,22 @@ _TAGGERS = {
     ".flac": _tag_vorbis, ".ogg": _tag_vorbis, ".opus": _tag_vorbis,
     ".m4a": _tag_mp4, ".wma": _tag_asf,
 }
+
+
+# Audio in containers the app reads (where ffmpeg decodes them) but does not tag: name ->
+# (ffmpeg codec arguments, ffmpeg muxer). Written under any file name (e.g. renamed to .mp3).
+UNTAGGABLE = {
+    "wavpack": (["-c:a", "wavpack"], "wv"),
+    "tta": (["-c:a", "tta"], "tta"),
+    "speex": (["-c:a", "libspeex", "-ar", "16000"], "spx"),
+    "caf": (["-c:a", "pcm_s16le"], "caf"),
+    "matroska": (["-c:a", "flac"], "matroska"),
+}
+
+
+def make_untaggable(path: str | os.PathLike[str], kind: str, *, seconds: float = 1.0, sr: int = 22050) -> Path:
+    """Write real ``kind`` audio (a key of UNTAGGABLE) at ``path``, whatever its extension (ffmpeg)."""
+    path = Path(path)
+    codec, muxer = UNTAGGABLE[kind]
+    _encode_with_ffmpeg(path, tone(seconds, sr, 1, 440.0, "tone"), sr, [*codec, "-f", muxer])
+    return path

@@ -29,8 +29,12 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +72,17 @@ _MUTAGEN_FORMATS = {"MP3": "mp3", "EasyMP3": "mp3", "MP4": "m4a", "EasyMP4": "m4
                     "AAC": "aac", "FLAC": "flac", "OggVorbis": "ogg", "OggFLAC": "ogg", "OggOpus": "opus",
                     "WAVE": "wav", "AIFF": "aiff"}
 # First bytes of the containers we support; used only to word the error for unreadable files.
-_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b"ID3", b".snd", b"\x30\x26\xb2\x75")
+_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b"ID3", b".snd", b"\x30\x26\xb2\x75",
+          # audio we cannot tag but ffmpeg may decode (WavPack, APE, TTA, TAK, DSF, DSDIFF,
+          # Musepack, OptimFROG, CAF, Matroska), whatever the file's extension
+          b"wvpk", b"MAC ", b"TTA1", b"tBaK", b"DSD ", b"FRM8", b"MPCK", b"MP+", b"OFR ", b"caff",
+          b"\x1aE\xdf\xa3")
+# The lowest bit rate a real stream of a format has (bits per second): a header claiming a longer
+# duration than the file's bytes can carry at that rate is corrupt (a 552-byte MP3 claiming
+# 3.8e14 s), and the duration is bounded by the file size. 8 kb/s is MPEG audio's lowest rate;
+# other codecs get a floor well below anything real (near-silent FLAC/Opus compress very far).
+_MIN_BITRATE = {"mp3": 8000}
+_DEFAULT_MIN_BITRATE = 500
 
 
 class DecodeError(Exception):
@@ -88,23 +102,132 @@ class AudioInfo:
     samplerate: int
     channels: int
     format: str
+    # What is wrong with the file although it decodes (e.g. "truncated MP3: ..."); "" if nothing.
+    problem: str = ""
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
     """Read the header only (soundfile, then mutagen, then ffprobe); raise DecodeError if unreadable."""
     path = _check_file(path)
     try:
-        info = sf.info(str(path))
+        with _decoder_notes(path):
+            info = sf.info(str(path))
         if info.samplerate > 0 and info.channels > 0:
-            return AudioInfo(info.frames / info.samplerate, int(info.samplerate), int(info.channels),
-                             _soundfile_format(info.format, info.subtype))
+            return _bounded(path, AudioInfo(info.frames / info.samplerate, int(info.samplerate),
+                                            int(info.channels), _soundfile_format(info.format, info.subtype)))
     except Exception as exc:  # libsndfile raises several types for unknown/corrupt files
         log.debug("soundfile cannot probe %s: %s", path, exc)
     info = _mutagen_info(path) or (_ffprobe_info(path) if _plausibly_audio(path) else None)
     if info is None:
         raise DecodeError(path, _unreadable_reason(path))
     _check_plausible(path, info.channels, info.samplerate)
-    return info
+    return _bounded(path, info)
+
+
+def _bounded(path: Path, info: AudioInfo) -> AudioInfo:
+    """``info`` with its duration bounded by what the file's size can hold (see _MIN_BITRATE),
+    and by the audio an MP3 cut short still holds (``mp3_truncation``)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return info
+    if info.format == "mp3":
+        cut = mp3_truncation(path)
+        if cut is not None and cut[0] < info.duration:
+            info = AudioInfo(cut[0], info.samplerate, info.channels, info.format, cut[1])
+    limit = size * 8 / _MIN_BITRATE.get(info.format, _DEFAULT_MIN_BITRATE)
+    if math.isfinite(info.duration) and 0 <= info.duration <= limit:
+        return info
+    log.warning("%s: the header claims %.6g s, more than its %d bytes can hold; using %.1f s",
+                path, info.duration, size, limit)
+    return AudioInfo(limit if math.isfinite(info.duration) and info.duration > 0 else 0.0,
+                     info.samplerate, info.channels, info.format, info.problem)
+
+
+def mp3_truncation(path: str | os.PathLike[str]) -> tuple[float, str] | None:
+    """(seconds the file still holds, reason) for an MP3 cut short, None otherwise.
+
+    A VBR header (Xing/Info/VBRI) states the stream's length and byte count; an interrupted copy
+    or download keeps the header and loses the end. Compared by bytes: cheap, no decoding.
+    """
+    from mutagen.mp3 import MP3
+
+    try:
+        audio = MP3(str(path))
+        size = os.path.getsize(path)
+    except Exception:  # not an MP3 mutagen reads: nothing to compare
+        return None
+    length, bitrate = float(audio.info.length or 0), int(audio.info.bitrate or 0)
+    if length <= 0 or bitrate <= 0:
+        return None
+    start = getattr(audio.tags, "size", 0) if audio.tags is not None and getattr(audio.tags, "version", (2,))[0] == 2 else 0
+    held_bytes = size - start
+    claimed = bitrate / 8 * length
+    if held_bytes >= 0.9 * claimed - 4096:
+        return None
+    held = max(length * held_bytes / claimed, 0.0)
+    return held, (f"truncated MP3: the header says {_clock(length)}, the file holds about {_clock(held)} "
+                  f"(an interrupted copy or download?)")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _mpeg_like(path: Path) -> bool:
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(3)
+    except OSError:
+        return False
+    return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0)
+
+
+class _decoder_notes:
+    """Send what libsndfile's decoders print on fd 2 ("Xing stream size off...") to the log.
+
+    mpg123 writes its notes straight to the process's stderr, under any Python redirection; they
+    belong in the log, not on the user's terminal. fd 2 is swapped for a temporary file for the
+    duration of the call (serialised by a lock: the swap is process-wide).
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> "_decoder_notes":
+        self._saved = None
+        self._active = _mpeg_like(self.path)  # only mpg123 talks; other reads are not serialised
+        if not self._active:
+            return self
+        self._lock.acquire()
+        try:
+            self._sink = tempfile.TemporaryFile()
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            os.dup2(self._sink.fileno(), 2)
+        except OSError:
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._active:
+            return
+        try:
+            if self._saved is not None:
+                os.dup2(self._saved, 2)
+                os.close(self._saved)
+                self._sink.seek(0)
+                notes = self._sink.read(64 * 1024).decode("utf-8", errors="replace").strip()
+                if notes:
+                    log.info("decoder notes for %s: %s", self.path, " | ".join(dict.fromkeys(notes.splitlines())))
+            self._sink.close()
+        finally:
+            self._lock.release()
 
 
 def decode(path: str | os.PathLike[str], sr: int = 22050, offset: float = 0.0,
@@ -157,7 +280,7 @@ def _soundfile_format(fmt: str, subtype: str) -> str:
 def _soundfile_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     """(channels, frames) float32 and the native rate, with librosa's frame arithmetic."""
     try:
-        with sf.SoundFile(str(path)) as f:
+        with _decoder_notes(path), sf.SoundFile(str(path)) as f:
             native_sr = f.samplerate
             start = int(offset * native_sr)
             if f.frames > 0 and start >= f.frames:
@@ -215,6 +338,7 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None, *, soundfile
         raise DecodeError(path, _unreadable_reason(path))
     channels, native_sr = info.channels, info.samplerate
     _check_plausible(path, channels, native_sr)
+    info = _bounded(path, info)
     cmd = [exe, "-nostdin", "-hide_banner", "-v", "error"]
     if offset:
         cmd += ["-ss", f"{offset:.6f}"]
@@ -334,6 +458,11 @@ def _unreadable_reason(path: Path) -> str:
     return "corrupt or unsupported audio: no readable audio stream"
 
 
+_REPEATED = re.compile(r"^\s*(\[[^\]]*\]\s*)?Last message repeated \d+ times?\s*$", re.IGNORECASE)
+
+
 def _last_line(stderr: bytes) -> str:
+    """ffmpeg's last real error line ("Last message repeated N times" says nothing by itself)."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not _REPEATED.match(ln)]
     return lines[-1] if lines else "no error message"

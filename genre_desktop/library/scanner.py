@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
+from genre_desktop.audio.decode import mp3_truncation
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
@@ -202,14 +203,16 @@ def _visit(found: _Found, store: Store, summary: ScanSummary, options: WriteOpti
         summary.changed += 1
         track = known
     track.size, track.mtime, track.missing, track.scanned_at = found.size, found.mtime, False, time.time()
+    track.error = None
     reason = _read_into(track, options)
+    note = track.error  # e.g. "truncated MP3: ...": the file reads, but something is wrong with it
     if reason is not None:
         track.status, track.error = ERROR, reason
         summary.unreadable.append((found.path, reason))
     else:
         if track.status == ERROR:
             track.status = PREDICTED if track.prediction else UNANALYSED
-        track.error = None
+        track.error = note
     return track
 
 
@@ -229,12 +232,18 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     track.albumartist, track.year, track.genres = tags.albumartist, tags.year, list(tags.genres)
     track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
     track.format = tags.format or track.format
+    if track.format == "mp3":  # cut short: say so, and show the length the file still holds
+        cut = mp3_truncation(track.path)
+        if cut is not None:
+            track.duration = cut[0]
+            track.error = cut[1]  # a note beside a usable status: the audio that is there analyses
     if not track.duration or not track.samplerate:
         try:  # the tag library found no stream info: ask the decoder whether there is audio at all
             info = probe(track.path)
         except DecodeError as exc:
             return exc.reason
         except Exception as exc:  # noqa: BLE001
+            log.warning("probing %s failed unexpectedly", track.path, exc_info=True)
             return _reason(exc)
         track.duration, track.samplerate, track.channels = info.duration, info.samplerate, info.channels
         if not info.duration:
@@ -243,11 +252,12 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
 
 
 def _reason(exc: BaseException) -> str:
+    """What the user is told; the exception itself was logged (Python internals are not a reason)."""
     if isinstance(exc, PermissionError):
         return "permission denied"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return f"{type(exc).__name__}: {exc}"
+    return "cannot read the file: an unexpected problem (details in the log)"
 
 
 def scan_paths(paths: list[str], store: Store, options: WriteOptions | None = None) -> ScanSummary:

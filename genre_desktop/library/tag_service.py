@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import PREDICTED, UNANALYSED, WRITTEN, Track
+from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, WRITTEN, Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 
@@ -112,7 +112,11 @@ class TagService:
         if old == new:  # nothing to write; the file already says so
             self._mark(track, new, WRITTEN)
             return WriteResult(path, old, new, True)
-        extra: dict = {"status": track.status}
+        # The field exactly as stored: undo writes it back as it was (same values, same count),
+        # even values the checks for new genres would refuse (NUL, the v2.3 separator).
+        extra: dict = {"status": track.status, "raw_old": list(tags.raw_genres)}
+        if tags.raw_other:  # e.g. a WAV's INFO genre, kept beside its ID3 tag
+            extra["raw_other_old"] = dict(tags.raw_other)
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
@@ -120,11 +124,18 @@ class TagService:
         return self._apply(entry, track, new, WRITTEN, self.options)
 
     def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
-               options: WriteOptions) -> WriteResult:
-        """Write, verify, update the store, close the journal entry."""
+               options: WriteOptions, raw: list[str] | None = None,
+               other: dict[str, str | None] | None = None) -> WriteResult:
+        """Write, verify, update the store, close the journal entry.
+
+        ``raw``: the field's stored values to put back exactly (undo); ``genres`` is what they read as.
+        """
         path = track.path
         try:
-            write_genres(path, genres, options)
+            if raw is None:
+                write_genres(path, genres, options)
+            else:
+                write_genres(path, raw, options, exact=True, other=other)
             got = self._read(path, options)
             if not self._same(got, genres, options):
                 raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
@@ -190,9 +201,12 @@ class TagService:
                             id3_separator=entry.extra.get("id3_separator") or self.options.id3_separator)
 
     def _mark(self, track: Track, genres: list[str], status: str) -> None:
+        """Record the file's genres and new size/mtime. A problem the file has (its audio does not
+        analyse, it is truncated) stays: writing a tag fixes none of them."""
         st = os.stat(track.path)
-        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime,
-                          error=None)
+        if track.status == ERROR and status == WRITTEN:
+            status = ERROR
+        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime)
 
     # ----------------------------------------------------------------- undo
     def undo(self, last: int | None = 1, all: bool = False) -> list[WriteResult]:  # noqa: A002 - contract name
@@ -246,7 +260,9 @@ class TagService:
         options = self._restore_options(entry)
         undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
                                    extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
-        return self._apply(undo, track, list(entry.old), restore_status, options)
+        other = entry.extra.get("raw_other_old")
+        return self._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry),
+                           other=other if isinstance(other, dict) else None)
 
     # ----------------------------------------------------------------- after a crash
     def recover(self) -> list[WriteResult] | None:
@@ -292,6 +308,20 @@ class TagService:
             return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
         return WriteResult(entry.path, entry.old, entry.new, False,
                            f"file holds neither the old nor the new genres (now {current!r})")
+
+
+def _restore_values(entry: JournalEntry) -> list[str] | None:
+    """The values undo writes back exactly (None: the legacy path, genres written as new ones).
+
+    Entries journaled before raw values were recorded hold only the genres as read; for an
+    ID3v2.3 file those were split on the separator, so they are written back joined, as before.
+    """
+    raw = entry.extra.get("raw_old")
+    if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
+        return list(raw)
+    if entry.extra.get("id3_version") == 3:
+        return None
+    return list(entry.old)
 
 
 def _writable(path: str, st: os.stat_result) -> bool:

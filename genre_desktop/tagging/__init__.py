@@ -1,8 +1,10 @@
 """tagging layer (see DESIGN.md): reading tags and writing genres with mutagen.
 
-One backend per tag format (``id3``, ``vorbis``, ``mp4``, ``asf``), chosen by the table in
-``registry``; ``files`` opens files and saves them crash-safely. The journal, verification by
-read-back and undo live in library/, above this layer.
+One backend per tag format (``id3``, ``riff_info`` for WAV, ``vorbis``, ``mp4``, ``asf``), chosen by
+the table in ``registry``, which also names each container's audio region (``regions``: the bytes a
+write must leave identical); ``files`` opens files and saves them through a working copy that is
+verified before it replaces the original; ``reasons`` words failures for users. The journal and
+undo live in library/, above this layer.
 """
 
 from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions

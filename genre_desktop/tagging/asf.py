@@ -29,7 +29,10 @@ class ASFBackend(Backend):
             genres=clean_genres(_values(tags, GENRE)),
         )
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+    def raw_genres(self, audio: Any) -> list[str]:
+        return _values(audio.tags, GENRE) if audio.tags is not None else []
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()
         if genres:

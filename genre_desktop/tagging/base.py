@@ -44,6 +44,12 @@ class FileTags:
     # The ID3 tag's version (3 or 4) for files with an ID3v2.3/2.4 tag, else None: undo writes
     # old genres back in the version the file had.
     id3_version: int | None = None
+    # The genre field's values exactly as stored (unsplit, unstripped, ID3 references unresolved):
+    # what undo writes back (``write_genres(..., exact=True)``) so the file's tag returns as it was.
+    raw_genres: list[str] = field(default_factory=list)
+    # Other places the file keeps its genre, exactly as stored (WAV: RIFF INFO's IGNR, None when
+    # absent); undo puts them back through ``write_genres(..., exact=True, other=...)``.
+    raw_other: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,12 +94,35 @@ class Backend(ABC):
         """The fields of a loaded mutagen file (``audio.tags`` may be None: all empty)."""
 
     @abstractmethod
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
-        """Replace the genre field of ``audio`` in memory (an empty list removes it)."""
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
+        """Replace the genre field of ``audio`` in memory (an empty list removes it).
+
+        ``exact``: store the values as given, one value each (no ID3v2.3 joining): a field as
+        ``raw_genres`` read it, put back by undo.
+        """
+
+    @abstractmethod
+    def raw_genres(self, audio: Any) -> list[str]:
+        """The genre field's values exactly as stored (see FileTags.raw_genres)."""
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         """Write ``audio``'s tags back to the file it was loaded from."""
         audio.save()
+
+    def raw_other(self, audio: Any) -> dict[str, str | None]:
+        """Other places the file keeps its genre, exactly as stored (see FileTags.raw_other)."""
+        return {}
+
+    def set_other(self, audio: Any, other: dict[str, str | None]) -> None:
+        """Put ``raw_other`` values back exactly (undo); applied by ``save``."""
+
+    def drop_if_empty(self, audio: Any) -> bool:
+        """Remove ``audio``'s whole tag from the file if it holds nothing; True if it did.
+
+        Undo of a write to an untagged file: the tag the write added goes, rather than staying
+        behind empty (a larger file, and a tag that hides another one from some players).
+        """
+        return False
 
     def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
         """Why these genres cannot be stored faithfully in this format (None when they can)."""

@@ -1,22 +1,28 @@
-"""Reading tags and writing genres on files: opening, backend choice, and a crash-safe save.
+"""Reading tags and writing genres on files: opening, backend choice, and a verified crash-safe save.
 
-Saving never modifies the user's file in place. The file is copied to a hidden temporary file in
-the same folder (``.name.genre-desktop-XXXX.tmp``, so scanners that skip hidden files ignore it),
-mutagen saves the tag into the copy, the copy is flushed to disk, and it is renamed over the
-original. A crash, a kill or a full disk at any moment leaves the old file or the new one, never
-a half-written one; audio frames are copied byte for byte, never re-encoded. Before the rename the
-original is checked again: if its size or mtime changed meanwhile (another program wrote it), the
-write is abandoned with a TagError.
+Saving never modifies the user's file before the result is known to be right. The file is copied
+to a hidden working copy in the same folder (``.name.genre-desktop-XXXX.tmp``, so scanners that
+skip hidden files ignore it), mutagen saves the tag into the copy, and the copy is verified: it
+must still open as the same container, its genres must read back as intended, its other fields as
+they were, and its audio region (``regions``: the bytes a tag write must not touch, located per
+container by the registry's table) must be byte-identical to the original's. Only then is the copy
+flushed and renamed over the original. A crash, a kill, a full disk or a failed check at any
+moment leaves the original byte-identical or replaced by a verified copy, never a half-written or
+damaged file. Before the rename the original is checked again: if its size or mtime changed
+meanwhile (another program wrote it), the write is abandoned with a TagError.
 
-The rename would break a hard link, and needs a writable folder; for such files mutagen saves in
-place instead (it inserts or resizes the tag region, never re-encodes audio, but is not atomic),
-and the fact is logged. Symlinks are followed: the target file is written, the link stays.
+The rename would break a hard link, and needs a writable folder; for such files the working copy
+is made in the temporary folder instead and, once verified, its bytes are written over the
+original in place (not atomic; logged). Symlinks are followed: the target file is written, the
+link stays.
 
 A process killed between the copy and the rename leaves a hidden working copy beside an intact
 original; ``remove_working_copies(folder)`` (for the scanner) deletes old ones.
 
 Read-only files are refused ("file is read-only") even where the permissions would let us
-replace them (root, or a writable folder): the librarian marked them so.
+replace them (root, or a writable folder): the librarian marked them so. Real audio in a
+container without a tag backend (WavPack, APE, Speex, ... whatever the extension) is refused as
+"audio format not supported for tagging" and read through audio.probe for its header.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ import mutagen
 
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.fsutil import fsync_dir
-from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
-from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for
+from genre_desktop.tagging import regions
+from genre_desktop.tagging.base import Fields, FileTags, TagError, UnsupportedFormat, WriteOptions
+from genre_desktop.tagging.reasons import damaged
+from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +67,10 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         return _untagged(p)
     try:
         fields = entry.backend.read(audio, options)
+        raw = entry.backend.raw_genres(audio)
+        raw_other = entry.backend.raw_other(audio)
     except Exception as exc:  # odd values in a tag that mutagen itself accepted: a reason, not a crash
-        raise TagError(p, f"malformed tags: {_describe(exc, p)}") from None
+        raise TagError(p, f"malformed tags: {damaged(exc, p)}") from None
     info = getattr(audio, "info", None)
     return FileTags(
         title=fields.title,
@@ -74,6 +84,8 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         channels=_number(getattr(info, "channels", None), int),
         format=entry.format,
         id3_version=fields.id3_version,
+        raw_genres=raw,
+        raw_other=raw_other,
     )
 
 
@@ -82,25 +94,32 @@ def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = Non
     return read_tags(path, options).genres
 
 
-def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions()) -> None:
+def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions(),
+                 *, exact: bool = False, other: dict[str, str | None] | None = None) -> None:
     """Replace the genre field of ``path`` with ``genres`` (empty list: remove it).
 
     Other tags and the audio are untouched. Raises TagError (UnsupportedFormat for containers
-    without a tag backend) with the reason; the file is then unchanged.
+    without a tag backend) with the reason; the file is then byte-identical to before.
+
+    ``exact``: ``genres`` are a field's values as ``FileTags.raw_genres`` read them (undo puts
+    them back): they are stored one value each, as given, without the checks meant for new
+    values typed by a user (NUL, surrounding spaces, the ID3v2.3 separator, ID3 references).
+    ``other``: with ``exact``, ``FileTags.raw_other`` values to put back too (WAV INFO genre).
     """
-    genres = _validated(genres)
+    genres = _validated(genres, exact)
     p = Path(path)
     target = Path(os.path.realpath(p))
     before = _check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
-    problem = entry.backend.check_genres(genres, options) or entry.backend.check_file(audio)
+    problem = entry.backend.check_file(audio)
+    if not exact:
+        problem = entry.backend.check_genres(genres, options) or problem
     if problem:
         raise TagError(p, problem)
-    if before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK):
+    in_place = before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK)
+    if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
-        _save(audio, entry, genres, options, p)
-        return
-    _replace_atomically(p, target, before, entry, genres, options)
+    _replace_verified(p, target, before, entry, genres, options, exact, in_place, other if exact else None)
 
 
 def is_working_copy(name: str) -> bool:
@@ -138,30 +157,39 @@ def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0
     return removed
 
 
-def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry: Entry,
-                        genres: list[str], options: WriteOptions) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=target.parent)
+def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, genres: list[str],
+                      options: WriteOptions, exact: bool, in_place: bool,
+                      other: dict[str, str | None] | None = None) -> None:
+    folder = Path(tempfile.gettempdir()) if in_place else target.parent
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         try:
             shutil.copyfile(target, tmp)
-            shutil.copystat(target, tmp)  # permissions, flags, extended attributes
-            _copy_owner(before, tmp)
+            if not in_place:
+                shutil.copystat(target, tmp)  # permissions, flags, extended attributes
+                _copy_owner(before, tmp)
         except OSError as exc:
-            raise TagError(shown, f"cannot make a working copy next to the file: {exc.strerror or exc}") from None
+            raise TagError(shown, f"cannot make a working copy of the file: {exc.strerror or exc}") from None
+        region = _region(entry, tmp, shown)
         try:
             audio = entry.kind(str(tmp))
+            fields = entry.backend.read(audio, options)
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
-            raise TagError(shown, f"cannot read tags: {_describe(exc, tmp)}") from None
-        _save(audio, entry, genres, options, shown)
+            raise TagError(shown, f"cannot read tags: {damaged(exc, tmp, shown)}") from None
+        _save(audio, entry, genres, options, shown, exact, other)
+        _verify(shown, tmp, entry, region, fields, genres, options, exact, other)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         now = _stat(shown, target)
         if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
             raise TagError(shown, "file changed on disk while its tags were being written; nothing written")
         try:
-            os.replace(tmp, target)
+            if in_place:
+                _overwrite(target, tmp)
+            else:
+                os.replace(tmp, target)
         except OSError as exc:
             raise TagError(shown, f"cannot replace the file with the retagged copy: {exc.strerror or exc}") from None
     except BaseException:
@@ -170,33 +198,96 @@ def _replace_atomically(shown: Path, target: Path, before: os.stat_result, entry
         except OSError:
             pass
         raise
-    fsync_dir(target.parent)
+    if in_place:
+        tmp.unlink()
+    else:
+        fsync_dir(target.parent)
 
 
-def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path) -> None:
+def _region(entry: Entry, path: Path, shown: Path) -> str:
+    """The digest of the audio region; a file whose structure makes a save unsafe is refused."""
     try:
-        entry.backend.set_genres(audio, genres, options)
+        return regions.digest(entry.region, path)
+    except regions.RegionError as exc:
+        raise TagError(shown, f"{exc}; not written") from None
+    except OSError as exc:
+        raise TagError(shown, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, genres: list[str],
+            options: WriteOptions, exact: bool, other: dict[str, str | None] | None = None) -> None:
+    """The retagged copy is the same container, holds ``genres``, the other fields and the same audio."""
+    try:
+        audio, again = _load(tmp, shown_as=shown)
+    except TagError as exc:
+        raise TagError(shown, f"the retagged copy no longer reads ({exc.reason}); nothing written") from None
+    if again is not entry:
+        raise TagError(shown, f"the retagged copy no longer reads as {entry.format}; nothing written")
+    try:
+        got = entry.backend.raw_genres(audio) if exact else entry.backend.read(audio, options).genres
+        after = entry.backend.read(audio, options)
+        other_after = entry.backend.raw_other(audio)
+    except Exception as exc:
+        raise TagError(shown, f"the retagged copy's tags do not read ({damaged(exc, tmp, shown)}); "
+                              f"nothing written") from None
+    if got != genres and not (not exact and options.id3_version == 3
+                              and options.id3_separator.join(got) == options.id3_separator.join(genres)):
+        raise TagError(shown, f"the genres did not read back from the retagged copy (read {got!r}, "
+                              f"expected {genres!r}); nothing written")
+    wrong = {k: other_after.get(k) for k, v in (other or {}).items() if k in other_after and other_after[k] != v}
+    if wrong:
+        raise TagError(shown, f"the genres did not read back from the retagged copy ({wrong!r}); nothing written")
+    for name in ("title", "artist", "album", "albumartist", "year"):
+        if getattr(after, name) != getattr(fields, name):
+            raise TagError(shown, f"the write would change the {name} ({getattr(fields, name)!r} -> "
+                                  f"{getattr(after, name)!r}); nothing written")
+    if _region(entry, tmp, shown) != region:
+        raise TagError(shown, f"the tag library would damage this {entry.format} file's audio "
+                              f"(its structure is unusual or damaged); nothing written")
+
+
+def _overwrite(target: Path, source: Path) -> None:
+    """Write ``source``'s bytes over ``target`` in place (same inode: hard links all change)."""
+    with open(source, "rb") as src, open(target, "r+b") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+        dst.truncate()
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path,
+          exact: bool = False, other: dict[str, str | None] | None = None) -> None:
+    try:
+        entry.backend.set_genres(audio, genres, options, exact)
+        if exact and other:
+            entry.backend.set_other(audio, other)
+        if exact and not genres and entry.backend.drop_if_empty(audio):
+            return  # undo of a write that added the tag: the tag goes
         entry.backend.save(audio, options)
     except TagError:
         raise
     except OSError as exc:
         raise TagError(shown, f"cannot write tags: {exc.strerror or exc}") from None
     except Exception as exc:  # mutagen raises its own errors, struct/Value errors on odd files
-        raise TagError(shown, f"cannot write tags: {_describe(exc, Path(audio.filename))}") from None
+        raise TagError(shown, f"cannot write tags: {damaged(exc, Path(audio.filename), shown)}") from None
 
 
 def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     shown = shown_as or path
+    foreign = _foreign(path)
+    if foreign:
+        raise UnsupportedFormat(shown, f"audio format not supported for tagging ({foreign})")
     try:
         audio = mutagen.File(str(path), options=list(KINDS))
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
         if not looks_like_audio(path):
             raise TagError(shown, "not an audio file: header not recognised") from None
-        raise TagError(shown, f"malformed or unreadable tags: {_describe(exc, path)}") from None
+        raise TagError(shown, damaged(exc, path, shown)) from None
     if audio is None:
         ext = path.suffix.lower()
         if ext in UNTAGGABLE_EXTENSIONS:
-            raise UnsupportedFormat(shown, f"{UNTAGGABLE_EXTENSIONS[ext]} files have no tag format to write genres to")
+            raise UnsupportedFormat(shown, f"audio format not supported for tagging "
+                                           f"({UNTAGGABLE_EXTENSIONS[ext]}, which has no tag format)")
         raise TagError(shown, "not an audio file: header not recognised")
     entry = entry_for(type(audio))
     if entry is None:  # cannot happen while KINDS comes from the table; kept for subclasses
@@ -204,20 +295,33 @@ def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     return audio, entry
 
 
+def _foreign(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return foreign_audio(handle.read(64))
+    except OSError:
+        return None
+
+
 def _untagged(path: Path) -> FileTags:
     try:
         info = probe(path)
     except DecodeError as exc:
+        foreign = _foreign(path)
+        if foreign:
+            raise TagError(path, f"{foreign} audio, a format not supported here ({exc.reason})") from None
         raise TagError(path, exc.reason) from None
     return FileTags(duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
 
 
-def _validated(genres: Any) -> list[str]:
+def _validated(genres: Any, exact: bool = False) -> list[str]:
     if isinstance(genres, str) or not isinstance(genres, (list, tuple)):
         raise ValueError(f"genres must be a list of strings, not {type(genres).__name__}")
     for genre in genres:
         if not isinstance(genre, str):
             raise ValueError(f"genre {genre!r} is not a string")
+        if exact:  # values read from a file, put back as they were
+            continue
         if not genre.strip() or genre != genre.strip():
             raise ValueError(f"genre {genre!r} is empty or has surrounding spaces")
         if "\x00" in genre:
@@ -270,9 +374,3 @@ def _number(value: Any, kind: type) -> Any:
         return kind(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def _describe(exc: BaseException, path: Path) -> str:
-    # mutagen repeats the (possibly temporary) file name in its messages; the caller has it already.
-    text = str(exc).replace(repr(str(path)), "the file").replace(str(path), "the file").strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

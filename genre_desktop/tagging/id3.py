@@ -78,14 +78,20 @@ class ID3Backend(Backend):
             id3_version={(2, 3): 3, (2, 4): 4}.get(tuple(version[:2])),
         )
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+    def raw_genres(self, audio: Any) -> list[str]:
+        if audio.tags is None or "TCON" not in audio.tags:
+            return []
+        return [str(v) for v in audio.tags["TCON"].text]
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()
         audio.tags.delall("TCON")
         if not genres:
             return
         values = list(genres)
-        if options.id3_version == 3:
+        # exact: the values as the frame held them; v2.3 saves several as NUL-separated (v23_sep=None)
+        if options.id3_version == 3 and not exact:
             values = [options.id3_separator.join(values)]
         audio.tags.add(TCON(encoding=3, text=values))
 
@@ -100,7 +106,15 @@ class ID3Backend(Backend):
         # WAVE/AIFF save() take no v1 argument; MP3's keeps an existing ID3v1 tag up to date.
         audio.save(v2_version=options.id3_version, v23_sep=None)
 
+    def drop_if_empty(self, audio: Any) -> bool:
+        if audio.tags is None or len(audio.tags.keys()) > 0:
+            return False
+        audio.delete()  # MP3: the ID3v2 tag; WAV/AIFF: the ID3 chunk
+        return True
+
     def check_file(self, audio: Any) -> str | None:
+        if isinstance(audio, MP3) and audio.tags is None:
+            return _hidden_tag(audio.filename)
         if not isinstance(audio, MP3) or audio.tags is None:
             return None  # WAV/AIFF keep ID3 in a chunk: not walked here
         parsed = {key[:4] for key in audio.tags.keys()}
@@ -133,6 +147,24 @@ class ID3Backend(Backend):
                     return (f"genre {genre!r} contains the ID3v2.3 separator {options.id3_separator!r}, "
                             f"so it would read back as several genres")
         return None
+
+
+_ID3_HEADER = re.compile(rb"ID3[\x02-\x04]\x00[\x00-\xf0][\x00-\x7f]{4}")
+
+
+def _hidden_tag(path: str) -> str | None:
+    """Why an MP3 without a tag at its start must not get one: an ID3 tag further in (after junk)
+    that other players read would be hidden by the new tag, and undo could not bring it back."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    match = _ID3_HEADER.search(head, 1)
+    if match is None:
+        return None
+    return (f"the file's ID3 tag starts {match.start():,} bytes in, after other data, where this app "
+            f"cannot read it but other players do; a new tag would hide it, so the file is not written")
 
 
 def _text(tags: Any, key: str) -> str:

@@ -6,6 +6,8 @@ genres read as names and are saved back as text. Year is the start of ``\\xa9day
 
 from __future__ import annotations
 
+import os
+import struct
 from typing import Any
 
 from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
@@ -29,10 +31,51 @@ class MP4Backend(Backend):
             genres=clean_genres(tags.get(GENRE)),
         )
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+    def raw_genres(self, audio: Any) -> list[str]:
+        return [str(v) for v in audio.tags.get(GENRE, [])] if audio.tags is not None else []
+
+    def check_file(self, audio: Any) -> str | None:
+        # mutagen keeps atoms it cannot parse and writes them back, except one whose key we set:
+        # a damaged genre atom (which other players may still read) would be replaced for good.
+        failed = getattr(audio.tags, "_failed_atoms", None) or {}
+        if any(key in failed for key in (GENRE, "gnre")):
+            return ("the file's genre atom is damaged: this app cannot read it (other players may), and "
+                    "writing would replace it for good, so the file is not written")
+        odd = sorted(set(_genre_data_types(audio.filename)) - {1, 2})
+        if odd:  # mutagen reads them as text, other players skip them; undo would write them as text
+            return (f"the file's genre atom holds values of an unexpected data type ({odd[0]}); writing "
+                    f"would change what other players read, so the file is not written")
+        return None
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()
         if genres:
             audio.tags[GENRE] = list(genres)
         elif GENRE in audio.tags:
             del audio.tags[GENRE]
+
+
+def _genre_data_types(path: str) -> list[int]:
+    """The data types (1: UTF-8, 2: UTF-16, ...) of the values of the file's \xa9gen atom."""
+    from genre_desktop.tagging.regions import _atoms
+
+    chain = (b"moov", b"udta", b"meta", b"ilst", GENRE.encode("latin-1"))
+    try:
+        with open(path, "rb") as handle:
+            start, end = 0, os.fstat(handle.fileno()).st_size
+            for name in chain:
+                found = next(((b, e) for kind, b, e in _atoms(handle, start, end) if kind == name), None)
+                if found is None:
+                    return []
+                start, end = found
+                if name == b"meta":
+                    start += 4  # version and flags before its children
+            types = []
+            for kind, body, stop in _atoms(handle, start, end):
+                if kind == b"data" and stop - body >= 4:
+                    handle.seek(body)
+                    types.append(int.from_bytes(handle.read(4)[1:4], "big"))
+            return types
+    except (OSError, struct.error):
+        return []

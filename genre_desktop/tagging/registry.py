@@ -8,6 +8,7 @@ tag format is new, one Backend subclass; nothing else branches on the format.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO, Callable
 
 from mutagen.aiff import AIFF
 from mutagen.asf import ASF
@@ -19,10 +20,12 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from genre_desktop.tagging import regions
 from genre_desktop.tagging.asf import ASFBackend
 from genre_desktop.tagging.base import Backend
 from genre_desktop.tagging.id3 import ID3Backend
 from genre_desktop.tagging.mp4 import MP4Backend
+from genre_desktop.tagging.riff_info import WaveBackend
 from genre_desktop.tagging.vorbis import VorbisBackend
 
 
@@ -31,21 +34,23 @@ class Entry:
     kind: type          # the mutagen FileType subclass
     format: str         # our format name, as audio.AudioInfo.format spells it
     backend: Backend
+    region: Callable[[BinaryIO, int], str]  # digest of the audio region a write must not change
     fixed_samplerate: int | None = None   # when the header has none (Opus always decodes at 48 kHz)
 
 
 _ID3, _VORBIS, _MP4, _ASF = ID3Backend(), VorbisBackend(), MP4Backend(), ASFBackend()
+_WAVE = WaveBackend()  # ID3 chunk plus the RIFF INFO list
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry(MP3, "mp3", _ID3),
-    Entry(WAVE, "wav", _ID3),
-    Entry(AIFF, "aiff", _ID3),
-    Entry(FLAC, "flac", _VORBIS),
-    Entry(OggVorbis, "ogg", _VORBIS),
-    Entry(OggFLAC, "ogg", _VORBIS),
-    Entry(OggOpus, "opus", _VORBIS, fixed_samplerate=48000),
-    Entry(MP4, "m4a", _MP4),
-    Entry(ASF, "wma", _ASF),
+    Entry(MP3, "mp3", _ID3, regions.mp3),
+    Entry(WAVE, "wav", _WAVE, regions.wave),
+    Entry(AIFF, "aiff", _ID3, regions.aiff),
+    Entry(FLAC, "flac", _VORBIS, regions.flac),
+    Entry(OggVorbis, "ogg", _VORBIS, regions.ogg),
+    Entry(OggFLAC, "ogg", _VORBIS, regions.ogg),
+    Entry(OggOpus, "opus", _VORBIS, regions.ogg, fixed_samplerate=48000),
+    Entry(MP4, "m4a", _MP4, regions.mp4),
+    Entry(ASF, "wma", _ASF, regions.asf),
 )
 
 _BY_KIND = {entry.kind: entry for entry in ENTRIES}
@@ -56,6 +61,32 @@ KINDS: tuple[type, ...] = tuple(entry.kind for entry in ENTRIES)
 
 #: Extensions of audio files that carry no tag format we write (for a precise error message).
 UNTAGGABLE_EXTENSIONS = {".au": "Sun .au", ".snd": "Sun .au", ".aac": "raw ADTS AAC"}
+
+#: Audio containers the app cannot tag, by their first bytes (whatever the file's extension):
+#: (offset, magic, name). Such a file is audio (ffmpeg may decode it), not "not an audio file".
+FOREIGN_AUDIO: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"wvpk", "WavPack"),
+    (0, b"MAC ", "Monkey's Audio (APE)"),
+    (0, b"TTA1", "TTA"),
+    (0, b"tBaK", "TAK"),
+    (0, b"DSD ", "DSF (DSD audio)"),
+    (0, b"FRM8", "DSDIFF (DSD audio)"),
+    (0, b"MPCK", "Musepack"),
+    (0, b"MP+", "Musepack"),
+    (0, b"OFR ", "OptimFROG"),
+    (0, b"caff", "Core Audio (CAF)"),
+    (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
+    (0, b".snd", "Sun .au, which has no tag format"),
+    (28, b"Speex   ", "Speex in Ogg"),
+)
+
+
+def foreign_audio(head: bytes) -> str | None:
+    """The name of an audio container we do not tag, from a file's first 64 bytes (None if not one)."""
+    for offset, magic, name in FOREIGN_AUDIO:
+        if head[offset:offset + len(magic)] == magic:
+            return name
+    return None
 
 
 def entry_for(kind: type) -> Entry | None:

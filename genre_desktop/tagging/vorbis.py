@@ -28,7 +28,10 @@ class VorbisBackend(Backend):
             genres=clean_genres(tags.get("genre")),
         )
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> None:
+    def raw_genres(self, audio: Any) -> list[str]:
+        return [str(v) for v in audio.tags.get("genre", [])] if audio.tags is not None else []
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:  # a FLAC file without a VORBIS_COMMENT block
             audio.add_tags()
         if genres:

@@ -1,0 +1,80 @@
+"""Why a file cannot be read or written, in a user's words.
+
+mutagen and the struct/IO code under it fail on damaged files with messages meant for
+programmers ("KeyError: 3", "'I' format requires 0 <= number <= 4294967295", "error"). The user
+needs to know what is wrong with the *file*: ``damaged(exc, path)`` names the container (from the
+file's first bytes, else its extension) and keeps mutagen's own text only where it is a sentence
+about the file ("can't sync to MPEG frame"); the exception itself goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# First bytes -> the container's name as users know it.
+_MAGIC = ((b"ID3", "MP3"), (b"RIFF", "WAV"), (b"FORM", "AIFF"), (b"fLaC", "FLAC"), (b"OggS", "Ogg"),
+          (b"\x30\x26\xb2\x75", "WMA"))
+_EXTENSIONS = {".mp3": "MP3", ".wav": "WAV", ".aif": "AIFF", ".aiff": "AIFF", ".flac": "FLAC", ".ogg": "Ogg",
+               ".oga": "Ogg", ".opus": "Opus", ".m4a": "M4A", ".mp4": "M4A", ".wma": "WMA"}
+# Text that is about Python, not about the file.
+_INTERNAL = re.compile(r"Error\b|Exception|format requires|index out of range|unpack|struct|object|"
+                       r"NoneType|codec can't|argument|attribute|not subscriptable|overflow|"
+                       r"must be|non-negative|read length|flags|0x|synchsafe|"
+                       r"^\W*\w*\W*$|^[\d\s'\"]+$|<|\bint\b|\bbytes?\b|\bstr\b", re.IGNORECASE)
+
+
+# mutagen's sentences that need rewording for a user (pattern -> replacement).
+_REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an unknown version (2.\1)"),
+             (re.compile(r"No '(\w+) ?' chunk found"), r"it has no \1 chunk"),
+             (re.compile(r"can't sync to MPEG frame"), "no MPEG audio frames found"),
+             (re.compile(r"not a MP4 file"), "not an MP4/M4A file"),
+             (re.compile(r"^(Not enough data|truncated data)$"), "a metadata atom is cut short"),
+             (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"))
+
+
+def container_name(path: str | Path) -> str:
+    """The container's name for messages: "WAV", "FLAC", ... (from the content, then the extension)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        head = b""
+    if head[4:8] == b"ftyp":
+        return "M4A"
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return _EXTENSIONS.get(Path(path).suffix.lower(), "audio")
+
+
+def plain(message: str) -> bool:
+    """Whether an exception's text reads as a sentence about the file (not Python internals)."""
+    message = message.strip()
+    return len(message) >= 8 and " " in message and not _INTERNAL.search(message)
+
+
+def damaged(exc: BaseException, path: str | Path, shown: str | Path | None = None) -> str:
+    """The reason a damaged file raised ``exc`` (logged with its type for developers)."""
+    path = Path(path)
+    text = str(exc).replace(repr(str(path)), "the file").replace(str(path), "the file").strip()
+    log.info("%s: %s: %s", shown or path, type(exc).__name__, text)
+    name = container_name(path)
+    detail = _first_sentence(text).strip("\"'")
+    for pattern, words in _REWORDED:
+        match = pattern.search(detail)
+        if match:
+            detail = match.expand(words)
+            break
+    if detail and plain(detail):
+        return f"damaged {name} file: {detail}"
+    return f"damaged {name} file: its structure cannot be read"
+
+
+def _first_sentence(text: str) -> str:
+    # mutagen nests errors ("error: ... : can't sync"): the innermost clause says the most.
+    text = text.splitlines()[0] if text else ""
+    return text.rstrip(".").strip()
