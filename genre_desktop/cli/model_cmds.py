@@ -55,13 +55,14 @@ def classify_spec(args: argparse.Namespace):
     user model, the settings' segments and threads), with the command line's overrides."""
     from genre_desktop.cli.common import workspace
 
-    changes = {}
+    changes = {"vector_cache_dir": None}  # classify prints its results; it stores nothing
     if args.segments is not None:
         changes["n_segments"] = args.segments
     if args.threads is not None:
         changes["threads"] = args.threads
-    if args.models is not None:
+    if args.models is not None:  # exactly the models of that folder: a user model mixes with the bundled ones only
         changes["models_dir"] = str(args.models)
+        changes["user_model_dir"] = None
     if args.bundled_only:
         changes["user_model_dir"] = None
     return workspace(args).analysis_spec().with_(**changes)
