@@ -66,9 +66,11 @@ def _sine(seconds: float, sr: int) -> np.ndarray:
 def test_player_loads_in_background_plays_seeks_and_ends():
     clock = FakeClock()
     decoded = []
+    pressed = threading.Event()  # the decode finishes only after play() was pressed while loading
 
     def decoder(path, sr, duration):
         decoded.append((path, sr, duration))
+        pressed.wait(5)
         return _sine(2.0, sr)
 
     player = Player(NullOutput(clock=clock), decoder=decoder, probe_duration=lambda p: 2.0)
@@ -76,6 +78,7 @@ def test_player_loads_in_background_plays_seeks_and_ends():
     player.add_listener(lambda ev, path, detail: events.append((ev, path)))
     player.load("/music/a.flac")
     player.play()  # pressed while loading: plays once loaded
+    pressed.set()
     assert player.wait_loaded()
     assert events == [("loaded", "/music/a.flac")]
     assert decoded == [("/music/a.flac", 44100, None)]
