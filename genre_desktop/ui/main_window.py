@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _i: self.toggle_play())
         self.empty.openRequested.connect(self.choose_folder)
         self.review.decided.connect(self.apply_decisions)
-        self.review.currentTrackChanged.connect(self.show_track)
+        self.review.currentTrackChanged.connect(lambda _path: self._sync_details() if self.tabs.currentIndex() == 1 else None)
         self.review.thresholdChanged.connect(self._set_threshold)
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
@@ -221,7 +221,6 @@ class MainWindow(QMainWindow):
         self.scan_finished.emit()
 
     def _set_tracks(self, tracks: list[Track]) -> None:
-        self.library.current_path = self.current_path
         self.library.set_tracks(tracks)
         self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
 
@@ -239,7 +238,25 @@ class MainWindow(QMainWindow):
 
     def _on_current_row(self, current, _previous) -> None:
         track = self.model.track(current.row()) if current.isValid() else None
-        if track is not None and track.path != self.current_path:
+        if track is not None:
+            self.library.current_path = track.path  # kept selected across filtering and reloads
+        if self.tabs.currentIndex() == 0:
+            self._sync_details()
+
+    def _sync_details(self) -> None:
+        """The side panel and spectrogram show the visible page's current row, or nothing."""
+        if self.tabs.currentIndex() == 1:
+            track = self.review.current()
+        else:
+            index = self.table.currentIndex()
+            track = self.model.track(index.row()) if index.isValid() else None
+        if track is None:
+            if self.current_path is not None:
+                self.current_path = None
+                self._load_timer.stop()
+                self.side.show_track(None)
+                self.spectrogram.clear()
+        elif track.path != self.current_path:
             self.show_track(track.path)
 
     def show_track(self, path: str) -> None:
@@ -250,7 +267,7 @@ class MainWindow(QMainWindow):
         self._autoplay = self._autoplay or self.player_bar.player.wants_play
         if self.player_bar.player.wants_play:
             self.player_bar.stop()  # the old track must not play on under the new selection
-        self.current_path = self.library.current_path = path
+        self.current_path = path
         self.side.show_track(track)
         self.spectrogram.clear("Computing the spectrogram…")
         self.spectrogram.set_segments(track.prediction)
@@ -386,6 +403,7 @@ class MainWindow(QMainWindow):
         if index == 1:
             self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
             self.review.table.setFocus()
+        self._sync_details()
 
     def apply_decisions(self, decisions: list[tuple[str, dict]]) -> None:
         """Review decisions: update the table now, save through the serial writer (batched)."""
@@ -499,6 +517,7 @@ class MainWindow(QMainWindow):
 
     def _play_from_map(self, path: str) -> None:
         """A click on the library map selects the track and plays it (as soon as it is loaded)."""
+        self.tabs.setCurrentIndex(0)  # the details follow the library's row
         self.select_path(path)
         self._autoplay = True
         self._load_media()

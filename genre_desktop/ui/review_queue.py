@@ -111,7 +111,7 @@ class QueueModel(QAbstractTableModel):
 
 class ReviewQueue(QWidget):
     decided = Signal(object)  # list[tuple[str, dict]]: (path, fields to set)
-    currentTrackChanged = Signal(str)
+    currentTrackChanged = Signal(str)  # the path of the track the card shows, "" when none
     thresholdChanged = Signal(float)
 
     def __init__(self, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8, parent: QWidget | None = None) -> None:
@@ -123,6 +123,7 @@ class ReviewQueue(QWidget):
         self._choices: list[str] = []
         self._current: Track | None = None
         self._typing_for: str | None = None  # path of the track shown when the librarian began typing
+        self._announced = ""  # the path last sent by currentTrackChanged
 
         # --- top bar: order, filter, bulk accept
         self.order = QComboBox()
@@ -251,8 +252,7 @@ class ReviewQueue(QWidget):
 
     def _select(self, row: int) -> None:
         if not self.model.rows:
-            self._current = None
-            self._show_current()
+            self._on_current_row(QModelIndex())
             return
         row = max(0, min(row, len(self.model.rows) - 1))
         index = self.model.index(row, 0)
@@ -263,13 +263,16 @@ class ReviewQueue(QWidget):
 
     def _on_current_row(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         track = self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
-        changed = track is not self._current
         if (track.path if track else None) != (self._current.path if self._current else None):
             self._stop_typing(keep_focus=True)  # what was typed belongs to the track no longer shown
         self._current = track
         self._show_current()
-        if changed and track is not None:
-            self.currentTrackChanged.emit(track.path)
+        # Announced by path, whatever set _current before (undo does): the window's details must
+        # follow every change of the card, also to "nothing left to review".
+        path = track.path if track is not None else ""
+        if path != self._announced:
+            self._announced = path
+            self.currentTrackChanged.emit(path)
 
     def _show_current(self) -> None:
         track = self._current
