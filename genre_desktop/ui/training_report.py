@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -27,9 +26,6 @@ from genre_desktop.training.evaluate import OTHER, ModelScores
 from genre_desktop.training.report import heat_colour
 from genre_desktop.ui.wizard_tables import cell as _cell
 from genre_desktop.ui.wizard_tables import table as _table
-
-if TYPE_CHECKING:
-    from genre_desktop.ui.training_wizard import TrainingWizard
 
 
 class HeatMap(QWidget):
@@ -92,9 +88,9 @@ class HeatMap(QWidget):
 class ReportPage(QWizardPage):
     """Summary, per-genre table and the confusion heat map; export."""
 
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.w = wizard
+        self.result = None  # the TrainResult shown; set by the wizard (this page never imports it)
         self.setTitle("Comparison on held-out artists")
         self.summary = _table(["model", "accuracy", "macro F1", "on genres it knows", "genres it knows"])
         self.per_genre = _table(["genre", "tracks"])
@@ -120,8 +116,11 @@ class ReportPage(QWizardPage):
         layout.addLayout(row, 1)
         layout.addWidget(self.notes)
 
+    def set_result(self, result) -> None:
+        self.result = result
+
     def initializePage(self) -> None:  # noqa: N802
-        report = self.w.result.report
+        report = self.result.report
         self.setSubTitle(f"{report.heldout} held-out tracks from {report.groups_heldout} artists or albums, never "
                          f"used to fit or choose the new model. Chosen: {report.chosen}; weight of your model in "
                          f"the ensemble {report.weight:.2f}.")
@@ -153,9 +152,9 @@ class ReportPage(QWizardPage):
         self.notes.setText(" ".join(report.notes))
 
     def _show_matrix(self, index: int) -> None:
-        if self.w.result is None or index < 0:
+        if self.result is None or index < 0:
             return
-        m: ModelScores = self.w.result.report.models[index]
+        m: ModelScores = self.result.report.models[index]
         self.heat.set_matrix(m.labels, m.confusion)
 
     def _ask_export(self) -> None:
@@ -168,7 +167,7 @@ class ReportPage(QWizardPage):
         folder.mkdir(parents=True, exist_ok=True)
         out = []
         for name in ("report.html", "metrics.csv", "confusion.csv"):
-            out.append(Path(shutil.copy2(Path(self.w.result.folder) / name, folder / name)))
+            out.append(Path(shutil.copy2(Path(self.result.folder) / name, folder / name)))
         return out
 
 
