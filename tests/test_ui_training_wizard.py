@@ -237,3 +237,30 @@ def test_report_page_and_wizard_import_one_way():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert "genre_desktop.ui.training_wizard" not in imported
+
+
+def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, tmp_path, runner):
+    from genre_desktop.library.track import Track
+    from genre_desktop.training.session import vector_analyzer
+    from genre_desktop.ui.theme import genre_colour
+
+    tracks, dirs = _library(tmp_path / "music")
+    untagged = make_audio(tmp_path / "music" / "untagged.wav", seconds=5.0, freq=300.0, signal="tone")
+    tracks.append(Track(str(untagged)))
+    settings = Settings(segments=1, cpu_threads=1)
+    analyzer = vector_analyzer(dirs, settings.segments)  # the metal files were analysed, not reviewed
+    for t in tracks:
+        if "/metal/" in t.path or t.path == str(untagged):
+            analyzer.vectors_for(t.path)
+    dialog = LibraryMapDialog(tracks, runner, dirs, settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.widget.view.items_by_path), timeout=60000)
+    items = dialog.widget.view.items_by_path
+    assert len(items) == 14  # 4 techno + 4 classical + the oddball (chosen), 4 metal (tag), 1 untagged
+    colours = {p: item.brush().color().name() for p, item in items.items()}
+    metal = [p for p in colours if "/metal/" in p]
+    assert len(metal) == 4 and {colours[p] for p in metal} == {genre_colour("metal").name()}
+    grey = [p for p, c in colours.items() if c == "#9a9a9a"]
+    assert grey == [str(untagged)]
+    assert "metal" in dialog.widget.legend.text()

@@ -172,14 +172,28 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from genre_desktop.training.library_map import write_csv
+    from genre_desktop.library.store import Store
+    from genre_desktop.settings import Settings
+    from genre_desktop.training.library_map import map_labels, write_csv
     from genre_desktop.training.session import map_points
 
-    dataset, settings = _dataset(args)
-    if len(dataset) < 3:
+    settings = Settings.load(app_dirs().settings_path)
+    store = Store.open(args.store if args.store is not None else app_dirs().store_path)
+    try:
+        tracks = store.all()
+    finally:
+        store.close()
+    merges = dict(item.split("=", 1) for item in args.merge if "=" in item)
+    # Every label the librarian has colours the map: choices and trusted tags (vectors computed when
+    # missing), and each other file's own genre tag where its vectors are cached (analysed tracks).
+    dataset, tagged = map_labels(tracks, settings.aliases, merges, args.trust_existing)
+    labelled = {e.path for e in dataset.examples}
+    others = [t.path for t in tracks if not t.missing and t.path not in labelled]
+    if len(dataset) + len(tagged) < 3:
         print("error: fewer than three labelled tracks to map", file=sys.stderr)
         return 1
-    points = map_points(dataset, app_dirs(), args.method, settings.segments, args.threads, _progress)
+    points = map_points(dataset, app_dirs(), args.method, settings.segments, args.threads, _progress,
+                        unlabelled=others, tagged=tagged)
     print(file=sys.stderr)
     write_csv(points, args.out)
     flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)

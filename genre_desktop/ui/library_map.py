@@ -1,8 +1,9 @@
 """The library map: a 2-D scatter of the tracks' embeddings, coloured by genre.
 
 Points come from ``training.session.map_points`` (PCA or t-SNE, computed on the job runner).
-Unlabelled tracks are grey; likely mislabels (their neighbours mostly carry another genre) are
-drawn larger with a red ring and listed beside the map, most suspicious first. Clicking a point
+Colours: the librarian's choice, else the file's genre tag; grey only for a track with neither.
+Likely mislabels (their neighbours mostly carry another genre) are drawn larger with a red ring
+and listed beside the map, most suspicious first. Clicking a point
 (or a list entry) emits ``track_selected(path)``: the main window selects and plays it.
 """
 
@@ -168,7 +169,7 @@ class LibraryMapDialog(QDialog):
 
     def __init__(self, tracks, runner, dirs, settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from genre_desktop.training.dataset import build_dataset
+        from genre_desktop.training.library_map import map_labels
 
         self.setWindowTitle("Library map")
         self.resize(980, 680)
@@ -176,7 +177,8 @@ class LibraryMapDialog(QDialog):
         self.dirs = dirs
         self.settings = settings
         self.tracks = list(tracks)
-        self.dataset = build_dataset(self.tracks, aliases=settings.aliases)
+        # Coloured by every label the librarian has: choices, else the file's genre tag.
+        self.dataset, self.tagged = map_labels(self.tracks, settings.aliases)
         self.widget = LibraryMapWidget()
         self.widget.track_selected.connect(self.track_selected)
         self.widget.method_changed.connect(self.compute)
@@ -188,14 +190,14 @@ class LibraryMapDialog(QDialog):
     def compute(self, method: str) -> None:
         from genre_desktop.training.session import map_points
 
-        dataset, dirs, settings = self.dataset, self.dirs, self.settings
+        dataset, tagged, dirs, settings = self.dataset, self.tagged, self.dirs, self.settings
         labelled = {e.path for e in dataset.examples}
         others = [t.path for t in self.tracks if t.path not in labelled and not t.missing]
         self.widget.status.setText(f"Computing the map ({method})…")
 
         def work(job):
             return map_points(dataset, dirs, method, settings.segments, settings.cpu_threads,
-                              lambda f, m: job.progress(m), job.token, others)
+                              lambda f, m: job.progress(m), job.token, others, tagged)
 
         self.handle = self.runner.submit(work, name="library-map", key="library-map",
                                          on_progress=self.widget.status.setText, on_finished=self.widget.set_points,
