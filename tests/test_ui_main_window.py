@@ -368,3 +368,21 @@ def test_run_opens_the_folder_given_and_remembers_it(library):
     store = Store.open(app_dirs().store_path)
     assert len(store) == 5
     store.close()
+
+
+def test_every_library_column_is_visible_at_the_default_window_size(qtbot, window, library):
+    from genre_desktop.ui.library_model import CONFIDENCE, HEADERS
+
+    win = window
+    win.resize(1280, 820)  # a first start: the window's default size
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    qtbot.wait(50)
+    header = win.table.horizontalHeader()
+    visible = win.table.viewport().width()
+    last = len(HEADERS) - 1
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= visible + 1
+    # Each header reads in full (text, margins and the sort arrow).
+    room = header.fontMetrics().horizontalAdvance("Confidence") + 2 * header.style().pixelMetric(
+        header.style().PixelMetric.PM_HeaderMargin) + header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMarkSize)
+    assert header.sectionSize(CONFIDENCE) >= room

@@ -153,3 +153,14 @@ def test_about_lists_model_and_library_licences(qtbot, tmp_path):
     missing = AboutDialog(tmp_path / "nowhere")
     qtbot.addWidget(missing)
     assert "No model manifest" in missing.text.toPlainText()
+
+
+def test_status_sentences_count_in_the_singular_too():
+    from types import SimpleNamespace
+
+    from genre_desktop.ui.status import describe_analysis
+
+    one = describe_analysis(SimpleNamespace(done=1, elapsed=2.0, errors=[]), finished=True)
+    assert one.startswith("Analysed 1 track in 2 s")
+    assert describe_analysis(SimpleNamespace(done=1204, elapsed=2.0, errors=[]), finished=True).startswith(
+        "Analysed 1,204 tracks in")

@@ -158,7 +158,7 @@ class LibraryMapWidget(QWidget):
         if any(p.genre is None for p in points):
             swatches += " <span style='color:#9a9a9a'>●</span> not labelled"
         self.legend.setText(swatches + " &nbsp; <span style='color:#d32f2f'>◯</span> likely mislabel")
-        self.status.setText(f"{len(points)} tracks, {len(flagged)} likely mislabel{'' if len(flagged) == 1 else 's'}; "
+        self.status.setText(f"{len(points)} track{'' if len(points) == 1 else 's'}, {len(flagged)} likely mislabel{'' if len(flagged) == 1 else 's'}; "
                             "click a point to select and play it")
 
 

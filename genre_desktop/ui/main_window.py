@@ -37,7 +37,7 @@ from genre_desktop.ui.review_queue import ReviewQueue
 from genre_desktop.ui.settings_dialog import SettingsDialog
 from genre_desktop.ui.side_panel import SidePanel
 from genre_desktop.ui.spectrogram_view import SpectrogramView
-from genre_desktop.ui.status import describe_analysis, describe_scan, describe_write
+from genre_desktop.ui.status import count, describe_analysis, describe_scan, describe_write
 from genre_desktop.ui.theme import apply_theme
 from genre_desktop.ui.write_dialog import WriteDialog
 
@@ -356,8 +356,8 @@ class MainWindow(QMainWindow):
             return
         self.settings.extra[RESUME_KEY] = True
         self.save_settings()
-        self._begin_progress(f"Analysing {len(tracks):,} tracks…")
-        self.job_status.step(0, len(tracks), f"Analysing {len(tracks):,} tracks…")
+        self._begin_progress(f"Analysing {count(len(tracks), 'track')}…")
+        self.job_status.step(0, len(tracks), f"Analysing {count(len(tracks), 'track')}…")
         self._analysis = self.jobs.analyse(
             tracks, on_item=self._on_prediction, on_progress=self._on_analysis_progress,
             on_finished=self._on_analysed, on_failed=lambda e: self._job_failed("Analysis", e),
