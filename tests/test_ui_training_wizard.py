@@ -264,3 +264,41 @@ def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, 
     grey = [p for p, c in colours.items() if c == "#9a9a9a"]
     assert grey == [str(untagged)]
     assert "metal" in dialog.widget.legend.text()
+
+
+def test_report_page_shows_ten_genres_in_full_without_scrolling(qtbot):
+    """GTZAN's ten genres at the wizard's default size: names not cut short, the whole heat map in view."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from genre_desktop.training.evaluate import score
+    from genre_desktop.training.report import Report
+    from genre_desktop.ui.training_report import ReportPage
+
+    labels = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
+    rng = np.random.default_rng(0)
+    true = [g for g in labels for _ in range(8)]
+    predicted = [t if rng.random() < 0.7 else labels[rng.integers(10)] for t in true]
+    models = [score(name, true, predicted, labels, labels) for name in
+              ("your new model", "your new model + bundled ensemble (w=0.45)", "current: bundled ensemble (gtzan)")]
+    report = Report(created="", version="user-0001", labels=labels, counts={g: 8 for g in labels}, warnings=[],
+                    candidates=[], chosen="svm (C=10)", heldout=80, groups_heldout=20, weight=0.45, models=models)
+    wizard = QWizard()
+    wizard.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+    page = ReportPage()
+    wizard.addPage(page)
+    qtbot.addWidget(wizard)
+    page.set_result(SimpleNamespace(report=report, folder="", version="user-0001"))
+    wizard.resize(900, 640)  # TrainingWizard's size
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    page.initializePage()
+    qtbot.wait(20)
+    table = page.per_genre
+    assert table.columnWidth(0) >= table.sizeHintForColumn(0)  # "classical", not "cla…"
+    assert not table.horizontalScrollBar().isVisible()
+    heat = page.heat
+    assert heat.rect().contains(heat.grid_rect().toRect())
+    assert heat.cell_size() >= heat.MIN_CELL
+    _shot(wizard, "4-report-ten-genres")

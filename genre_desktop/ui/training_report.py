@@ -31,7 +31,8 @@ from genre_desktop.ui.wizard_tables import table as _table
 class HeatMap(QWidget):
     """A confusion matrix drawn as a heat map: rows true genres, columns predictions (+ other)."""
 
-    CELL = 30
+    CELL = 30  # at most; cells shrink (to MIN_CELL) so that ten or more genres fit without scrolling
+    MIN_CELL = 14
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +49,23 @@ class HeatMap(QWidget):
         fm = self.fontMetrics()
         return max([fm.horizontalAdvance(g) for g in self.labels + [OTHER]] + [40]) + 10
 
+    def cell_size(self) -> float:
+        n = len(self.labels)
+        if not n:
+            return float(self.CELL)
+        m = self._margin()
+        fit = min((self.width() - m - 10) / (n + 1), (self.height() - m - 10) / n)
+        return float(max(self.MIN_CELL, min(self.CELL, int(fit))))
+
+    def grid_rect(self) -> QRectF:
+        """Where the cells are drawn (the labels are above and to the left)."""
+        m, c, n = self._margin(), self.cell_size(), len(self.labels)
+        return QRectF(m, m, (n + 1) * c, n * c)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        m, n = self._margin(), len(self.labels)
+        return QSize(m + (n + 1) * self.MIN_CELL + 10, max(120, m + n * self.MIN_CELL + 10))
+
     def sizeHint(self) -> QSize:
         m = self._margin()
         n = len(self.labels)
@@ -58,14 +76,20 @@ class HeatMap(QWidget):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        m, c = self._margin(), self.CELL
+        m, c = self._margin(), self.cell_size()
         cols = self.labels + [OTHER]
         text = self.palette().windowText().color()
+        label_font = p.font()
+        count_font = p.font()
+        if c < 24:  # small cells: smaller figures, so that "12" still fits
+            count_font.setPointSizeF(max(6.0, count_font.pointSizeF() * c / 26))
         for i, row in enumerate(self.confusion):
             total = sum(row) or 1
             p.setPen(text)
+            p.setFont(label_font)
             p.drawText(QRectF(0, m + i * c, m - 6, c), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        self.labels[i])
+            p.setFont(count_font)
             for j, count in enumerate(row):
                 share = count / total
                 rect = QRectF(m + j * c, m + i * c, c - 1, c - 1)
@@ -76,6 +100,7 @@ class HeatMap(QWidget):
                 p.setPen(QColor("#fff") if share > 0.55 else QColor("#000"))
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
         p.setPen(text)
+        p.setFont(label_font)
         for j, label in enumerate(cols):  # column labels, rotated, above the grid
             p.save()
             p.translate(m + j * c + c / 2 + 4, m - 6)
@@ -95,6 +120,9 @@ class ReportPage(QWizardPage):
         self.summary = _table(["model", "accuracy", "macro F1", "on genres it knows", "genres it knows"])
         self.per_genre = _table(["genre", "tracks"])
         self.which = QComboBox()
+        # Its longest entry must not decide the width of the column (the per-genre table needs it).
+        self.which.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.which.setMinimumContentsLength(24)
         self.which.currentIndexChanged.connect(self._show_matrix)
         self.heat = HeatMap()
         self.notes = QLabel()
@@ -109,8 +137,8 @@ class ReportPage(QWizardPage):
         right.addWidget(self.heat, 1)
         right.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignRight)
         row = QHBoxLayout()
-        row.addWidget(self.per_genre, 1)
-        row.addLayout(right)
+        row.addWidget(self.per_genre, 3)  # the table needs its width; the heat map's cells shrink to fit
+        row.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(row, 1)
@@ -142,8 +170,10 @@ class ReportPage(QWizardPage):
             for c, m in enumerate(report.models, 2):
                 s = m.per_genre[g]
                 self.per_genre.setItem(r, c, _cell(f"{s['precision']:.2f} / {s['recall']:.2f}", True))
+        # Genre names in full ("classical", not "cla…"); the figures share the rest.
+        self.per_genre.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.per_genre.horizontalHeader().setStretchLastSection(True)
         self.per_genre.resizeColumnsToContents()
-        self.per_genre.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.which.blockSignals(True)
         self.which.clear()
         self.which.addItems([f"Confusion: {m.name}" for m in report.models])
