@@ -63,7 +63,7 @@ def test_the_issue_library_is_refused_in_the_trainers_terms_per_genre():
     assert "too few artists to hold any tracks out" in readiness.problems[0]
     assert readiness.artists == {"rock": 1, "jazz": 1, "blues": 0}
     assert "one artist only" in readiness.genres["rock"]
-    assert f"needs {MIN_TRACKS - 2} more" in readiness.genres["blues"] and "merge" in readiness.genres["blues"]
+    assert f"needs {MIN_TRACKS - 2} more track" in readiness.genres["blues"] and "merge" in readiness.genres["blues"]
     assert check_trainable(examples({"rock": [5]})).problems[0].startswith("a model needs at least two genres")
     assert "a head needs at least two genres" in check_trainable(examples({"rock": [3], "jazz": [1, 1, 1]})).problems[0]
 

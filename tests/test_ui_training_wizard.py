@@ -179,7 +179,7 @@ def test_wizard_says_what_each_genre_lacks_and_never_starts_a_training_the_train
     rows = _rows(data.table)
     assert set(rows) == {"rock", "jazz", "blues"}  # blues too, although below the minimum
     assert rows["rock"][1] == "1" and "one artist only" in rows["rock"][-1]
-    assert "left out, needs 1 more" in rows["blues"][-1]
+    assert "left out: needs 1 more track" in rows["blues"][-1]
     assert "too few artists to hold any tracks out" in data.warnings.text()
     next_button = wizard.button(QWizard.WizardButton.NextButton)
     assert next_button.isEnabled()  # the merge page is where a user gets over it

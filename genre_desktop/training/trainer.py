@@ -136,11 +136,10 @@ def check_trainable(examples: list[Example], options: TrainOptions | None = None
     for g in sorted(counts):
         n, a = counts[g], artists[g]
         if n < MIN_TRACKS:
-            genres[g] = (f"{n} track{'s' if n != 1 else ''}: left out, needs {MIN_TRACKS - n} more "
-                         f"(at least {MIN_TRACKS}), or merge it into another genre")
+            k = MIN_TRACKS - n
+            genres[g] = f"left out: needs {k} more track{'s' if k != 1 else ''} (at least {MIN_TRACKS}), or a merge"
         elif a < 2:
-            genres[g] = ("one artist only: the comparison holds whole artists out, so this genre cannot "
-                         "be tested; tracks by a second artist would let it")
+            genres[g] = "one artist only: cannot be tested on held-out artists; add another artist's tracks"
         else:
             genres[g] = ""
     labels = sorted(g for g in counts if counts[g] >= MIN_TRACKS)

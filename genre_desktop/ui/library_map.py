@@ -69,7 +69,7 @@ class MapView(QGraphicsView):
             colour = genre_colour(p.genre) if p.genre else QColor("#9a9a9a")
             item.setBrush(QBrush(colour))
             item.setPen(QPen(QColor("#d32f2f"), 2.5) if flagged else QPen(colour.darker(140), 0.8))
-            tip = f"{os.path.basename(p.path)}\n{p.genre or 'not labelled'}"
+            tip = f"{os.path.basename(p.path)}\n{p.genre or 'no genre (no choice, no tag)'}"
             if flagged:
                 tip += f"\nlikely mislabel ({p.mislabel_score:.0%} of its neighbours: {p.neighbour_genre})"
             item.setToolTip(tip)
@@ -154,10 +154,11 @@ class LibraryMapWidget(QWidget):
                             f"are {p.neighbour_genre}")
             self.suspects.addItem(item)
         genres = sorted({p.genre for p in points if p.genre})
-        swatches = " ".join(f"<span style='color:{genre_colour(g).name()}'>●</span> {g}" for g in genres)
+        # A swatch and its name never part at a line break (&nbsp;); entries break between them.
+        swatches = " ".join(f"<span style='color:{genre_colour(g).name()}'>●</span>&nbsp;{g}" for g in genres)
         if any(p.genre is None for p in points):
-            swatches += " <span style='color:#9a9a9a'>●</span> not labelled"
-        self.legend.setText(swatches + " &nbsp; <span style='color:#d32f2f'>◯</span> likely mislabel")
+            swatches += " <span style='color:#9a9a9a'>●</span>&nbsp;no&nbsp;genre"
+        self.legend.setText(swatches + " <span style='color:#d32f2f'>◯</span>&nbsp;likely&nbsp;mislabel")
         self.status.setText(f"{len(points)} track{'' if len(points) == 1 else 's'}, {len(flagged)} likely mislabel{'' if len(flagged) == 1 else 's'}; "
                             "click a point to select and play it")
 

@@ -61,8 +61,8 @@ class DataPage(QWizardPage):
         self.setSubTitle("Tracks you accepted or corrected teach the model. You may also trust the genre tags "
                          "your files already carry, genre by genre.")
         self.table = _table(["genre", "tracks", "artists", "largest artist share", "from", "what it lacks"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.table.setWordWrap(True)
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setObjectName("warnings")
@@ -76,7 +76,7 @@ class DataPage(QWizardPage):
         layout.addWidget(QLabel("Also learn from existing genre tags of these genres (tracks you have not reviewed):"))
         layout.addWidget(self.trust, 2)
         for genre, n in existing_genre_counts(wizard.tracks, wizard.settings.aliases).items():
-            item = QListWidgetItem(f"{genre} ({n} tracks)")
+            item = QListWidgetItem(f"{genre} ({n} track{'' if n == 1 else 's'})")
             item.setData(Qt.ItemDataRole.UserRole, genre)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
@@ -129,7 +129,6 @@ def show_dataset(table: QTableWidget, ds: Dataset, readiness: Readiness) -> None
                                             (lacks or "—", False))):
             table.setItem(r, c, _cell(value, right))
         table.item(r, 5).setToolTip(lacks)
-    table.resizeRowsToContents()
 
 
 class GenresPage(QWizardPage):

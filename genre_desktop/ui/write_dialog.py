@@ -189,7 +189,8 @@ class WriteDialog(QDialog):
         self.unwritable_label.setWordWrap(True)
         self.unwritable = QListWidget()
         self.unwritable.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.unwritable.setMaximumHeight(self.fontMetrics().height() * 6)
+        self.unwritable.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unwritable.setMaximumHeight(self.fontMetrics().height() * 7)
         self.skipped: list[tuple[PlannedChange, str]] = []  # (change, why it cannot be written)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -263,11 +264,12 @@ class WriteDialog(QDialog):
         self.unwritable.clear()
         for change, why in self.skipped:
             folder, name = os.path.split(change.path)
-            self.unwritable.addItem(f"{os.path.join(os.path.basename(folder), name)} — {why}")
-            self.unwritable.item(self.unwritable.count() - 1).setToolTip(change.path)
+            # Two lines, each elided on its own: the name and the reason both stay readable.
+            self.unwritable.addItem(f"{os.path.join(os.path.basename(folder), name)}\n    {why}")
+            self.unwritable.item(self.unwritable.count() - 1).setToolTip(f"{change.path}\n{why}")
         k = len(self.skipped)
         self.unwritable_label.setText(f"{k} reviewed file{'s' if k != 1 else ''} cannot be written and will be "
-                                      "left as they are (your choice stays in the library):")
+                                      f"left as {'they are' if k != 1 else 'it is'} (your choice stays in the library):")
         self.unwritable_label.setVisible(k > 0)
         self.unwritable.setVisible(k > 0)
 
