@@ -95,6 +95,10 @@ class Backend(ABC):
         """Write ``audio``'s tags back to the file it was loaded from."""
         audio.save()
 
+    def channels(self, audio: Any) -> int | None:
+        """The stream's channel count as the file declares it (the header's, unless a format knows better)."""
+        return getattr(getattr(audio, "info", None), "channels", None)
+
     def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
         """Why these genres cannot be stored faithfully in this format (None when they can)."""
         return None

@@ -71,7 +71,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         genres=fields.genres,
         duration=_number(getattr(info, "length", None), float),
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
-        channels=_number(getattr(info, "channels", None), int),
+        channels=_number(entry.backend.channels(audio), int),
         format=entry.format,
         id3_version=fields.id3_version,
     )
