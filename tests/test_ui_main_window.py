@@ -313,6 +313,11 @@ def test_details_follow_the_visible_current_row(qtbot, window, library):
     win.tabs.setCurrentIndex(0)
     win.select_path(path_of(library, "delta.wav"))
     assert shown(win) == path_of(library, "delta.wav")
+    loads = []
+    win.spectrogram.clear = lambda *a, **k: loads.append(a)  # a reload would clear the spectrogram first
+    win._set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
+    assert shown(win) == win.current_path == path_of(library, "delta.wav") and loads == []
+    del win.spectrogram.clear
     win.show_review()
     assert shown(win) == win.review.current().path == alpha and win.current_path == alpha
 
@@ -386,3 +391,17 @@ def test_every_library_column_is_visible_at_the_default_window_size(qtbot, windo
     room = header.fontMetrics().horizontalAdvance("Confidence") + 2 * header.style().pixelMetric(
         header.style().PixelMetric.PM_HeaderMargin) + header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMarkSize)
     assert header.sectionSize(CONFIDENCE) >= room
+
+
+def test_coming_back_quickly_to_the_loaded_track_shows_its_spectrogram(qtbot, window, library):
+    win = window
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    alpha, bravo = path_of(library, "alpha.flac"), path_of(library, "bravo.mp3")
+    win.select_path(alpha)
+    qtbot.waitUntil(lambda: win.spectrogram.has_image and win.player_bar.player.path == alpha, timeout=20000)
+    win.select_path(bravo)  # and straight back, before the selection has rested
+    win.select_path(alpha)
+    assert not win.spectrogram.has_image  # cleared for the new selection...
+    qtbot.waitUntil(lambda: win.spectrogram.has_image, timeout=20000)  # ...and computed again
+    wait_idle(qtbot, win)

@@ -145,11 +145,19 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     window.show_review()
     app.processEvents()
     queue = window.review
-    queue.accept_current()  # one accepted, to show the session count and leave the rest queued
+
+    def select(long_title: bool) -> None:
+        rows = [t.title.startswith("An Extremely") == long_title for t in queue.queued()]
+        if any(rows):
+            queue.table.selectRow(rows.index(True))
+
+    select(False)
+    queue.accept_current()  # one accepted, one corrected: the session count; the rest stays queued
+    select(False)
     queue.pick(1)
-    rows = [t.title for t in queue.queued()]
-    if any(title.startswith("An Extremely") for title in rows):  # the card with a very long title
-        queue.table.selectRow(next(i for i, title in enumerate(rows) if title.startswith("An Extremely")))
+    select(True)  # the card with a very long title
+    window._load_media()  # now, not after the selection has rested
+    idle(app, window)
     wait(app, lambda: window.spectrogram.has_image, 60)
     idle(app, window)
     save(window, out / f"review_queue_{theme}.png")

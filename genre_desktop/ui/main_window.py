@@ -277,10 +277,13 @@ class MainWindow(QMainWindow):
         """Decode the current track for the player and the spectrogram (both in the background)."""
         self._load_timer.stop()
         path = self.current_path
-        if path is None or path == self.player_bar.player.path:
+        if path is None:
             return
-        self.jobs.spectrogram(path, on_finished=self._on_spectrogram,
-                              on_failed=lambda e, p=path: self._on_spectrogram_failed(p, e))
+        if not self.spectrogram.has_image:  # show_track cleared it, also when coming back to the loaded track
+            self.jobs.spectrogram(path, on_finished=self._on_spectrogram,
+                                  on_failed=lambda e, p=path: self._on_spectrogram_failed(p, e))
+        if path == self.player_bar.player.path:
+            return
         self.player_bar.load(path, autoplay=self._autoplay)
         self._autoplay = False
 
