@@ -302,3 +302,22 @@ def test_report_page_shows_ten_genres_in_full_without_scrolling(qtbot):
     assert heat.rect().contains(heat.grid_rect().toRect())
     assert heat.cell_size() >= heat.MIN_CELL
     _shot(wizard, "4-report-ten-genres")
+
+
+def test_a_large_training_set_is_checked_in_the_background(qtbot, runner, monkeypatch):
+    monkeypatch.setattr(TrainingWizard, "SYNC_CHECK_LIMIT", 0)  # as for tens of thousands of tracks
+    tracks = []
+    for genre in ("rock", "jazz"):
+        for a in range(4):
+            tracks += _labelled(genre, f"{genre} artist {a}", 2)
+    wizard = TrainingWizard(tracks, runner, app_dirs(), Settings(segments=1, cpu_threads=1))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert not wizard.readiness.ok and "Checking" in wizard.data_page.warnings.text()
+    wizard.next()
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(lambda: wizard.readiness.ok, timeout=20000)
+    assert next_button.isEnabled() and "Checking" not in wizard.genres_page.result.text()
+    wizard.genres_page.set_target("jazz", "rock")  # one genre left: the new verdict replaces the old
+    qtbot.waitUntil(lambda: "Not ready" in wizard.genres_page.result.text(), timeout=20000)
+    assert not next_button.isEnabled()

@@ -97,11 +97,17 @@ class DataPage(QWizardPage):
 
     def refresh(self) -> None:
         self.w.rebuild(merges={})
+        self.render()
+
+    def render(self) -> None:
+        """Show the datasets and the trainer's verdict as they are now (the verdict may come later)."""
         show_dataset(self.table, self.w.everything, self.w.readiness)
         ds = self.w.dataset
         warnings = [w.message for w in ds.warnings() if w.kind != "excluded"]  # the table says those
         lines = [f"⚠ {w}" for w in warnings]
-        if not self.w.readiness.ok:
+        if self.w.readiness is CHECKING:
+            lines.insert(0, "Checking what the trainer needs…")
+        elif not self.w.readiness.ok:
             lines.insert(0, f"<b>Not ready to train: {_html(self.w.readiness.problems[0])}.</b> Label more tracks "
                             "(by other artists too), trust more tags below, or merge genres on the next page.")
         self.warnings.setText("<br>".join(lines) or "No warnings: ready to train.")
@@ -182,10 +188,15 @@ class GenresPage(QWizardPage):
             target = (self.table.item(r, 3).text() if self.table.item(r, 3) else "").strip()
             if target and target.casefold() != source:
                 merges[source] = target
-        ds = self.w.rebuild(merges=merges)
-        readiness = self.w.readiness
+        self.w.rebuild(merges=merges)
+        self.render()
+
+    def render(self) -> None:
+        ds, readiness = self.w.dataset, self.w.readiness
         lines = ["Training on: " + (", ".join(f"{g} ({n})" for g, n in ds.counts().items()) or "nothing yet")]
-        if not readiness.ok:
+        if readiness is CHECKING:
+            lines.append("Checking what the trainer needs…")
+        elif not readiness.ok:
             lines.append(f"<b>Not ready to train: {_html(readiness.problems[0])}.</b>")
         lines += [f"⚠ {g}: {lacks}" for g, lacks in readiness.genres.items() if lacks]
         lines += [f"⚠ {w.message}" for w in ds.warnings() if w.kind != "excluded"]
@@ -344,10 +355,16 @@ class ActivatePage(QWizardPage):
                           f"({current.macro_f1:.3f}). Earlier versions stay available for rollback.")
 
 
+CHECKING = Readiness(False, ["checking what the trainer needs"])
+
+
 class TrainingWizard(QWizard):
     """The wizard; ``tracks``: the library's tracks (e.g. ``LibraryModel.tracks()``)."""
 
     model_activated = Signal(object)  # the version made active (str)
+    # Above this many labelled tracks the trainer's check (grouped splits: seconds for tens of
+    # thousands of tracks) runs on the job runner; the pages say "checking" until it answers.
+    SYNC_CHECK_LIMIT = 3000
 
     def __init__(self, tracks: list[Track], runner, dirs: AppDirs, settings: Settings,
                  parent: QWidget | None = None) -> None:
@@ -362,7 +379,8 @@ class TrainingWizard(QWizard):
         self.merges: dict[str, str] = {}
         self.dataset: Dataset = build_dataset(self.tracks, aliases=settings.aliases)
         self.everything: Dataset = build_dataset(self.tracks, aliases=settings.aliases, min_tracks=1)
-        self.readiness: Readiness = check_trainable(self.everything.examples)
+        self.readiness: Readiness = CHECKING
+        self._check_handle = None
         self.result = None
         self.data_page = DataPage(self)
         self.genres_page = GenresPage(self)
@@ -371,6 +389,7 @@ class TrainingWizard(QWizard):
         self.activate_page = ActivatePage(self)
         for page in (self.data_page, self.genres_page, self.train_page, self.report_page, self.activate_page):
             self.addPage(page)
+        self._check()
 
     def rebuild(self, merges: dict[str, str]) -> Dataset:
         """The dataset for the current trust choices and ``merges`` (also kept as ``self.dataset``)."""
@@ -380,8 +399,24 @@ class TrainingWizard(QWizard):
         # The same tracks with no minimum: every genre for the tables, and what the trainer will
         # say of them (its check leaves out small genres exactly as training does).
         self.everything = build_dataset(self.tracks, trusted, self.merges, self.settings.aliases, min_tracks=1)
-        self.readiness = check_trainable(self.everything.examples)
+        self._check()
         return self.dataset
+
+    def _check(self) -> None:
+        examples = list(self.everything.examples)
+        if len(examples) <= self.SYNC_CHECK_LIMIT:
+            self.readiness = check_trainable(examples)
+            return
+        self.readiness = CHECKING  # a newer check supersedes an older one (same key): no stale verdict
+        self._check_handle = self.runner.submit(lambda _job: check_trainable(examples), name="training-check", key="training-check",
+                           on_finished=self._checked,
+                           on_failed=lambda e: self._checked(Readiness(False, [f"the check failed: {e}"])))
+
+    def _checked(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+        page = self.currentPage()
+        if page in (self.data_page, self.genres_page):
+            page.render()
 
     def trained(self, result) -> None:
         self.result = result
@@ -394,6 +429,11 @@ class TrainingWizard(QWizard):
             Registry(self.dirs.user_models).activate(self.result.version)
             self.model_activated.emit(self.result.version)
         super().accept()
+
+    def done(self, result: int) -> None:
+        if self._check_handle is not None:
+            self._check_handle.supersede()  # a verdict arriving after the wizard closed is dropped
+        super().done(result)
 
     def reject(self) -> None:
         self.train_page.cancel()
