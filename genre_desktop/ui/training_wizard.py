@@ -21,8 +21,10 @@ its Analyzer). Nothing here writes the bundled models.
 from __future__ import annotations
 
 import logging
+import os
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -69,6 +71,11 @@ class DataPage(QWizardPage):
         self.trust = QListWidget()
         # Room for a dozen genres before scrolling: a library's tags span many.
         self.trust.setMinimumHeight(self.trust.fontMetrics().height() * 8)
+        # Fusion outlines check boxes in Window.darker(140), which is the dark palette's Base: on
+        # the list's usual background the boxes vanish. On the window's colour they show in both.
+        palette = self.trust.palette()
+        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+        self.trust.setPalette(palette)
         self.trust.itemChanged.connect(lambda _item: self.refresh())
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 3)
@@ -130,8 +137,9 @@ def show_dataset(table: QTableWidget, ds: Dataset, readiness: Readiness) -> None
     for r, s in enumerate(summaries):
         sources = ", ".join(f"{n} {src}" for src, n in sorted(s.sources.items()))
         lacks = readiness.genres.get(s.genre, "")
+        who = s.top_artist if not os.path.isabs(s.top_artist) else f"folder {os.path.basename(s.top_artist)}"
         for c, (value, right) in enumerate(((s.genre, False), (s.tracks, True), (s.artists, True),
-                                            (f"{s.top_share:.0%} ({s.top_artist})", False), (sources, False),
+                                            (f"{s.top_share:.0%} ({who})", False), (sources, False),
                                             (lacks or "—", False))):
             table.setItem(r, c, _cell(value, right))
         table.item(r, 5).setToolTip(lacks)
