@@ -63,3 +63,32 @@ def test_train_list_activate_rollback_map(tmp_path, capsys):
     rows = out_csv.read_text().splitlines()
     assert len(rows) == 9 and rows[0].startswith("path,genre,x,y")
     assert os.path.isdir(app_dirs().feature_cache / "vectors")
+
+
+def test_map_colours_by_every_label_the_librarian_has(tmp_path, capsys):
+    """Without trusting any tag: the chosen techno tracks and the analysed ambient files (by their
+    own genre tag) are all mapped and coloured; a file with no genre at all stays unlabelled."""
+    import csv
+
+    from genre_desktop.training.session import vector_analyzer, vectors_for
+
+    store_path = _library(tmp_path / "music")
+    untagged = make_audio(tmp_path / "music" / "untagged.wav", seconds=5.0, freq=300.0, signal="tone",
+                          tags={"artist": "nobody"})
+    store = Store.open(store_path)
+    for _ in scan(tmp_path / "music", store):
+        pass
+    paths = [t.path for t in store.all()]
+    store.close()
+    analyzer = vector_analyzer(app_dirs(), n_segments=5)  # what an analysis leaves in the cache
+    for path in paths:
+        if "techno" not in path:
+            vectors_for(analyzer)(path)
+    out_csv = tmp_path / "map.csv"
+    assert main(["models", "map", "--store", str(store_path), "--out", str(out_csv)]) == 0
+    rows = {os.path.basename(os.path.dirname(r["path"])) + "/" + os.path.basename(r["path"]): r["genre"]
+            for r in csv.DictReader(out_csv.open())}
+    assert len(rows) == 9
+    assert sum(1 for k, g in rows.items() if k.startswith("techno/") and g == "techno") == 4
+    assert sum(1 for k, g in rows.items() if k.startswith("ambient/") and g == "ambient") == 4
+    assert rows["music/" + os.path.basename(str(untagged))] == ""

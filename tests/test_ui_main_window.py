@@ -285,6 +285,59 @@ def test_space_toggles_playback_and_ctrl_right_moves_to_the_next_track(qtbot, wi
                     and win.player_bar.player.state == "playing", timeout=15000)
 
 
+def shown(win):
+    """The path whose details the side panel shows (None for "No track selected")."""
+    title = win.side.title.text()
+    if title == "No track selected":
+        return None
+    return next(t.path for t in win.model.tracks() if win.side.fields["file"].text().replace("\u200b", "") == t.path)
+
+
+def test_details_follow_the_visible_current_row(qtbot, window, library):
+    win = window
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    assert win.table.currentIndex().row() == -1
+    win.analyze_unanalyzed()
+    wait_idle(qtbot, win)
+    # An analysis ending with nothing selected leaves the details empty (the queue is not on screen).
+    assert shown(win) is None and win.current_path is None
+    assert not win.spectrogram.has_image
+
+    # The review tab: the details are the queue's current track, also when the library table
+    # had another row selected.
+    win.show_review()
+    alpha = path_of(library, "alpha.flac")
+    assert win.review.current().path == alpha and shown(win) == alpha
+    win.tabs.setCurrentIndex(0)
+    win.select_path(path_of(library, "delta.wav"))
+    assert shown(win) == path_of(library, "delta.wav")
+    loads = []
+    win.spectrogram.clear = lambda *a, **k: loads.append(a)  # a reload would clear the spectrogram first
+    win._set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
+    assert shown(win) == win.current_path == path_of(library, "delta.wav") and loads == []
+    del win.spectrogram.clear
+    win.show_review()
+    assert shown(win) == win.review.current().path == alpha and win.current_path == alpha
+
+    # Ctrl+Z in the queue brings back the undone track, in the queue and in the details.
+    qtbot.keyClick(win.review.table, Qt.Key.Key_A)
+    assert shown(win) == win.review.current().path == path_of(library, "bravo.mp3")
+    qtbot.keyClick(win.review.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.review.current().path == alpha and shown(win) == alpha
+
+    # Back on the library tab: its own current row again.
+    win.tabs.setCurrentIndex(0)
+    assert shown(win) == path_of(library, "delta.wav")
+
+    # A queue emptied by decisions shows nothing, not the last decided track.
+    win.show_review()
+    win.review.threshold.setValue(0)
+    qtbot.mouseClick(win.review.bulk_button, Qt.MouseButton.LeftButton)
+    assert win.review.current() is None and shown(win) is None
+    wait_idle(qtbot, win)
+
+
 _RUN_SCRIPT = """
 import sys
 from PySide6.QtCore import QTimer
@@ -320,3 +373,35 @@ def test_run_opens_the_folder_given_and_remembers_it(library):
     store = Store.open(app_dirs().store_path)
     assert len(store) == 5
     store.close()
+
+
+def test_every_library_column_is_visible_at_the_default_window_size(qtbot, window, library):
+    from genre_desktop.ui.library_model import CONFIDENCE, HEADERS
+
+    win = window
+    win.resize(1280, 820)  # a first start: the window's default size
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    qtbot.wait(50)
+    header = win.table.horizontalHeader()
+    visible = win.table.viewport().width()
+    last = len(HEADERS) - 1
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= visible + 1
+    # Each header reads in full (text, margins and the sort arrow).
+    room = header.fontMetrics().horizontalAdvance("Confidence") + 2 * header.style().pixelMetric(
+        header.style().PixelMetric.PM_HeaderMargin) + header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMarkSize)
+    assert header.sectionSize(CONFIDENCE) >= room
+
+
+def test_coming_back_quickly_to_the_loaded_track_shows_its_spectrogram(qtbot, window, library):
+    win = window
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    alpha, bravo = path_of(library, "alpha.flac"), path_of(library, "bravo.mp3")
+    win.select_path(alpha)
+    qtbot.waitUntil(lambda: win.spectrogram.has_image and win.player_bar.player.path == alpha, timeout=20000)
+    win.select_path(bravo)  # and straight back, before the selection has rested
+    win.select_path(alpha)
+    assert not win.spectrogram.has_image  # cleared for the new selection...
+    qtbot.waitUntil(lambda: win.spectrogram.has_image, timeout=20000)  # ...and computed again
+    wait_idle(qtbot, win)

@@ -120,3 +120,95 @@ def test_empty_queue_explains_what_to_do(qtbot):
     assert "Nothing to review" in widget.title.text()
     assert not widget.accept_button.isEnabled()
     qtbot.keyClick(widget.table, Qt.Key.Key_A)  # no crash with nothing to accept
+
+
+def type_genre(qtbot, widget, text):
+    """E, then the text key by key, as a librarian types it."""
+    qtbot.keyClick(widget.table, Qt.Key.Key_E)
+    assert widget.new_genre.hasFocus()
+    qtbot.keyClicks(widget.new_genre, text)
+
+
+def popup_of(widget):
+    return widget.new_genre.completer().popup()
+
+
+def test_enter_in_the_completer_popup_applies_the_highlighted_genre_and_returns_to_the_queue(qtbot, queue):
+    widget, tracks, _ = queue
+    by_title = {t.title: t for t in tracks}
+    widget.set_tracks(tracks, ["World", "Worldbeat"])
+    type_genre(qtbot, widget, "Wor")
+    qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
+    # While the popup is open the keyboard goes to it (it forwards keys to the field).
+    qtbot.keyClick(popup_of(widget), Qt.Key.Key_Down)  # highlight "World"
+    qtbot.keyClick(popup_of(widget), Qt.Key.Key_Return)
+    assert by_title["One"].status == CORRECTED and by_title["One"].chosen == ["World"]
+    assert not popup_of(widget).isVisible()
+    assert widget.table.hasFocus() and widget.new_genre.text() == ""
+    # The queue has the keyboard again: A accepts Two, it is not typed into the field.
+    qtbot.keyClick(widget.focusWidget(), Qt.Key.Key_A)
+    assert by_title["Two"].status == ACCEPTED and by_title["Two"].chosen == ["jazz"]
+    assert widget.new_genre.text() == ""
+
+
+def test_enter_in_the_popup_with_nothing_highlighted_applies_the_typed_text(qtbot, queue):
+    widget, tracks, _ = queue
+    by_title = {t.title: t for t in tracks}
+    widget.set_tracks(tracks, ["World"])
+    type_genre(qtbot, widget, "World")
+    qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
+    qtbot.keyClick(popup_of(widget), Qt.Key.Key_Return)
+    assert by_title["One"].chosen == ["World"] and widget.current().title == "Two"
+    assert widget.table.hasFocus()
+    for key in (Qt.Key.Key_S, Qt.Key.Key_1):  # hotkeys act on the queue
+        qtbot.keyClick(widget.focusWidget(), key)
+    assert widget.new_genre.text() == ""
+    assert by_title["Two"].status == PREDICTED and by_title["Three"].chosen == ["hiphop"]
+
+
+def test_escape_closes_the_popup_then_returns_to_the_queue_without_applying(qtbot, queue):
+    widget, tracks, decisions = queue
+    widget.set_tracks(tracks, ["World"])
+    type_genre(qtbot, widget, "Wor")
+    qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
+    qtbot.keyClick(popup_of(widget), Qt.Key.Key_Escape)
+    assert not popup_of(widget).isVisible() and widget.new_genre.hasFocus()
+    qtbot.keyClick(widget.new_genre, Qt.Key.Key_Escape)
+    assert widget.table.hasFocus() and widget.new_genre.text() == "" and decisions == []
+
+
+def test_text_left_in_the_field_never_lands_on_another_track(qtbot, queue):
+    widget, tracks, decisions = queue
+    by_title = {t.title: t for t in tracks}
+    type_genre(qtbot, widget, "Worldaaa")  # typed for One...
+    qtbot.mouseClick(widget.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=widget.table.visualRect(widget.model.index(1, 0)).center())  # ...then the user clicks Two
+    assert widget.current().title == "Two" and not widget.new_genre.hasFocus()
+    type_genre(qtbot, widget, "Hip-Hop")
+    qtbot.keyClick(widget.new_genre, Qt.Key.Key_Return)
+    assert by_title["Two"].chosen == ["Hip-Hop"]
+    assert by_title["One"].status == PREDICTED and len(decisions) == 1
+
+
+def test_a_genre_typed_for_a_track_that_left_the_queue_is_not_applied_to_the_next(qtbot, queue):
+    widget, tracks, decisions = queue
+    by_title = {t.title: t for t in tracks}
+    type_genre(qtbot, widget, "World")
+    # Meanwhile One is decided elsewhere (the library table) and the queue refreshes.
+    by_title["One"].status = ACCEPTED
+    widget.set_tracks(tracks)
+    assert widget.current().title == "Two"
+    qtbot.keyClick(widget.new_genre, Qt.Key.Key_Return)
+    assert by_title["Two"].status == PREDICTED and decisions == []
+
+
+def test_the_genre_field_never_takes_the_keyboard_by_itself(qtbot, queue):
+    widget, tracks, _ = queue
+    widget.choices.setFocus()
+    qtbot.keyClick(widget.choices, Qt.Key.Key_Tab)  # Tab from the list of genres
+    assert not widget.new_genre.hasFocus()
+    widget.choices.setFocus()
+    for t in tracks:  # the queue empties while the list has the keyboard: its widgets are disabled
+        t.status = ACCEPTED
+    widget.set_tracks(tracks)
+    assert not widget.new_genre.hasFocus()

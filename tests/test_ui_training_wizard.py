@@ -155,3 +155,169 @@ def test_library_map_highlights_mislabels_and_selects_tracks(qtbot, tmp_path, ru
     widget.suspects.itemClicked.emit(widget.suspects.item(0))
     assert chosen == [suspects[0], suspects[0]]
     _shot(dialog, "map")
+
+
+def _labelled(genre: str, artist: str, n: int, start: int = 0) -> list:
+    from genre_desktop.library.track import Track
+
+    return [Track(f"/m/{genre}/{artist}-{i}.flac", artist=artist, genres=[genre.title()], chosen=[genre.title()],
+                  status=CORRECTED) for i in range(start, start + n)]
+
+
+def _rows(table) -> dict[str, list[str]]:
+    return {table.item(r, 0).text(): [table.item(r, c).text() for c in range(1, table.columnCount())]
+            for r in range(table.rowCount())}
+
+
+def test_wizard_says_what_each_genre_lacks_and_never_starts_a_training_the_trainer_refuses(qtbot, tmp_path, runner):
+    # The issue's library: each genre by one artist; and a genre with fewer tracks than the minimum.
+    tracks = _labelled("rock", "Rocker", 4) + _labelled("jazz", "Jazzer", 3) + _labelled("blues", "Bluesman", 2)
+    wizard = TrainingWizard(tracks, runner, app_dirs(), Settings(segments=1, cpu_threads=1))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    data = wizard.data_page
+    rows = _rows(data.table)
+    assert set(rows) == {"rock", "jazz", "blues"}  # blues too, although below the minimum
+    assert rows["rock"][1] == "1" and "one artist only" in rows["rock"][-1]
+    assert "left out: needs 1 more track" in rows["blues"][-1]
+    assert "too few artists to hold any tracks out" in data.warnings.text()
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert next_button.isEnabled()  # the merge page is where a user gets over it
+    wizard.next()
+    genres = wizard.genres_page
+    assert set(_rows(genres.table)) == {"rock", "jazz", "blues"}
+    assert not next_button.isEnabled() and "Not ready to train" in genres.result.text()
+    genres.set_target("blues", "jazz")  # jazz now has tracks by two artists, but rock still one
+    assert wizard.dataset.counts() == {"jazz": 5, "rock": 4}
+    assert wizard.readiness.artists["jazz"] == 2
+    assert not next_button.isEnabled()
+    _shot(wizard, "2-genres-not-ready")
+    # Nothing started, even when asked directly.
+    wizard.train_page.start()
+    assert wizard.train_page.handle is None and "Cannot train" in wizard.train_page.status.text()
+
+    # Tracks by more artists: the trainer's check passes and Next is enabled.
+    more = tracks + _labelled("rock", "Other Rocker", 3) + _labelled("jazz", "Other Jazzer", 3) \
+        + _labelled("rock", "Third Rocker", 2) + _labelled("jazz", "Third Jazzer", 2)
+    wizard2 = TrainingWizard(more, runner, app_dirs(), Settings(segments=1, cpu_threads=1))
+    qtbot.addWidget(wizard2)
+    wizard2.show()
+    assert "Not ready" not in wizard2.data_page.warnings.text()
+    wizard2.next()
+    assert wizard2.readiness.ok and wizard2.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_a_training_failing_mid_run_ends_the_progress_and_says_what_to_do(qtbot, tmp_path, runner):
+    tracks, dirs = _library(tmp_path / "music")
+    # After the analysis three classical files became unreadable: the run finds out at 40 %.
+    for track in tracks:
+        if "/classical/" in track.path and not track.path.endswith("0.wav"):
+            Path(track.path).write_bytes(b"not audio any more")
+    wizard = TrainingWizard(tracks, runner, dirs, Settings(segments=1, cpu_threads=1))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    wizard.next()
+    page = wizard.train_page
+    qtbot.waitUntil(lambda: page.handle is None, timeout=60000)
+    assert page.result is None and page.error
+    assert page.bar.value() == 0
+    assert "Training failed" in page.status.text() and "Nothing was saved" in page.status.text()
+    assert "Back" in page.status.text() and page.restart_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert Registry(dirs.user_models).versions() == []
+
+
+def test_report_page_and_wizard_import_one_way():
+    import ast
+    import inspect
+
+    import genre_desktop.ui.training_report as report_module
+
+    tree = ast.parse(inspect.getsource(report_module))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "genre_desktop.ui.training_wizard" not in imported
+
+
+def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, tmp_path, runner):
+    from genre_desktop.library.track import Track
+    from genre_desktop.training.session import vector_analyzer, vectors_for
+    from genre_desktop.ui.theme import genre_colour
+
+    tracks, dirs = _library(tmp_path / "music")
+    untagged = make_audio(tmp_path / "music" / "untagged.wav", seconds=5.0, freq=300.0, signal="tone")
+    tracks.append(Track(str(untagged)))
+    settings = Settings(segments=1, cpu_threads=1)
+    analyzer = vector_analyzer(dirs, settings.segments)  # the metal files were analysed, not reviewed
+    for t in tracks:
+        if "/metal/" in t.path or t.path == str(untagged):
+            vectors_for(analyzer)(t.path)
+    dialog = LibraryMapDialog(tracks, runner, dirs, settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.widget.view.items_by_path), timeout=60000)
+    items = dialog.widget.view.items_by_path
+    assert len(items) == 14  # 4 techno + 4 classical + the oddball (chosen), 4 metal (tag), 1 untagged
+    colours = {p: item.brush().color().name() for p, item in items.items()}
+    metal = [p for p in colours if "/metal/" in p]
+    assert len(metal) == 4 and {colours[p] for p in metal} == {genre_colour("metal").name()}
+    grey = [p for p, c in colours.items() if c == "#9a9a9a"]
+    assert grey == [str(untagged)]
+    assert "metal" in dialog.widget.legend.text()
+
+
+def test_report_page_shows_ten_genres_in_full_without_scrolling(qtbot):
+    """GTZAN's ten genres at the wizard's default size: names not cut short, the whole heat map in view."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from genre_desktop.training.evaluate import score
+    from genre_desktop.training.report import Report
+    from genre_desktop.ui.training_report import ReportPage
+
+    labels = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
+    rng = np.random.default_rng(0)
+    true = [g for g in labels for _ in range(8)]
+    predicted = [t if rng.random() < 0.7 else labels[rng.integers(10)] for t in true]
+    models = [score(name, true, predicted, labels, labels) for name in
+              ("your new model", "your new model + bundled ensemble (w=0.45)", "current: bundled ensemble (gtzan)")]
+    report = Report(created="", version="user-0001", labels=labels, counts={g: 8 for g in labels}, warnings=[],
+                    candidates=[], chosen="svm (C=10)", heldout=80, groups_heldout=20, weight=0.45, models=models)
+    wizard = QWizard()
+    wizard.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+    page = ReportPage()
+    wizard.addPage(page)
+    qtbot.addWidget(wizard)
+    page.set_result(SimpleNamespace(report=report, folder="", version="user-0001"))
+    wizard.resize(900, 640)  # TrainingWizard's size
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    page.initializePage()
+    qtbot.wait(20)
+    table = page.per_genre
+    assert table.columnWidth(0) >= table.sizeHintForColumn(0)  # "classical", not "cla…"
+    assert not table.horizontalScrollBar().isVisible()
+    heat = page.heat
+    assert heat.rect().contains(heat.grid_rect().toRect())
+    assert heat.cell_size() >= heat.MIN_CELL
+    _shot(wizard, "4-report-ten-genres")
+
+
+def test_a_large_training_set_is_checked_in_the_background(qtbot, runner, monkeypatch):
+    monkeypatch.setattr(TrainingWizard, "SYNC_CHECK_LIMIT", 0)  # as for tens of thousands of tracks
+    tracks = []
+    for genre in ("rock", "jazz"):
+        for a in range(4):
+            tracks += _labelled(genre, f"{genre} artist {a}", 2)
+    wizard = TrainingWizard(tracks, runner, app_dirs(), Settings(segments=1, cpu_threads=1))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert not wizard.readiness.ok and "Checking" in wizard.data_page.warnings.text()
+    wizard.next()
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(lambda: wizard.readiness.ok, timeout=20000)
+    assert next_button.isEnabled() and "Checking" not in wizard.genres_page.result.text()
+    wizard.genres_page.set_target("jazz", "rock")  # one genre left: the new verdict replaces the old
+    qtbot.waitUntil(lambda: "Not ready" in wizard.genres_page.result.text(), timeout=20000)
+    assert not next_button.isEnabled()

@@ -153,3 +153,31 @@ def test_about_lists_model_and_library_licences(qtbot, tmp_path):
     missing = AboutDialog(tmp_path / "nowhere")
     qtbot.addWidget(missing)
     assert "No model manifest" in missing.text.toPlainText()
+
+
+def test_status_sentences_count_in_the_singular_too():
+    from types import SimpleNamespace
+
+    from genre_desktop.ui.status import describe_analysis
+
+    one = describe_analysis(SimpleNamespace(done=1, elapsed=2.0, errors=[]), finished=True)
+    assert one.startswith("Analysed 1 track in 2 s")
+    assert describe_analysis(SimpleNamespace(done=1204, elapsed=2.0, errors=[]), finished=True).startswith(
+        "Analysed 1,204 tracks in")
+
+
+@pytest.mark.parametrize("channels,shown", [(1, "mono"), (2, "stereo")])
+def test_side_panel_says_mono_for_a_mono_m4a(qtbot, tmp_path, channels, shown):
+    from media import make_audio
+
+    from genre_desktop.library.track import Track
+    from genre_desktop.tagging import read_tags
+    from genre_desktop.ui.side_panel import SidePanel
+
+    path = make_audio(tmp_path / f"{channels}.m4a", seconds=1.0, channels=channels)
+    tags = read_tags(path)  # what the scan records
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.show_track(Track(str(path), format=tags.format, duration=tags.duration, samplerate=tags.samplerate,
+                           channels=tags.channels))
+    assert panel.fields["audio"].text().endswith(shown)

@@ -68,3 +68,38 @@ def test_dialog_with_nothing_to_write_says_so(qtbot):
     qtbot.addWidget(dialog)
     assert not dialog.write_button.isEnabled()
     assert "review queue" in dialog.summary.text()
+
+
+def test_dialog_lists_files_that_cannot_be_written_apart_with_the_reason(qtbot, tmp_path):
+    from media import make_audio
+
+    from genre_desktop.tagging import read_tags
+
+    au = make_audio(tmp_path / "sun.au", seconds=0.5)
+    flac = make_audio(tmp_path / "ok.flac", seconds=0.5, tags={"genre": "Rock"})
+    library = []
+    for path, chosen in ((au, "jazz"), (flac, "blues")):
+        tags = read_tags(path)  # what the scan records
+        library.append(Track(str(path), format=tags.format, genres=tags.genres, status=CORRECTED, chosen=[chosen]))
+    dialog = WriteDialog(library, Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    model = dialog.model
+    assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == ["ok.flac"]
+    assert dialog.write_button.text() == "Write 1 file"
+    assert dialog.changes() == {str(flac): ["Blues"]}
+    assert dialog.unwritable.isVisible() and dialog.unwritable.count() == 1
+    assert "sun.au" in dialog.unwritable.item(0).text() and "no tag format" in dialog.unwritable.item(0).text()
+    assert "1 reviewed file cannot be written" in dialog.unwritable_label.text()
+    only_au = WriteDialog(library[:1], Settings())
+    qtbot.addWidget(only_au)
+    assert not only_au.write_button.isEnabled() and "Nothing can be written" in only_au.summary.text()
+
+
+def test_registry_says_which_containers_take_no_tags():
+    from genre_desktop.tagging.registry import ENTRIES, unwritable_reason
+
+    assert all(unwritable_reason(f"/m/x.{e.format}", e.format) is None for e in ENTRIES)
+    assert "no tag format" in unwritable_reason("/m/x.au", "au")
+    assert "no tag format" in unwritable_reason("/m/x.aac", "aac")
+    assert unwritable_reason("/m/x.flac", "") is None  # unknown format, a taggable extension: let the write try

@@ -1,10 +1,12 @@
 """Screenshots of the desktop app for docs/: main window, review queue, write preview, settings,
-empty state, in the light and the dark palette.
+empty state, the training wizard's first pages and the library map, in the light and the dark palette.
 
 Builds a small library in a temporary folder (the eight GTZAN clips from /work/shared/data/gtzan
-converted to tagged FLAC, a generated track with a very long title, a broken file), analyses it
-with the bundled models (the real Analyzer), and saves ``QWidget.grab()`` PNGs into
-``docs/screenshots/``. Runs offscreen; nothing outside the temporary folder is touched.
+converted to tagged FLAC, one clip kept as an untaggable Sun .au, a generated track with a very
+long title, a broken file), analyses it with the bundled models (the real Analyzer, caching track
+vectors as the app does), and saves ``QWidget.grab()`` PNGs into ``docs/screenshots/``. The main
+window has its default size (1280 x 820), what a first start shows. Runs offscreen; nothing
+outside the temporary folder is touched.
 
 Usage:  python tools/screenshots.py [--out docs/screenshots] [--gtzan /work/shared/data/gtzan]
 """
@@ -56,6 +58,9 @@ def build_library(root: Path, gtzan: Path) -> None:
         if genres:
             tags["genre"] = genres
         tags.save()
+    reggae = gtzan / "clips" / "reggae.00000.au"
+    if reggae.exists():  # an untaggable container: the write preview lists it apart
+        shutil.copy2(reggae, root / "Dub Rehearsal (tape).au")
     make_audio(root / "long" / "very long title.flac", seconds=40, signal="chirp",
                tags={"title": LONG_TITLE, "artist": "The Orchestra of the Age of Very Long Names and Their Friends",
                      "album": "Live Archives, Volume 17"})
@@ -117,7 +122,7 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     workspace = Workspace(dirs, settings)
     workspace.open_store()
     window = create_main_window(workspace, output=output, analyzer_factory=lambda **kw: analyzer)
-    window.resize(1400, 880)
+    window.resize(1280, 820)  # MainWindow's default size
     window.show()
     window.open_folder(str(library))
     idle(app, window)
@@ -142,11 +147,25 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     window.show_review()
     app.processEvents()
     queue = window.review
-    queue.accept_current()  # one accepted, to show the session count and leave the rest queued
+
+    def select(long_title: bool) -> None:
+        rows = [t.title.startswith("An Extremely") == long_title for t in queue.queued()]
+        if any(rows):
+            queue.table.selectRow(rows.index(True))
+
+    select(False)
+    queue.accept_current()  # one accepted, one corrected: the session count; the rest stays queued
+    select(False)
     queue.pick(1)
+    select(True)  # the card with a very long title
+    window._load_media()  # now, not after the selection has rested
+    idle(app, window)
     wait(app, lambda: window.spectrogram.has_image, 60)
     idle(app, window)
     save(window, out / f"review_queue_{theme}.png")
+    au = next((t for t in window.model.tracks() if t.path.endswith(".au") and t.predicted_genre), None)
+    if au is not None:  # reviewed, but its container takes no tags
+        window.apply_decisions([(au.path, {"chosen": [au.predicted_genre], "status": "accepted"})])
 
     dialog = window.open_write_dialog()
     dialog.resize(1000, 600)
@@ -160,6 +179,21 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
         app.processEvents()
         save(settings_dialog, out / f"settings_{name}_{theme}.png")
     settings_dialog.reject()
+
+    wizard = window.open_training_wizard()
+    wizard.resize(900, 640)
+    app.processEvents()
+    save(wizard, out / f"wizard_data_{theme}.png")
+    wizard.next()
+    app.processEvents()
+    save(wizard, out / f"wizard_genres_{theme}.png")
+    wizard.reject()
+
+    library_map = window.open_library_map()
+    wait(app, lambda: bool(library_map.widget.view.items_by_path), 120)
+    idle(app, window)
+    save(library_map, out / f"library_map_{theme}.png")
+    library_map.reject()
 
     errors = window.show_errors()
     app.processEvents()
@@ -189,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Genre Desktop")
     library = work / "Radio Archive"
     build_library(library, args.gtzan)
-    analyzer = Analyzer()
+    from genre_desktop.paths import app_dirs
+
+    analyzer = Analyzer(vector_cache=app_dirs().ensure().feature_cache)  # as the app's analysis does
     args.out.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
         shoot(app, theme, library, args.out, analyzer)

@@ -168,15 +168,27 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from genre_desktop.training.library_map import write_csv
+    from genre_desktop.training.library_map import map_labels, write_csv
     from genre_desktop.training.session import map_points
 
-    dataset, settings = _dataset(args)
-    if len(dataset) < 3:
+    ws = workspace(args)
+    settings = ws.settings
+    try:
+        tracks = ws.open_store().all()
+    finally:
+        ws.close()
+    merges = dict(item.split("=", 1) for item in args.merge if "=" in item)
+    # Every label the librarian has colours the map: choices and trusted tags (vectors computed when
+    # missing), and each other file's own genre tag where its vectors are cached (analysed tracks).
+    dataset, tagged = map_labels(tracks, settings.aliases, merges, args.trust_existing)
+    labelled = {e.path for e in dataset.examples}
+    others = [t.path for t in tracks if not t.missing and t.path not in labelled]
+    if len(dataset) + len(tagged) < 3:
         print("error: fewer than three labelled tracks to map", file=sys.stderr)
         return 1
     progress = Progress()
-    points = map_points(dataset, args.dirs, args.method, settings.segments, args.threads, progress)
+    points = map_points(dataset, args.dirs, args.method, settings.segments, args.threads, progress,
+                        unlabelled=others, tagged=tagged)
     progress.close()
     write_csv(points, args.out)
     flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)

@@ -45,6 +45,7 @@ class Job(str, Enum):
     UNDO = "undo"
     SPECTROGRAM = "spectrogram"
     TRAINING = "training"
+    TRAINING_CHECK = "training-check"
     LIBRARY_MAP = "library-map"
     OTHER = "job"
 

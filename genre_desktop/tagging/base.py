@@ -123,6 +123,9 @@ class Backend(ABC):
         behind empty (a larger file, and a tag that hides another one from some players).
         """
         return False
+    def channels(self, audio: Any) -> int | None:
+        """The stream's channel count as the file declares it (the header's, unless a format knows better)."""
+        return getattr(getattr(audio, "info", None), "channels", None)
 
     def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
         """Why these genres cannot be stored faithfully in this format (None when they can)."""

@@ -6,11 +6,15 @@ genres read as names and are saved back as text. Year is the start of ``\\xa9day
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
+from io import BytesIO
 from typing import Any
 
 from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
+
+log = logging.getLogger(__name__)
 
 GENRE = "\xa9gen"
 
@@ -47,6 +51,13 @@ class MP4Backend(Backend):
                     f"would change what other players read, so the file is not written")
         return None
 
+    def channels(self, audio: Any) -> int | None:
+        # mutagen leaves a mono AAC stream without explicit PS signalling to the sample entry's
+        # channel count, which encoders write as 2 (ISO's template value): a mono file read "stereo".
+        if _declares_mono_aac(getattr(audio, "filename", None)):
+            return 1
+        return super().channels(audio)
+
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
         if audio.tags is None:
             audio.add_tags()
@@ -79,3 +90,38 @@ def _genre_data_types(path: str) -> list[int]:
             return types
     except (OSError, struct.error):
         return []
+
+
+def _declares_mono_aac(path: str | None) -> bool:
+    """Whether the first mp4a track's AudioSpecificConfig says one channel and no parametric
+    stereo (what ffprobe and decoders report as mono). Any parsing trouble: False (keep mutagen's)."""
+    if not path:
+        return False
+    from mutagen.mp4 import Atoms
+    from mutagen.mp4._as_entry import ES_Descriptor
+    from mutagen.mp4._atom import Atom
+
+    try:
+        with open(path, "rb") as handle:
+            for trak in Atoms(handle)[b"moov"].findall(b"trak"):
+                try:
+                    stsd = trak[b"mdia", b"minf", b"stbl", b"stsd"]
+                except KeyError:
+                    continue
+                ok, data = stsd.read(handle)
+                entries = BytesIO(data[8:])  # version/flags, entry count
+                entry = Atom(entries)
+                if not ok or entry.name != b"mp4a":
+                    continue
+                ok, body = entry.read(entries)
+                children = BytesIO(body[28:])  # SampleEntry + AudioSampleEntry fields
+                esds = Atom(children)
+                ok2, esds_data = esds.read(children)
+                if not (ok and ok2) or esds.name != b"esds" or esds_data[4:5] != b"\x03":
+                    return False
+                config = ES_Descriptor.parse(BytesIO(esds_data[5:])).decConfigDescr.decSpecificInfo
+                return (config is not None and config.channelConfiguration == 1
+                        and getattr(config, "psPresentFlag", -1) != 1)
+    except Exception as exc:  # a malformed or unusual file: the header's count stands
+        log.debug("cannot read the AAC channel configuration of %s: %s", path, exc)
+    return False

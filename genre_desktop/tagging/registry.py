@@ -7,6 +7,7 @@ tag format is new, one Backend subclass; nothing else branches on the format.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
@@ -94,4 +95,18 @@ def entry_for(kind: type) -> Entry | None:
     for klass in kind.__mro__:
         if klass in _BY_KIND:
             return _BY_KIND[klass]
+    return None
+
+
+def unwritable_reason(path: str, format: str = "") -> str | None:
+    """Why genres cannot be written to this file, judged before opening it (None: the table has a
+    backend). ``format``: the format name the scan recorded (``FileTags.format``, an entry's
+    ``format`` for every container in the table); the extension decides when it is unknown."""
+    if format and format in {entry.format for entry in ENTRIES}:
+        return None
+    ext = os.path.splitext(path)[1].lower()
+    if ext in UNTAGGABLE_EXTENSIONS:
+        return f"{UNTAGGABLE_EXTENSIONS[ext]} files have no tag format to write genres to"
+    if format:
+        return f"{format} files have no tag format to write genres to"
     return None

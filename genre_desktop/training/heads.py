@@ -82,6 +82,14 @@ class FittedHead:
         return len(self.present) == self.n_labels
 
 
+def fit_labels(y: np.ndarray, n_labels: int) -> np.ndarray:
+    """The label ids a head can be fitted on (two rows or more); ValueError unless there are two."""
+    present = np.flatnonzero(np.bincount(y, minlength=n_labels) >= 2)
+    if len(present) < 2:
+        raise ValueError("a head needs at least two genres with two tracks each")
+    return present
+
+
 def fit_head(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray, n_labels: int,
              seed: int = 0, n_jobs: int = 1) -> FittedHead:
     """Fit one candidate on rows X (n, 257) with label ids y.
@@ -89,12 +97,9 @@ def fit_head(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray, n_
     Labels with a single row here are dropped from this fit (no calibration fold could hold them);
     with the dataset's minimum of 3 tracks per genre that only happens inside CV folds.
     """
-    counts = np.bincount(y, minlength=n_labels)
-    keep = counts[y] >= 2
+    present = fit_labels(y, n_labels)
+    keep = np.isin(y, present)
     X, y = as_inputs(X[keep]), y[keep]
-    present = np.flatnonzero(counts >= 2)
-    if len(present) < 2:
-        raise ValueError("a head needs at least two genres with two tracks each")
     encoded = np.searchsorted(present, y)  # contiguous 0..k-1: XGBoost insists
     pipe = classical.build_pipeline(kind, seed, **params)
     if kind == "svm":

@@ -3,6 +3,8 @@
 - Coordinates: PCA (fast, stable, linear) or t-SNE (``sklearn.manifold.TSNE``: local structure,
   slower: ~10 s for 1,000 tracks) of the standardised 200-d musicnn embeddings. UMAP is not a
   dependency, so it is not offered.
+- Colours: :func:`map_labels`: the librarian's choice, else a trusted tag, else the file's own
+  genre tag; grey only for a track with none of them.
 - Likely mislabels: for each labelled track, its ``k`` nearest neighbours among the labelled tracks
   (Euclidean, standardised embedding + features, in the full space, not on the 2-D map; ``k`` at
   most the smallest genre's size less one, at least 3). If the
@@ -18,8 +20,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Iterable, Mapping
+
 import numpy as np
 from sklearn.preprocessing import StandardScaler
+
+from genre_desktop.library.track import Track
+from genre_desktop.training.dataset import Dataset, build_dataset, canonical_genre, resolve_merges
 
 METHODS = ("pca", "tsne")
 
@@ -32,6 +39,29 @@ class MapPoint:
     y: float
     mislabel_score: float  # 0 = agrees with its neighbours
     neighbour_genre: str | None  # the majority genre of its neighbours
+
+
+def map_labels(tracks: Iterable[Track], aliases: Mapping[str, str] | None = None,
+               merges: Mapping[str, str] | None = None,
+               trust_existing: Iterable[str] = ()) -> tuple[Dataset, dict[str, str]]:
+    """The labels a map colours by, in two parts:
+
+    - the training labels (choices and trusted tags, with no minimum per genre: a genre of one
+      track still gets its colour), whose vectors are computed when missing;
+    - every other track's own genre tag (path -> canonical genre, merges applied): mapped where its
+      vectors are cached, never decoded for the map.
+    """
+    tracks = list(tracks)
+    dataset = build_dataset(tracks, trust_existing, merges, aliases, min_tracks=1)
+    labelled = {e.path for e in dataset.examples}
+    merge_map = resolve_merges(merges or {}, aliases)
+    tagged = {}
+    for t in tracks:
+        if t.path in labelled or t.missing or not t.genres:
+            continue
+        genre = canonical_genre(t.genres[0], aliases)
+        tagged[t.path] = merge_map.get(genre, genre)
+    return dataset, tagged
 
 
 def embed_2d(X: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:

@@ -91,10 +91,11 @@ def run_training(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: 
 
 def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments: int = 5, threads: int = 0,
                progress: Progress | None = None, cancel: CancelToken = NEVER,
-               unlabelled: list[str] = ()) -> list[MapPoint]:
+               unlabelled: list[str] = (), tagged: dict[str, str] | None = None) -> list[MapPoint]:
     """The library map of the dataset's tracks (vectors read from the cache, computed if missing),
-    plus the ``unlabelled`` paths whose vectors are already cached (genre None; never decoded here:
-    mapping a whole library must not cost an analysis of it)."""
+    plus the ``unlabelled`` paths whose vectors are already cached (never decoded here: mapping a
+    whole library must not cost an analysis of it), coloured by ``tagged`` (their file's genre,
+    ``library_map.map_labels``) or None."""
     import numpy as np
 
     analyzer = vector_analyzer(dirs, n_segments, threads)
@@ -108,7 +109,7 @@ def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments:
         cached = analyzer.vector_cache.get(path) if path not in labelled else None
         if cached is not None:
             paths.append(path)
-            genres.append(None)
+            genres.append((tagged or {}).get(path))
             rows.append(cached.vector)
     if not rows:
         return []

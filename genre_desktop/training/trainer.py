@@ -103,6 +103,74 @@ def heldout_split(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> t
     return fit_idx, held_idx
 
 
+@dataclass
+class Readiness:
+    """Whether :func:`train` would accept a training set, and why not, in its own terms."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)  # why train() would refuse (empty when ok)
+    genres: dict[str, str] = field(default_factory=dict)  # genre -> what it lacks ("" when nothing)
+    artists: dict[str, int] = field(default_factory=dict)  # genre -> distinct artists (groups)
+
+
+def check_trainable(examples: list[Example], options: TrainOptions | None = None,
+                    excluded: dict[str, int] | None = None) -> Readiness:
+    """Run the checks :func:`train` runs before fitting anything, on genres and groups alone.
+
+    The same code decides: genres below ``MIN_TRACKS`` are left out, two genres must remain, the
+    held-out split (whole artists, ``heldout_split``) must hold some tracks out, and every fit
+    (each grouped CV fold, then the fit before the comparison) must see two genres with two tracks
+    (``heads.fit_labels``). Cheap (no vectors): the wizard calls it on every change. ``excluded``:
+    genres already left out by the dataset (genre -> tracks), reported per genre as well.
+    """
+    options = options or TrainOptions()
+    counts: dict[str, int] = {}
+    members: dict[str, set[str]] = {}
+    for ex in examples:
+        counts[ex.genre] = counts.get(ex.genre, 0) + 1
+        members.setdefault(ex.genre, set()).add(ex.group)
+    for genre, n in (excluded or {}).items():
+        counts.setdefault(genre, n)
+    artists = {g: len(members.get(g, ())) for g in counts}
+    genres = {}
+    for g in sorted(counts):
+        n, a = counts[g], artists[g]
+        if n < MIN_TRACKS:
+            k = MIN_TRACKS - n
+            genres[g] = f"left out: needs {k} more track{'s' if k != 1 else ''} (at least {MIN_TRACKS}), or a merge"
+        elif a < 2:
+            genres[g] = "one artist only: cannot be tested on held-out artists; add another artist's tracks"
+        else:
+            genres[g] = ""
+    labels = sorted(g for g in counts if counts[g] >= MIN_TRACKS)
+    if len(labels) < 2:
+        have = ", ".join(f"{g} ({counts[g]})" for g in labels) or "none"
+        return Readiness(False, [f"a model needs at least two genres with {MIN_TRACKS} tracks each; have {have}"],
+                         genres, artists)
+    kept = [ex for ex in examples if ex.genre in labels]
+    y = np.array([labels.index(ex.genre) for ex in kept])
+    _, groups = np.unique([ex.group for ex in kept], return_inverse=True)
+    if len(np.unique(groups)) < 2:
+        return Readiness(False, ["every track is by the same artist: the comparison holds whole artists out, "
+                                 "so tracks by at least two artists are needed"], genres, artists)
+    try:
+        fit_idx, held_idx = heldout_split(y, groups, options.heldout_folds, options.seed)
+    except ValueError as exc:
+        two = [g for g in labels if artists[g] >= 2]
+        return Readiness(False, [f"{exc}: the comparison holds whole artists out and keeps at least two tracks of "
+                                 f"each genre to learn from; genres with tracks by two or more artists: "
+                                 f"{', '.join(two) or 'none'}. Add tracks by other artists, or merge genres"],
+                         genres, artists)
+    try:
+        for fold_fit, _ in heads.grouped_folds(y[fit_idx], groups[fit_idx], options.folds, options.seed):
+            heads.fit_labels(y[fit_idx][fold_fit], len(labels))
+        heads.fit_labels(y[fit_idx], len(labels))
+    except ValueError as exc:
+        return Readiness(False, [f"{exc} in every fit of the cross-validation by artist; add tracks by other "
+                                 f"artists, or merge genres"], genres, artists)
+    return Readiness(True, [], genres, artists)
+
+
 def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: BundledPredictor,
           current=None, options: TrainOptions | None = None, progress: Progress | None = None,
           cancel: CancelToken = NEVER, activate: bool = False, warnings_text: list[str] | None = None,
@@ -121,12 +189,13 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         counts[ex.genre] = counts.get(ex.genre, 0) + 1
     excluded = dict(excluded or {})
     excluded.update({g: n for g, n in counts.items() if n < MIN_TRACKS})
+    readiness = check_trainable(data.examples, options)
+    if not readiness.ok:
+        raise ValueError(readiness.problems[0])
     keep = [i for i, ex in enumerate(data.examples) if counts[ex.genre] >= MIN_TRACKS]
     examples = [data.examples[i] for i in keep]
     vectors = [data.vectors[i] for i in keep]
     labels = sorted({ex.genre for ex in examples})
-    if len(labels) < 2:
-        raise ValueError(f"a model needs at least two genres with {MIN_TRACKS} tracks each; have {labels}")
     X = np.stack([v.vector for v in vectors]).astype(np.float64)
     y = np.array([labels.index(ex.genre) for ex in examples])
     _, groups = np.unique([ex.group for ex in examples], return_inverse=True)

@@ -1,8 +1,9 @@
 """The library map: a 2-D scatter of the tracks' embeddings, coloured by genre.
 
 Points come from ``training.session.map_points`` (PCA or t-SNE, computed on the job runner).
-Unlabelled tracks are grey; likely mislabels (their neighbours mostly carry another genre) are
-drawn larger with a red ring and listed beside the map, most suspicious first. Clicking a point
+Colours: the librarian's choice, else the file's genre tag; grey only for a track with neither.
+Likely mislabels (their neighbours mostly carry another genre) are drawn larger with a red ring
+and listed beside the map, most suspicious first. Clicking a point
 (or a list entry) emits ``track_selected(path)``: the main window selects and plays it.
 """
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genre_desktop.jobs.runner import Job
 from genre_desktop.training.library_map import MapPoint
 from genre_desktop.ui.theme import genre_colour
 
@@ -68,7 +70,7 @@ class MapView(QGraphicsView):
             colour = genre_colour(p.genre) if p.genre else QColor("#9a9a9a")
             item.setBrush(QBrush(colour))
             item.setPen(QPen(QColor("#d32f2f"), 2.5) if flagged else QPen(colour.darker(140), 0.8))
-            tip = f"{os.path.basename(p.path)}\n{p.genre or 'not labelled'}"
+            tip = f"{os.path.basename(p.path)}\n{p.genre or 'no genre (no choice, no tag)'}"
             if flagged:
                 tip += f"\nlikely mislabel ({p.mislabel_score:.0%} of its neighbours: {p.neighbour_genre})"
             item.setToolTip(tip)
@@ -153,11 +155,12 @@ class LibraryMapWidget(QWidget):
                             f"are {p.neighbour_genre}")
             self.suspects.addItem(item)
         genres = sorted({p.genre for p in points if p.genre})
-        swatches = " ".join(f"<span style='color:{genre_colour(g).name()}'>●</span> {g}" for g in genres)
+        # A swatch and its name never part at a line break (&nbsp;); entries break between them.
+        swatches = " ".join(f"<span style='color:{genre_colour(g).name()}'>●</span>&nbsp;{g}" for g in genres)
         if any(p.genre is None for p in points):
-            swatches += " <span style='color:#9a9a9a'>●</span> not labelled"
-        self.legend.setText(swatches + " &nbsp; <span style='color:#d32f2f'>◯</span> likely mislabel")
-        self.status.setText(f"{len(points)} tracks, {len(flagged)} likely mislabel{'' if len(flagged) == 1 else 's'}; "
+            swatches += " <span style='color:#9a9a9a'>●</span>&nbsp;no&nbsp;genre"
+        self.legend.setText(swatches + " <span style='color:#d32f2f'>◯</span>&nbsp;likely&nbsp;mislabel")
+        self.status.setText(f"{len(points)} track{'' if len(points) == 1 else 's'}, {len(flagged)} likely mislabel{'' if len(flagged) == 1 else 's'}; "
                             "click a point to select and play it")
 
 
@@ -168,7 +171,7 @@ class LibraryMapDialog(QDialog):
 
     def __init__(self, tracks, runner, dirs, settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from genre_desktop.training.dataset import build_dataset
+        from genre_desktop.training.library_map import map_labels
 
         self.setWindowTitle("Library map")
         self.resize(980, 680)
@@ -176,7 +179,8 @@ class LibraryMapDialog(QDialog):
         self.dirs = dirs
         self.settings = settings
         self.tracks = list(tracks)
-        self.dataset = build_dataset(self.tracks, aliases=settings.aliases)
+        # Coloured by every label the librarian has: choices, else the file's genre tag.
+        self.dataset, self.tagged = map_labels(self.tracks, settings.aliases)
         self.widget = LibraryMapWidget()
         self.widget.track_selected.connect(self.track_selected)
         self.widget.method_changed.connect(self.compute)
@@ -188,16 +192,16 @@ class LibraryMapDialog(QDialog):
     def compute(self, method: str) -> None:
         from genre_desktop.training.session import map_points
 
-        dataset, dirs, settings = self.dataset, self.dirs, self.settings
+        dataset, tagged, dirs, settings = self.dataset, self.tagged, self.dirs, self.settings
         labelled = {e.path for e in dataset.examples}
         others = [t.path for t in self.tracks if t.path not in labelled and not t.missing]
         self.widget.status.setText(f"Computing the map ({method})…")
 
         def work(job):
             return map_points(dataset, dirs, method, settings.segments, settings.cpu_threads,
-                              lambda f, m: job.progress(m), job.token, others)
+                              lambda f, m: job.progress(m), job.token, others, tagged)
 
-        self.handle = self.runner.submit(work, name="library-map", key="library-map",
+        self.handle = self.runner.submit(work, name=Job.LIBRARY_MAP, key="library-map",
                                          on_progress=self.widget.status.setText, on_finished=self.widget.set_points,
                                          on_failed=lambda e: self.widget.status.setText(f"Map failed: {e}"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
 from genre_desktop.library.track import STATUSES, Track
 from genre_desktop.ui.empty_state import EmptyState
 from genre_desktop.ui.library_model import DEFAULT_WIDTHS, LibraryModel
+
+TEXT_COLUMNS = (0, 1, 2, 4)  # title, artist, album, genres: they share what the other columns leave
+MIN_TEXT_WIDTH = 70
 
 
 class LibraryView(QStackedWidget):
@@ -45,6 +48,12 @@ class LibraryView(QStackedWidget):
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)  # fixed heights: no per-row measuring
         for col, width in enumerate(DEFAULT_WIDTHS):
             self.table.setColumnWidth(col, width)
+        # Until the librarian resizes a column, the text columns follow the table's width so that
+        # Confidence and Status stay in view at any window size (the defaults need 1,060 px).
+        self._user_widths = False
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search title, artist, album, genre, path… (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -77,6 +86,30 @@ class LibraryView(QStackedWidget):
         self.update_counts()
         self.show_page()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport() and not self._user_widths:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
+        if not self._fitting and section != len(DEFAULT_WIDTHS) - 1:  # the last one stretches by itself
+            self._user_widths = True
+
+    def fit_columns(self) -> None:
+        """Scale the text columns so that every column fits the visible width (none below a minimum)."""
+        width = self.table.viewport().width()
+        if width <= 0:
+            return
+        fixed = sum(w for c, w in enumerate(DEFAULT_WIDTHS) if c not in TEXT_COLUMNS)
+        text = sum(DEFAULT_WIDTHS[c] for c in TEXT_COLUMNS)
+        scale = min(1.6, max(0.0, (width - fixed) / text))
+        self._fitting = True
+        try:
+            for c in TEXT_COLUMNS:
+                self.table.setColumnWidth(c, max(MIN_TEXT_WIDTH, int(DEFAULT_WIDTHS[c] * scale)))
+        finally:
+            self._fitting = False
+
     def set_tracks(self, tracks: list[Track]) -> None:
         self.model.set_tracks(tracks)
         self.apply_filter()
@@ -93,7 +126,7 @@ class LibraryView(QStackedWidget):
 
     def update_counts(self) -> None:
         total, shown = self.model.total_count(), self.model.rowCount()
-        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} tracks")
+        self.count_label.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} track{'' if total == 1 else 's'}")
 
     def select_path(self, path: str, scroll: bool = True) -> bool:
         row = self.model.row_of(path)

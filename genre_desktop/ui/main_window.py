@@ -40,7 +40,7 @@ from genre_desktop.ui.review_queue import ReviewQueue
 from genre_desktop.ui.settings_dialog import SettingsDialog
 from genre_desktop.ui.side_panel import SidePanel
 from genre_desktop.ui.spectrogram_view import SpectrogramView
-from genre_desktop.ui.status import describe_analysis, describe_scan, describe_write
+from genre_desktop.ui.status import count, describe_analysis, describe_scan, describe_write
 from genre_desktop.ui.theme import apply_theme
 from genre_desktop.ui.write_dialog import WriteDialog
 
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _i: self.toggle_play())
         self.empty.openRequested.connect(self.choose_folder)
         self.review.decided.connect(self.apply_decisions)
-        self.review.currentTrackChanged.connect(self.show_track)
+        self.review.currentTrackChanged.connect(lambda _path: self._sync_details() if self.tabs.currentIndex() == 1 else None)
         self.review.thresholdChanged.connect(self._set_threshold)
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
@@ -228,7 +228,6 @@ class MainWindow(QMainWindow):
         self.scan_finished.emit()
 
     def _set_tracks(self, tracks: list[Track]) -> None:
-        self.library.current_path = self.current_path
         self.library.set_tracks(tracks)
         self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
 
@@ -246,7 +245,25 @@ class MainWindow(QMainWindow):
 
     def _on_current_row(self, current, _previous) -> None:
         track = self.model.track(current.row()) if current.isValid() else None
-        if track is not None and track.path != self.current_path:
+        if track is not None:
+            self.library.current_path = track.path  # kept selected across filtering and reloads
+        if self.tabs.currentIndex() == 0:
+            self._sync_details()
+
+    def _sync_details(self) -> None:
+        """The side panel and spectrogram show the visible page's current row, or nothing."""
+        if self.tabs.currentIndex() == 1:
+            track = self.review.current()
+        else:
+            index = self.table.currentIndex()
+            track = self.model.track(index.row()) if index.isValid() else None
+        if track is None:
+            if self.current_path is not None:
+                self.current_path = None
+                self._load_timer.stop()
+                self.side.show_track(None)
+                self.spectrogram.clear()
+        elif track.path != self.current_path:
             self.show_track(track.path)
 
     def show_track(self, path: str) -> None:
@@ -257,7 +274,7 @@ class MainWindow(QMainWindow):
         self._autoplay = self._autoplay or self.player_bar.player.wants_play
         if self.player_bar.player.wants_play:
             self.player_bar.stop()  # the old track must not play on under the new selection
-        self.current_path = self.library.current_path = path
+        self.current_path = path
         self.side.show_track(track)
         self.spectrogram.clear("Computing the spectrogram…")
         self.spectrogram.set_segments(track.prediction)
@@ -267,10 +284,13 @@ class MainWindow(QMainWindow):
         """Decode the current track for the player and the spectrogram (both in the background)."""
         self._load_timer.stop()
         path = self.current_path
-        if path is None or path == self.player_bar.player.path:
+        if path is None:
             return
-        self.jobs.spectrogram(path, on_finished=self._on_spectrogram,
-                              on_failed=lambda e, p=path: self._on_spectrogram_failed(p, e))
+        if not self.spectrogram.has_image:  # show_track cleared it, also when coming back to the loaded track
+            self.jobs.spectrogram(path, on_finished=self._on_spectrogram,
+                                  on_failed=lambda e, p=path: self._on_spectrogram_failed(p, e))
+        if path == self.player_bar.player.path:
+            return
         self.player_bar.load(path, autoplay=self._autoplay)
         self._autoplay = False
 
@@ -344,8 +364,8 @@ class MainWindow(QMainWindow):
             self.status_text.setText("An analysis is already running; cancel it first (Ctrl+.).")
             return
         self.workspace.set_settings(analysis_pending(self.settings, True))
-        self._begin_progress(f"Analysing {len(tracks):,} tracks…")
-        self.job_status.step(0, len(tracks), f"Analysing {len(tracks):,} tracks…")
+        self._begin_progress(f"Analysing {count(len(tracks), 'track')}…")
+        self.job_status.step(0, len(tracks), f"Analysing {count(len(tracks), 'track')}…")
         self._analysis = self.jobs.analyze(
             tracks, on_item=self._on_prediction, on_progress=self._on_analysis_progress,
             on_finished=self._on_analysed, on_failed=lambda e: self._job_failed("Analysis", e),
@@ -390,6 +410,7 @@ class MainWindow(QMainWindow):
         if index == 1:
             self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
             self.review.table.setFocus()
+        self._sync_details()
 
     def apply_decisions(self, decisions: list[tuple[str, dict]]) -> None:
         """Review decisions: update the table now, save through the serial writer (batched)."""
@@ -496,6 +517,7 @@ class MainWindow(QMainWindow):
 
     def _play_from_map(self, path: str) -> None:
         """A click on the library map selects the track and plays it (as soon as it is loaded)."""
+        self.tabs.setCurrentIndex(0)  # the details follow the library's row
         self.select_path(path)
         self._autoplay = True
         self._load_media()

@@ -19,12 +19,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -38,6 +36,7 @@ from genre_desktop.app.review import ReviewRules, decision, in_queue  # noqa: F4
 from genre_desktop.core.genre import canonical_genre as normalise_genre  # noqa: F401 (old imports)
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
+from genre_desktop.ui.genre_input import GenreInput
 from genre_desktop.ui.library_model import display_title
 
 
@@ -99,7 +98,7 @@ class QueueModel(QAbstractTableModel):
 
 class ReviewQueue(QWidget):
     decided = Signal(object)  # list[tuple[str, dict]]: (path, fields to set)
-    currentTrackChanged = Signal(str)
+    currentTrackChanged = Signal(str)  # the path of the track the card shows, "" when none
     thresholdChanged = Signal(float)
 
     def __init__(self, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8, parent: QWidget | None = None,
@@ -112,6 +111,8 @@ class ReviewQueue(QWidget):
         self._session = {ACCEPTED: 0, CORRECTED: 0}
         self._choices: list[str] = []
         self._current: Track | None = None
+        self._typing_for: str | None = None  # path of the track shown when the librarian began typing
+        self._announced = ""  # the path last sent by currentTrackChanged
 
         # --- top bar: order, filter, bulk accept
         self.order = QComboBox()
@@ -163,12 +164,8 @@ class ReviewQueue(QWidget):
         self.details.setWordWrap(True)
         self.choices = QListWidget()
         self.choices.setToolTip("Press 1-9, or double-click / Enter on a genre to pick it")
-        self.new_genre = QLineEdit()
+        self.new_genre = GenreInput()
         self.new_genre.setPlaceholderText("New genre… (E), Enter to apply")
-        self.new_genre.setClearButtonEnabled(True)
-        self.completer = QCompleter([], self.new_genre)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.new_genre.setCompleter(self.completer)
         buttons = QHBoxLayout()
         self.accept_button = QPushButton("Accept (A)")
         self.skip_button = QPushButton("Skip (S)")
@@ -207,17 +204,18 @@ class ReviewQueue(QWidget):
         undo = QShortcut(QKeySequence.StandardKey.Undo, self)
         undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         undo.activated.connect(self.undo)
+        self.new_genre.textEdited.connect(self._begin_typing)
+        self.new_genre.submitted.connect(self._apply_new_genre)
+        self.new_genre.cancelled.connect(self._stop_typing)
         for widget in (self.table, self.choices):
             widget.installEventFilter(self)
-        self.new_genre.installEventFilter(self)
         self._show_current()
 
     # -- content ---------------------------------------------------------------------------------
     def set_tracks(self, tracks: list[Track], known_genres: list[str] | None = None) -> None:
         """All library tracks; the queue takes the predicted, not yet reviewed ones."""
         self._all = tracks
-        names = self.rules.known_genres(tracks, known_genres or [])
-        self.completer.model().setStringList(names)  # type: ignore[attr-defined]
+        self.new_genre.set_known(self.rules.known_genres(tracks, known_genres or []))
         self.refresh()
 
     def refresh(self) -> None:
@@ -237,8 +235,7 @@ class ReviewQueue(QWidget):
 
     def _select(self, row: int) -> None:
         if not self.model.rows:
-            self._current = None
-            self._show_current()
+            self._on_current_row(QModelIndex())
             return
         row = max(0, min(row, len(self.model.rows) - 1))
         index = self.model.index(row, 0)
@@ -249,11 +246,16 @@ class ReviewQueue(QWidget):
 
     def _on_current_row(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         track = self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
-        changed = track is not self._current
+        if (track.path if track else None) != (self._current.path if self._current else None):
+            self._stop_typing(keep_focus=True)  # what was typed belongs to the track no longer shown
         self._current = track
         self._show_current()
-        if changed and track is not None:
-            self.currentTrackChanged.emit(track.path)
+        # Announced by path, whatever set _current before (undo does): the window's details must
+        # follow every change of the card, also to "nothing left to review".
+        path = track.path if track is not None else ""
+        if path != self._announced:
+            self._announced = path
+            self.currentTrackChanged.emit(path)
 
     def _show_current(self) -> None:
         track = self._current
@@ -327,16 +329,33 @@ class ReviewQueue(QWidget):
         if track is None or not genre:
             return
         self._decide([(track, [genre], self.rules.status_for(track, genre))])
-        model = self.completer.model()
-        names = model.stringList()  # type: ignore[attr-defined]
-        if genre not in names:
-            model.setStringList(sorted(names + [genre], key=str.casefold))  # type: ignore[attr-defined]
+        self.new_genre.add_known(genre)
 
-    def _apply_new_genre(self) -> None:
-        text = self.new_genre.text()
+    def start_typing(self) -> None:
+        """E or /: the field takes the keyboard for the track shown now (any leftover text selected)."""
+        if self._current is None:
+            return
+        self._typing_for = self._current.path
+        self.new_genre.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.new_genre.selectAll()
+
+    def _begin_typing(self, _text: str) -> None:
+        if self._typing_for is None and self._current is not None:
+            self._typing_for = self._current.path  # typing began after a click into the field
+
+    def _stop_typing(self, keep_focus: bool = False) -> None:
+        self._typing_for = None
         self.new_genre.clear()
-        self.choose_new(text)
+        if not keep_focus and self.new_genre.hasFocus():
+            self.table.setFocus()
+
+    def _apply_new_genre(self, text: str) -> None:
+        """Enter in the field: the genre goes to the track it was typed for, the queue gets the keyboard."""
+        target = self._typing_for
+        self._stop_typing()
         self.table.setFocus()
+        if self._current is not None and target in (None, self._current.path):
+            self.choose_new(text)
 
     def skip(self) -> None:
         row = self.table.currentIndex().row()
@@ -363,17 +382,6 @@ class ReviewQueue(QWidget):
     # -- keyboard ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
-            if watched is self.new_genre:
-                if event.key() == Qt.Key.Key_Escape:
-                    self.new_genre.clear()
-                    self.table.setFocus()
-                    return True
-                if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                    # Handled here: QLineEdit passes Return on to its parent, which would accept the next item.
-                    if not (self.completer.popup() and self.completer.popup().isVisible()):
-                        self._apply_new_genre()
-                        return True
-                return False
             if self._handle_key(event, watched):
                 return True
         return super().eventFilter(watched, event)
@@ -388,12 +396,7 @@ class ReviewQueue(QWidget):
         if mods not in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
             return False
         if self.new_genre.hasFocus():
-            # A key the genre field (or its completer popup) passed on: Return applies the typed
-            # genre; nothing else may act on the queue while the librarian is typing.
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self._apply_new_genre()
-                return True
-            return False
+            return False  # a key the genre field passed on: nothing may act on the queue while typing
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if source is self.choices and self.choices.currentRow() > 0:
                 self.pick(self.choices.currentRow())
@@ -407,7 +410,7 @@ class ReviewQueue(QWidget):
             self.skip()
             return True
         if key in (Qt.Key.Key_E, Qt.Key.Key_Slash):
-            self.new_genre.setFocus()
+            self.start_typing()
             return True
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
             self.pick(key - Qt.Key.Key_1)

@@ -6,6 +6,11 @@ import os
 from typing import Any
 
 
+def count(n: int, noun: str) -> str:
+    """'1 track', '2 tracks', '1,204 tracks' (regular plurals only)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return "estimating time left"
@@ -25,7 +30,7 @@ def describe_analysis(p: Any, finished: bool = False) -> str:
         errors = len(p.errors)
         rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
         tail = f"; {errors} could not be analysed (see the problems list)" if errors else ""
-        return (f"Analysed {p.done:,} tracks in {p.elapsed:.0f} s ({rate:.1f}/s){tail}. "
+        return (f"Analysed {count(p.done, 'track')} in {p.elapsed:.0f} s ({rate:.1f}/s){tail}. "
                 f"Review the predictions with Ctrl+2.")
     errors = f" · {p.errors} failed" if p.errors else ""
     return (f"Analysing {p.done:,} / {p.total:,} · {p.rate:.1f} tracks/s · {format_eta(p.eta)}{errors} · "

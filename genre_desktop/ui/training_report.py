@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -28,14 +27,12 @@ from genre_desktop.training.report import heat_colour
 from genre_desktop.ui.wizard_tables import cell as _cell
 from genre_desktop.ui.wizard_tables import table as _table
 
-if TYPE_CHECKING:
-    from genre_desktop.ui.training_wizard import TrainingWizard
-
 
 class HeatMap(QWidget):
     """A confusion matrix drawn as a heat map: rows true genres, columns predictions (+ other)."""
 
-    CELL = 30
+    CELL = 30  # at most; cells shrink (to MIN_CELL) so that ten or more genres fit without scrolling
+    MIN_CELL = 14
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +49,23 @@ class HeatMap(QWidget):
         fm = self.fontMetrics()
         return max([fm.horizontalAdvance(g) for g in self.labels + [OTHER]] + [40]) + 10
 
+    def cell_size(self) -> float:
+        n = len(self.labels)
+        if not n:
+            return float(self.CELL)
+        m = self._margin()
+        fit = min((self.width() - m - 10) / (n + 1), (self.height() - m - 10) / n)
+        return float(max(self.MIN_CELL, min(self.CELL, int(fit))))
+
+    def grid_rect(self) -> QRectF:
+        """Where the cells are drawn (the labels are above and to the left)."""
+        m, c, n = self._margin(), self.cell_size(), len(self.labels)
+        return QRectF(m, m, (n + 1) * c, n * c)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        m, n = self._margin(), len(self.labels)
+        return QSize(m + (n + 1) * self.MIN_CELL + 10, max(120, m + n * self.MIN_CELL + 10))
+
     def sizeHint(self) -> QSize:
         m = self._margin()
         n = len(self.labels)
@@ -62,14 +76,20 @@ class HeatMap(QWidget):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        m, c = self._margin(), self.CELL
+        m, c = self._margin(), self.cell_size()
         cols = self.labels + [OTHER]
         text = self.palette().windowText().color()
+        label_font = p.font()
+        count_font = p.font()
+        if c < 24:  # small cells: smaller figures, so that "12" still fits
+            count_font.setPointSizeF(max(6.0, count_font.pointSizeF() * c / 26))
         for i, row in enumerate(self.confusion):
             total = sum(row) or 1
             p.setPen(text)
+            p.setFont(label_font)
             p.drawText(QRectF(0, m + i * c, m - 6, c), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        self.labels[i])
+            p.setFont(count_font)
             for j, count in enumerate(row):
                 share = count / total
                 rect = QRectF(m + j * c, m + i * c, c - 1, c - 1)
@@ -80,6 +100,7 @@ class HeatMap(QWidget):
                 p.setPen(QColor("#fff") if share > 0.55 else QColor("#000"))
                 p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(count))
         p.setPen(text)
+        p.setFont(label_font)
         for j, label in enumerate(cols):  # column labels, rotated, above the grid
             p.save()
             p.translate(m + j * c + c / 2 + 4, m - 6)
@@ -92,13 +113,16 @@ class HeatMap(QWidget):
 class ReportPage(QWizardPage):
     """Summary, per-genre table and the confusion heat map; export."""
 
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.w = wizard
+        self.result = None  # the TrainResult shown; set by the wizard (this page never imports it)
         self.setTitle("Comparison on held-out artists")
         self.summary = _table(["model", "accuracy", "macro F1", "on genres it knows", "genres it knows"])
         self.per_genre = _table(["genre", "tracks"])
         self.which = QComboBox()
+        # Its longest entry must not decide the width of the column (the per-genre table needs it).
+        self.which.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.which.setMinimumContentsLength(24)
         self.which.currentIndexChanged.connect(self._show_matrix)
         self.heat = HeatMap()
         self.notes = QLabel()
@@ -113,15 +137,18 @@ class ReportPage(QWizardPage):
         right.addWidget(self.heat, 1)
         right.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignRight)
         row = QHBoxLayout()
-        row.addWidget(self.per_genre, 1)
-        row.addLayout(right)
+        row.addWidget(self.per_genre, 3)  # the table needs its width; the heat map's cells shrink to fit
+        row.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(row, 1)
         layout.addWidget(self.notes)
 
+    def set_result(self, result) -> None:
+        self.result = result
+
     def initializePage(self) -> None:  # noqa: N802
-        report = self.w.result.report
+        report = self.result.report
         self.setSubTitle(f"{report.heldout} held-out tracks from {report.groups_heldout} artists or albums, never "
                          f"used to fit or choose the new model. Chosen: {report.chosen}; weight of your model in "
                          f"the ensemble {report.weight:.2f}.")
@@ -143,8 +170,10 @@ class ReportPage(QWizardPage):
             for c, m in enumerate(report.models, 2):
                 s = m.per_genre[g]
                 self.per_genre.setItem(r, c, _cell(f"{s['precision']:.2f} / {s['recall']:.2f}", True))
+        # Genre names in full ("classical", not "cla…"); the figures share the rest.
+        self.per_genre.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.per_genre.horizontalHeader().setStretchLastSection(True)
         self.per_genre.resizeColumnsToContents()
-        self.per_genre.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.which.blockSignals(True)
         self.which.clear()
         self.which.addItems([f"Confusion: {m.name}" for m in report.models])
@@ -153,9 +182,9 @@ class ReportPage(QWizardPage):
         self.notes.setText(" ".join(report.notes))
 
     def _show_matrix(self, index: int) -> None:
-        if self.w.result is None or index < 0:
+        if self.result is None or index < 0:
             return
-        m: ModelScores = self.w.result.report.models[index]
+        m: ModelScores = self.result.report.models[index]
         self.heat.set_matrix(m.labels, m.confusion)
 
     def _ask_export(self) -> None:
@@ -168,7 +197,7 @@ class ReportPage(QWizardPage):
         folder.mkdir(parents=True, exist_ok=True)
         out = []
         for name in ("report.html", "metrics.csv", "confusion.csv"):
-            out.append(Path(shutil.copy2(Path(self.w.result.folder) / name, folder / name)))
+            out.append(Path(shutil.copy2(Path(self.result.folder) / name, folder / name)))
         return out
 
 

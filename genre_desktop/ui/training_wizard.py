@@ -4,10 +4,12 @@ Thin: every decision and figure comes from ``training/`` (``dataset.build_datase
 ``session.run_training``, the ``Report``, ``Registry``); training runs on the job runner with
 progress and cancel. Pages:
 
-1. Data: counts per genre, warnings (few tracks, one artist dominating), and the opt-in to trust
-   existing genre tags, genre by genre.
-2. Genres: rename a genre, or merge it into another by giving both the same name.
-3. Training: progress and cancel (a cancelled run saves nothing; it can be started again).
+1. Data: counts per genre, what each genre lacks in the trainer's terms (``trainer.check_trainable``:
+   tracks, artists), warnings (few tracks, one artist dominating), and the opt-in to trust existing
+   genre tags, genre by genre.
+2. Genres: every genre, also those below the minimum; rename one, or merge it into another by
+   giving both the same name. Next (which starts the training) waits until the trainer's check passes.
+3. Training: progress and cancel (a cancelled or failed run saves nothing; it can be started again).
 4. Comparison: the new model against the current one on held-out artists (summary, per genre,
    confusion heat map), exportable as HTML and CSV.
 5. Activate: use the new model now, or keep the current one (any version can be activated later).
@@ -19,8 +21,10 @@ its Analyzer). Nothing here writes the bundled models.
 from __future__ import annotations
 
 import logging
+import os
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -37,10 +41,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from genre_desktop.jobs.runner import Job
 from genre_desktop.library.track import Track
 from genre_desktop.paths import AppDirs
 from genre_desktop.settings import Settings
 from genre_desktop.training.dataset import Dataset, build_dataset, existing_genre_counts
+from genre_desktop.training.trainer import Readiness, check_trainable
 from genre_desktop.ui.training_report import ReportPage
 from genre_desktop.ui.wizard_tables import cell as _cell
 from genre_desktop.ui.wizard_tables import table as _table
@@ -57,20 +63,28 @@ class DataPage(QWizardPage):
         self.setTitle("Your training data")
         self.setSubTitle("Tracks you accepted or corrected teach the model. You may also trust the genre tags "
                          "your files already carry, genre by genre.")
-        self.table = _table(["genre", "tracks", "artists", "largest artist share", "from"])
+        self.table = _table(["genre", "tracks", "artists", "largest artist share", "from", "what it lacks"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setObjectName("warnings")
         self.trust = QListWidget()
-        self.trust.setMaximumHeight(150)
+        # Room for a dozen genres before scrolling: a library's tags span many.
+        self.trust.setMinimumHeight(self.trust.fontMetrics().height() * 8)
+        # Fusion outlines check boxes in Window.darker(140), which is the dark palette's Base: on
+        # the list's usual background the boxes vanish. On the window's colour they show in both.
+        palette = self.trust.palette()
+        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+        self.trust.setPalette(palette)
         self.trust.itemChanged.connect(lambda _item: self.refresh())
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.warnings)
         layout.addWidget(QLabel("Also learn from existing genre tags of these genres (tracks you have not reviewed):"))
-        layout.addWidget(self.trust, 1)
+        layout.addWidget(self.trust, 2)
         for genre, n in existing_genre_counts(wizard.tracks, wizard.settings.aliases).items():
-            item = QListWidgetItem(f"{genre} ({n} tracks)")
+            item = QListWidgetItem(f"{genre} ({n} track{'' if n == 1 else 's'})")
             item.setData(Qt.ItemDataRole.UserRole, genre)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
@@ -90,23 +104,46 @@ class DataPage(QWizardPage):
         self.refresh()
 
     def refresh(self) -> None:
-        ds = self.w.rebuild(merges={})
-        show_dataset(self.table, ds)
-        self.warnings.setText("<br>".join(f"⚠ {w.message}" for w in ds.warnings()) or "No warnings.")
+        self.w.rebuild(merges={})
+        self.render()
+
+    def render(self) -> None:
+        """Show the datasets and the trainer's verdict as they are now (the verdict may come later)."""
+        show_dataset(self.table, self.w.everything, self.w.readiness)
+        ds = self.w.dataset
+        warnings = [w.message for w in ds.warnings() if w.kind != "excluded"]  # the table says those
+        lines = [f"⚠ {w}" for w in warnings]
+        if self.w.readiness is CHECKING:
+            lines.insert(0, "Checking what the trainer needs…")
+        elif not self.w.readiness.ok:
+            lines.insert(0, f"<b>Not ready to train: {_html(self.w.readiness.problems[0])}.</b> Label more tracks "
+                            "(by other artists too), trust more tags below, or merge genres on the next page.")
+        self.warnings.setText("<br>".join(lines) or "No warnings: ready to train.")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802
-        return len(self.w.dataset.labels) >= 2
+        # Two genres (of any size) are the least the next page, where genres merge, can make a model of;
+        # the training itself waits there for the trainer's own check.
+        return len(self.w.everything.labels) >= 2
 
 
-def show_dataset(table: QTableWidget, ds: Dataset) -> None:
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def show_dataset(table: QTableWidget, ds: Dataset, readiness: Readiness) -> None:
+    """Every genre of ``ds`` (built without a minimum) with what the trainer says it lacks."""
     summaries = ds.summaries()
     table.setRowCount(len(summaries))
     for r, s in enumerate(summaries):
         sources = ", ".join(f"{n} {src}" for src, n in sorted(s.sources.items()))
+        lacks = readiness.genres.get(s.genre, "")
+        who = s.top_artist if not os.path.isabs(s.top_artist) else f"folder {os.path.basename(s.top_artist)}"
         for c, (value, right) in enumerate(((s.genre, False), (s.tracks, True), (s.artists, True),
-                                            (f"{s.top_share:.0%} ({s.top_artist})", False), (sources, False))):
+                                            (f"{s.top_share:.0%} ({who})", False), (sources, False),
+                                            (lacks or "—", False))):
             table.setItem(r, c, _cell(value, right))
+        table.item(r, 5).setToolTip(lacks)
 
 
 class GenresPage(QWizardPage):
@@ -118,12 +155,13 @@ class GenresPage(QWizardPage):
         self.setTitle("Genres")
         self.setSubTitle("Rename a genre by editing its name on the right; give two genres the same name to "
                          "merge them. Any name works, including genres the bundled models never saw.")
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["genre", "tracks", "train as"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["genre", "tracks", "artists", "train as"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._changed)
         self.result = QLabel()
         self.result.setWordWrap(True)
@@ -132,39 +170,50 @@ class GenresPage(QWizardPage):
         layout.addWidget(self.result)
 
     def initializePage(self) -> None:  # noqa: N802
-        counts = self.w.rebuild(merges={}).counts()
+        merges = dict(self.w.merges)
+        self.w.rebuild(merges={})
+        summaries = self.w.everything.summaries()  # every genre, also those below the minimum
         self.table.blockSignals(True)
-        self.table.setRowCount(len(counts))
-        for r, (genre, n) in enumerate(counts.items()):
-            name = _cell(genre)
-            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.table.setItem(r, 0, name)
-            count = _cell(n, True)
-            count.setFlags(count.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.table.setItem(r, 1, count)
-            self.table.setItem(r, 2, _cell(self.w.merges.get(genre, genre)))
+        self.table.setRowCount(len(summaries))
+        for r, s in enumerate(summaries):
+            for c, value in enumerate((s.genre, s.tracks, s.artists)):
+                item = _cell(value, c > 0)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(self.w.readiness.genres.get(s.genre, ""))
+                self.table.setItem(r, c, item)
+            self.table.setItem(r, 3, _cell(merges.get(s.genre, s.genre)))
         self.table.blockSignals(False)
         self._changed()
 
     def set_target(self, genre: str, target: str) -> None:
         for r in range(self.table.rowCount()):
             if self.table.item(r, 0).text() == genre:
-                self.table.item(r, 2).setText(target)
+                self.table.item(r, 3).setText(target)
 
     def _changed(self, _item=None) -> None:
         merges = {}
         for r in range(self.table.rowCount()):
             source = self.table.item(r, 0).text()
-            target = (self.table.item(r, 2).text() if self.table.item(r, 2) else "").strip()
+            target = (self.table.item(r, 3).text() if self.table.item(r, 3) else "").strip()
             if target and target.casefold() != source:
                 merges[source] = target
-        ds = self.w.rebuild(merges=merges)
-        self.result.setText("Training on: " + ", ".join(f"{g} ({n})" for g, n in ds.counts().items())
-                            + ("<br>" + "<br>".join(f"⚠ {w.message}" for w in ds.warnings()) if ds.warnings() else ""))
+        self.w.rebuild(merges=merges)
+        self.render()
+
+    def render(self) -> None:
+        ds, readiness = self.w.dataset, self.w.readiness
+        lines = ["Training on: " + (", ".join(f"{g} ({n})" for g, n in ds.counts().items()) or "nothing yet")]
+        if readiness is CHECKING:
+            lines.append("Checking what the trainer needs…")
+        elif not readiness.ok:
+            lines.append(f"<b>Not ready to train: {_html(readiness.problems[0])}.</b>")
+        lines += [f"⚠ {g}: {lacks}" for g, lacks in readiness.genres.items() if lacks]
+        lines += [f"⚠ {w.message}" for w in ds.warnings() if w.kind != "excluded"]
+        self.result.setText("<br>".join(lines))
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802
-        return len(self.w.dataset.labels) >= 2
+        return self.w.readiness.ok  # Next starts the training: only what the trainer will accept
 
 
 class TrainPage(QWizardPage):
@@ -208,6 +257,9 @@ class TrainPage(QWizardPage):
     def start(self) -> None:
         from genre_desktop.training.session import run_training
 
+        if not self.w.readiness.ok:
+            self.status.setText(f"Cannot train: {self.w.readiness.problems[0]}. Press Back to change the data.")
+            return
         self.result, self.error = None, None
         self.candidates.setVisible(False)
         self.restart_button.setEnabled(False)
@@ -223,7 +275,7 @@ class TrainPage(QWizardPage):
             result, _data = run_training(dataset, dirs, settings.segments, settings.cpu_threads, progress, job.token)
             return result
 
-        self.handle = self.w.runner.submit(work, name="training", key="training", on_progress=self._progress,
+        self.handle = self.w.runner.submit(work, name=Job.TRAINING, key="training", on_progress=self._progress,
                                            on_finished=self._finished, on_failed=self._failed,
                                            on_cancelled=self._cancelled)
         self.completeChanged.emit()
@@ -258,7 +310,10 @@ class TrainPage(QWizardPage):
 
     def _failed(self, error: str) -> None:
         self.handle, self.error = None, error
-        self.status.setText(f"Training failed: {error}")
+        self.bar.setValue(0)  # the run is over: no bar left standing at the step that failed
+        self.status.setText(f"Training failed: {error}. Nothing was saved. Some files may have become unreadable "
+                            "since the analysis (see the log); press Back to trust more tags or merge genres, "
+                            "or Train again.")
         self._idle()
 
     def _cancelled(self) -> None:
@@ -309,10 +364,16 @@ class ActivatePage(QWizardPage):
                           f"({current.macro_f1:.3f}). Earlier versions stay available for rollback.")
 
 
+CHECKING = Readiness(False, ["checking what the trainer needs"])
+
+
 class TrainingWizard(QWizard):
     """The wizard; ``tracks``: the library's tracks (e.g. ``LibraryModel.tracks()``)."""
 
     model_activated = Signal(object)  # the version made active (str)
+    # Above this many labelled tracks the trainer's check (grouped splits: seconds for tens of
+    # thousands of tracks) runs on the job runner; the pages say "checking" until it answers.
+    SYNC_CHECK_LIMIT = 3000
 
     def __init__(self, tracks: list[Track], runner, dirs: AppDirs, settings: Settings,
                  parent: QWidget | None = None) -> None:
@@ -326,24 +387,49 @@ class TrainingWizard(QWizard):
         self.settings = settings
         self.merges: dict[str, str] = {}
         self.dataset: Dataset = build_dataset(self.tracks, aliases=settings.aliases)
+        self.everything: Dataset = build_dataset(self.tracks, aliases=settings.aliases, min_tracks=1)
+        self.readiness: Readiness = CHECKING
+        self._check_handle = None
         self.result = None
         self.data_page = DataPage(self)
         self.genres_page = GenresPage(self)
         self.train_page = TrainPage(self)
-        self.report_page = ReportPage(self)
+        self.report_page = ReportPage()
         self.activate_page = ActivatePage(self)
         for page in (self.data_page, self.genres_page, self.train_page, self.report_page, self.activate_page):
             self.addPage(page)
+        self._check()
 
     def rebuild(self, merges: dict[str, str]) -> Dataset:
         """The dataset for the current trust choices and ``merges`` (also kept as ``self.dataset``)."""
         self.merges = dict(merges)
-        self.dataset = build_dataset(self.tracks, self.data_page.trusted() if hasattr(self, "data_page") else [],
-                                     self.merges, self.settings.aliases)
+        trusted = self.data_page.trusted() if hasattr(self, "data_page") else []
+        self.dataset = build_dataset(self.tracks, trusted, self.merges, self.settings.aliases)
+        # The same tracks with no minimum: every genre for the tables, and what the trainer will
+        # say of them (its check leaves out small genres exactly as training does).
+        self.everything = build_dataset(self.tracks, trusted, self.merges, self.settings.aliases, min_tracks=1)
+        self._check()
         return self.dataset
+
+    def _check(self) -> None:
+        examples = list(self.everything.examples)
+        if len(examples) <= self.SYNC_CHECK_LIMIT:
+            self.readiness = check_trainable(examples)
+            return
+        self.readiness = CHECKING  # a newer check supersedes an older one (same key): no stale verdict
+        self._check_handle = self.runner.submit(lambda _job: check_trainable(examples), name=Job.TRAINING_CHECK, key="training-check",
+                           on_finished=self._checked,
+                           on_failed=lambda e: self._checked(Readiness(False, [f"the check failed: {e}"])))
+
+    def _checked(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+        page = self.currentPage()
+        if page in (self.data_page, self.genres_page):
+            page.render()
 
     def trained(self, result) -> None:
         self.result = result
+        self.report_page.set_result(result)
 
     def accept(self) -> None:
         if self.result is not None and self.activate_page.use_new.isChecked():
@@ -352,6 +438,11 @@ class TrainingWizard(QWizard):
             Registry(self.dirs.user_models).activate(self.result.version)
             self.model_activated.emit(self.result.version)
         super().accept()
+
+    def done(self, result: int) -> None:
+        if self._check_handle is not None:
+            self._check_handle.supersede()  # a verdict arriving after the wizard closed is dropped
+        super().done(result)
 
     def reject(self) -> None:
         self.train_page.cancel()

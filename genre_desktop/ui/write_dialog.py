@@ -1,7 +1,9 @@
 """The write preview: every file and its exact change (old genres -> new) before anything is written.
 
 The plan is computed by :func:`genre_desktop.app.plan.plan_changes` (Qt-free, shared with the
-CLI); this dialog shows it and the options it depends on.
+CLI); this dialog shows it and the options it depends on. Files whose container has no tag format
+(``tagging.registry.unwritable_reason``: Sun .au, raw AAC) are listed apart with the reason, and
+not counted as files to write.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
     QRadioButton,
     QSpinBox,
     QSplitter,
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
 from genre_desktop.app.plan import PlannedChange, new_genres, plan_changes  # noqa: F401 (planning lives in app/)
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
+from genre_desktop.tagging.registry import unwritable_reason
 from genre_desktop.ui.alias_editor import AliasEditor
 
 
@@ -135,6 +139,13 @@ class WriteDialog(QDialog):
         header.resizeSection(2, 130)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.unwritable_label = QLabel()
+        self.unwritable_label.setWordWrap(True)
+        self.unwritable = QListWidget()
+        self.unwritable.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.unwritable.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.unwritable.setMaximumHeight(self.fontMetrics().height() * 7)
+        self.skipped: list[tuple[PlannedChange, str]] = []  # (change, why it cannot be written)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.write_button = self.buttons.addButton("Write", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -151,6 +162,8 @@ class WriteDialog(QDialog):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.table, 1)
+        right_layout.addWidget(self.unwritable_label)
+        right_layout.addWidget(self.unwritable)
         right_layout.addWidget(self.summary)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -182,17 +195,37 @@ class WriteDialog(QDialog):
 
     def refresh(self) -> None:
         changes, unchanged = plan_changes(self._tracks, self.settings())
+        formats = {t.path: t.format for t in self._tracks}
+        self.skipped = [(c, why) for c in changes if (why := unwritable_reason(c.path, formats.get(c.path, "")))]
+        skipped = {c.path for c, _ in self.skipped}
+        changes = [c for c in changes if c.path not in skipped]
         self.model.set_changes(changes)
+        self._show_skipped()
         n = len(changes)
         self.write_button.setText(f"Write {n} file{'s' if n != 1 else ''}")
         self.write_button.setEnabled(n > 0)
-        if n == 0 and unchanged == 0:
+        if n == 0 and unchanged == 0 and self.skipped:
+            self.summary.setText("Nothing can be written: none of these files has a tag format for genres.")
+        elif n == 0 and unchanged == 0:
             self.summary.setText("Nothing to write yet: accept or correct predictions in the review queue first.")
         else:
             extra = (f" {unchanged} reviewed file{'s' if unchanged != 1 else ''} already "
                      f"{'carry' if unchanged != 1 else 'carries'} {'their' if unchanged != 1 else 'its'} genres.") if unchanged else ""
             self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. Only the genre field is written; "
                                  f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}")
+
+    def _show_skipped(self) -> None:
+        self.unwritable.clear()
+        for change, why in self.skipped:
+            folder, name = os.path.split(change.path)
+            # Two lines, each elided on its own: the name and the reason both stay readable.
+            self.unwritable.addItem(f"{os.path.join(os.path.basename(folder), name)}\n    {why}")
+            self.unwritable.item(self.unwritable.count() - 1).setToolTip(f"{change.path}\n{why}")
+        k = len(self.skipped)
+        self.unwritable_label.setText(f"{k} reviewed file{'s' if k != 1 else ''} cannot be written and will be "
+                                      f"left as {'they are' if k != 1 else 'it is'} (your choice stays in the library):")
+        self.unwritable_label.setVisible(k > 0)
+        self.unwritable.setVisible(k > 0)
 
     def changes(self) -> dict[str, list[str]]:
         return {c.path: c.new for c in self.model.changes}
