@@ -118,6 +118,8 @@ def build(models: Path) -> dict:
         "version": f"gtzan-{digest[:12]}",
         "labels": labels,
         "feature_recipe": RECIPE_VERSION,
+        # The network whose embedding the user-model vectors hold (inference/vector_cache.py).
+        **({"embedding_model": "musicnn_msd"} if any(e["name"] == "musicnn_msd" for e in entries) else {}),
         "models": entries,
         "ensemble": {
             "members": weights,

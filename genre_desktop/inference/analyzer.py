@@ -1,45 +1,45 @@
-"""Analyse one audio file: segments -> features -> members -> ensemble -> Prediction.
+"""Analyse one audio file: segments -> the members' inputs -> members -> one ensemble -> Prediction.
 
 For a track of a few minutes, ``plan_segments`` chooses up to ``n_segments`` 30 s windows spread
 over the track (skipping the first and last seconds); only those windows are decoded. A silent
-window is shifted forward and retried a bounded number of times, then dropped. Each window's 57
-GTZAN features go through every classical member; the ensemble takes a weighted soft vote per
-segment and combines segments by averaging log-probabilities.
+window is shifted forward and retried a bounded number of times, then dropped.
 
-If the models folder holds musicnn taggers (kind "musicnn" in the manifest), each window is also
-resampled to 16 kHz and tagged; their tag scores, averaged over all patches, become
-``Prediction.tags``. They take no part in the genre vote: GTZAN audio is not available here, so no
-measurement supports a weight for their genre-like tags (see models/README.md).
+The models folder's members are built by kind (``inference/members.py``); each asks the window
+inputs (``inference/inputs.py``) for what it needs, computed on first use and once. The voting
+members go through the one :class:`~genre_desktop.inference.ensemble.Ensemble`: a weighted soft vote
+per window, windows combined by averaging log-probabilities, and the active user model (if any)
+mixed in by its weight. The musicnn taggers (kind "musicnn") give ``Prediction.tags``; they are not
+genre voters.
 
 Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) instead.
 
-Training hooks (optional, off by default): with a ``vector_cache`` every analysed file's vectors
-(per-window GTZAN features and musicnn MSD embeddings, see ``inference/vector_cache.py``) are
-stored, and :meth:`Analyzer.vectors_for` returns them (computing them once if missing), so
-retraining never decodes again. With a ``user_model`` (``inference/user_model.py``) its
-distribution joins the bundled ensemble's by the documented mixture over the union of labels.
+``analyze`` returns an :class:`Analysis`: the Prediction and, when the Analyzer was built for them
+(a vector cache folder or a user model), the file's vectors (per-window GTZAN features and the mean
+embedding of the manifest's ``embedding_model`` network; see ``inference/vector_cache.py``). The
+Analyzer never writes the cache: its caller does (``Analysis.store``), in whichever process owns it.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from genre_desktop.audio import DecodeError, decode, probe
 from genre_desktop.cancel import NEVER, CancelToken, Cancelled
-from genre_desktop.features.gtzan import RECIPE_VERSION, extract_features
+from genre_desktop.features.gtzan import RECIPE_VERSION
 from genre_desktop.features.segments import is_silent, plan_segments
-from genre_desktop.inference.ensemble import combine, normalise_weights
+from genre_desktop.inference.ensemble import Ensemble, normalise_weights
+from genre_desktop.inference.inputs import AudioInputs
 from genre_desktop.inference.manifest import ModelError, load_manifest
-from genre_desktop.inference.members import load_classical
+from genre_desktop.inference.members import load_members
 from genre_desktop.inference.result import Prediction, SegmentScore
 from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache, cache_recipe, vector_recipe
 from genre_desktop.paths import bundled_models_dir
 
-__all__ = ["Analyzer", "ModelError", "SAMPLE_RATE"]
+__all__ = ["Analysis", "Analyzer", "ModelError", "SAMPLE_RATE"]
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,28 @@ MIN_WINDOW_SECONDS = 1.0  # shorter windows (the tail of a shift) say nothing ab
 # ~67x real time; 2 patches keep 4.0 of 5 (mean |score difference| 0.13) at ~94x; the genre vote
 # does not use the tags. A 5-window track still gets 10 patches spread over its whole length.
 TAG_PATCHES_PER_WINDOW = 2
-EMBEDDING_MODEL = "musicnn_msd"  # the network whose 200-d embedding the user models learn from
 
 # read(start_seconds, length_seconds) -> mono float32 samples at SAMPLE_RATE
 WindowReader = Callable[[float, float], np.ndarray]
+
+
+class Analysis(NamedTuple):
+    """What one analysis gives: the prediction, and the file's vectors when they were computed.
+
+    ``key``: the file's size and mtime as stat-ed *before* decoding, so a file changed meanwhile is
+    recomputed next time rather than cached under its new mtime. Picklable (it crosses processes).
+    """
+
+    prediction: Prediction
+    vectors: TrackVectors | None = None
+    key: FileKey | None = None
+
+    def store(self, cache: VectorCache | None) -> bool:
+        """Write the vectors into ``cache`` (if any, and if there are vectors); True if written."""
+        if cache is None or self.vectors is None or self.key is None:
+            return False
+        cache.put(self.key.path, self.vectors, self.key)
+        return True
 
 
 class Analyzer:
@@ -67,11 +85,12 @@ class Analyzer:
                  vector_cache: VectorCache | str | Path | None = None, user_model=None) -> None:
         """Raises ModelError if the manifest or a model is missing, tampered or incompatible.
 
-        ``musicnn``: run the manifest's musicnn taggers for ``Prediction.tags``. ``tag_patches``:
-        3 s patches tagged per window (evenly spread; 0 = every patch).
+        ``musicnn``: run the manifest's musicnn taggers for ``Prediction.tags`` (networks that other
+        members read are loaded either way). ``tag_patches``: 3 s patches per window for the tags
+        and the vectors (evenly spread; 0 = every patch).
         ``vector_cache``: a cache folder (e.g. ``AppDirs.feature_cache``) or a VectorCache built
-        with :meth:`cache_recipe`; analysed files' vectors are stored there. ``user_model``: a
-        loaded ``inference.user_model.UserModel`` to mix into the ensemble.
+        with :meth:`cache_recipe`: analyses then return the files' vectors (for the caller to store
+        there). ``user_model``: a loaded ``inference.user_model.UserModel`` to mix into the ensemble.
         """
         self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
         self.manifest = load_manifest(self.models_dir)
@@ -79,70 +98,62 @@ class Analyzer:
             raise ModelError(f"models in {self.models_dir} were built for feature recipe "
                              f"{self.manifest.feature_recipe!r}; this app computes {RECIPE_VERSION!r}")
         self.n_segments = max(1, int(n_segments))
-        self._members = load_classical(self.manifest, threads)
-        self.members = [m.name for m in self._members]
-        self.labels = list(self.manifest.labels)
-        self.model_version = self.manifest.version
-        self.weights = normalise_weights(self.manifest.weights, self.members)
-        self._taggers = self._load_taggers(threads) if musicnn else []
         self.tag_patches = max(0, int(tag_patches))
-        self._init_training_hooks(threads, vector_cache, user_model)
-
-    def _init_training_hooks(self, threads: int, vector_cache, user_model) -> None:
-        """The vector cache, the embedding network and the user model (all optional)."""
-        self.bundled_labels = list(self.labels)
+        self.embedding_model = self.manifest.embedding_model
+        self.want_vectors = vector_cache is not None or user_model is not None
+        if self.want_vectors and self.embedding_model is None:
+            raise ModelError(f"{self.models_dir}: the manifest names no embedding_model for the track vectors")
+        others = load_members(self.manifest, threads, lambda e: e.kind != "musicnn")
+        self._members = [m for m in others if m.votes]
+        if not self._members:
+            raise ModelError(f"{self.models_dir}: the manifest lists no genre-voting model")
+        networks = self._load_networks(others, musicnn, threads)
+        self.networks = {m.name: m.network for m in networks}
+        self.tag_members = networks if musicnn else []
+        self._taggers = [m.network for m in self.tag_members]
+        self.members = [m.name for m in self._members]
+        self.bundled_labels = list(self.manifest.labels)
+        self.weights = normalise_weights(self.manifest.weights, self.members)
+        self.ensemble = Ensemble.from_manifest(self.manifest, self._members, user_model)
+        self.labels = self.ensemble.output_labels
         self.user_model = user_model
-        self._embedder = None
+        self.model_version = self.manifest.version
         self.vector_recipe = ""
-        msd = [e for e in self.manifest.by_kind("musicnn") if e.name == EMBEDDING_MODEL]
-        if msd:
+        if self.embedding_model is not None:
             from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
 
-            self.vector_recipe = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, msd[0].sha256)
-        if vector_cache is None and user_model is None:
-            self.vector_cache = None
-            return
-        if not msd:
-            raise ModelError(f"{self.models_dir}: no {EMBEDDING_MODEL} model for the track vectors")
-        self._embedder = next((t for t in self._taggers if t.path == msd[0].path), None)
-        if self._embedder is None:
-            from genre_desktop.inference.musicnn import MusicnnTagger
-
-            self._embedder = MusicnnTagger(msd[0].path, msd[0].labels, threads=threads)
+            embedder = self.manifest.get(self.embedding_model)
+            self.vector_recipe = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, embedder.sha256)
         if isinstance(vector_cache, (str, Path)):
             vector_cache = VectorCache(vector_cache, self.cache_recipe())
-        self.vector_cache = vector_cache
+        self.vector_cache = vector_cache  # where this configuration's vectors belong (read by training)
         if user_model is not None:
             if user_model.vector_recipe != self.vector_recipe:
                 raise ModelError(f"user model {user_model.version!r} was trained on vectors "
                                  f"{user_model.vector_recipe!r}; this app computes {self.vector_recipe!r}")
-            from genre_desktop.inference.user_model import union_labels
-
-            self.labels = union_labels(self.bundled_labels, user_model.labels)
             self.model_version = f"{self.manifest.version}+{user_model.version}"
+
+    def _load_networks(self, others: list, musicnn: bool, threads: int) -> list:
+        """The musicnn members to load: every one with ``musicnn`` (tags), else only the networks
+        another member reads or the vectors need (loading a network costs time and memory)."""
+        wanted = {net for m in others for net in m.networks}
+        if self.want_vectors:
+            wanted.add(self.embedding_model)
+        listed = {e.name for e in self.manifest.by_kind("musicnn")}
+        missing = sorted(wanted - listed)
+        if missing:
+            raise ModelError(f"{self.models_dir}: members read musicnn networks {missing}, "
+                             "which the manifest does not list")
+        return load_members(self.manifest, threads,
+                            lambda e: e.kind == "musicnn" and (musicnn or e.name in wanted))
 
     def cache_recipe(self) -> str:
         """The vector cache recipe of this configuration (vectors depend on windows and patches)."""
         return cache_recipe(self.vector_recipe, self.n_segments, self.tag_patches)
 
-    def _load_taggers(self, threads: int) -> list:
-        entries = self.manifest.by_kind("musicnn")
-        if not entries:
-            return []
-        from genre_desktop.inference.musicnn import MusicnnTagger
-
-        taggers = []
-        for entry in entries:
-            try:
-                taggers.append(MusicnnTagger(entry.path, entry.labels, threads=threads,
-                                             genre_map=entry.raw.get("genre_map")))
-            except (ValueError, OSError) as exc:
-                raise ModelError(f"model {entry.name!r}: {exc}") from exc
-        return taggers
-
     # -- public API ----------------------------------------------------------------------------
 
-    def analyze(self, path, cancel: CancelToken = NEVER) -> Prediction:
+    def analyze(self, path, cancel: CancelToken = NEVER) -> Analysis:
         """Analyse the file at ``path``; decode problems end up in ``Prediction.error``."""
         name = str(path)
         try:
@@ -151,15 +162,15 @@ class Analyzer:
             return self._analyze(name, info.duration,
                                  lambda start, length: decode(path, SAMPLE_RATE, start, length), cancel, key)
         except DecodeError as exc:
-            return Prediction.failed(name, exc.reason)
+            return Analysis(Prediction.failed(name, exc.reason))
         except (Cancelled, ModelError):
             raise
         except Exception as exc:  # one odd file must not stop a batch of thousands
             log.exception("analysing %s failed", name)
-            return Prediction.failed(name, f"analysis failed: {exc}")
+            return Analysis(Prediction.failed(name, f"analysis failed: {exc}"))
 
     def analyze_samples(self, y: np.ndarray, sr: int, name: str = "<samples>",
-                        cancel: CancelToken = NEVER) -> Prediction:
+                        cancel: CancelToken = NEVER) -> Analysis:
         """Analyse mono samples already in memory (resampled to 22050 Hz if needed)."""
         y = np.asarray(y, dtype=np.float32)
         if y.ndim != 1:
@@ -175,34 +186,32 @@ class Analyzer:
 
         return self._analyze(name, len(y) / SAMPLE_RATE, read, cancel)
 
-    # -- the pipeline --------------------------------------------------------------------------
-
-    def vectors_for(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
-        """The cached vectors of ``path``, computed (decoding once) and cached when missing or stale.
+    def compute_vectors(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
+        """The vectors of ``path`` (decoded now; no cache involved).
 
         Raises DecodeError if the file cannot be decoded, ValueError if it has no audible audio,
-        ModelError if this Analyzer was built without a vector cache or user model.
+        ModelError if the manifest names no embedding network.
         """
-        if self._embedder is None:
-            raise ModelError("this Analyzer has no vector cache: pass vector_cache= to compute vectors")
-        key = FileKey.of(path)
-        cached = self.vector_cache.get(path, key) if self.vector_cache is not None else None
-        if cached is not None:
-            return cached
+        if self.embedding_model not in self.networks:
+            raise ModelError("this Analyzer computes no vectors: pass vector_cache= or user_model=")
         duration = probe(path).duration
         windows = self._windows(lambda start, length: decode(path, SAMPLE_RATE, start, length), duration, cancel)
         if not windows:
             raise ValueError(f"{path}: no audible audio (every segment is silent or too short)")
-        X = self._features(windows, cancel)
-        embeddings, counts = self._embed(self._patches(windows, cancel), cancel)
-        vectors = TrackVectors([s for s, _, _ in windows], [e for _, e, _ in windows], X, embeddings, counts)
-        if self.vector_cache is not None:
-            self.vector_cache.put(path, vectors, key)
-        return vectors
+        return self._vectors(AudioInputs(windows, self.networks, self.tag_patches, cancel))
+
+    def vectors_for(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
+        """The vectors of ``path`` read through this Analyzer's vector cache (computed and stored
+        when missing or stale): the training side's accessor. ModelError without a cache."""
+        if self.vector_cache is None:
+            raise ModelError("this Analyzer has no vector cache: pass vector_cache= to compute vectors")
+        return self.vector_cache.get_or_compute(path, lambda: self.compute_vectors(path, cancel))
+
+    # -- the pipeline --------------------------------------------------------------------------
 
     def _file_key(self, path) -> FileKey | None:
-        """The cache key of ``path`` (stat before decoding), or None without a cache."""
-        if self.vector_cache is None:
+        """The cache key of ``path`` (stat before decoding), or None when no vectors are wanted."""
+        if not self.want_vectors:
             return None
         try:
             return FileKey.of(path)
@@ -218,44 +227,27 @@ class Analyzer:
                 windows.append(window)
         return windows
 
-    def _features(self, windows: list[tuple[float, float, np.ndarray]], cancel: CancelToken) -> np.ndarray:
-        features = []
-        for _, _, y in windows:
-            cancel.raise_if_cancelled()
-            features.append(extract_features(y, SAMPLE_RATE))
-        return np.stack(features).astype(np.float32)
-
     def _analyze(self, name: str, duration: float, read: WindowReader, cancel: CancelToken,
-                 key: FileKey | None = None) -> Prediction:
+                 key: FileKey | None = None) -> Analysis:
         windows = self._windows(read, duration, cancel)
         if not windows:
-            return Prediction.failed(name, "no audible audio (every segment is silent or too short)")
-        X = self._features(windows, cancel)
-        result = combine({m.name: m.predict_proba(X) for m in self._members}, self.weights,
-                         self.manifest.pooling)
-        want_vectors = self.user_model is not None or key is not None
-        tags, embedded = self._tags([y for _, _, y in windows], cancel, embed=want_vectors)
-        overall, segments = result.overall, result.segments
+            return Analysis(Prediction.failed(name, "no audible audio (every segment is silent or too short)"))
+        inputs = AudioInputs(windows, self.networks, self.tag_patches, cancel)
+        vectors = self._vectors(inputs) if self.want_vectors else None
+        result, overall, segments, p_user = self.ensemble.predict(inputs, vectors)
         models = {m: self._as_dict(p) for m, p in result.members.items()}
-        if embedded is not None:
-            vectors = TrackVectors([s for s, _, _ in windows], [e for _, e, _ in windows], X, *embedded)
-            if key is not None and self.vector_cache is not None:
-                self.vector_cache.put(key.path, vectors, key)
-            if self.user_model is not None:
-                user = self.user_model
-                p_track = user.predict_proba(vectors.vector)[0]
-                _, overall = user.mix(self.bundled_labels, overall, p_track)
-                _, segments = user.mix(self.bundled_labels, segments, user.predict_proba(vectors.window_vectors))
-                models[f"user:{user.version}"] = self._as_dict(p_track, user.labels)
+        if p_user is not None:
+            models[f"user:{self.user_model.version}"] = self._as_dict(p_user, self.user_model.labels)
         order = np.argsort(-overall, kind="stable")
-        return Prediction(
+        prediction = Prediction(
             path=name,
             genres=[(self.labels[i], float(overall[i])) for i in order],
             models=models,
             segments=[SegmentScore(s, e, self._as_dict(p, self.labels)) for (s, e, _), p in zip(windows, segments)],
-            tags=tags,
+            tags=self._tags(inputs),
             model_version=self.model_version,
         )
+        return Analysis(prediction, vectors, key if vectors is not None else None)
 
     def _audible_window(self, read: WindowReader, start: float, length: float,
                         duration: float) -> tuple[float, float, np.ndarray] | None:
@@ -272,57 +264,28 @@ class Analyzer:
             start += shift
         return None
 
-    def _patches(self, windows, cancel: CancelToken) -> list[np.ndarray]:
-        out = []
-        for window in windows:
-            cancel.raise_if_cancelled()
-            out.append(self.tag_input(window[2] if isinstance(window, tuple) else window))
-        return out
+    def _vectors(self, inputs: AudioInputs) -> TrackVectors:
+        """Per window: the features and the embedding network's mean embedding over its patches."""
+        outputs = inputs.musicnn(self.embedding_model)
+        return TrackVectors([s for s, _, _ in inputs.windows], [e for _, e, _ in inputs.windows], inputs.table(),
+                            np.stack([o["embedding"].mean(axis=0) for o in outputs]),
+                            np.array([len(o["embedding"]) for o in outputs]))
 
-    def _embed(self, patches: list[np.ndarray], cancel: CancelToken,
-               embedding: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-window mean MSD embedding (W, 200) and patch counts (W,) (``embedding``: already run)."""
-        cancel.raise_if_cancelled()
-        if embedding is None:
-            _, embedding = self._embedder.run(np.concatenate(patches))
-        counts = np.array([len(p) for p in patches])
-        parts = np.split(embedding, np.cumsum(counts)[:-1])
-        return np.stack([part.mean(axis=0) for part in parts]), counts
-
-    def _tags(self, windows: list[np.ndarray], cancel: CancelToken,
-              embed: bool = False) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray] | None]:
-        """musicnn tag scores averaged over every patch of every window (and over taggers, per tag);
-        with ``embed`` also :meth:`_embed`'s per-window embeddings (the same patches, one run)."""
-        if not self._taggers and not embed:
-            return {}, None
-        patches = self._patches(windows, cancel)
-        batch = np.concatenate(patches)
+    def _tags(self, inputs: AudioInputs) -> dict[str, float]:
+        """musicnn tag scores averaged over every patch of every window (and over taggers, per tag)."""
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
-        msd_embedding = None
-        for tagger in self._taggers:
-            scores, embedding = tagger.run(batch)
-            if tagger is self._embedder:
-                msd_embedding = embedding
-            for tag, score in zip(tagger.labels, scores.mean(axis=0)):
+        for member in self.tag_members:
+            for tag, score in zip(member.labels, member.tag_scores(inputs)):
                 sums[tag] = sums.get(tag, 0.0) + float(score)
                 counts[tag] = counts.get(tag, 0) + 1
         tags = {t: sums[t] / counts[t] for t in sums}
-        embedded = self._embed(patches, cancel, msd_embedding) if embed else None
-        return dict(sorted(tags.items(), key=lambda kv: -kv[1])), embedded
+        return dict(sorted(tags.items(), key=lambda kv: -kv[1]))
 
     def tag_input(self, y: np.ndarray) -> np.ndarray:
         """musicnn patches [n, 187, 96] of one 22050 Hz window: resampled to 16 kHz (soxr HQ, as
         librosa.load does), up to ``tag_patches`` patches evenly spread over the window."""
-        import soxr
-
-        from genre_desktop.features.musicnn_input import musicnn_patches
-
-        y16 = soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32)
-        patches = musicnn_patches(y16)
-        if self.tag_patches and len(patches) > self.tag_patches:
-            patches = patches[np.linspace(0, len(patches) - 1, self.tag_patches).round().astype(int)]
-        return patches
+        return AudioInputs([(0.0, len(y) / SAMPLE_RATE, y)], patches=self.tag_patches).patches()[0]
 
     def _as_dict(self, p: np.ndarray, labels: list[str] | None = None) -> dict[str, float]:
         return {label: float(v) for label, v in zip(self.bundled_labels if labels is None else labels, p)}

@@ -96,3 +96,89 @@ def combine(member_probas: Mapping[str, np.ndarray], weights: Mapping[str, float
         members={m: combine_segments(p) for m, p in member_probas.items()},
         segments=per_segment,
     )
+
+
+class Ensemble:
+    """The one ensemble: voting members' soft vote per window, windows combined, the user model mixed.
+
+    Used by the Analyzer (on a track's audio inputs), by evaluation and by training (on cached
+    vectors, where only the members whose inputs the cache holds can run: the weights are then
+    renormalised over those). ``weights`` are the manifest's ``ensemble.members``; non-voting members
+    are ignored. ``user_model``: an ``inference.user_model.UserModel`` (or None) mixed in by its own
+    weight over the union of labels.
+    """
+
+    def __init__(self, members: list, weights: Mapping[str, float], labels: list[str],
+                 pooling: str = "arithmetic", user_model=None) -> None:
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; expected one of {POOLINGS}")
+        self.members = [m for m in members if m.votes]
+        self.weights = dict(weights)
+        self.labels = list(labels)  # the bundled members' labels
+        self.pooling = pooling
+        self.user_model = user_model
+        normalise_weights(self.weights, [m.name for m in self.members])  # fail early: no voter at all
+
+    @classmethod
+    def from_manifest(cls, manifest, members: list, user_model=None) -> "Ensemble":
+        return cls(members, manifest.weights, manifest.labels, manifest.pooling, user_model)
+
+    @property
+    def output_labels(self) -> list[str]:
+        """The labels of the final distribution: the bundled ones, then the user model's new ones."""
+        if self.user_model is None:
+            return list(self.labels)
+        from genre_desktop.inference.user_model import union_labels
+
+        return union_labels(self.labels, self.user_model.labels)
+
+    def runnable(self, inputs) -> list:
+        """The voting members whose every input kind ``inputs`` provides."""
+        return [m for m in self.members if m.needs <= inputs.kinds]
+
+    def member_probas(self, inputs) -> dict[str, np.ndarray]:
+        """member -> (W, L) per-window distributions, for every runnable voting member."""
+        out = {m.name: m.predict(inputs) for m in self.runnable(inputs)}
+        if not out:
+            raise ValueError("none of the ensemble's members can run on these inputs")
+        return out
+
+    def combine(self, probas: Mapping[str, np.ndarray]) -> EnsembleResult:
+        """The bundled vote over one track's windows (weights renormalised over ``probas``' members)."""
+        return combine(probas, self.weights, self.pooling)
+
+    def mix_user(self, result: EnsembleResult, p_track: np.ndarray,
+                 p_windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(overall, segments) of ``result`` mixed with the user model's track and window predictions."""
+        _, overall = self.user_model.mix(self.labels, result.overall, p_track)
+        _, segments = self.user_model.mix(self.labels, result.segments, p_windows)
+        return overall, segments
+
+    def predict(self, inputs, vectors=None) -> tuple[EnsembleResult, np.ndarray, np.ndarray, np.ndarray | None]:
+        """One track: (bundled result, overall, segments over ``output_labels``, user track proba).
+
+        ``vectors`` (``TrackVectors``) are required with a user model: its input."""
+        result = self.combine(self.member_probas(inputs))
+        if self.user_model is None:
+            return result, result.overall, result.segments, None
+        if vectors is None:
+            raise ValueError("the user model needs the track's vectors")
+        p_track = self.user_model.predict_proba(vectors.vector)[0]
+        overall, segments = self.mix_user(result, p_track, self.user_model.predict_proba(vectors.window_vectors))
+        return result, overall, segments, p_track
+
+    def predict_tracks(self, vectors: list) -> np.ndarray:
+        """(n, len(output_labels)): one final distribution per track from cached ``TrackVectors``,
+        every member's windows of all tracks in one run."""
+        from genre_desktop.inference.inputs import CachedInputs
+
+        if not vectors:
+            return np.zeros((0, len(self.output_labels)))
+        inputs = CachedInputs(np.concatenate([v.features for v in vectors]))
+        bounds = np.cumsum([v.n_windows for v in vectors])[:-1]
+        parts = {m: np.split(p, bounds) for m, p in self.member_probas(inputs).items()}
+        bundled = np.stack([self.combine({m: p[i] for m, p in parts.items()}).overall for i in range(len(vectors))])
+        if self.user_model is None:
+            return bundled
+        p_user = self.user_model.predict_proba(np.stack([v.vector for v in vectors]))
+        return self.user_model.mix(self.labels, bundled, p_user)[1]

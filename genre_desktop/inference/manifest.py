@@ -54,6 +54,7 @@ class Manifest:
     feature_table_weights: dict[str, float]
     pooling: str = "arithmetic"
     raw: dict[str, Any] = field(default_factory=dict)
+    embedding_model: str | None = None  # the musicnn network whose embedding the user-model vectors hold
 
     def by_kind(self, kind: str) -> list[ModelEntry]:
         return [m for m in self.models if m.kind == kind]
@@ -134,7 +135,12 @@ def load_manifest(folder: str | Path, verify: bool = True) -> Manifest:
         feature_table_weights={k: float(v) for k, v in (ensemble.get("feature_table_only") or {}).items()},
         pooling=str(ensemble.get("pooling", "arithmetic")),
         raw=raw,
+        embedding_model=str(raw["embedding_model"]) if raw.get("embedding_model") else None,
     )
+    if manifest.embedding_model is not None and not any(
+            m.name == manifest.embedding_model and m.kind == "musicnn" for m in models):
+        raise ModelError(f"model manifest {path}: embedding_model {manifest.embedding_model!r} "
+                         "is not a musicnn model of the manifest")
     if manifest.pooling not in POOLINGS:
         raise ModelError(f"model manifest {path}: unknown ensemble pooling {manifest.pooling!r}")
     if verify:

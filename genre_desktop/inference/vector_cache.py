@@ -168,6 +168,16 @@ class VectorCache:
                 "size": key.size, "mtime_ns": key.mtime_ns}
         atomic_write_bytes(self.file_for(path), vectors.to_bytes(meta))
 
+    def get_or_compute(self, path: str | os.PathLike[str], compute) -> TrackVectors:
+        """The cached vectors of ``path``, or ``compute()``'s (stored under the key stat-ed first)."""
+        key = FileKey.of(path)
+        cached = self.get(path, key)
+        if cached is not None:
+            return cached
+        vectors = compute()
+        self.put(path, vectors, key)
+        return vectors
+
     def discard(self, path: str | os.PathLike[str]) -> None:
         try:
             self.file_for(path).unlink()
