@@ -3,7 +3,8 @@
 
 For every clip under ``audio/GENRE/CLIP.opus`` the clip goes through the app's own path
 (``inference.analyzer.Analyzer``: ``audio.decode`` at 22050 Hz, ``plan_segments`` windows, the
-silence check, ``features.gtzan.extract_features``, ``Analyzer.tag_input`` resampling to 16 kHz),
+silence check; then ``inference.inputs.AudioInputs``, what every member reads: the table features
+and the musicnn networks' per-patch outputs after resampling to 16 kHz),
 so training sees exactly what the app sees. Per 30 s window it stores the 57 table features and,
 for EVERY 3 s patch of the window (``tag_patches=0``), both bundled musicnn networks' 200-d
 embeddings and 50 tag scores. How many patches a model then uses is decided at training time by
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from genre_desktop.audio import decode, probe  # noqa: E402
 from genre_desktop.cancel import NEVER  # noqa: E402
 from genre_desktop.inference.analyzer import SAMPLE_RATE, Analyzer  # noqa: E402
+from genre_desktop.inference.inputs import AudioInputs  # noqa: E402
 
 log = logging.getLogger("extract_audio_vectors")
 
@@ -60,9 +62,8 @@ def read_clips(audio: Path) -> list[dict]:
 
 def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
     analyzer = Analyzer(threads=1, tag_patches=0, musicnn=True)
-    taggers = {t.path.stem: t for t in analyzer._taggers}
-    if set(taggers) != set(NETWORKS):
-        raise SystemExit(f"expected the networks {NETWORKS} in the manifest, found {sorted(taggers)}")
+    if not set(NETWORKS) <= set(analyzer.networks):
+        raise SystemExit(f"expected the networks {NETWORKS} in the manifest, found {sorted(analyzer.networks)}")
     rows = read_clips(audio)[:limit]
     window_clip, window_start, features, patch_window, seconds = [], [], [], [], []
     nets: dict[str, dict[str, list]] = {n: {"embedding": [], "tags": []} for n in NETWORKS}
@@ -72,18 +73,17 @@ def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
         windows = analyzer._windows(lambda s, n, p=path: decode(p, SAMPLE_RATE, s, n), probe(path).duration, NEVER)
         if not windows:
             raise SystemExit(f"{path}: no audible window")
-        X = analyzer._features(windows, NEVER)
-        for (start, _, y), x in zip(windows, X):
+        inputs = AudioInputs(windows, analyzer.networks, patches=0)  # 0: every patch of the window
+        outputs = {name: inputs.musicnn(name) for name in NETWORKS}
+        for w, ((start, _, _), x) in enumerate(zip(windows, inputs.table())):
             wi = len(window_clip)
             window_clip.append(ci)
             window_start.append(start)
             features.append(x)
-            patches = analyzer.tag_input(y)
-            patch_window += [wi] * len(patches)
+            patch_window += [wi] * len(outputs[NETWORKS[0]][w]["embedding"])
             for name in NETWORKS:
-                tags, emb = taggers[name].run(patches)
-                nets[name]["tags"].append(tags)
-                nets[name]["embedding"].append(emb)
+                nets[name]["tags"].append(outputs[name][w]["tags"])
+                nets[name]["embedding"].append(outputs[name][w]["embedding"])
         seconds.append(time.perf_counter() - t0)
         if ci % 20 == 0:
             log.info("%d/%d %s: %d windows, %d patches, %.2f s", ci + 1, len(rows), row["clip"],
