@@ -55,7 +55,7 @@ def assert_sane(p, analyzer, path=None):
 def test_generated_long_file_gives_one_segment_per_window(analyzer, tmp_path):
     path = tmp_path / "long.wav"
     sf.write(path, music_like(100.0), SR, subtype="PCM_16")
-    p = analyzer.analyze(path)
+    p = analyzer.analyze(path).prediction
     assert_sane(p, analyzer, path)
     assert len(p.segments) == 3
     assert p.segments[0].start >= 5.0 - 1e-6 and p.segments[-1].end <= 95.0 + 1e-6
@@ -67,8 +67,8 @@ def test_samples_and_file_agree(analyzer, tmp_path):
     y = music_like(20.0, seed=3)
     path = tmp_path / "short.wav"
     sf.write(path, y, SR, subtype="FLOAT")
-    from_file = analyzer.analyze(path)
-    from_samples = analyzer.analyze_samples(y, SR)
+    from_file = analyzer.analyze(path).prediction
+    from_samples = analyzer.analyze_samples(y, SR).prediction
     assert_sane(from_samples, analyzer)
     assert len(from_file.segments) == 1 and from_file.segments[0].end == pytest.approx(20.0, abs=0.01)
     for (g1, p1), (g2, p2) in zip(from_file.genres, from_samples.genres):
@@ -77,7 +77,7 @@ def test_samples_and_file_agree(analyzer, tmp_path):
 
 def test_shared_gtzan_clip_is_recognised(analyzer, gtzan_dir):
     path = os.path.join(gtzan_dir, "clips", "classical.00000.au")
-    p = analyzer.analyze(path)
+    p = analyzer.analyze(path).prediction
     assert_sane(p, analyzer, path)
     assert len(p.segments) == 1
     # A clip the models were fitted on (valid rows are in the refit): it must come out on top.
@@ -89,7 +89,7 @@ def test_corrupt_and_missing_files_give_an_error_and_the_batch_goes_on(analyzer,
     bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + os.urandom(3000))
     good = tmp_path / "good.wav"
     sf.write(good, music_like(12.0), SR)
-    results = [analyzer.analyze(p) for p in (bad, tmp_path / "missing.flac", good)]
+    results = [analyzer.analyze(p).prediction for p in (bad, tmp_path / "missing.flac", good)]
     assert results[0].error and results[0].genres == [] and results[0].path == str(bad)
     assert results[1].error
     assert_sane(results[2], analyzer, good)
@@ -98,17 +98,17 @@ def test_corrupt_and_missing_files_give_an_error_and_the_batch_goes_on(analyzer,
 def test_silent_file_is_reported_not_guessed(analyzer, tmp_path):
     path = tmp_path / "silence.wav"
     sf.write(path, np.zeros(SR * 40, np.float32), SR)
-    p = analyzer.analyze(path)
+    p = analyzer.analyze(path).prediction
     assert p.error and "silent" in p.error and p.genres == []
 
 
 def test_silent_window_is_shifted_to_audible_audio(analyzer):
     y = np.concatenate([np.zeros(SR * 45, np.float32), music_like(45.0)])
-    p = Analyzer(n_segments=1, threads=1, musicnn=False).analyze_samples(y, SR)
+    p = Analyzer(n_segments=1, threads=1, musicnn=False).analyze_samples(y, SR).prediction
     assert p.error is None
     # plan_segments puts the one window at 30-60 s, half silent but audible on average...
     assert len(p.segments) == 1
-    q = Analyzer(n_segments=3, threads=1, musicnn=False).analyze_samples(y, SR)
+    q = Analyzer(n_segments=3, threads=1, musicnn=False).analyze_samples(y, SR).prediction
     # ...and with three windows the first (5-35 s, silent) moves forward into the music.
     assert len(q.segments) == 3 and q.segments[0].start > 5.0
 

@@ -78,6 +78,12 @@ def folder(tmp_path_factory):
     return {"path": folder, "head": head, "cnn": cnn}
 
 
+@pytest.fixture(scope="module")
+def analyzer(folder):
+    """The extended folder's analyzer without tags: only the networks the head reads are loaded."""
+    return Analyzer(folder["path"], n_segments=2, threads=1, musicnn=False)
+
+
 def tone(seconds: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * SR)) / SR
@@ -94,8 +100,7 @@ def test_unknown_kind_is_a_clear_model_error(folder):
     assert {"classical", "musicnn", "embedding_head", "cnn"} <= set(FACTORIES)
 
 
-def test_embedding_head_and_cnn_vote_as_computed_independently(folder):
-    analyzer = Analyzer(folder["path"], n_segments=2, threads=1, musicnn=False)
+def test_embedding_head_and_cnn_vote_as_computed_independently(folder, analyzer):
     assert analyzer.members == ["knn", "logreg", "svm", "xgboost", "gboost", "head", "cnn"]
     # Only the networks the head reads are loaded when the tags are off.
     assert sorted(analyzer.networks) == ["musicnn_msd", "musicnn_mtt"] and analyzer.tag_members == []
@@ -130,14 +135,13 @@ def test_embedding_head_and_cnn_vote_as_computed_independently(folder):
     np.testing.assert_allclose([got[g] for g in analyzer.labels], expected.overall, atol=1e-5)
 
 
-def test_inputs_are_computed_only_when_asked_and_once(folder):
-    analyzer = Analyzer(folder["path"], n_segments=1, threads=1, musicnn=False)
+def test_inputs_are_computed_only_when_asked_and_once(analyzer, monkeypatch):
     runs = {}
     for name, net in analyzer.networks.items():
         def counted(patches, _run=net.run, _name=name):
             runs[_name] = runs.get(_name, 0) + 1
             return _run(patches)
-        net.run = counted
+        monkeypatch.setattr(net, "run", counted)
     y = tone(30.0, seed=2)
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=2)
     classical = [m for m in analyzer._members if m.kind == "classical"]
@@ -151,8 +155,7 @@ def test_inputs_are_computed_only_when_asked_and_once(folder):
     assert runs["musicnn_msd"] == 2
 
 
-def test_cached_inputs_run_only_the_members_the_cache_can_feed(folder):
-    analyzer = Analyzer(folder["path"], n_segments=1, threads=1, musicnn=False)
+def test_cached_inputs_run_only_the_members_the_cache_can_feed(analyzer):
     ensemble = analyzer.ensemble
     X = np.random.default_rng(0).normal(size=(3, 57)).astype(np.float32)
     probas = ensemble.member_probas(CachedInputs(X))
@@ -175,3 +178,37 @@ def test_a_member_reading_an_unlisted_network_is_refused(folder, tmp_path):
     (bad / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="musicnn_big"):
         Analyzer(bad, n_segments=1, threads=1, musicnn=False)
+
+
+def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_path):
+    other = tmp_path / "models"
+    shutil.copytree(folder["path"], other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["embedding_model"] = "musicnn_mtt"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    analyzer = Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+    mtt = next(m for m in manifest["models"] if m["name"] == "musicnn_mtt")
+    assert analyzer.vector_recipe.endswith(mtt["sha256"][:16])
+    y = tone(30.0, seed=4)
+    vectors = analyzer.analyze_samples(y, SR).vectors
+    inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=analyzer.tag_patches)
+    expected = inputs.musicnn("musicnn_mtt")[0]["embedding"].mean(axis=0)
+    np.testing.assert_allclose(vectors.embeddings[0], expected, rtol=1e-5, atol=1e-6)
+    # Without an embedding network named, asking for vectors is refused clearly.
+    del manifest["embedding_model"]
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="embedding_model"):
+        Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+
+
+def test_evaluation_on_cached_vectors_agrees_with_the_analysis(tmp_path):
+    """The training side's "current model" is the Analyzer's own Ensemble: with the bundled models
+    (all read the table), evaluating the cached vectors gives the analysis' own genres."""
+    from genre_desktop.training.evaluate import BundledPredictor
+
+    analyzer = Analyzer(n_segments=3, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+    analysis = analyzer.analyze_samples(np.concatenate([tone(40.0, seed=5), tone(40.0, seed=6)[::-1]]), SR)
+    assert analysis.vectors.n_windows == len(analysis.prediction.segments) > 1
+    got = BundledPredictor(threads=1).predict([analysis.vectors])[0]
+    genres = dict(analysis.prediction.genres)
+    np.testing.assert_allclose(got, [genres[g] for g in analyzer.labels], atol=1e-6)

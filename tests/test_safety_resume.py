@@ -35,7 +35,7 @@ print("todo", len(todo), flush=True)
 for start in range(0, len(todo), 4):
     with store.batch():
         for path in todo[start:start + 4]:
-            p = analyzer.analyze(path)
+            p = analyzer.analyze(path).prediction
             store.update(path, prediction=p.to_dict(), error=p.error, status=ERROR if p.error else PREDICTED)
             print("analysed", path, flush=True)
 store.close()

@@ -30,7 +30,7 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.training.dataset import build_dataset
 from genre_desktop.training.evaluate import BundledPredictor
 from genre_desktop.training.registry import Registry
-from genre_desktop.training.session import current_predictor
+from genre_desktop.training.session import current_predictor, vectors_for
 from genre_desktop.training.trainer import load_vectors, train
 
 SPECS = {  # genre -> (signal, base frequency)
@@ -70,7 +70,7 @@ def library(tmp_path_factory):
     store.close()
     analyzer = Analyzer(n_segments=1, threads=1, musicnn=False, vector_cache=dirs.feature_cache)
     dataset = build_dataset(tracks, trust_existing=["Metal"])
-    data = load_vectors(dataset, analyzer.vectors_for)
+    data = load_vectors(dataset, vectors_for(analyzer))
     return {"home": home, "dirs": dirs, "tracks": tracks, "analyzer": analyzer, "dataset": dataset,
             "data": data, "unseen": unseen, "bundled": BundledPredictor(threads=1)}
 
@@ -92,7 +92,7 @@ def test_vectors_are_cached_and_retraining_never_decodes(library, monkeypatch):
         raise AssertionError("decoded although the vectors are cached")
 
     monkeypatch.setattr(analyzer_module, "decode", no_decode)
-    again = load_vectors(library["dataset"], library["analyzer"].vectors_for)
+    again = load_vectors(library["dataset"], vectors_for(library["analyzer"]))
     assert not again.failed
     np.testing.assert_array_equal(again.X, library["data"].X)
 
@@ -126,17 +126,17 @@ def test_train_predicts_the_new_genre_and_activation_and_rollback_switch_models(
     with_user = Analyzer(n_segments=1, threads=1, musicnn=False, user_model=user)
     assert "techno" in with_user.labels and with_user.model_version.endswith(result.version)
     for path in library["unseen"]["techno"]:
-        p = with_user.analyze(path)
+        p = with_user.analyze(path).prediction
         assert p.error is None and p.top[0] == "techno", p.genres[:3]
         assert abs(sum(prob for _, prob in p.genres) - 1.0) < 1e-6
         assert f"user:{result.version}" in p.models
-    plain = Analyzer(n_segments=1, threads=1, musicnn=False).analyze(library["unseen"]["techno"][0])
+    plain = Analyzer(n_segments=1, threads=1, musicnn=False).analyze(library["unseen"]["techno"][0]).prediction
     assert "techno" not in dict(plain.genres)
 
     # A second version with "classical" renamed: activating it changes the labels the Analyzer gives.
     from genre_desktop.training.dataset import build_dataset as rebuild
     renamed = rebuild(library["tracks"], trust_existing=["metal"], merges={"classical": "orchestral"})
-    data2 = load_vectors(renamed, analyzer.vectors_for)
+    data2 = load_vectors(renamed, vectors_for(analyzer))
     current = current_predictor(registry, library["bundled"], threads=1)  # the active first version
     second = train(data2, registry, analyzer.vector_recipe, library["bundled"], current, activate=True)
     assert registry.active() == second.version != result.version
@@ -182,7 +182,7 @@ def test_map_points_cover_labelled_and_cached_unlabelled_tracks(library):
     never_analysed = str(library["unseen"]["techno"][0])  # no cached vectors: left out, not decoded
     in_dataset = labelled[0]  # already in the dataset: counted once
     analysed = str(library["unseen"]["classical"][0])
-    library["analyzer"].vectors_for(analysed)  # analysed (cached) but not labelled: grey on the map
+    vectors_for(library["analyzer"])(analysed)  # analysed (cached) but not labelled: grey on the map
     points = map_points(library["dataset"], library["dirs"], "pca", n_segments=1, threads=1,
                         unlabelled=[never_analysed, in_dataset, analysed])
     assert sorted(p.path for p in points) == sorted(labelled + [analysed])

@@ -151,7 +151,7 @@ def run_stage(stage: str, lib: Path, store_path: Path) -> dict:
         analyzer = Analyzer()
         t1 = time.perf_counter()
         files = sorted((lib / "_sample").iterdir())[:SAMPLE]
-        errors = [p.name for p in files if analyzer.analyze(p).error]
+        errors = [p.name for p in files if analyzer.analyze(p).prediction.error]
         out.update(load_models_s=t1 - t0, files=len(files), errors=errors,
                    per_file_s=(time.perf_counter() - t1) / max(len(files), 1))
     else:

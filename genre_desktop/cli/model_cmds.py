@@ -87,7 +87,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         if not os.path.exists(path):
             prediction = Prediction.failed(path, "no such file or directory")
         else:
-            prediction = analyzer.analyze(path)
+            prediction = analyzer.analyze(path).prediction  # classify keeps no vector cache
         if args.top > 0:
             prediction.genres = prediction.genres[: args.top]
         results.append(prediction)
@@ -117,9 +117,10 @@ def _print_prediction(p) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     if getattr(args, "audio", None) is not None:
         return cmd_evaluate_audio(args)
-    from genre_desktop.inference.ensemble import weighted_mean
+    from genre_desktop.inference.ensemble import Ensemble
+    from genre_desktop.inference.inputs import CachedInputs
     from genre_desktop.inference.manifest import load_manifest
-    from genre_desktop.inference.members import load_classical
+    from genre_desktop.training.evaluate import cache_members
     from genre_desktop.paths import bundled_models_dir
     from genre_desktop.training.classical import GTZAN_LABELS, load_feature_table, read_split
 
@@ -150,7 +151,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                   f"evaluating on those", file=sys.stderr)
     try:
         manifest = load_manifest(args.models or bundled_models_dir())
-        members = load_classical(manifest, threads=0)
+        members = cache_members(manifest, threads=0)
     except ModelError as exc:
         print(f"error: cannot load the models: {exc}", file=sys.stderr)
         return 2
@@ -161,11 +162,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 2
     y = np.array([labels.index(GTZAN_LABELS[i]) for i in table.y], dtype=np.int64)
     # A table has features, no audio: only the classical members can run on it.
-    probas = {m.name: m.predict_proba(table.X) for m in members}
+    ensemble = Ensemble(members, manifest.feature_table_weights, labels, _table_pooling(manifest))
+    probas = ensemble.member_probas(CachedInputs(table.X))
     used = [m for m in probas if manifest.feature_table_weights.get(m, 0.0) > 0]
     results = {name: _scores(p, y, labels) for name, p in probas.items()}
-    results["ensemble"] = _scores(weighted_mean({m: probas[m] for m in used}, manifest.feature_table_weights,
-                                                _table_pooling(manifest)), y, labels)
+    results["ensemble"] = _scores(ensemble.vote(probas), y, labels)  # one row per clip: no window combination
     if args.json:
         print(json.dumps({"labels": labels, "n": len(table), "rows": "all" if args.all else "test",
                           "members_used": used, "model_version": manifest.version, "models": results},

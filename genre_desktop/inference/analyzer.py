@@ -58,6 +58,20 @@ TAG_PATCHES_PER_WINDOW = 2
 WindowReader = Callable[[float, float], np.ndarray]
 
 
+def track_vector_recipe(manifest) -> str:
+    """What the track vectors of ``manifest``'s models mean ("" without an embedding network)."""
+    if manifest.embedding_model not in {e.name for e in manifest.by_kind("musicnn")}:
+        return ""
+    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
+
+    return vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, manifest.get(manifest.embedding_model).sha256)
+
+
+def vector_cache_recipe(manifest, n_segments: int, tag_patches: int) -> str:
+    """The vector cache recipe of an analysis (vectors depend on the windows and patches too)."""
+    return cache_recipe(track_vector_recipe(manifest), max(1, int(n_segments)), max(0, int(tag_patches)))
+
+
 class Analysis(NamedTuple):
     """What one analysis gives: the prediction, and the file's vectors when they were computed.
 
@@ -101,8 +115,9 @@ class Analyzer:
         self.tag_patches = max(0, int(tag_patches))
         self.embedding_model = self.manifest.embedding_model
         self.want_vectors = vector_cache is not None or user_model is not None
-        if self.want_vectors and self.embedding_model is None:
-            raise ModelError(f"{self.models_dir}: the manifest names no embedding_model for the track vectors")
+        if self.want_vectors and not track_vector_recipe(self.manifest):
+            raise ModelError(f"{self.models_dir}: the manifest names no musicnn embedding_model for the "
+                             f"track vectors (embedding_model: {self.embedding_model!r})")
         others = load_members(self.manifest, threads, lambda e: e.kind != "musicnn")
         self._members = [m for m in others if m.votes]
         if not self._members:
@@ -118,12 +133,7 @@ class Analyzer:
         self.labels = self.ensemble.output_labels
         self.user_model = user_model
         self.model_version = self.manifest.version
-        self.vector_recipe = ""
-        if self.embedding_model is not None:
-            from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
-
-            embedder = self.manifest.get(self.embedding_model)
-            self.vector_recipe = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, embedder.sha256)
+        self.vector_recipe = track_vector_recipe(self.manifest)
         if isinstance(vector_cache, (str, Path)):
             vector_cache = VectorCache(vector_cache, self.cache_recipe())
         self.vector_cache = vector_cache  # where this configuration's vectors belong (read by training)
@@ -187,7 +197,8 @@ class Analyzer:
         return self._analyze(name, len(y) / SAMPLE_RATE, read, cancel)
 
     def compute_vectors(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
-        """The vectors of ``path`` (decoded now; no cache involved).
+        """The vectors of ``path`` (decoded now; no cache involved: the training side reads and
+        writes the cache, see ``training.session.vectors_for``).
 
         Raises DecodeError if the file cannot be decoded, ValueError if it has no audible audio,
         ModelError if the manifest names no embedding network.
@@ -199,13 +210,6 @@ class Analyzer:
         if not windows:
             raise ValueError(f"{path}: no audible audio (every segment is silent or too short)")
         return self._vectors(AudioInputs(windows, self.networks, self.tag_patches, cancel))
-
-    def vectors_for(self, path, cancel: CancelToken = NEVER) -> TrackVectors:
-        """The vectors of ``path`` read through this Analyzer's vector cache (computed and stored
-        when missing or stale): the training side's accessor. ModelError without a cache."""
-        if self.vector_cache is None:
-            raise ModelError("this Analyzer has no vector cache: pass vector_cache= to compute vectors")
-        return self.vector_cache.get_or_compute(path, lambda: self.compute_vectors(path, cancel))
 
     # -- the pipeline --------------------------------------------------------------------------
 

@@ -12,7 +12,9 @@ Two levels, each with its own rule:
   is what several independent looks at one track should do.
 
 Pure numpy, shared by the analyzer, ``evaluate`` and the training script, so the figures in
-``models/metrics.json`` come from the same arithmetic the app runs.
+``models/metrics.json`` come from the same arithmetic the app runs. :class:`Ensemble` is the one
+place that applies it to members: the Analyzer, evaluation on cached vectors (``training/``) and
+the CLI's table evaluation all vote through it, and it mixes in the user model.
 """
 
 from __future__ import annotations
@@ -142,6 +144,10 @@ class Ensemble:
         if not out:
             raise ValueError("none of the ensemble's members can run on these inputs")
         return out
+
+    def vote(self, probas: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The weighted soft vote row by row (no window combination): (..., L)."""
+        return weighted_mean(probas, self.weights, self.pooling)
 
     def combine(self, probas: Mapping[str, np.ndarray]) -> EnsembleResult:
         """The bundled vote over one track's windows (weights renormalised over ``probas``' members)."""

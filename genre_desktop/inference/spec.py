@@ -52,3 +52,16 @@ class AnalysisSpec:
                         n_segments=self.n_segments, threads=self.threads, musicnn=self.musicnn,
                         tag_patches=self.tag_patches, vector_cache=self.vector_cache_dir,
                         user_model=user)
+
+    def vector_cache(self):
+        """The ``VectorCache`` analyses with this spec belong in (None without ``vector_cache_dir``),
+        for the process that stores their vectors; reads the manifest only, builds no model."""
+        if not self.vector_cache_dir:
+            return None
+        from genre_desktop.inference.analyzer import vector_cache_recipe
+        from genre_desktop.inference.manifest import load_manifest
+        from genre_desktop.inference.vector_cache import VectorCache
+        from genre_desktop.paths import bundled_models_dir
+
+        manifest = load_manifest(self.models_dir or bundled_models_dir(), verify=False)
+        return VectorCache(self.vector_cache_dir, vector_cache_recipe(manifest, self.n_segments, self.tag_patches))

@@ -83,19 +83,20 @@ class OpenResult:
 
 
 class AnalyzerProvider:
-    """Builds the Analyzer once per configuration, on the worker thread that first needs it.
+    """Describes the analysis (an ``AnalysisSpec``) and builds its Analyzer once per description, on
+    the worker thread that first needs it.
 
     The active user model is the one the registry names (``user_models/active.json``, written by
     the training wizard, the settings dialog and ``genre-desktop-cli models activate``): one
-    source of truth for the GUI and the CLI. Analyses store each file's vectors in the feature
-    cache so that training never decodes a track again.
+    source of truth for the GUI and the CLI. Analyses return each file's vectors, which
+    :func:`analyse_paths` stores in the feature cache so that training never decodes a track again.
     """
 
     def __init__(self, settings: Settings, factory: Callable[..., Any] | None = None) -> None:
         self._settings = settings
         self._factory = factory
         self._lock = threading.Lock()
-        self._key: tuple | None = None
+        self._key: Any = None
         self._analyzer: Any = None
 
     def active_user_model(self) -> str | None:
@@ -103,37 +104,54 @@ class AnalyzerProvider:
 
         return read_active(app_dirs().user_models)
 
-    def get(self) -> Any:
-        key = (self.active_user_model(), self._settings.segments, self._settings.cpu_threads)
-        with self._lock:
-            if self._analyzer is None or key != self._key:
-                if self._factory is not None:
-                    self._analyzer = self._factory(models_dir=None, n_segments=key[1], threads=key[2])
-                else:
-                    from genre_desktop.inference.analyzer import Analyzer  # onnxruntime: lazy
-                    from genre_desktop.inference.user_model import load_active
+    def spec(self):
+        """The analysis as plain values (what a worker process would build its analyzer from)."""
+        from genre_desktop.inference.spec import AnalysisSpec
 
-                    dirs = app_dirs()
-                    user = load_active(dirs.user_models, key[2]) if key[0] else None
-                    self._analyzer = Analyzer(n_segments=key[1], threads=key[2],
-                                              vector_cache=dirs.feature_cache, user_model=user)
-                self._key = key
+        dirs = app_dirs()
+        active = self.active_user_model()
+        return AnalysisSpec(user_model_dir=str(dirs.user_models / active) if active else None,
+                            vector_cache_dir=str(dirs.feature_cache), n_segments=self._settings.segments,
+                            threads=self._settings.cpu_threads)
+
+    def get(self) -> Any:
+        spec = self.spec()
+        with self._lock:
+            if self._analyzer is None or spec != self._key:
+                if self._factory is not None:
+                    self._analyzer = self._factory(models_dir=None, n_segments=spec.n_segments, threads=spec.threads)
+                else:
+                    self._analyzer = spec.build()  # onnxruntime: imported lazily there
+                self._key = spec
             return self._analyzer
 
 
-def analyse_paths(paths: list[str], provider: AnalyzerProvider, job) -> AnalysisSummary:
-    """Work function: analyse each path, reporting each Prediction and the progress."""
-    analyzer = provider.get()
+def analyse_paths(paths: list[str], provider: AnalyzerProvider, job, executor=None) -> AnalysisSummary:
+    """Work function: analyse each path, reporting each Prediction and the progress.
+
+    ``executor``: where the files are analysed (``inference.batch``); by default in this thread,
+    with the provider's analyzer. The vectors come back with each result and are cached here."""
+    from genre_desktop.inference.batch import InlineExecutor, analyse_batch
+
+    spec = provider.spec()
+    analyzer = provider.get() if executor is None else None
+    cache = getattr(analyzer, "vector_cache", None) if analyzer is not None else spec.vector_cache()
     start = time.monotonic()
     summary = AnalysisSummary(done=0, total=len(paths))
-    for path in paths:
-        job.token.raise_if_cancelled()
-        prediction = analyzer.analyze(path, job.token)
+    for result in analyse_batch(spec, paths, executor or InlineExecutor(), job.token, analyzer=analyzer):
+        if result.analysis is not None:
+            try:
+                result.analysis.store(cache)
+            except OSError as exc:  # a full disk must not stop the analysis; training recomputes
+                log.warning("cannot cache the vectors of %s: %s", result.path, exc)
+        prediction = result.prediction
         summary.done += 1
         if prediction.error:
-            summary.errors.append((path, prediction.error))
+            summary.errors.append((result.path, prediction.error))
         job.item(prediction)
-        job.progress(AnalysisProgress(summary.done, summary.total, len(summary.errors), path, time.monotonic() - start))
+        job.progress(AnalysisProgress(summary.done, summary.total, len(summary.errors), result.path,
+                                      time.monotonic() - start))
+    job.token.raise_if_cancelled()
     summary.elapsed = time.monotonic() - start
     return summary
 

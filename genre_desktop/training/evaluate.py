@@ -7,9 +7,10 @@ genre the current model does not know at all ("techno" for the bundled models) i
 error too: that is what the user would get. ``accuracy_known`` gives the figure restricted to the
 genres the model knows, so the two effects can be told apart.
 
-The current model is either the bundled ensemble (run on the cached per-window features exactly
-as the Analyzer runs it: weighted soft vote per window, geometric mean over windows) or, when one
-is active, the previous user model mixed with it by its stored weight.
+The current model is either the bundled ensemble (the Analyzer's own ``inference.ensemble.Ensemble``
+on the cached per-window features: only the members that read the feature table can run there, and
+the weights renormalise over them) or, when one is active, the previous user model mixed with it
+by its stored weight.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_desktop.inference.ensemble import combine, normalise_weights
-from genre_desktop.inference.manifest import load_manifest
-from genre_desktop.inference.members import load_classical
-from genre_desktop.inference.user_model import UserModel, mix, union_labels
+from genre_desktop.inference.ensemble import Ensemble
+from genre_desktop.inference.inputs import CachedInputs
+from genre_desktop.inference.manifest import ModelError, load_manifest
+from genre_desktop.inference.members import FACTORIES, load_members
+from genre_desktop.inference.user_model import UserModel, mix
 from genre_desktop.inference.vector_cache import TrackVectors
 
 OTHER = "(other)"
@@ -93,39 +95,44 @@ def fit_mix_weight(bundled_labels: list[str], p_bundled: np.ndarray, user_labels
     return best_w
 
 
+def cache_members(manifest, threads: int = 1) -> list:
+    """The voting members that can run on cached vectors (their kind reads only what they hold)."""
+    def runs_on_cache(entry) -> bool:
+        needs = getattr(FACTORIES.get(entry.kind), "needs", None)
+        return needs is not None and needs <= CachedInputs.kinds
+
+    members = [m for m in load_members(manifest, threads, runs_on_cache) if m.votes]
+    if not members:
+        raise ModelError(f"{manifest.folder}: no member of the manifest can run on cached vectors")
+    return members
+
+
 class BundledPredictor:
-    """The bundled classical ensemble on cached per-window features (no decoding)."""
+    """The bundled ensemble on cached per-window features (no decoding)."""
 
     def __init__(self, models_dir: str | Path | None = None, threads: int = 1) -> None:
         from genre_desktop.paths import bundled_models_dir
 
         self.manifest = load_manifest(models_dir or bundled_models_dir())
-        self.members = load_classical(self.manifest, threads)
-        self.weights = normalise_weights(self.manifest.weights, [m.name for m in self.members])
+        self.members = cache_members(self.manifest, threads)
+        self.ensemble = Ensemble.from_manifest(self.manifest, self.members)
         self.labels = list(self.manifest.labels)
         self.name = f"bundled ensemble ({self.manifest.version})"
 
     def predict(self, vectors: list[TrackVectors]) -> np.ndarray:
-        """(n, 10) one distribution per track, as the Analyzer computes it."""
-        if not vectors:
-            return np.zeros((0, len(self.labels)))
-        X = np.concatenate([v.features for v in vectors])
-        bounds = np.cumsum([v.n_windows for v in vectors])[:-1]
-        per_member = {m.name: np.split(m.predict_proba(X), bounds) for m in self.members}
-        return np.stack([combine({m: parts[i] for m, parts in per_member.items()}, self.weights,
-                                 self.manifest.pooling).overall for i in range(len(vectors))])
+        """(n, 10) one distribution per track."""
+        return self.ensemble.predict_tracks(vectors)
 
 
 class UserPredictor:
-    """An active user model mixed with the bundled ensemble, as the Analyzer does."""
+    """An active user model mixed with the bundled ensemble (the same Ensemble, with the user model)."""
 
     def __init__(self, user: UserModel, bundled: BundledPredictor) -> None:
         self.user = user
         self.bundled = bundled
-        self.labels = union_labels(bundled.labels, user.labels)
+        self.ensemble = Ensemble.from_manifest(bundled.manifest, bundled.members, user)
+        self.labels = self.ensemble.output_labels
         self.name = f"your model {user.version} with the bundled ensemble"
 
     def predict(self, vectors: list[TrackVectors]) -> np.ndarray:
-        p_bundled = self.bundled.predict(vectors)
-        p_user = self.user.predict_proba(np.stack([v.vector for v in vectors]))
-        return self.user.mix(self.bundled.labels, p_bundled, p_user)[1]
+        return self.ensemble.predict_tracks(vectors)

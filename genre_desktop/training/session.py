@@ -40,6 +40,17 @@ def vector_analyzer(dirs: AppDirs, n_segments: int = 5, threads: int = 0):
     return Analyzer(n_segments=n_segments, threads=threads, musicnn=False, vector_cache=dirs.feature_cache)
 
 
+def vectors_for(analyzer, cancel: CancelToken = NEVER) -> Callable:
+    """``vectors_for(path, cancel)``: cached vectors, computed by ``analyzer`` and stored here when
+    missing or stale (this caller writes the cache, not the Analyzer)."""
+    cache = analyzer.vector_cache
+
+    def get(path, token: CancelToken = cancel):
+        return cache.get_or_compute(path, lambda: analyzer.compute_vectors(path, token))
+
+    return get
+
+
 def current_predictor(registry: Registry, bundled: BundledPredictor, threads: int = 0):
     """The active user model with the bundled ensemble, or the bundled ensemble when none is active
     (or the active one cannot be loaded: logged, and the comparison says which model it used)."""
@@ -57,7 +68,7 @@ def read_vectors(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: 
                  progress: Progress | None = None, cancel: CancelToken = NEVER) -> tuple[TrainingData, str]:
     """(vectors of the dataset's tracks, the vector recipe they follow)."""
     analyzer = vector_analyzer(dirs, n_segments, threads)
-    return load_vectors(dataset, analyzer.vectors_for, progress, cancel), analyzer.vector_recipe
+    return load_vectors(dataset, vectors_for(analyzer), progress, cancel), analyzer.vector_recipe
 
 
 def run_training(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: int = 0,
@@ -87,7 +98,7 @@ def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments:
     import numpy as np
 
     analyzer = vector_analyzer(dirs, n_segments, threads)
-    data = load_vectors(dataset, analyzer.vectors_for, progress, cancel)
+    data = load_vectors(dataset, vectors_for(analyzer), progress, cancel)
     paths = [e.path for e in data.examples]
     genres: list[str | None] = [e.genre for e in data.examples]
     rows = [v.vector for v in data.vectors]
