@@ -156,7 +156,8 @@ def build(models: Path) -> dict:
     if (models / "ensemble_v2.json").exists():
         v2 = json.loads((models / "ensemble_v2.json").read_text(encoding="utf-8"))
         names = {e["name"] for e in entries}
-        weights = {n: float(w) for n, w in v2["bundle"]["weights"].items() if n in names}
+        # 4 decimals: a weight of 1e-15 is a fitted zero, not a member worth naming
+        weights = {n: round(float(w), 4) for n, w in v2["bundle"]["weights"].items() if n in names}
         ensemble = {
             "weights_fitted_on": "out-of-fold predictions on the GTZAN train+valid audio (grouped by artist proxy)",
             "method": (f"weighted soft vote, {v2['bundle']['pooling']} pooling, weights fitted by "

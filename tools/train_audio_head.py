@@ -141,7 +141,11 @@ def choose(data: AudioSet, patches: int | None) -> dict:
     tr = data.mask("train")
     y, groups = data.y[tr], data.groups[tr]
     ablation: dict[str, dict] = {}
+    done = _load_checkpoint(patches)
     for set_name, stats in STAT_SETS.items():
+        if set_name in done:
+            ablation[set_name] = done[set_name]
+            continue
         X = data.stats(stats, patches)[tr]
         per_c = {str(c): cv_figure("logreg", {"C": c}, X, y, groups) for c in LOGREG_C}
         best_c = max(per_c, key=lambda c: _key(per_c[c]))
@@ -149,18 +153,49 @@ def choose(data: AudioSet, patches: int | None) -> dict:
                               "by_C": {c: {k: f[k] for k in ("accuracy", "macro_f1", "log_loss")} for c, f in per_c.items()}}
         log.info("ablation %-20s d=%4d C=%s acc %.3f F1 %.3f ll %.3f", set_name, X.shape[1], best_c,
                  per_c[best_c]["accuracy"], per_c[best_c]["macro_f1"], per_c[best_c]["log_loss"])
+        _save_checkpoint(patches, ablation)
     top = sorted(ablation, key=lambda s: -_key(ablation[s]))[:2]
+    svm_failures: list[dict] = []
     candidates = [{"family": "logreg", "stats_set": s, "params": {"C": ablation[s]["best_C"]}, "cv": ablation[s]}
                   for s in ablation]
     for set_name in top:
         X = data.stats(STAT_SETS[set_name], patches)[tr]
         for params in SVM_GRID:
-            fig = cv_figure("svm", params, X, y, groups)
+            try:
+                fig = cv_figure("svm", params, X, y, groups)
+            except ValueError as exc:
+                # Platt scaling needs internal folds with every class in them; disco has ONE train
+                # clip, so a calibrated SVM cannot be fitted on this train split at all.
+                svm_failures.append({"stats_set": set_name, "params": params, "error": str(exc)})
+                log.info("svm %-20s %s cannot be fitted: %s", set_name, params, exc)
+                continue
             candidates.append({"family": "svm", "stats_set": set_name, "params": params, "cv": fig})
             log.info("svm %-20s %s acc %.3f F1 %.3f ll %.3f", set_name, params, fig["accuracy"],
                      fig["macro_f1"], fig["log_loss"])
     best = max(candidates, key=lambda c: _key(c["cv"]))
-    return {"ablation": ablation, "svm": [c for c in candidates if c["family"] == "svm"], "chosen": best}
+    return {"ablation": ablation, "svm": [c for c in candidates if c["family"] == "svm"],
+            "svm_failures": svm_failures, "chosen": best}
+
+
+CHECKPOINT = Path("/work/cache/audio_head_ablation.json")
+
+
+def _load_checkpoint(patches: int | None) -> dict:
+    """Ablation figures of an interrupted run with the same settings (the slow part: minutes)."""
+    if not CHECKPOINT.exists():
+        return {}
+    saved = json.loads(CHECKPOINT.read_text(encoding="utf-8"))
+    same = saved.get("settings") == _settings(patches)
+    return saved.get("ablation", {}) if same else {}
+
+
+def _save_checkpoint(patches: int | None, ablation: dict) -> None:
+    atomic_write_json(CHECKPOINT, {"settings": _settings(patches), "ablation": ablation}, indent=1)
+
+
+def _settings(patches: int | None) -> dict:
+    return {"patches": patches, "C": LOGREG_C, "repeats": REPEATS, "folds": FOLDS, "seed": SEED,
+            "sets": STAT_SETS}
 
 
 def fit_and_judge(data: AudioSet, family: str, stats: list[str], params: dict, patches: int | None):
@@ -269,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         "cv": {"scheme": f"StratifiedGroupKFold({FOLDS}, shuffle) on the train audio, groups = blocks of 10 "
                          f"clip numbers within a genre, mean of {REPEATS} fold seeds from {SEED}",
                "chosen": {k: best["cv"][k] for k in ("accuracy", "macro_f1", "log_loss")}},
-        "ablation": choice["ablation"], "svm": choice["svm"], "by_patches": by_patches,
+        "ablation": choice["ablation"], "svm": choice["svm"], "svm_failures": choice.get("svm_failures", []),
+        "by_patches": by_patches,
         "valid": valid, "valid_note": "fitted on the train audio (189 clips), judged on the valid audio (92 clips)",
         "fitted_on": {"splits": ["train", "valid"], "clips": int(len(data.y))},
         "onnx_max_abs_diff": diff, "onnx_bytes": len(onnx_bytes), "seed": SEED,
