@@ -152,3 +152,11 @@ def test_evaluate_audio_without_genre_folders_is_an_error(tmp_path, capsys):
     _music(tmp_path / "misc" / "a.wav", 2.0, 1)
     assert main(["evaluate", "--audio", str(tmp_path)]) == 2
     assert "no audio files in genre folders" in capsys.readouterr().err
+
+
+def test_classify_bundled_runs_the_bundled_models_and_says_so(tmp_path, capsys):
+    path = _music(tmp_path / "a.wav", 4.0, 5)
+    assert main(["classify", "--bundled", "--json", str(path)]) == 0
+    (out,) = json.loads(capsys.readouterr().out)
+    assert out["error"] is None
+    assert out["model_version"] == load_manifest(bundled_models_dir()).version
