@@ -72,8 +72,12 @@ def test_threads_give_the_same_predictions_as_the_analyzer_and_report_bad_files(
     for p in good:
         assert by_path[p].prediction.to_dict() == expected[p]
     assert by_path[bad].prediction.error and by_path[bad].prediction.path == bad
-    # The worker built its analyzer once for the spec and kept it.
+    # The worker built its analyzer once for the spec and kept it; only the latest few are kept.
     assert batch._ANALYZERS[SPEC] is batch.analyzer_for(SPEC)
+    other = SPEC.with_(n_segments=2)
+    assert batch.analyzer_for(other) is batch.analyzer_for(other) is not batch.analyzer_for(SPEC)
+    batch.analyzer_for(SPEC.with_(n_segments=3))  # the least recently used one (other) goes
+    assert list(batch._ANALYZERS) == [SPEC, SPEC.with_(n_segments=3)]
 
 
 def test_the_caller_stores_the_vectors(files, tmp_path):

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 CRASHED = "the analysis worker process crashed on this file"
 
+# A long-lived process (the window's thread pool) sees a new spec whenever a setting or the active
+# model changes: keep the latest few, not every analyzer ever built (each holds its sessions).
+MAX_CACHED_ANALYZERS = 2
 _ANALYZERS: dict[Any, Any] = {}
 _BUILD_LOCK = threading.Lock()
 
@@ -48,9 +51,12 @@ _BUILD_LOCK = threading.Lock()
 def analyzer_for(spec) -> Any:
     """This process's analyzer for ``spec`` (an ``AnalysisSpec``), built on first use."""
     with _BUILD_LOCK:
-        analyzer = _ANALYZERS.get(spec)
+        analyzer = _ANALYZERS.pop(spec, None)
         if analyzer is None:
-            analyzer = _ANALYZERS[spec] = spec.build()
+            analyzer = spec.build()
+        _ANALYZERS[spec] = analyzer  # most recently used last
+        while len(_ANALYZERS) > MAX_CACHED_ANALYZERS:
+            _ANALYZERS.pop(next(iter(_ANALYZERS)))
         return analyzer
 
 
