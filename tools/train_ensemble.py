@@ -5,7 +5,9 @@ Members: the five classical models (the 57 table features, here as the app compu
 Opus audio), the audio head (``tools/train_audio_head.py``) and any extra member given with
 ``--extra NAME=FILE.npz`` (e.g. the CNN: arrays ``clip`` and ``proba`` [n, 10] holding out-of-fold
 probabilities for the train clips, made with the folds in ``/work/cache/ensemble_folds.json``, and
-probabilities of the model fitted on train for the valid clips).
+probabilities of the model fitted on train for the valid clips; and, to enter the bundle's vote,
+``proba_cv_all``: every clip out-of-fold over the train+valid grouped folds; see ``load_extra``).
+A member only earns its place through the fitted weights: a weight near zero leaves it out.
 
 Protocol (fixed seeds; the test split is never used):
 
@@ -120,14 +122,21 @@ def out_of_fold(data: AudioSet, table: Table, clips: np.ndarray, fit_splits: set
     return oof, folds
 
 
-def load_extra(spec: str, data: AudioSet) -> tuple[str, np.ndarray]:
+def load_extra(spec: str, data: AudioSet) -> tuple[str, dict[str, np.ndarray]]:
+    """An extra member's probabilities (e.g. the CNN), rows in ``data``'s clip order.
+
+    ``proba``: train clips out-of-fold over the train folds (``FOLDS_PATH``), valid clips from the
+    model fitted on all of train. ``proba_cv_all`` (optional): every clip out-of-fold over the
+    grouped folds of train+valid (``audio_data.grouped_folds(y, groups, 5, SEED)`` over the clips
+    in train-then-valid order); without it the member stays out of the bundle's vote."""
     name, path = spec.split("=", 1)
     d = np.load(path)
     index = {c: i for i, c in enumerate(d["clip"].astype(str))}
     missing = [c for c in data.clip if c not in index]
     if missing:
         raise SystemExit(f"{path} lacks {len(missing)} clips, e.g. {missing[:3]}")
-    return name, np.stack([d["proba"][index[c]] for c in data.clip]).astype(np.float64)
+    return name, {k: np.stack([d[k][index[c]] for c in data.clip]).astype(np.float64)
+                  for k in ("proba", "proba_cv_all") if k in d}
 
 
 OBJECTIVES = ("log_loss", "balanced_log_loss", "accuracy")
@@ -257,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     # 1-3: out-of-fold on train, the vote fitted there.
     oof, folds = out_of_fold(data, table, tr, {"train"}, hyper, head)
     for name, p in extras.items():
-        oof[name] = p[tr]
+        oof[name] = p["proba"][tr]
     atomic_write_json(FOLDS_PATH, {"seed": SEED, "train_folds_held_clips": [data.clip[tr][h].tolist() for _, h in folds]},
                       indent=1)
     oof_figures = {m: {k: v for k, v in scores(p, data.y[tr]).items() if k in ("accuracy", "macro_f1", "log_loss")}
@@ -270,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     # 4: valid, members fitted on all of train.
     valid_p = member_probas(data, table, tr, va, {"train"}, hyper, head)
     for name, p in extras.items():
-        valid_p[name] = p[va]
+        valid_p[name] = p["proba"][va]
     yv = data.y[va]
     valid = {m: scores(p, yv) for m, p in valid_p.items()}
     ens_valid_p = weighted_mean(valid_p, vote["weights"], vote["pooling"])
@@ -292,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     both = np.concatenate([tr, va])
     oof_all, _ = out_of_fold(data, table, both, {"train", "valid"}, hyper, head)
     for name, p in extras.items():
-        oof_all[name] = p[both]  # NB: an extra member's valid rows must then be out-of-fold too
+        if "proba_cv_all" in p:
+            oof_all[name] = p["proba_cv_all"][both]
+        else:
+            log.warning("%s has no proba_cv_all: left out of the bundle's vote", name)
     bundle_vote = choose_vote(oof_all, data.y[both], data.groups[both])
     nested_all = cross_validated_vote(oof_all, data.y[both], data.groups[both], bundle_vote["pooling"],
                                       bundle_vote["objective"])
