@@ -211,7 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     args = parser.parse_args(argv)
-    metrics = json.loads((args.models / "metrics.json").read_text(encoding="utf-8"))
+    atomic_write_text(args.models / "README.md", render(args.models))
+    print(f"wrote {args.models / 'README.md'}")
+    return 0
+
+
+def render(models: Path) -> str:
+    """The whole model card of the models folder ``models``."""
+    metrics = json.loads((models / "metrics.json").read_text(encoding="utf-8"))
     card = render_model_card(metrics)
     start = card.index("The musicnn taggers bundled beside them")
     end = card.index("The app tags 2 patches of 3 s per 30 s window.") + len("The app tags 2 patches of 3 s per 30 s window.")
@@ -220,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         "the audio head (below), which votes with the classical members in ensemble v2. Their ONNX "
         "conversion matches the original TensorFlow models to 7.5e-7 (tags) and 4.2e-6 (embeddings) "
         "(`tools/check_musicnn.py`).") + card[end:]
-    atomic_write_text(args.models / "README.md", card + audio_section(args.models))
-    print(f"wrote {args.models / 'README.md'}")
-    return 0
+    return card + audio_section(models)
 
 
 if __name__ == "__main__":
