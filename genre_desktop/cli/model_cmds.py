@@ -4,6 +4,8 @@
   recursively for supported extensions). With ``--json`` one JSON array, an object per file
   (``Prediction.to_dict``); a file that cannot be analysed gets ``error`` and the others go on.
   Exit code 0 if every file was analysed, 1 if any failed, 2 if the models cannot be loaded.
+  ``--bundled`` runs the bundled models even where a trained model is active; ``model_version``
+  in the output says which ran.
 - ``evaluate --audio DIR [--json]``: every audio file under DIR, its true genre the name of the
   folder it sits in, through the same analysis as ``classify``: accuracy, macro F1, recall per
   genre and confusion for every member and the ensemble.
