@@ -71,7 +71,7 @@ def test_classify_uses_the_active_user_model(tmp_path, capsys):
     _broken_version("v1")  # active, and unloadable: classify must say so instead of ignoring it
     assert main(["classify", str(song), "--json"]) == 2
     assert "user model" in capsys.readouterr().err
-    args = build_parser().parse_args(["classify", str(song), "--bundled-only", "--segments", "2"])
+    args = build_parser().parse_args(["classify", str(song), "--bundled", "--segments", "2"])
     args.dirs = app_dirs()
     from genre_desktop.cli.model_cmds import classify_spec
 

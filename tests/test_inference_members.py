@@ -61,6 +61,15 @@ def entry(folder, name, kind, inputs, **extra):
             "kind": kind, "inputs": inputs, "outputs": {"probabilities": [None, 10]}, "labels": labels, **extra}
 
 
+def _table_voters_only(manifest: dict) -> dict:
+    """The manifest without the bundle's own audio voters (e.g. its embedding head), so a test's
+    members and weights are exactly the ones it adds."""
+    dropped = {m["name"] for m in manifest["models"] if m["kind"] in ("embedding_head", "cnn")}
+    manifest["models"] = [m for m in manifest["models"] if m["name"] not in dropped]
+    manifest["ensemble"]["members"] = {k: v for k, v in manifest["ensemble"]["members"].items() if k not in dropped}
+    return manifest
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """The bundled models plus an embedding head and a CNN, both voting with the classical five."""
@@ -68,7 +77,7 @@ def folder(tmp_path_factory):
     shutil.copytree(bundled_models_dir(), folder)
     head = dense_softmax(folder / "head.onnx", "embedding_stats", [None, 450], 450, seed=1)
     cnn = dense_softmax(folder / "cnn.onnx", "mel", [None, 1, 8, 16], 128, seed=2)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = _table_voters_only(json.loads((folder / "manifest.json").read_text()))
     manifest["models"] += [
         entry(folder, "head", "embedding_head", {"embedding_stats": [None, 450]}, stats=STATS, patches_per_window=3),
         entry(folder, "cnn", "cnn", {"mel": [None, 1, 8, 16]}, mel=MEL),
@@ -202,13 +211,18 @@ def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_pat
 
 
 def test_evaluation_on_cached_vectors_agrees_with_the_analysis(tmp_path):
-    """The training side's "current model" is the Analyzer's own Ensemble: with the bundled models
-    (all read the table), evaluating the cached vectors gives the analysis' own genres."""
+    """The training side's "current model" is the Analyzer's own Ensemble: with models that all
+    read the table, evaluating the cached vectors gives the analysis' own genres. (The bundle's
+    audio head needs musicnn outputs the vector cache does not hold yet: issue 12, item 6.)"""
     from genre_desktop.training.evaluate import BundledPredictor
 
-    analyzer = Analyzer(n_segments=3, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
+    models = tmp_path / "models"
+    shutil.copytree(bundled_models_dir(), models)
+    manifest = _table_voters_only(json.loads((models / "manifest.json").read_text()))
+    (models / "manifest.json").write_text(json.dumps(manifest))
+    analyzer = Analyzer(models, n_segments=3, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
     analysis = analyzer.analyze_samples(np.concatenate([tone(40.0, seed=5), tone(40.0, seed=6)[::-1]]), SR)
     assert analysis.vectors.n_windows == len(analysis.prediction.segments) > 1
-    got = BundledPredictor(threads=1).predict([analysis.vectors])[0]
+    got = BundledPredictor(models, threads=1).predict([analysis.vectors])[0]
     genres = dict(analysis.prediction.genres)
     np.testing.assert_allclose(got, [genres[g] for g in analyzer.labels], atol=1e-6)

@@ -8,7 +8,13 @@ licence, training data and figures; plus the ensemble weights fitted on the vali
 - Classical members: one per entry of ``metrics.json["members"]``, file ``<name>.onnx``.
 - musicnn models: one per ``<name>.meta.json`` sidecar (written by the musicnn conversion tool);
   the sidecar's fields are carried over (its ``file`` defaults to ``<name>.onnx``), kind "musicnn".
-  They get no ensemble weight: GTZAN audio is not available here, so no measurement supports one.
+  They vote on nothing themselves; their per-patch outputs feed the embedding head.
+- The audio member (kind "embedding_head"): ``audio_head.onnx`` with ``audio_head.json`` (written
+  by ``tools/train_audio_head.py``: the statistics it reads, patches per window, figures).
+- Ensemble weights: ``ensemble_v2.json`` (``tools/train_ensemble.py``: a vote over every member,
+  fitted on out-of-fold predictions of the GTZAN audio) when present, else the classical vote of
+  ``metrics.json``. The table-only weights (``evaluate --data``: a table has no audio) stay the
+  classical vote's, which was fitted for exactly that case.
 
 Usage: python tools/build_manifest.py [--models models/]
 """
@@ -102,6 +108,34 @@ def musicnn_entry(models: Path, meta_path: Path) -> dict:
     return entry
 
 
+def head_entry(models: Path, labels: list[str]) -> dict:
+    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
+
+    report = json.loads((models / "audio_head.json").read_text(encoding="utf-8"))
+    path = models / "audio_head.onnx"
+    inputs, outputs = onnx_signature(path)
+    return {
+        "name": "audio_head",
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "size": path.stat().st_size,
+        "kind": "embedding_head",
+        "inputs": inputs,
+        "outputs": outputs,
+        "probability_output": "probabilities",
+        "labels": labels,
+        "stats": report["stats"],
+        "patches_per_window": report["patches_per_window"],
+        "feature_recipe": MUSICNN_RECIPE,
+        "licence": CLASSICAL_LICENCE,
+        "training_data": ("GTZAN audio (Opus copies), artist-filtered split (Kereliuk et al. 2015): train+valid, "
+                          f"{report['fitted_on']['clips']} clips; test split never used"),
+        "hyperparameters": {"family": report["family"], **report["params"]},
+        "metrics": {"valid_audio": {k: report["valid"][k] for k in ("accuracy", "macro_f1")},
+                    "cv_train_audio": report["cv"]["chosen"]},
+    }
+
+
 def build(models: Path) -> dict:
     from genre_desktop.features.gtzan import RECIPE_VERSION
 
@@ -110,9 +144,32 @@ def build(models: Path) -> dict:
     entries = [classical_entry(models, n, m, labels, RECIPE_VERSION) for n, m in metrics["members"].items()]
     for meta_path in sorted(models.glob("*.meta.json")):
         entries.append(musicnn_entry(models, meta_path))
-    weights = {n: float(w) for n, w in metrics["ensemble"]["weights"].items()}
+    if (models / "audio_head.json").exists():
+        entries.append(head_entry(models, labels))
+    table_weights = {n: float(w) for n, w in metrics["ensemble"]["weights"].items()}
+    weights, ensemble = dict(table_weights), {
+        "weights_fitted_on": "valid",
+        "method": metrics["ensemble"]["method"],
+        "pooling": metrics["ensemble"]["pooling"],
+        "metrics": {"valid": metrics["ensemble"]["valid"], "cv10_random": metrics["ensemble"]["cv10_random"]},
+    }
+    if (models / "ensemble_v2.json").exists():
+        v2 = json.loads((models / "ensemble_v2.json").read_text(encoding="utf-8"))
+        names = {e["name"] for e in entries}
+        # 4 decimals: a weight of 1e-15 is a fitted zero, not a member worth naming
+        weights = {n: round(float(w), 4) for n, w in v2["bundle"]["weights"].items() if n in names}
+        ensemble = {
+            "weights_fitted_on": "out-of-fold predictions on the GTZAN train+valid audio (grouped by artist proxy)",
+            "method": (f"weighted soft vote, {v2['bundle']['pooling']} pooling, weights fitted by "
+                       f"{v2['bundle']['objective'].replace('_', '-')} on out-of-fold member predictions "
+                       "(tools/train_ensemble.py)"),
+            "pooling": v2["bundle"]["pooling"],
+            "metrics": {"valid_audio": {k: v2["valid"]["ensemble_v2"][k] for k in ("accuracy", "macro_f1")},
+                        "nested_cv_train_valid_audio": {k: v2["bundle"]["nested_cv_train_valid"][k]
+                                                        for k in ("accuracy", "macro_f1")}},
+        }
     # The version changes whenever a model file or a weight changes, and only then.
-    digest = hashlib.sha256(json.dumps([[e["name"], e["sha256"]] for e in entries] + [weights],
+    digest = hashlib.sha256(json.dumps([[e["name"], e["sha256"]] for e in entries] + [weights, ensemble["pooling"]],
                                        sort_keys=True).encode()).hexdigest()
     return {
         "version": f"gtzan-{digest[:12]}",
@@ -123,14 +180,15 @@ def build(models: Path) -> dict:
         "models": entries,
         "ensemble": {
             "members": weights,
-            "weights_fitted_on": "valid",
-            "method": metrics["ensemble"]["method"],
-            "pooling": metrics["ensemble"]["pooling"],
+            "weights_fitted_on": ensemble["weights_fitted_on"],
+            "method": ensemble["method"],
+            "pooling": ensemble["pooling"],
             "segments": "mean of log-probabilities over segments, renormalised",
-            # Every weighted member reads the feature table, so the table-only ensemble is the same.
-            "feature_table_only": {n: w for n, w in weights.items()
+            # A feature table has no audio: its vote is the classical one fitted for the table.
+            "feature_table_only": {n: w for n, w in table_weights.items()
                                    if any(e["name"] == n and e["kind"] == "classical" for e in entries)},
-            "metrics": {"valid": metrics["ensemble"]["valid"], "cv10_random": metrics["ensemble"]["cv10_random"]},
+            "feature_table_only_pooling": metrics["ensemble"]["pooling"],
+            "metrics": ensemble["metrics"],
         },
     }
 

@@ -4,6 +4,11 @@
   recursively for supported extensions). With ``--json`` one JSON array, an object per file
   (``Prediction.to_dict``); a file that cannot be analysed gets ``error`` and the others go on.
   Exit code 0 if every file was analysed, 1 if any failed, 2 if the models cannot be loaded.
+  ``--bundled`` runs the bundled models even where a trained model is active; ``model_version``
+  in the output says which ran.
+- ``evaluate --audio DIR [--json]``: every audio file under DIR, its true genre the name of the
+  folder it sits in, through the same analysis as ``classify``: accuracy, macro F1, recall per
+  genre and confusion for every member and the ensemble.
 - ``evaluate --data DIR [--all] [--json]``: DIR has ``features_30_sec.csv`` and ``splits/``;
   evaluates each member and the ensemble on the table rows of DIR's test split (every row with
   ``--all``). A feature table has no audio, so only the members that read table features take
@@ -34,14 +39,17 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="onnxruntime threads (0 = all cores; default: the settings')")
     p.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
-    p.add_argument("--bundled-only", action="store_true",
-                   help="the bundled models alone, not your active trained model")
+    p.add_argument("--bundled", "--bundled-only", dest="bundled", action="store_true",
+                   help="use the bundled models even if a trained model is active (model_version says which ran)")
     p.set_defaults(func=cmd_classify)
 
     e = subparsers.add_parser("evaluate", help="evaluate the models on a GTZAN-style feature table",
                               description="Evaluate every member and the ensemble on DIR's test split "
                                           "(DIR holds features_30_sec.csv and splits/).")
-    e.add_argument("--data", type=Path, required=True, metavar="DIR")
+    source = e.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, metavar="DIR", help="a GTZAN-style feature table folder")
+    source.add_argument("--audio", type=Path, metavar="DIR",
+                        help="audio files in folders named by their true genre (blues/, hip-hop/ ...)")
     e.add_argument("--all", action="store_true", help="evaluate on every row of the table, not the test split")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
     e.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
@@ -63,7 +71,7 @@ def classify_spec(args: argparse.Namespace):
     if args.models is not None:  # exactly the models of that folder: a user model mixes with the bundled ones only
         changes["models_dir"] = str(args.models)
         changes["user_model_dir"] = None
-    if args.bundled_only:
+    if args.bundled:
         changes["user_model_dir"] = None
     return workspace(args).analysis_spec().with_(**changes)
 
@@ -127,6 +135,8 @@ def _print_prediction(p) -> None:
 # -- evaluate ------------------------------------------------------------------------------------
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if getattr(args, "audio", None) is not None:
+        return cmd_evaluate_audio(args)
     from genre_desktop.inference.ensemble import Ensemble
     from genre_desktop.inference.inputs import CachedInputs
     from genre_desktop.inference.manifest import load_manifest
@@ -172,7 +182,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 2
     y = np.array([labels.index(GTZAN_LABELS[i]) for i in table.y], dtype=np.int64)
     # A table has features, no audio: only the classical members can run on it.
-    ensemble = Ensemble(members, manifest.feature_table_weights, labels, manifest.pooling)
+    ensemble = Ensemble(members, manifest.feature_table_weights, labels, _table_pooling(manifest))
     probas = ensemble.member_probas(CachedInputs(table.X))
     used = [m for m in probas if manifest.feature_table_weights.get(m, 0.0) > 0]
     results = {name: _scores(p, y, labels) for name, p in probas.items()}
@@ -192,6 +202,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_pooling(manifest) -> str:
+    """The pooling of the table-only vote (it may differ from the audio ensemble's)."""
+    return str(manifest.raw.get("ensemble", {}).get("feature_table_only_pooling", manifest.pooling))
+
+
 def _scores(proba: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
@@ -209,3 +224,110 @@ def _confusion_text(confusion: list[list[int]], labels: list[str]) -> str:
     head = " " * 11 + " ".join(f"{lab[:5]:>5}" for lab in labels)
     lines = [head] + [f"{lab:>10} " + " ".join(f"{v:5d}" for v in row) for lab, row in zip(labels, confusion)]
     return "\n".join(lines)
+
+
+# -- evaluate --audio ----------------------------------------------------------------------------
+# Audio benchmark (issue 12): every file under DIR through the same Analyzer path as ``classify``.
+
+#: folder names that mean a GTZAN label other than the folder's own lowercase name
+FOLDER_ALIASES = {"hip-hop": "hiphop", "hip hop": "hiphop", "hip_hop": "hiphop"}
+
+
+def genre_of_folder(folder: str) -> str:
+    """The genre a folder's name states: lowercase, ``hip-hop`` (and ``hip hop``) read as ``hiphop``."""
+    name = folder.strip().lower()
+    return FOLDER_ALIASES.get(name, name)
+
+
+def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, true genre) for every supported audio file under ``root`` whose folder names one of
+    ``labels``, sorted; and the files skipped because their folder names no known genre."""
+    found, skipped = [], []
+    for path in collect_files([str(root)]):
+        genre = genre_of_folder(os.path.basename(os.path.dirname(path)))
+        (found.append((path, genre)) if genre in labels else skipped.append(path))
+    return found, skipped
+
+
+def audio_scores(truth: list[str], predicted: list[str], labels: list[str]) -> dict:
+    """accuracy, macro F1 and recall over the genres that occur in ``truth``; the confusion matrix
+    over all ``labels`` (rows: true genre, columns: predicted genre)."""
+    from sklearn.metrics import confusion_matrix, f1_score, recall_score
+
+    present = [g for g in labels if g in set(truth)]
+    recall = recall_score(truth, predicted, labels=present, average=None, zero_division=0)
+    return {
+        "accuracy": float(np.mean([t == p for t, p in zip(truth, predicted)])) if truth else 0.0,
+        "macro_f1": float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),
+        "confusion": confusion_matrix(truth, predicted, labels=labels).tolist(),
+        "recall": {g: float(r) for g, r in zip(present, recall)},
+    }
+
+
+def evaluate_audio(analyzer, files: list[tuple[str, str]], progress=None) -> dict:
+    """Analyse each (path, genre) with ``analyzer`` and score every member and the ensemble.
+
+    The ensemble's answer is the top genre of the prediction; a member's is the top of its own
+    distribution (``Prediction.models``). Files that fail to analyse are listed, not scored."""
+    truth: list[str] = []
+    answers: dict[str, list[str]] = {}
+    failed = []
+    for i, (path, genre) in enumerate(files):
+        result = analyzer.analyze(path)
+        prediction = getattr(result, "prediction", result)  # Analysis or a bare Prediction
+        if progress is not None:
+            progress(i + 1, len(files), path)
+        if prediction.error:
+            failed.append({"path": path, "error": prediction.error})
+            continue
+        truth.append(genre)
+        answers.setdefault("ensemble", []).append(prediction.genres[0][0])
+        for member, dist in prediction.models.items():
+            answers.setdefault(member, []).append(max(dist.items(), key=lambda kv: kv[1])[0])
+    labels = list(analyzer.labels)
+    models = {m: audio_scores(truth, answers[m], labels) for m in sorted(answers, key=lambda m: (m == "ensemble", m))}
+    return {"labels": labels, "n": len(truth), "model_version": analyzer.model_version, "models": models,
+            "failed": failed}
+
+
+def cmd_evaluate_audio(args: argparse.Namespace) -> int:
+    """``evaluate --audio DIR [--json]``: exit 0, 1 if some file failed, 2 if nothing could be scored."""
+    from genre_desktop.inference.analyzer import Analyzer
+
+    try:
+        analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0))
+    except ModelError as exc:
+        print(f"error: cannot load the models: {exc}", file=sys.stderr)
+        return 2
+    if not os.path.isdir(args.audio):
+        print(f"error: {args.audio} is not a folder", file=sys.stderr)
+        return 2
+    files, skipped = labelled_audio(args.audio, list(analyzer.labels))
+    if skipped:
+        print(f"note: {len(skipped)} files sit in folders that name no known genre; skipped", file=sys.stderr)
+    if not files:
+        print(f"error: no audio files in genre folders under {args.audio} "
+              f"(folders are named by genre: {', '.join(analyzer.labels)})", file=sys.stderr)
+        return 2
+
+    def progress(i: int, n: int, path: str) -> None:
+        if not args.json:
+            print(f"\r{i}/{n}", end="", file=sys.stderr, flush=True)
+
+    report = evaluate_audio(analyzer, files, progress)
+    if not args.json:
+        print(file=sys.stderr)
+    if report["n"] == 0:
+        print("error: no file could be analysed", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{report['n']} files under {args.audio}; models {report['model_version']}")
+        for name, r in report["models"].items():
+            print(f"\n{name}: accuracy {r['accuracy']:.3f}, macro F1 {r['macro_f1']:.3f}")
+            print("  recall: " + ", ".join(f"{g} {v:.2f}" for g, v in r["recall"].items()))
+            print(_confusion_text(r["confusion"], report["labels"]))
+        for f in report["failed"]:
+            print(f"FAILED {f['path']}: {f['error']}")
+    return 1 if report["failed"] else 0

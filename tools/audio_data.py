@@ -1,0 +1,106 @@
+"""The cached GTZAN audio vectors (``tools/extract_audio_vectors.py``) as training data.
+
+Shared by ``tools/train_audio_head.py`` and ``tools/train_ensemble.py``: loading the cache, the
+artist-proxy groups and the fixed folds, the per-window statistics vector (through
+``genre_desktop.features.embedding_stats`` when the package has it, the same arithmetic the app
+runs), and the patch subset the app takes of a window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genre_desktop.training.classical import GTZAN_LABELS
+
+DEFAULT_CACHE = Path("/work/cache/gtzan_audio_vectors.npz")
+NETWORKS = ("musicnn_msd", "musicnn_mtt")
+BLOCK = 10  # clips per artist-proxy block: consecutive numbers of one genre mostly share an artist
+
+try:  # the app's one implementation (members branch); the fallback below has the same contract
+    from genre_desktop.features.embedding_stats import embedding_stats
+except ImportError:  # pragma: no cover - until the members branch is merged
+    def embedding_stats(outputs: dict[str, dict[str, np.ndarray]], stats: list[str]) -> np.ndarray:
+        """Concatenate, in ``stats`` order, statistics over patches of the networks' outputs.
+
+        ``outputs[network]["embedding"|"tags"]`` is (P, D), one row per 3 s patch; a stat reads
+        ``"<network>.<output>.<mean|max|std>"``. Returns float32 (sum of the D's,).
+        """
+        parts = []
+        for stat in stats:
+            network, output, fn = stat.split(".")
+            x = np.asarray(outputs[network][output], dtype=np.float32)
+            if x.ndim != 2 or x.shape[0] == 0:
+                raise ValueError(f"{stat}: expected (patches, D) with at least one patch, got {x.shape}")
+            parts.append({"mean": x.mean, "max": x.max, "std": x.std}[fn](axis=0))
+        return np.concatenate(parts).astype(np.float32)
+
+
+def artist_block(clip: str) -> str:
+    """The artist-proxy group of ``blues.00042``: ``blues/4`` (blocks of ``BLOCK`` numbers)."""
+    genre, number = clip.split(".")[:2]
+    return f"{genre}/{int(number) // BLOCK}"
+
+
+def app_patch_indices(n: int, limit: int | None) -> np.ndarray:
+    """The patches ``Analyzer.tag_input`` keeps of a window's ``n`` (evenly spread, ends included)."""
+    if not limit or n <= limit:
+        return np.arange(n)
+    return np.linspace(0, n - 1, limit).round().astype(int)
+
+
+@dataclass
+class AudioSet:
+    """One row per clip (each GTZAN clip is a single 30 s window; checked on load)."""
+
+    clip: np.ndarray
+    genre: np.ndarray
+    split: np.ndarray
+    origin: np.ndarray
+    y: np.ndarray  # index into GTZAN_LABELS
+    groups: np.ndarray  # artist-proxy block ids (strings)
+    features: np.ndarray  # (n, 57) the app's table features of the window
+    patches: list[dict[str, dict[str, np.ndarray]]]  # per clip: network -> output -> (P, D)
+
+    def stats(self, stats: list[str], n_patches: int | None = None) -> np.ndarray:
+        """(n, D) stats vectors, each over the patches the app would take (``n_patches``; None = all)."""
+        rows = []
+        for out in self.patches:
+            n = len(next(iter(out.values()))["embedding"])
+            idx = app_patch_indices(n, n_patches)
+            rows.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()}, stats))
+        return np.stack(rows)
+
+    def mask(self, split: str) -> np.ndarray:
+        return self.split == split
+
+
+def load(cache: Path = DEFAULT_CACHE) -> AudioSet:
+    d = np.load(cache)
+    if len(d["window_clip"]) != len(d["clip"]):
+        raise SystemExit("expected one window per clip in the GTZAN audio cache")
+    patch_window = d["patch_window"]
+    patches = []
+    for wi in range(len(d["window_clip"])):
+        sel = patch_window == wi
+        patches.append({net: {"embedding": d[f"{net}_embedding"][sel], "tags": d[f"{net}_tags"][sel]}
+                        for net in NETWORKS})
+    clip = d["clip"].astype(str)
+    genre = d["genre"].astype(str)
+    return AudioSet(clip=clip, genre=genre, split=d["split"].astype(str), origin=d["origin"].astype(str),
+                    y=np.array([GTZAN_LABELS.index(g) for g in genre]),
+                    groups=np.array([artist_block(c) for c in clip]),
+                    features=d["features"].astype(np.float64), patches=patches)
+
+
+def grouped_folds(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """StratifiedGroupKFold splits (fit, held) with a fixed seed; no artist block straddles folds."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    import warnings
+
+    with warnings.catch_warnings():  # classes with fewer clips than folds: expected here, not an error
+        warnings.simplefilter("ignore", UserWarning)
+        return list(StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(y, y, groups))

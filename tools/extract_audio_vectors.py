@@ -1,0 +1,128 @@
+#!/usr/bin/env python
+"""Cache what the app computes from each GTZAN audio clip, for training the audio members.
+
+For every clip under ``audio/GENRE/CLIP.opus`` the clip goes through the app's own path
+(``inference.analyzer.Analyzer``: ``audio.decode`` at 22050 Hz, ``plan_segments`` windows, the
+silence check; then ``inference.inputs.AudioInputs``, what every member reads: the table features
+and the musicnn networks' per-patch outputs after resampling to 16 kHz),
+so training sees exactly what the app sees. Per 30 s window it stores the 57 table features and,
+for EVERY 3 s patch of the window (``tag_patches=0``), both bundled musicnn networks' 200-d
+embeddings and 50 tag scores. How many patches a model then uses is decided at training time by
+``genre_desktop.inference.musicnn.spread_indices`` (the app's rule for picking patches).
+
+Output: one ``.npz`` (default ``/work/cache/gtzan_audio_vectors.npz``, outside git) with
+- clip-level: ``clip`` (names), ``genre``, ``split``, ``origin``;
+- window-level: ``window_clip`` (index into clips), ``window_start``, ``features`` (W, 57);
+- patch-level: ``patch_window`` (index into windows), ``<net>_embedding`` (P, 200),
+  ``<net>_tags`` (P, 50) for net in musicnn_msd, musicnn_mtt;
+- ``seconds_per_clip`` (the wall time of each clip's features and networks, one thread).
+
+Usage: nice python tools/extract_audio_vectors.py [--audio DIR] [--out FILE] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from genre_desktop.audio import decode, probe  # noqa: E402
+from genre_desktop.cancel import NEVER  # noqa: E402
+from genre_desktop.inference.analyzer import SAMPLE_RATE, Analyzer  # noqa: E402
+from genre_desktop.inference.inputs import AudioInputs  # noqa: E402
+
+log = logging.getLogger("extract_audio_vectors")
+
+DEFAULT_AUDIO = ROOT.parent.parent / "shared" / "data" / "gtzan" / "audio"
+DEFAULT_OUT = Path("/work/cache/gtzan_audio_vectors.npz")
+NETWORKS = ("musicnn_msd", "musicnn_mtt")
+
+
+def read_clips(audio: Path) -> list[dict]:
+    """Rows of ``clips.csv`` whose file exists, in file order."""
+    with open(audio / "clips.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["path"] = audio / row["genre"] / f"{row['clip']}.opus"
+    missing = [r["clip"] for r in rows if not r["path"].exists()]
+    if missing:
+        raise SystemExit(f"clips.csv lists {len(missing)} clips without a file, e.g. {missing[:3]}")
+    if any(r["split"] not in ("train", "valid") for r in rows):
+        raise SystemExit("refusing: clips.csv lists clips outside the train and valid splits")
+    return rows
+
+
+def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
+    analyzer = Analyzer(threads=1, tag_patches=0, musicnn=True)
+    if not set(NETWORKS) <= set(analyzer.networks):
+        raise SystemExit(f"expected the networks {NETWORKS} in the manifest, found {sorted(analyzer.networks)}")
+    rows = read_clips(audio)[:limit]
+    window_clip, window_start, features, patch_window, seconds = [], [], [], [], []
+    nets: dict[str, dict[str, list]] = {n: {"embedding": [], "tags": []} for n in NETWORKS}
+    for ci, row in enumerate(rows):
+        t0 = time.perf_counter()
+        path = row["path"]
+        windows = analyzer._windows(lambda s, n, p=path: decode(p, SAMPLE_RATE, s, n), probe(path).duration, NEVER)
+        if not windows:
+            raise SystemExit(f"{path}: no audible window")
+        inputs = AudioInputs(windows, analyzer.networks, patches=0)  # 0: every patch of the window
+        outputs = {name: inputs.musicnn(name) for name in NETWORKS}
+        for w, ((start, _, _), x) in enumerate(zip(windows, inputs.table())):
+            wi = len(window_clip)
+            window_clip.append(ci)
+            window_start.append(start)
+            features.append(x)
+            patch_window += [wi] * len(outputs[NETWORKS[0]][w]["embedding"])
+            for name in NETWORKS:
+                nets[name]["tags"].append(outputs[name][w]["tags"])
+                nets[name]["embedding"].append(outputs[name][w]["embedding"])
+        seconds.append(time.perf_counter() - t0)
+        if ci % 20 == 0:
+            log.info("%d/%d %s: %d windows, %d patches, %.2f s", ci + 1, len(rows), row["clip"],
+                     len(windows), sum(1 for w in patch_window if window_clip[w] == ci), seconds[-1])
+    out = {
+        "clip": np.array([r["clip"] for r in rows]),
+        "genre": np.array([r["genre"] for r in rows]),
+        "split": np.array([r["split"] for r in rows]),
+        "origin": np.array([r["from"] for r in rows]),
+        "window_clip": np.array(window_clip, dtype=np.int32),
+        "window_start": np.array(window_start, dtype=np.float32),
+        "features": np.stack(features).astype(np.float32),
+        "patch_window": np.array(patch_window, dtype=np.int32),
+        "seconds_per_clip": np.array(seconds, dtype=np.float32),
+        "model_version": np.array(analyzer.model_version),
+    }
+    for name in NETWORKS:
+        for key in ("embedding", "tags"):
+            out[f"{name}_{key}"] = np.concatenate(nets[name][key]).astype(np.float32)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N clips (a quick check)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    t0 = time.monotonic()
+    data = extract(args.audio, args.limit)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **data)
+    tmp.replace(args.out)
+    log.info("wrote %s: %d clips, %d windows, %d patches in %.0f s", args.out, len(data["clip"]),
+             len(data["window_clip"]), len(data["patch_window"]), time.monotonic() - t0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,366 @@
+#!/usr/bin/env python
+"""Ensemble v2: a weighted vote over every member, fitted on out-of-fold predictions of audio.
+
+Members: the five classical models (the 57 table features, here as the app computes them from the
+Opus audio), the audio head (``tools/train_audio_head.py``) and any extra member given with
+``--extra NAME=FILE.npz`` (e.g. the CNN: arrays ``clip`` and ``proba`` [n, 10] holding out-of-fold
+probabilities for the train clips, made with the folds in ``/work/cache/ensemble_folds.json``, and
+probabilities of the model fitted on train for the valid clips; and, to enter the bundle's vote,
+``proba_cv_all``: every clip out-of-fold over the train+valid grouped folds; see ``load_extra``).
+A member only earns its place through the fitted weights: a weight near zero leaves it out.
+
+Protocol (fixed seeds; the test split is never used):
+
+1. folds: ``StratifiedGroupKFold(5)`` over the TRAIN audio clips, groups = artist-proxy blocks;
+2. out-of-fold member probabilities on the train audio: each classical member refitted (with its
+   bundled hyperparameters) on the feature TABLE's train rows outside the held fold's artist
+   blocks; the head refitted on the train audio outside the fold;
+3. the vote's pooling and weight objective chosen by cross-validating the weight fit over those
+   out-of-fold rows; the weights then fitted on all of them (no weight set by hand);
+4. VALID: members fitted on all of train (table train rows; train audio), the vote with those
+   weights: a figure on artists that neither the members nor the weights saw. Beside it each
+   member, and a bootstrap over the valid artist blocks of (ensemble - best member);
+5. bundle: the same out-of-fold procedure over train+valid gives the weights written for the app
+   (the bundled members are fitted on train+valid).
+
+Writes ``models/ensemble_v2.json`` (every figure and the bundle's weights).
+
+Usage: nice python tools/train_ensemble.py [--cache FILE] [--extra cnn=FILE.npz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from audio_data import DEFAULT_CACHE, AudioSet, artist_block, grouped_folds, load  # noqa: E402
+from train_audio_head import CHOICE_PATH, build_head, scores  # noqa: E402
+from genre_desktop.fsutil import atomic_write_json  # noqa: E402
+from genre_desktop.inference.ensemble import POOLINGS, weighted_mean  # noqa: E402
+from genre_desktop.training import classical as C  # noqa: E402
+
+log = logging.getLogger("train_ensemble")
+
+SEED = 20151
+FOLDS = 5
+BOOTSTRAP = 2000
+DATA = ROOT.parent.parent / "shared" / "data" / "gtzan"
+FOLDS_PATH = Path("/work/cache/ensemble_folds.json")
+HEAD = "audio_head"
+
+
+def _hyper(name: str, raw: dict) -> dict:
+    """The bundled member's hyperparameters (metrics.json) as pipeline parameters."""
+    return {"clf__" + k: v for k, v in raw.items()}  # train_classical stored them without the prefix
+
+
+class Table:
+    """The feature table's rows, with artist blocks, for refitting the classical members."""
+
+    def __init__(self, data_dir: Path):
+        table = C.load_feature_table(data_dir / "features_30_sec.csv")
+        self.split = {}
+        for split in ("train", "valid"):
+            for name in C.read_split(data_dir / "splits" / f"{split}_filtered.txt"):
+                self.split[name] = split
+        self.X = C.as_float32_inputs(table.X)
+        self.y = np.asarray(table.y)
+        self.names = [f.rsplit(".", 1)[0] for f in table.filenames]  # blues.00000.wav -> blues.00000
+        self.blocks = np.array([artist_block(n) for n in self.names])
+        self.rows_split = np.array([self.split.get(f, "?") for f in table.filenames])
+
+    def rows(self, splits: set[str], exclude_blocks: set[str]) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.rows_split, list(splits)) & ~np.isin(self.blocks, list(exclude_blocks)))
+
+
+def classical_members() -> dict[str, dict]:
+    metrics = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))
+    return {name: _hyper(name, m["hyperparameters"]) for name, m in metrics["members"].items()}
+
+
+def fit_classical(name: str, params: dict, table: Table, rows: np.ndarray):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return C.build_pipeline(name, SEED, **params).fit(table.X[rows], table.y[rows])
+
+
+def member_probas(data: AudioSet, table: Table, fit_clips: np.ndarray, held_clips: np.ndarray,
+                  fit_splits: set[str], hyper: dict, head: dict) -> dict[str, np.ndarray]:
+    """Each member fitted without the held clips' artist blocks, predicting the held clips."""
+    held_blocks = set(data.groups[held_clips])
+    rows = table.rows(fit_splits, held_blocks)
+    Xa = C.as_float32_inputs(data.features[held_clips])
+    out = {name: C.full_proba(fit_classical(name, p, table, rows), Xa) for name, p in hyper.items()}
+    X = data.stats(head["stats"], head["patches_per_window"] or None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build_head(head["family"], SEED, **head["params"]).fit(X[fit_clips], data.y[fit_clips])
+    out[HEAD] = C.full_proba(model, X[held_clips])
+    return out
+
+
+def out_of_fold(data: AudioSet, table: Table, clips: np.ndarray, fit_splits: set[str], hyper: dict,
+                head: dict) -> tuple[dict[str, np.ndarray], list]:
+    folds = grouped_folds(data.y[clips], data.groups[clips], FOLDS, SEED)
+    oof: dict[str, np.ndarray] = {}
+    for k, (fit, held) in enumerate(folds):
+        probas = member_probas(data, table, clips[fit], clips[held], fit_splits, hyper, head)
+        for name, p in probas.items():
+            oof.setdefault(name, np.zeros((len(clips), len(C.GTZAN_LABELS))))[held] = p
+        log.info("fold %d/%d: %d held clips", k + 1, len(folds), len(held))
+    return oof, folds
+
+
+def load_extra(spec: str, data: AudioSet) -> tuple[str, dict[str, np.ndarray]]:
+    """An extra member's probabilities (e.g. the CNN), rows in ``data``'s clip order.
+
+    ``proba``: train clips out-of-fold over the train folds (``FOLDS_PATH``), valid clips from the
+    model fitted on all of train. ``proba_cv_all`` (optional): every clip out-of-fold over the
+    grouped folds of train+valid (``audio_data.grouped_folds(y, groups, 5, SEED)`` over the clips
+    in train-then-valid order); without it the member stays out of the bundle's vote."""
+    name, path = spec.split("=", 1)
+    d = np.load(path)
+    index = {c: i for i, c in enumerate(d["clip"].astype(str))}
+    missing = [c for c in data.clip if c not in index]
+    if missing:
+        raise SystemExit(f"{path} lacks {len(missing)} clips, e.g. {missing[:3]}")
+    return name, {k: np.stack([d[k][index[c]] for c in data.clip]).astype(np.float64)
+                  for k in ("proba", "proba_cv_all") if k in d}
+
+
+OBJECTIVES = ("log_loss", "balanced_log_loss", "accuracy")
+
+
+def fit_weights(probas: dict[str, np.ndarray], y: np.ndarray, pooling: str, objective: str) -> dict[str, float]:
+    """Vote weights on the simplex. ``balanced_log_loss``: the log-loss with each genre weighing the
+    same in total (blues, classical and jazz are two thirds of the clips; the targets include macro
+    F1); softmax parametrisation, Nelder-Mead from equal weights (deterministic). Else
+    ``classical.fit_vote_weights``."""
+    if objective != "balanced_log_loss":
+        return C.fit_vote_weights(probas, y, pooling, objective)
+    from scipy.optimize import minimize
+
+    names = list(probas)
+    counts = np.bincount(y, minlength=len(C.GTZAN_LABELS)).astype(float)
+    w_row = 1.0 / counts[y]
+    rows = np.arange(len(y))
+
+    def weights_of(theta: np.ndarray) -> dict[str, float]:
+        w = np.exp(theta - theta.max())
+        return dict(zip(names, w / w.sum()))
+
+    def loss(theta: np.ndarray) -> float:
+        q = weighted_mean(probas, weights_of(theta), pooling)
+        return float(-np.sum(w_row * np.log(np.clip(q[rows, y], 1e-12, None))) / w_row.sum())
+
+    result = minimize(loss, np.zeros(len(names)), method="Nelder-Mead",
+                      options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 4000})
+    return {n: float(v) for n, v in weights_of(result.x).items()}
+
+
+def cross_validated_vote(probas: dict[str, np.ndarray], y: np.ndarray, groups: np.ndarray, pooling: str,
+                         objective: str) -> np.ndarray:
+    """Out-of-fold vote: weights fitted on the other grouped folds' rows only."""
+    out = np.zeros_like(next(iter(probas.values())), dtype=np.float64)
+    for fit, held in grouped_folds(y, groups, FOLDS, SEED):
+        weights = fit_weights({m: p[fit] for m, p in probas.items()}, y[fit], pooling, objective)
+        out[held] = weighted_mean({m: p[held] for m, p in probas.items()}, weights, pooling)
+    return out
+
+
+def choose_vote(oof: dict[str, np.ndarray], y: np.ndarray, groups: np.ndarray) -> dict:
+    """Pooling and objective by cross-validating the weight fit over the out-of-fold rows."""
+    candidates = {}
+    for objective in OBJECTIVES if len(oof) <= 6 else ("log_loss", "balanced_log_loss"):
+        for pooling in POOLINGS:
+            q = cross_validated_vote(oof, y, groups, pooling, objective)
+            s = scores(q, y)
+            candidates[f"{pooling}/{objective}"] = {"pooling": pooling, "objective": objective,
+                                                    **{k: s[k] for k in ("accuracy", "macro_f1", "log_loss")}}
+            log.info("vote %s/%s: nested-CV acc %.3f F1 %.3f", pooling, objective, s["accuracy"], s["macro_f1"])
+    key = max(candidates, key=lambda k: (candidates[k]["accuracy"] + candidates[k]["macro_f1"], -candidates[k]["log_loss"]))
+    pick = candidates[key]
+    weights = fit_weights(oof, y, pick["pooling"], pick["objective"])
+    return {"pooling": pick["pooling"], "objective": pick["objective"], "weights": weights, "candidates": candidates}
+
+
+def bootstrap_diff(p_ens: np.ndarray, p_best: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict:
+    """Accuracy and macro F1 of (ensemble - best member), resampling valid artist blocks with replacement."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+    blocks = np.unique(groups)
+    members = {b: np.flatnonzero(groups == b) for b in blocks}
+    ce, cb = p_ens.argmax(1), p_best.argmax(1)
+    d_acc, d_f1 = [], []
+    for _ in range(BOOTSTRAP):
+        idx = np.concatenate([members[b] for b in rng.choice(blocks, len(blocks), replace=True)])
+        d_acc.append(np.mean(ce[idx] == y[idx]) - np.mean(cb[idx] == y[idx]))
+        labels = sorted(set(y[idx].tolist()))
+        d_f1.append(f1_score(y[idx], ce[idx], labels=labels, average="macro", zero_division=0)
+                    - f1_score(y[idx], cb[idx], labels=labels, average="macro", zero_division=0))
+    out = {}
+    for key, d in (("accuracy", np.array(d_acc)), ("macro_f1", np.array(d_f1))):
+        out[key] = {"mean": float(d.mean()), "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
+                    "p_greater_than_0": float(np.mean(d > 0))}
+    out["note"] = (f"{BOOTSTRAP} resamples of the {len(blocks)} valid artist blocks with replacement; macro F1 "
+                   "over the genres present in each resample")
+    return out
+
+
+def bundled_on_valid(data: AudioSet, va: np.ndarray, hyper: dict, v1: dict) -> dict:
+    """The bundled classical ONNX files (fitted on train+valid table rows) on the valid audio, and
+    their v1 vote, beside their table-valid figures: how far the app's features from Opus audio
+    move them. In-sample for these clips' table rows, so not a held-out figure."""
+    metrics = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))
+    Xa = C.as_float32_inputs(data.features[va])
+    probas = {m: C.onnx_proba((ROOT / "models" / f"{m}.onnx").read_bytes(), Xa).astype(np.float64) for m in hyper}
+    out = {m: {"audio_valid": {k: v for k, v in scores(p, data.y[va]).items() if k != "confusion"},
+               "table_valid_fitted_on_train": metrics["members"][m]["valid"],
+               "table_valid_bundled": metrics["members"][m].get("bundled_on_valid_in_sample")}
+           for m, p in probas.items()}
+    ens = v1
+    w = {m: v for m, v in ens["weights"].items() if m in probas and v > 0}
+    out["ensemble_v1"] = {"audio_valid": {k: v for k, v in scores(weighted_mean({m: probas[m] for m in w}, w,
+                                                                                ens["pooling"]), data.y[va]).items()
+                                          if k != "confusion"},
+                          "table_valid_cv": metrics["ensemble"]["valid"],
+                          "table_valid_bundled": metrics["ensemble"].get("bundled_on_valid_in_sample")}
+    out["note"] = ("bundled files were fitted on the table's train+valid rows, so these 92 valid clips' table rows "
+                   "trained them: in-sample, the gap to table_valid_bundled is the cost of the app computing the "
+                   "features from Opus audio (and of 16 kHz/15 s copies)")
+    for m, f in out.items():
+        if m != "note":
+            log.info("bundled %-12s valid audio acc %.3f F1 %.3f", m, f["audio_valid"]["accuracy"],
+                     f["audio_valid"]["macro_f1"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=FILE.npz")
+    parser.add_argument("--out", type=Path, default=ROOT / "models" / "ensemble_v2.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    started = time.monotonic()
+    data = load(args.cache)
+    table = Table(args.data)
+    head = json.loads(CHOICE_PATH.read_text(encoding="utf-8"))
+    hyper = classical_members()
+    extras = dict(load_extra(s, data) for s in args.extra)
+    tr, va = np.flatnonzero(data.mask("train")), np.flatnonzero(data.mask("valid"))
+
+    # 1-3: out-of-fold on train, the vote fitted there.
+    oof, folds = out_of_fold(data, table, tr, {"train"}, hyper, head)
+    for name, p in extras.items():
+        oof[name] = p["proba"][tr]
+    atomic_write_json(FOLDS_PATH, {"seed": SEED, "train_folds_held_clips": [data.clip[tr][h].tolist() for _, h in folds]},
+                      indent=1)
+    oof_figures = {m: {k: v for k, v in scores(p, data.y[tr]).items() if k in ("accuracy", "macro_f1", "log_loss")}
+                   for m, p in oof.items()}
+    for m, f in oof_figures.items():
+        log.info("out-of-fold on train %-9s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
+    vote = choose_vote(oof, data.y[tr], data.groups[tr])
+    log.info("vote on train OOF: %s %s", vote["pooling"], {k: round(v, 3) for k, v in vote["weights"].items()})
+
+    # 4: valid, members fitted on all of train.
+    valid_p = member_probas(data, table, tr, va, {"train"}, hyper, head)
+    for name, p in extras.items():
+        valid_p[name] = p["proba"][va]
+    yv = data.y[va]
+    valid = {m: scores(p, yv) for m, p in valid_p.items()}
+    ens_valid_p = weighted_mean(valid_p, vote["weights"], vote["pooling"])
+    valid["ensemble_v2"] = scores(ens_valid_p, yv)
+    best = max(valid_p, key=lambda m: (valid[m]["accuracy"], valid[m]["macro_f1"]))
+    boot = bootstrap_diff(ens_valid_p, valid_p[best], yv, data.groups[va], SEED)
+    # The classical vote of the previous bundle (metrics.json, not the manifest: that holds v2's weights).
+    v1 = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))["ensemble"]
+    old_w = {m: w for m, w in v1["weights"].items() if m in hyper and w > 0}
+    valid["ensemble_v1_classical"] = scores(weighted_mean({m: valid_p[m] for m in old_w}, old_w, v1["pooling"]), yv)
+    bundled = bundled_on_valid(data, va, hyper, v1)
+    for m, f in valid.items():
+        log.info("valid %-22s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
+    log.info("ensemble - best member (%s) on valid: acc %+.3f F1 %+.3f; bootstrap %s", best,
+             valid["ensemble_v2"]["accuracy"] - valid[best]["accuracy"],
+             valid["ensemble_v2"]["macro_f1"] - valid[best]["macro_f1"], boot)
+
+    # 5: the bundle's weights from out-of-fold predictions over train+valid.
+    both = np.concatenate([tr, va])
+    oof_all, _ = out_of_fold(data, table, both, {"train", "valid"}, hyper, head)
+    for name, p in extras.items():
+        if "proba_cv_all" in p:
+            oof_all[name] = p["proba_cv_all"][both]
+        else:
+            log.warning("%s has no proba_cv_all: left out of the bundle's vote", name)
+    bundle_vote = choose_vote(oof_all, data.y[both], data.groups[both])
+    nested_all = cross_validated_vote(oof_all, data.y[both], data.groups[both], bundle_vote["pooling"],
+                                      bundle_vote["objective"])
+    bundle_cv = scores(nested_all, data.y[both])
+    # The valid clips' rows of that grouped CV: each judged by members and weights fitted without
+    # its artist block, with the other valid artists in training (as in the bundle).
+    is_valid = np.arange(len(both)) >= len(tr)
+    cv_valid = {m: scores(p[is_valid], data.y[va]) for m, p in oof_all.items()}
+    cv_valid["ensemble_v2"] = scores(nested_all[is_valid], data.y[va])
+    cv_best = max(oof_all, key=lambda m: (cv_valid[m]["accuracy"], cv_valid[m]["macro_f1"]))
+    cv_boot = bootstrap_diff(nested_all[is_valid], oof_all[cv_best][is_valid], data.y[va], data.groups[va], SEED)
+    for m, f in cv_valid.items():
+        log.info("grouped CV over train+valid, valid clips: %-12s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
+    log.info("  ensemble - best member (%s): acc %+.3f F1 %+.3f; bootstrap %s", cv_best,
+             cv_valid["ensemble_v2"]["accuracy"] - cv_valid[cv_best]["accuracy"],
+             cv_valid["ensemble_v2"]["macro_f1"] - cv_valid[cv_best]["macro_f1"], cv_boot)
+    log.info("bundle vote (train+valid OOF): %s %s; nested CV acc %.3f F1 %.3f", bundle_vote["pooling"],
+             {k: round(v, 3) for k, v in bundle_vote["weights"].items()}, bundle_cv["accuracy"], bundle_cv["macro_f1"])
+
+    report = {
+        "members": list(oof),
+        "head": head,
+        "folds": f"StratifiedGroupKFold({FOLDS}, shuffle, seed {SEED}) over the clips, groups = blocks of 10 clip "
+                 "numbers within a genre; classical members refitted on the feature table's rows outside the "
+                 "held fold's blocks",
+        "train_oof": oof_figures,
+        "vote_fitted_on_train_oof": vote,
+        "valid": valid,
+        "bundled_classical_on_valid_audio": bundled,
+        "valid_best_member": best,
+        "valid_margin_over_best": {k: valid["ensemble_v2"][k] - valid[best][k] for k in ("accuracy", "macro_f1")},
+        "valid_bootstrap_margin": boot,
+        "valid_note": "members fitted on train (classical: the table's train rows; head: the train audio), vote "
+                      "weights fitted on the train out-of-fold predictions; judged on the 92 valid clips' audio",
+        "bundle": {**bundle_vote, "nested_cv_train_valid": {k: bundle_cv[k] for k in ("accuracy", "macro_f1", "log_loss",
+                                                                                         "recall")},
+                   "note": "weights fitted on out-of-fold predictions over all 281 clips; nested_cv_train_valid "
+                           "cross-validates that weight fit (members out-of-fold, weights fitted on the other folds)"},
+        "cv_train_valid_on_valid_clips": {
+            "figures": cv_valid, "best_member": cv_best,
+            "margin_over_best": {k: cv_valid["ensemble_v2"][k] - cv_valid[cv_best][k] for k in ("accuracy", "macro_f1")},
+            "bootstrap_margin": cv_boot,
+            "note": "grouped 5-fold CV over all 281 clips (members refitted per fold; vote weights fitted on the "
+                    "other folds' out-of-fold rows); the rows of the 92 valid clips. Every valid clip is judged "
+                    "by models that never saw its artist block, but other valid artists were in training, as "
+                    "in the bundle; the head's configuration was chosen on train only"},
+        "seed": SEED,
+        "wall_time_seconds": round(time.monotonic() - started, 1),
+    }
+    atomic_write_json(args.out, report, indent=2)
+    np.savez_compressed("/work/cache/ensemble_predictions.npz", clip=data.clip, train_idx=tr, valid_idx=va,
+                        **{f"oof_{m}": p for m, p in oof.items()}, **{f"valid_{m}": p for m, p in valid_p.items()},
+                        **{f"oofall_{m}": p for m, p in oof_all.items()}, oofall_ensemble=nested_all)
+    log.info("wrote %s (%.0f s)", args.out, report["wall_time_seconds"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
