@@ -143,6 +143,10 @@ def build(models: Path) -> dict:
     labels = list(metrics["labels"])
     entries = [classical_entry(models, n, m, labels, RECIPE_VERSION) for n, m in metrics["members"].items()]
     for meta_path in sorted(models.glob("*.meta.json")):
+        # Sidecars of other kinds (cnn.meta.json) are not musicnn models; they enter the manifest
+        # by their own entry, not as musicnn ones.
+        if json.loads(meta_path.read_text(encoding="utf-8")).get("kind", "musicnn") != "musicnn":
+            continue
         entries.append(musicnn_entry(models, meta_path))
     if (models / "audio_head.json").exists():
         entries.append(head_entry(models, labels))

@@ -227,7 +227,45 @@ def render(models: Path) -> str:
         "the audio head (below), which votes with the classical members in ensemble v2. Their ONNX "
         "conversion matches the original TensorFlow models to 7.5e-7 (tags) and 4.2e-6 (embeddings) "
         "(`tools/check_musicnn.py`).") + card[end:]
-    return card + audio_section(models)
+    return card + audio_section(models) + spectrogram_section(models)
+
+
+def spectrogram_section(models: Path) -> str:
+    """The study's two spectrogram families (custom CNN, ImageNet transfer), from their sidecars.
+
+    Both are trained on the train audio only and judged on valid; neither is in the manifest: their
+    valid figures are below the audio head's, so no weight in the vote is supported by a measurement.
+    """
+    rows = []
+    for name, file in (("cnn", "cnn.meta.json"), ("transfer (EfficientNet-Lite0, ImageNet)", "transfer.report.json")):
+        path = models / file
+        if not path.exists():
+            continue
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        m = meta["metrics"]
+        clip, seg = m.get("valid_clip", {}), m.get("valid_segment", {})
+        rows.append(f"| {name} | {_f(clip.get('accuracy'))} | {_f(clip.get('macro_f1'))} | {_recall(clip) if clip.get('recall') else 'n/a'} "
+                    f"| {_f(seg.get('accuracy'))} | {meta.get('parameters', 'n/a')} | {_kb(models / meta['file'])} "
+                    f"| {'bundled file, not in the vote' if (models / meta['file']).exists() else 'not bundled'} |")
+    if not rows:
+        return ""
+    return f"""
+## Spectrogram models: the study's CNN and ImageNet-transfer rows
+
+Trained with PyTorch (training only; `pip install -e .[train]`) on log-mel segments of 3 s
+(`genre_desktop/features/cnn_input.py`, the code path the app would use) of the 189 train clips,
+with crops, gain, SpecAugment masks, mixup and class weights, seed 20151; valid chose nothing (the
+last epoch is kept, the transfer head's C was chosen by grouped CV on train), so these are
+held-out figures. A clip's probabilities are the mean over its segments. onnxruntime matches torch
+to 6e-7 (CNN) and 9e-6 (transfer) (`tests/test_cnn_export.py`). Neither enters the vote: both are
+well below the audio head on valid, and no out-of-fold figure says they add to it.
+
+| model | valid clip accuracy | macro F1 | recall {' | '.join(LABELS)} | valid segment accuracy | parameters | file | in the app |
+|---|---|---|{'---|' * len(LABELS)}---|---|---|---|
+{chr(10).join(rows)}
+
+Reproduce: `tools/train_cnn.py`, `tools/train_transfer.py` (about 9 min and 6 min on two idle cores).
+"""
 
 
 if __name__ == "__main__":
