@@ -205,7 +205,7 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     about.close()
     window.shutdown()
     window.close()
-    store.close()
+    workspace.close()
 
 
 def main(argv: list[str] | None = None) -> int:
