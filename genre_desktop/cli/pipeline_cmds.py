@@ -141,6 +141,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     try:
         rules = ws.review_rules()
         rows = rules.queue(ws.store.all())
+        waiting = len(rows)
         if args.genre:
             rows = [t for t in rows if any(rules.same(t.predicted_genre, g) for g in args.genre)]
         decisions = rules.bulk_accept(rows, args.above)
@@ -151,7 +152,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         ws.close()
     for track, chosen, _ in decisions:
         print(f"accepted {track.path}: {_genres(chosen)} ({track.confidence:.0%})")
-    print(f"Accepted {len(decisions)} of {len(rows)} predictions waiting for review "
+    print(f"Accepted {len(decisions)} of {waiting} predictions waiting for review "
           f"(at or above {args.above:.0%}).")
     return OK
 
