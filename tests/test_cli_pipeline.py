@@ -115,9 +115,11 @@ def test_a_changed_file_is_analysed_again_and_only_it(music, tmp_path, capsys, a
     assert after["t1.flac"]["predicted"] != before["t1.flac"]["predicted"]
 
 
-def test_the_cli_stores_what_the_window_stores(music, tmp_path, capsys, app_home, qtbot):
-    """The same files through the window's analysis (LibraryJobs, thread) and the CLI's (worker
-    processes): identical stored predictions and statuses."""
+def test_the_cli_stores_what_the_window_stores(music, tmp_path, capsys, app_home, qtbot, monkeypatch):
+    """The same files through the window's background analysis (LibraryJobs, on worker processes
+    as the analysis_workers setting asks) and the CLI's (this process): identical stored
+    predictions and statuses."""
+    from genre_desktop.app import executors
     from genre_desktop.app.workspace import Workspace
     from genre_desktop.jobs.library_jobs import LibraryJobs
     from genre_desktop.jobs.runner import JobRunner
@@ -128,8 +130,11 @@ def test_the_cli_stores_what_the_window_stores(music, tmp_path, capsys, app_home
     one_thread(app_home)
     paths = sorted(str(p) for p in music.iterdir())
     window_store = tmp_path / "window.json"
-    ws = Workspace(app_dirs(), Settings.load(app_dirs().settings_path).replace(analysis_workers=1),
+    ws = Workspace(app_dirs(), Settings.load(app_dirs().settings_path).replace(analysis_workers=2),
                    store_path=window_store)
+    opened = []
+    real = executors.open_executor
+    monkeypatch.setattr(executors, "open_executor", lambda *a, **k: opened.append(real(*a, **k)) or opened[-1])
     ws.open_store()
     scan_paths(paths, ws.store)
     jobs = LibraryJobs(JobRunner(synchronous=True), ws)
@@ -137,11 +142,12 @@ def test_the_cli_stores_what_the_window_stores(music, tmp_path, capsys, app_home
     jobs.flush_pending()
     window = {t.path: (t.status, t.prediction.to_dict()) for t in ws.store.all()}
     ws.close()
+    assert [(o.kind, o.workers) for o in opened] == [("processes", 2)]
 
     cli_store = str(tmp_path / "cli.json")
     cli(capsys, "scan", str(music), "--store", cli_store)
-    code, out, err = cli(capsys, "analyze", "--store", cli_store, "--workers", "2")
-    assert code == 0 and "2 worker processes" in out, out + err
+    code, out, err = cli(capsys, "analyze", "--store", cli_store, "--workers", "1")
+    assert code == 0 and "this process" in out, out + err
     with Store.open(cli_store) as store:
         headless = {t.path: (t.status, t.prediction.to_dict()) for t in store.all()}
     assert headless == window and len(window) == 3
