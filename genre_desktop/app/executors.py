@@ -134,6 +134,10 @@ def _cluster_executor(address: str, workers: int | None) -> Executor:
     except ImportError as exc:
         raise ClusterUnavailable(
             "--cluster needs Dask: install the cluster extra (pip install 'genre-desktop[cluster]')") from exc
+    if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
+        # Dask logs every worker start and stop at INFO on its own handler: keep the CLI's output
+        # to the progress and the summary unless -v was asked for.
+        logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = None
     try:
         if address == "local":
