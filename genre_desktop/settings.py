@@ -46,6 +46,7 @@ class Settings:
     # Analysis
     segments: int = 5
     cpu_threads: int = 0  # 0: let onnxruntime decide
+    analysis_workers: int = 0  # worker processes analysing at once; 0: one per core
     # Review and player
     bulk_threshold: float = 0.8
     volume: float = 0.8

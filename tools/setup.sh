@@ -41,6 +41,6 @@ stamp_value=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f .setup-stamp ] || [ "$(cat .setup-stamp)" != "$stamp_value" ]; then
   echo "Installing Python packages into .venv (first run takes a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,cluster]"
   echo "$stamp_value" > .setup-stamp
 fi

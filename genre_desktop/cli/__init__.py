@@ -18,6 +18,7 @@ from genre_desktop.runtime import prepare_process
 
 COMMAND_MODULES = (
     "genre_desktop.cli.library_cmds",
+    "genre_desktop.cli.pipeline_cmds",
     "genre_desktop.cli.model_cmds",
     "genre_desktop.cli.train_cmds",
 )

@@ -190,7 +190,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if args.json:
-        print(json.dumps([t.to_dict() for t in tracks], indent=1))
+        print(json.dumps([_json_record(t) for t in tracks], indent=1))
         return OK
     # Two genre columns, named: what the file's tag holds now, and the librarian's pending choice
     # (what the next write puts there), as the window's table shows them.
@@ -202,6 +202,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{t.status:<10}  {_genres(t.genres):<24}  {_genres(t.chosen or []):<20}  {t.path}{flag}{predicted}")
     print(f"{len(tracks)} track(s)", file=sys.stderr)
     return OK
+
+
+def _json_record(track) -> dict:
+    """A track for ``list --json``: its fields, ``choice`` (the pending choice or null) and
+    ``predicted`` ([{genre, probability}] highest first, or null) instead of the whole prediction
+    (windows, tags: kilobytes per track)."""
+    record = track.to_dict()
+    prediction = record.pop("prediction", None)
+    record["choice"] = record.get("chosen")
+    genres = (prediction or {}).get("genres") if not (prediction or {}).get("error") else None
+    record["predicted"] = sorted(({"genre": g["genre"], "probability": g["probability"]} for g in genres),
+                                 key=lambda g: -g["probability"]) if genres else None
+    return record
 
 
 # --------------------------------------------------------------------------- tag / undo

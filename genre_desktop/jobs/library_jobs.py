@@ -82,6 +82,11 @@ class AnalyzerProvider:
     def active_user_model(self) -> str | None:
         return self._workspace.active_user_model()
 
+    @property
+    def has_factory(self) -> bool:
+        """Analyzers come from a given factory (a stand-in), which worker processes cannot use."""
+        return self._factory is not None
+
     def spec(self):
         """The analysis as plain values (what a worker process builds its analyzer from)."""
         return self._workspace.analysis_spec()
@@ -98,19 +103,24 @@ class AnalyzerProvider:
             return self._analyzer
 
 
-def analyse_paths(paths: list[str], provider: AnalyzerProvider, job, executor=None) -> AnalysisSummary:
+def analyse_paths(paths: list[str], provider: AnalyzerProvider, job, executor=None, *,
+                  respawn: Callable[[], Any] | None = None, in_flight: int | None = None) -> AnalysisSummary:
     """Work function: analyse each path, reporting each Prediction and the progress.
 
     ``executor``: where the files are analysed (``inference.batch``); by default in this thread,
-    with the provider's analyzer. The vectors come back with each result and are cached here."""
+    with the provider's analyzer. The vectors come back with each result and are cached here.
+    ``respawn``/``in_flight``: as ``analyse_batch`` (a process pool that breaks is replaced)."""
     from genre_desktop.inference.batch import InlineExecutor, analyse_batch
 
     spec = provider.spec()
     analyzer = provider.get() if executor is None else None
     cache = getattr(analyzer, "vector_cache", None) if analyzer is not None else spec.vector_cache()
+    if executor is not None and not isinstance(executor, InlineExecutor) and spec.threads == 0:
+        spec = spec.with_(threads=1)  # one onnxruntime thread per worker: the workers are the parallelism
     start = time.monotonic()
     summary = AnalysisSummary(done=0, total=len(paths))
-    for result in analyse_batch(spec, paths, executor or InlineExecutor(), job.token, analyzer=analyzer):
+    for result in analyse_batch(spec, paths, executor or InlineExecutor(), job.token, analyzer=analyzer,
+                                respawn=respawn, in_flight=in_flight):
         if result.analysis is not None:
             try:
                 result.analysis.store(cache)
@@ -241,9 +251,24 @@ class LibraryJobs(QObject):
 
         provider = self.analyzers
         return self.runner.submit(
-            lambda job: analyse_paths(paths, provider, job), name=Job.ANALYSIS, key="analysis",
+            lambda job: self._analyse(paths, provider, job), name=Job.ANALYSIS, key="analysis",
             on_item=item, on_done=done, **callbacks,
         )
+
+    def _analyse(self, paths: list[str], provider: AnalyzerProvider, job) -> AnalysisSummary:
+        """``analyse_paths`` on the worker processes the settings ask for (``analysis_workers``, 0:
+        every core; spawned, never forked next to Qt); one file, or a test's stand-in analyzer, is
+        analysed in this thread. A cancel terminates the workers at once."""
+        from genre_desktop.app.executors import default_workers, open_executor
+
+        workers = min(self.workspace.settings.analysis_workers or default_workers(), len(paths))
+        if workers <= 1 or provider.has_factory:
+            return analyse_paths(paths, provider, job)
+        pool = open_executor(workers)
+        try:
+            return analyse_paths(paths, provider, job, pool.executor, respawn=pool.respawn, in_flight=pool.in_flight)
+        finally:
+            pool.close(cancelled=job.token.cancelled)
 
     # -- saving --------------------------------------------------------------------------------
     def queue_save(self, path: str, fields: dict[str, Any]) -> None:

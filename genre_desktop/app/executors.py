@@ -1,0 +1,174 @@
+"""Where an analysis runs: this process, a pool of worker processes, or a Dask cluster. Qt-free.
+
+:func:`open_executor` turns the user's choice (a number of workers, a cluster address) into an
+:class:`Executor`: the executor the batch seam submits to (``inference.batch.analyse_batch``), how
+many files to keep in flight, how to replace a broken pool, and how to stop it. Worker processes
+are spawned, never forked (the window has Qt and onnxruntime threads running); each builds its
+analyzer once (``inference.batch.analyzer_for``). Stopping after a cancel terminates the workers,
+so a cancelled analysis frees the cores at once instead of finishing the files in flight.
+
+Dask is optional (the ``cluster`` extra): it is imported only when a cluster is asked for, and its
+absence is a :class:`ClusterUnavailable` with a message for the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ClusterUnavailable", "Executor", "PathMap", "default_workers", "open_executor"]
+
+
+class ClusterUnavailable(RuntimeError):
+    """A cluster was asked for but cannot be used (Dask missing, scheduler unreachable)."""
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class PathMap:
+    """``LOCAL=REMOTE`` prefixes: the workers see the music (and models) under another path."""
+
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, values: list[str] | None) -> "PathMap":
+        pairs = []
+        for value in values or []:
+            local, sep, remote = value.partition("=")
+            if not sep or not local or not remote:
+                raise ValueError(f"--path-map wants LOCAL=REMOTE, got {value!r}")
+            pairs.append((local.rstrip("/\\") or local, remote.rstrip("/\\") or remote))
+        return cls(pairs)
+
+    @staticmethod
+    def _swap(path: str, pairs) -> str:
+        for a, b in pairs:
+            if path == a or path.startswith(a.rstrip("/\\") + "/") or path.startswith(a.rstrip("/\\") + "\\"):
+                return b + path[len(a):]
+        return path
+
+    def to_remote(self, path: str) -> str:
+        return self._swap(path, self.pairs)
+
+    def to_local(self, path: str) -> str:
+        return self._swap(path, [(b, a) for a, b in self.pairs])
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+
+@dataclass
+class Executor:
+    """An executor for ``analyse_batch`` with what the caller needs to run and stop it."""
+
+    executor: Any
+    workers: int
+    in_flight: int | None = None
+    respawn: Callable[[], Any] | None = None
+    kind: str = "inline"  # "inline", "processes" or "cluster"
+    _close: Callable[[bool], None] | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.kind == "inline"
+
+    def close(self, cancelled: bool = False) -> None:
+        """Release the workers; ``cancelled``: stop them now, dropping the files in flight."""
+        if self._close is not None:
+            self._close(cancelled)
+            self._close = None
+
+
+def stop_pool(pool: Any, cancelled: bool) -> None:
+    """Shut a ProcessPoolExecutor down; after a cancel terminate its workers (no waiting for the
+    files they are analysing: a 5-minute track would keep a core busy for seconds)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=not cancelled, cancel_futures=True)
+    if cancelled:
+        for process in processes:
+            try:
+                if process.is_alive():
+                    process.terminate()
+            except (OSError, ValueError):
+                pass
+        for process in processes:
+            try:
+                process.join(timeout=5)
+            except (OSError, ValueError, AssertionError):
+                pass
+
+
+def _process_executor(workers: int) -> Executor:
+    from genre_desktop.inference.batch import process_pool
+
+    made: list = []
+
+    def respawn():
+        pool = process_pool(workers)
+        made.append(pool)
+        return pool
+
+    first = process_pool(workers)
+
+    def close(cancelled: bool) -> None:
+        for pool in [first, *made]:
+            stop_pool(pool, cancelled)
+
+    return Executor(first, workers, in_flight=2 * workers, respawn=respawn, kind="processes", _close=close)
+
+
+def _cluster_executor(address: str, workers: int | None) -> Executor:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ClusterUnavailable(
+            "--cluster needs Dask: install the cluster extra (pip install 'genre-desktop[cluster]')") from exc
+    if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
+        # Dask logs every worker start and stop at INFO on its own handler: keep the CLI's output
+        # to the progress and the summary unless -v was asked for.
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+    cluster = None
+    try:
+        if address == "local":
+            # Processes, one thread each: the analysis holds the GIL between onnxruntime calls.
+            cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout=30)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    threads = sum(client.nthreads().values()) or 1
+
+    def close(cancelled: bool) -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    return Executor(client, threads, in_flight=2 * threads, kind="cluster", _close=close)
+
+
+def open_executor(workers: int | None = None, cluster: str | None = None) -> Executor:
+    """Where to analyse: a Dask cluster (``"local"`` or ``tcp://HOST:8786``), else ``workers``
+    processes (default: the cores), or this process when one worker is asked for."""
+    if cluster:
+        return _cluster_executor(cluster, workers)
+    n = workers or default_workers()
+    if n <= 1:
+        from genre_desktop.inference.batch import InlineExecutor
+
+        return Executor(InlineExecutor(), 1)
+    return _process_executor(n)
