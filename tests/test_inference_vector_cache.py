@@ -60,9 +60,10 @@ def test_cached_vectors_hold_the_bundled_heads_statistics(analysis, bundled):
     outputs = {net: inputs.musicnn(net, v.stat_patches) for net in ("musicnn_msd", "musicnn_mtt")}
     expected = np.stack([embedding_stats({n: outputs[n][w] for n in outputs}, list(v.stat_names)) for w in range(2)])
     np.testing.assert_allclose(v.stats, expected, rtol=1e-5, atol=1e-6)
-    # a user model's input: the table and the head's statistics (57 + 2 x 200)
-    assert v.vector.shape == (57 + 400,)
-    assert f"stats[{'|'.join(head.raw['stats'])}]@2" in analyzer.vector_recipe
+    # a user model's input: the head's statistics (2 x 200), measured better than table + statistics
+    np.testing.assert_allclose(v.vector, v.stats.mean(axis=0), rtol=1e-6)
+    assert v.vector.shape == (400,) and v.map_vector.shape == (57 + 400,)
+    assert f"user=stats[{'|'.join(head.raw['stats'])}]@2" in analyzer.vector_recipe
 
 
 def test_the_bundle_on_cached_vectors_is_the_real_bundle(analysis):

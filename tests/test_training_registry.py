@@ -105,9 +105,10 @@ def test_vector_cache_hits_misses_and_corruption(tmp_path):
     v = TrackVectors([0.0, 30.0], [30.0, 60.0], np.ones((2, 57)), np.stack([np.zeros(200), np.ones(200)]), [1, 3],
                      stats, ("musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"), 2)
     np.testing.assert_allclose(v.embedding_mean, np.full(200, 0.75))  # weighted by patches
-    # the user model's input: mean features, then the mean of the head's statistics
-    assert v.vector.shape == (457,) and v.window_vectors.shape == (2, 457)
-    np.testing.assert_allclose(v.vector[57:], np.ones(400))
+    # the user model's input: the mean of the head's statistics; the map's: features, then those
+    assert v.vector.shape == (400,) and v.window_vectors.shape == (2, 400) and v.map_vector.shape == (457,)
+    np.testing.assert_allclose(v.vector, np.ones(400))
+    np.testing.assert_allclose(v.map_vector[:57], np.ones(57))
     cache = VectorCache(tmp_path / "cache", "recipe-1")
     assert cache.get(audio) is None
     cache.put(audio, v)

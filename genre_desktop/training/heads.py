@@ -1,8 +1,8 @@
 """Heads on the cached track vectors: candidates, grouped cross-validation, choice, ONNX export.
 
-Input: the track vector (57 mean GTZAN features + the mean of the statistics the bundled embedding
-head reads, 400 values for the MSD + MTT embedding means: ``inference/vector_cache.py``), rounded
-to float32 because the exported model reads float32.
+Input: the track vector (the mean over windows of the statistics the bundled embedding head reads,
+400 values for the MSD + MTT embedding means: ``inference/vector_cache.py``), rounded to float32
+because the exported model reads float32.
 The linear and SVM heads standardise every column (so both blocks are standardised and
 concatenated); XGBoost reads the raw values (see ``classical.build_pipeline``: scaling in front of
 trees breaks ONNX parity).
