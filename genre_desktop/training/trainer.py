@@ -262,8 +262,9 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         "labels": labels, "inputs": {INPUT_NAME: [None, int(X.shape[1])]},
         "outputs": {"probabilities": [None, len(labels)]}, "probability_output": "probabilities",
         "vector_recipe": vector_recipe,
-        "input_description": "mean of the 57 GTZAN features over the analysed windows, then the mean "
-                             "200-d musicnn MSD embedding over the analysed patches",
+        "input_description": "mean over the analysed windows of the bundled embedding head's input: "
+                             + ", ".join(data.vectors[0].stat_names or ["(unnamed statistics)"])
+                             + " over each window's patches (features.embedding_stats)",
         "head": {"kind": best.kind, "params": {k.split("__")[-1]: v for k, v in best.params.items()},
                  "seed": options.seed},
         "ensemble": {"weight": weight, "rule": MIX_RULE, "bundled_version": bundled.manifest.version,
