@@ -14,8 +14,9 @@ genre voters.
 Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) instead.
 
 ``analyze`` returns an :class:`Analysis`: the Prediction and, when the Analyzer was built for them
-(a vector cache folder or a user model), the file's vectors (per-window GTZAN features and the mean
-embedding of the manifest's ``embedding_model`` network; see ``inference/vector_cache.py``). The
+(a vector cache folder or a user model), the file's vectors (per-window GTZAN features, the mean
+embedding of the manifest's ``embedding_model`` network and the bundled embedding head's input
+statistics, :func:`vector_head`; see ``inference/vector_cache.py``). The
 Analyzer never writes the cache: its caller does (``Analysis.store``), in whichever process owns it.
 """
 
@@ -294,7 +295,8 @@ class Analyzer:
         return None
 
     def _vectors(self, inputs: AudioInputs) -> TrackVectors:
-        """Per window: the features and the embedding network's mean embedding over its patches."""
+        """Per window: the features, the embedding network's mean embedding over its patches, and the
+        statistics the bundled head reads (the same values the head gets in this analysis)."""
         outputs = inputs.musicnn(self.embedding_model)
         stats, patches = self.vector_head
         return TrackVectors([s for s, _, _ in inputs.windows], [e for _, e, _ in inputs.windows], inputs.table(),
