@@ -197,7 +197,7 @@ def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_pat
     (other / "manifest.json").write_text(json.dumps(manifest))
     analyzer = Analyzer(other, n_segments=1, threads=1, musicnn=False, vector_cache=tmp_path / "cache")
     mtt = next(m for m in manifest["models"] if m["name"] == "musicnn_mtt")
-    assert analyzer.vector_recipe.endswith(mtt["sha256"][:16])
+    assert f"msd:{mtt['sha256'][:16]}+" in analyzer.vector_recipe
     y = tone(30.0, seed=4)
     vectors = analyzer.analyze_samples(y, SR).vectors
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=analyzer.tag_patches)
@@ -212,8 +212,8 @@ def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_pat
 
 def test_evaluation_on_cached_vectors_agrees_with_the_analysis(tmp_path):
     """The training side's "current model" is the Analyzer's own Ensemble: with models that all
-    read the table, evaluating the cached vectors gives the analysis' own genres. (The bundle's
-    audio head needs musicnn outputs the vector cache does not hold yet: issue 12, item 6.)"""
+    read the table, evaluating the cached vectors gives the analysis' own genres. (With the
+    bundle's audio head too: ``test_inference_vector_cache``.)"""
     from genre_desktop.training.evaluate import BundledPredictor
 
     models = tmp_path / "models"

@@ -101,13 +101,21 @@ def test_mix_weight_favours_the_model_that_knows_the_truth():
 def test_vector_cache_hits_misses_and_corruption(tmp_path):
     audio = tmp_path / "a.flac"
     audio.write_bytes(b"x" * 100)
-    v = TrackVectors([0.0, 30.0], [30.0, 60.0], np.ones((2, 57)), np.stack([np.zeros(200), np.ones(200)]), [1, 3])
+    stats = np.stack([np.zeros(400), np.full(400, 2.0)])
+    v = TrackVectors([0.0, 30.0], [30.0, 60.0], np.ones((2, 57)), np.stack([np.zeros(200), np.ones(200)]), [1, 3],
+                     stats, ("musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"), 2)
     np.testing.assert_allclose(v.embedding_mean, np.full(200, 0.75))  # weighted by patches
-    assert v.vector.shape == (257,) and v.window_vectors.shape == (2, 257)
+    # the user model's input: the mean of the head's statistics; the map's: features, then those
+    assert v.vector.shape == (400,) and v.window_vectors.shape == (2, 400) and v.map_vector.shape == (457,)
+    np.testing.assert_allclose(v.vector, np.ones(400))
+    np.testing.assert_allclose(v.map_vector[:57], np.ones(57))
     cache = VectorCache(tmp_path / "cache", "recipe-1")
     assert cache.get(audio) is None
     cache.put(audio, v)
-    np.testing.assert_array_equal(cache.get(audio).features, v.features)
+    got = cache.get(audio)
+    np.testing.assert_array_equal(got.features, v.features)
+    np.testing.assert_array_equal(got.stats, v.stats)
+    assert got.stat_names == v.stat_names and got.stat_patches == 2
     assert VectorCache(tmp_path / "cache", "recipe-2").get(audio) is None  # another recipe
     st = os.stat(audio)
     os.utime(audio, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))

@@ -57,7 +57,7 @@ def synthetic(n_tracks: int, seed: int = 0) -> tuple[list[Example], list[TrackVe
         genre = GENRES[artist_genre[artists[i]]]
         examples.append(Example(f"/music/{artists[i]:03d}/{i:04d}.flac", genre, f"artist:a{artists[i]}",
                                 f"Artist {artists[i]}", "chosen"))
-        vectors.append(TrackVectors([0.0], [30.0], V[i, :57][None], V[i, 57:][None], [10]))
+        vectors.append(TrackVectors([0.0], [30.0], V[i, :57][None], V[i, 57:][None], [10], V[i, 57:][None]))
     return examples, vectors
 
 

@@ -14,8 +14,9 @@ genre voters.
 Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) instead.
 
 ``analyze`` returns an :class:`Analysis`: the Prediction and, when the Analyzer was built for them
-(a vector cache folder or a user model), the file's vectors (per-window GTZAN features and the mean
-embedding of the manifest's ``embedding_model`` network; see ``inference/vector_cache.py``). The
+(a vector cache folder or a user model), the file's vectors (per-window GTZAN features, the mean
+embedding of the manifest's ``embedding_model`` network and the bundled embedding head's input
+statistics, :func:`vector_head`; see ``inference/vector_cache.py``). The
 Analyzer never writes the cache: its caller does (``Analysis.store``), in whichever process owns it.
 """
 
@@ -64,7 +65,28 @@ def track_vector_recipe(manifest) -> str:
         return ""
     from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
 
-    return vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, manifest.get(manifest.embedding_model).sha256)
+    head = vector_head(manifest)
+    if head is None:
+        return ""
+    stats, patches = head
+    from genre_desktop.features.embedding_stats import stat_networks
+
+    listed = {e.name: e.sha256 for e in manifest.by_kind("musicnn")}
+    hashes = {net: listed.get(net, "unlisted") for net in stat_networks(stats)}  # the loader refuses those
+    return vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, manifest.get(manifest.embedding_model).sha256,
+                         stats, hashes, patches)
+
+
+def vector_head(manifest) -> tuple[list[str], int | None] | None:
+    """(stats, patches per window) the vectors carry: the manifest's first embedding head's input,
+    so that it runs on cached vectors and user models learn from the same representation; without
+    a head, the embedding network's mean embedding over the analysis' patches. None if neither."""
+    for entry in manifest.by_kind("embedding_head"):
+        k = entry.raw.get("patches_per_window")
+        return [str(s) for s in entry.raw.get("stats", [])], (None if k is None else max(0, int(k)))
+    if manifest.embedding_model in {e.name for e in manifest.by_kind("musicnn")}:
+        return [f"{manifest.embedding_model}.embedding.mean"], None
+    return None
 
 
 def vector_cache_recipe(manifest, n_segments: int, tag_patches: int) -> str:
@@ -116,8 +138,9 @@ class Analyzer:
         self.embedding_model = self.manifest.embedding_model
         self.want_vectors = vector_cache is not None or user_model is not None
         if self.want_vectors and not track_vector_recipe(self.manifest):
-            raise ModelError(f"{self.models_dir}: the manifest names no musicnn embedding_model for the "
-                             f"track vectors (embedding_model: {self.embedding_model!r})")
+            raise ModelError(f"{self.models_dir}: the manifest names no musicnn embedding_model and "
+                             f"embedding head for the track vectors (embedding_model: {self.embedding_model!r})")
+        self.vector_head = vector_head(self.manifest)
         others = load_members(self.manifest, threads, lambda e: e.kind != "musicnn")
         self._members = [m for m in others if m.votes]
         if not self._members:
@@ -148,7 +171,10 @@ class Analyzer:
         another member reads or the vectors need (loading a network costs time and memory)."""
         wanted = {net for m in others for net in m.networks}
         if self.want_vectors:
+            from genre_desktop.features.embedding_stats import stat_networks
+
             wanted.add(self.embedding_model)
+            wanted.update(stat_networks(self.vector_head[0]))
         listed = {e.name for e in self.manifest.by_kind("musicnn")}
         missing = sorted(wanted - listed)
         if missing:
@@ -269,11 +295,14 @@ class Analyzer:
         return None
 
     def _vectors(self, inputs: AudioInputs) -> TrackVectors:
-        """Per window: the features and the embedding network's mean embedding over its patches."""
+        """Per window: the features, the embedding network's mean embedding over its patches, and the
+        statistics the bundled head reads (the same values the head gets in this analysis)."""
         outputs = inputs.musicnn(self.embedding_model)
+        stats, patches = self.vector_head
         return TrackVectors([s for s, _, _ in inputs.windows], [e for _, e, _ in inputs.windows], inputs.table(),
                             np.stack([o["embedding"].mean(axis=0) for o in outputs]),
-                            np.array([len(o["embedding"]) for o in outputs]))
+                            np.array([len(o["embedding"]) for o in outputs]),
+                            inputs.embedding_stats(stats, patches), stats, patches)
 
     def _tags(self, inputs: AudioInputs) -> dict[str, float]:
         """musicnn tag scores averaged over every patch of every window (and over taggers, per tag)."""

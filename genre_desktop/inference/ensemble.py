@@ -180,7 +180,11 @@ class Ensemble:
 
         if not vectors:
             return np.zeros((0, len(self.output_labels)))
-        inputs = CachedInputs(np.concatenate([v.features for v in vectors]))
+        first = vectors[0]
+        if any(v.stat_names != first.stat_names or v.stat_patches != first.stat_patches for v in vectors):
+            raise ValueError("the tracks' cached vectors hold different statistics (mixed recipes)")
+        inputs = CachedInputs(np.concatenate([v.features for v in vectors]),
+                              np.concatenate([v.stats for v in vectors]), first.stat_names, first.stat_patches)
         bounds = np.cumsum([v.n_windows for v in vectors])[:-1]
         parts = {m: np.split(p, bounds) for m, p in self.member_probas(inputs).items()}
         bundled = np.stack([self.combine({m: p[i] for m, p in parts.items()}).overall for i in range(len(vectors))])

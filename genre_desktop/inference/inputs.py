@@ -10,12 +10,15 @@ Kinds:
 - ``musicnn``: per network, per window, the network's per-patch outputs
   ``{"embedding": (P, 200), "tags": (P, 50)}`` for the window's chosen patches (``patches``:
   that many evenly spread 3 s patches per window, 0 = all of them);
+- ``embedding_stats``: per window, ``features.embedding_stats.embedding_stats`` of the musicnn
+  outputs on the window's patches, float32 (W, S): what an embedding head reads;
 - ``mel``: per window, the CNN batch of ``features.cnn_input.cnn_segments`` for the parameters a
   member's manifest entry declares, (N, 1, n_mels, frames).
 
 :class:`AudioInputs` computes them from a track's decoded windows; :class:`CachedInputs` serves the
-``table`` kind from cached vectors (``inference.vector_cache``) and nothing else, so evaluation on
-cached vectors runs exactly the members that can run there.
+``table`` and ``embedding_stats`` kinds from cached vectors (``inference.vector_cache``: the
+statistics the bundled head reads, at its patches per window), so evaluation on cached vectors runs
+the bundled voting members (the table models and the embedding head), not a table-only vote.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from genre_desktop.inference.manifest import ModelError
 
 __all__ = ["AudioInputs", "CachedInputs", "INPUT_KINDS", "MissingInput", "Window"]
 
-INPUT_KINDS = ("table", "musicnn", "mel")
+INPUT_KINDS = ("table", "musicnn", "embedding_stats", "mel")
 SAMPLE_RATE = 22050  # windows arrive at the GTZAN table's rate
 MUSICNN_RATE = 16000
 
@@ -42,12 +45,22 @@ class MissingInput(ModelError):
 
 
 class CachedInputs:
-    """The ``table`` input from cached per-window features (one track, or several concatenated)."""
+    """The ``table`` and ``embedding_stats`` inputs from cached vectors (one track, or several
+    concatenated). ``stats``: the cached (W, S) statistics, named ``stat_names`` and summarising
+    ``stat_patches`` patches per window (None = the analysis default); a head asking for other
+    statistics or another patch count gets MissingInput, never values that mean something else."""
 
-    kinds = frozenset({"table"})
+    all_kinds = frozenset({"table", "embedding_stats"})  # what a cache can ever provide
 
-    def __init__(self, features: np.ndarray) -> None:
+    def __init__(self, features: np.ndarray, stats: np.ndarray | None = None,
+                 stat_names: list[str] | tuple[str, ...] = (), stat_patches: int | None = None) -> None:
         self._features = np.asarray(features, dtype=np.float32)
+        self._stats = None if stats is None else np.asarray(stats, dtype=np.float32)
+        if self._stats is not None and len(self._stats) != len(self._features):
+            raise ValueError(f"{len(self._stats)} rows of statistics for {len(self._features)} windows")
+        self.stat_names = tuple(stat_names)
+        self.stat_patches = stat_patches
+        self.kinds = self.all_kinds if self._stats is not None else frozenset({"table"})
 
     @property
     def n_windows(self) -> int:
@@ -55,6 +68,13 @@ class CachedInputs:
 
     def table(self) -> np.ndarray:
         return self._features
+
+    def embedding_stats(self, stats: list[str], patches: int | None = None) -> np.ndarray:
+        """The cached (W, S) statistics when they are exactly ``stats`` over ``patches`` patches."""
+        if self._stats is None or tuple(stats) != self.stat_names or patches != self.stat_patches:
+            raise MissingInput(f"cached vectors hold statistics {list(self.stat_names)} over "
+                               f"{self.stat_patches} patches, not {list(stats)} over {patches}")
+        return self._stats
 
     def musicnn(self, network: str, patches: int | None = None) -> list[dict[str, np.ndarray]]:
         raise MissingInput("cached vectors hold no musicnn outputs per patch")
@@ -136,6 +156,16 @@ class AudioInputs:
             self._outputs[key] = [{"embedding": e, "tags": t}
                                   for e, t in zip(np.split(embedding, bounds), np.split(tags, bounds))]
         return self._outputs[key]
+
+    def embedding_stats(self, stats: list[str], patches: int | None = None) -> np.ndarray:
+        """(W, S) float32: ``stats`` (``features.embedding_stats``) of each window's musicnn outputs
+        over ``patches`` patches (None = the default)."""
+        from genre_desktop.features.embedding_stats import embedding_stats, stat_networks
+
+        nets = stat_networks(list(stats))
+        outputs = {net: self.musicnn(net, patches) for net in nets}
+        return np.stack([embedding_stats({net: outputs[net][w] for net in nets}, list(stats))
+                         for w in range(self.n_windows)]).astype(np.float32)
 
     def mel(self, params: Mapping) -> list[np.ndarray]:
         """Per window, the CNN batch (N, 1, n_mels, frames) float32 for ``params`` (a manifest's

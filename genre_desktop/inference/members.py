@@ -159,7 +159,7 @@ class EmbeddingHead(OnnxClassifier):
     """An ``embedding_head`` member: statistics of musicnn outputs over a window's patches in."""
 
     kind = "embedding_head"
-    needs = frozenset({"musicnn"})
+    needs = frozenset({"embedding_stats"})
 
     def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
         from genre_desktop.features.embedding_stats import stat_networks
@@ -174,12 +174,8 @@ class EmbeddingHead(OnnxClassifier):
             raise ModelError(f"model {entry.name!r}: bad 'stats' or 'patches_per_window': {exc}") from exc
 
     def predict(self, inputs) -> np.ndarray:
-        from genre_desktop.features.embedding_stats import embedding_stats
-
-        outputs = {net: inputs.musicnn(net, self.patches) for net in self.networks}
-        X = np.stack([embedding_stats({net: outputs[net][w] for net in self.networks}, self.stats)
-                      for w in range(inputs.n_windows)])
-        return self.predict_proba(X)
+        # the inputs compute the statistics (audio) or serve the cached ones (training vectors)
+        return self.predict_proba(inputs.embedding_stats(self.stats, self.patches))
 
 
 class CnnMember:

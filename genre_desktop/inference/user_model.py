@@ -1,7 +1,7 @@
 """The librarian's own model (trained by ``training/``) and how it joins the bundled ensemble.
 
 A user model lives in ``AppDirs.user_models/<version>/``: ``model.onnx`` (input ``features``
-float32 [n, 257] = the track vector of :mod:`inference.vector_cache`, output ``probabilities``)
+float32 [n, D] = the track vector of :mod:`inference.vector_cache`, output ``probabilities``)
 and ``manifest.json`` (labels, sha256, vector recipe, the ensemble weight, metrics, training set).
 ``AppDirs.user_models/active.json`` names the active version; no file (or ``{"version": null}``)
 means the bundled models alone. This module only *reads* that layout; ``training/registry.py``
@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from genre_desktop.inference.manifest import MANIFEST_NAME, ModelError, sha256_file
-from genre_desktop.inference.vector_cache import VECTOR_DIM
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +90,11 @@ class UserModel:
     manifest: dict[str, Any] = field(default_factory=dict)
     _session: Any = None
 
+    @property
+    def dim(self) -> int:
+        """The width of the vectors this model reads."""
+        return int(self._session.get_inputs()[0].shape[-1])
+
     @classmethod
     def load(cls, folder: str | Path, threads: int = 0) -> "UserModel":
         """Read and verify ``folder/manifest.json`` and its ONNX file; ModelError if anything is off."""
@@ -127,18 +131,20 @@ class UserModel:
         except Exception as exc:
             raise ModelError(f"user model {folder.name!r}: onnxruntime cannot load it: {exc}") from exc
         shape = session.get_inputs()[0].shape
-        if session.get_inputs()[0].name != INPUT_NAME or shape[-1] != VECTOR_DIM:
+        # the width follows the vector recipe (57 features + the head's statistics), which the
+        # Analyzer checks; here only that the model declares one fixed width
+        if session.get_inputs()[0].name != INPUT_NAME or not isinstance(shape[-1], int) or shape[-1] < 1:
             raise ModelError(f"user model {folder.name!r}: input {session.get_inputs()[0].name} {shape}, "
-                             f"expected {INPUT_NAME} [n, {VECTOR_DIM}]")
+                             f"expected {INPUT_NAME} [n, D]")
         return cls(folder, str(raw.get("version") or folder.name), labels, weight, recipe, raw, session)
 
     def predict_proba(self, V: np.ndarray) -> np.ndarray:
-        """(n, 257) track or window vectors -> (n, len(labels)) probabilities (rows sum to one)."""
+        """(n, D) track or window vectors -> (n, len(labels)) probabilities (rows sum to one)."""
         V = np.asarray(V, dtype=np.float32)
         if V.ndim == 1:
             V = V[None, :]
-        if V.ndim != 2 or V.shape[1] != VECTOR_DIM:
-            raise ModelError(f"user model {self.version!r} expects [n, {VECTOR_DIM}], got {list(V.shape)}")
+        if V.ndim != 2 or V.shape[1] != self.dim:
+            raise ModelError(f"user model {self.version!r} expects [n, {self.dim}], got {list(V.shape)}")
         (proba,) = self._session.run(["probabilities"], {INPUT_NAME: V})
         proba = np.clip(np.asarray(proba, dtype=np.float64), 0.0, None)
         if proba.shape != (len(V), len(self.labels)):

@@ -8,9 +8,10 @@ error too: that is what the user would get. ``accuracy_known`` gives the figure 
 genres the model knows, so the two effects can be told apart.
 
 The current model is either the bundled ensemble (the Analyzer's own ``inference.ensemble.Ensemble``
-on the cached per-window features: only the members that read the feature table can run there, and
-the weights renormalise over them) or, when one is active, the previous user model mixed with it
-by its stored weight.
+on the cached vectors, which hold every input of the bundled voting members: the table features and
+the embedding head's statistics; a member reading anything else, e.g. a CNN on mel spectrograms,
+cannot run there and the weights renormalise over the rest) or, when one is active, the previous
+user model mixed with it by its stored weight.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def cache_members(manifest, threads: int = 1) -> list:
     """The voting members that can run on cached vectors (their kind reads only what they hold)."""
     def runs_on_cache(entry) -> bool:
         needs = getattr(FACTORIES.get(entry.kind), "needs", None)
-        return needs is not None and needs <= CachedInputs.kinds
+        return needs is not None and needs <= CachedInputs.all_kinds
 
     members = [m for m in load_members(manifest, threads, runs_on_cache) if m.votes]
     if not members:

@@ -1,7 +1,8 @@
 """Heads on the cached track vectors: candidates, grouped cross-validation, choice, ONNX export.
 
-Input: the 257-value track vector (57 mean GTZAN features + 200-d mean musicnn MSD embedding,
-``inference/vector_cache.py``), rounded to float32 because the exported model reads float32.
+Input: the track vector (the mean over windows of the statistics the bundled embedding head reads,
+400 values for the MSD + MTT embedding means: ``inference/vector_cache.py``), rounded to float32
+because the exported model reads float32.
 The linear and SVM heads standardise every column (so both blocks are standardised and
 concatenated); XGBoost reads the raw values (see ``classical.build_pipeline``: scaling in front of
 trees breaks ONNX parity).
@@ -92,7 +93,7 @@ def fit_labels(y: np.ndarray, n_labels: int) -> np.ndarray:
 
 def fit_head(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray, n_labels: int,
              seed: int = 0, n_jobs: int = 1) -> FittedHead:
-    """Fit one candidate on rows X (n, 257) with label ids y.
+    """Fit one candidate on rows X (n, D) track vectors with label ids y.
 
     Labels with a single row here are dropped from this fit (no calibration fold could hold them);
     with the dataset's minimum of 3 tracks per genre that only happens inside CV folds.

@@ -108,7 +108,8 @@ def mislabel_scores(X: np.ndarray, genres: list[str | None], k: int = 10) -> tup
 
 def library_map(paths: list[str], vectors: np.ndarray, genres: list[str | None], method: str = "pca",
                 k: int = 10, seed: int = 0) -> list[MapPoint]:
-    """Map points for tracks with 257-d ``vectors`` (the embedding part is mapped; both parts
+    """Map points for tracks with track ``vectors`` (57 features, then the embedding statistics:
+    the embedding part is mapped; both parts
     judge the neighbours). ``genres``: the label of each track, None if unlabelled."""
     vectors = np.asarray(vectors, dtype=np.float64)
     coords = embed_2d(vectors[:, 57:], method, seed)

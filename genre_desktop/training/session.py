@@ -102,7 +102,7 @@ def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments:
     data = load_vectors(dataset, vectors_for(analyzer), progress, cancel)
     paths = [e.path for e in data.examples]
     genres: list[str | None] = [e.genre for e in data.examples]
-    rows = [v.vector for v in data.vectors]
+    rows = [v.map_vector for v in data.vectors]
     labelled = set(paths)
     for path in unlabelled:
         cancel.raise_if_cancelled()
@@ -110,7 +110,7 @@ def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments:
         if cached is not None:
             paths.append(path)
             genres.append((tagged or {}).get(path))
-            rows.append(cached.vector)
+            rows.append(cached.map_vector)
     if not rows:
         return []
     return library_map(paths, np.stack(rows), genres, method)

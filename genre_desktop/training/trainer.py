@@ -28,7 +28,7 @@ from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.fsutil import atomic_write_bytes, atomic_write_json
 from genre_desktop.inference.manifest import MANIFEST_NAME
 from genre_desktop.inference.user_model import INPUT_NAME, MODEL_FILE, USER_FORMAT, mix
-from genre_desktop.inference.vector_cache import VECTOR_DIM, TrackVectors
+from genre_desktop.inference.vector_cache import TrackVectors
 from genre_desktop.training import heads
 from genre_desktop.training.dataset import MIN_TRACKS, Dataset, Example
 from genre_desktop.training.evaluate import BundledPredictor, argmax_labels, fit_mix_weight, score
@@ -229,7 +229,7 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     final = heads.fit_head(best.kind, best.params, X, y, len(labels), options.seed, options.n_jobs)
     cancel.raise_if_cancelled()
     report_progress(0.9, "exporting to ONNX")
-    onnx_bytes = heads.export_onnx(final, X[: min(len(X), 200)], VECTOR_DIM)
+    onnx_bytes = heads.export_onnx(final, X[: min(len(X), 200)], X.shape[1])
     cancel.raise_if_cancelled()
 
     version = registry.new_version_name()
@@ -259,11 +259,12 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     manifest = {
         "format": USER_FORMAT, "version": version, "created": created, "kind": "user-head",
         "file": MODEL_FILE, "sha256": hashlib.sha256(onnx_bytes).hexdigest(), "size": len(onnx_bytes),
-        "labels": labels, "inputs": {INPUT_NAME: [None, VECTOR_DIM]},
+        "labels": labels, "inputs": {INPUT_NAME: [None, int(X.shape[1])]},
         "outputs": {"probabilities": [None, len(labels)]}, "probability_output": "probabilities",
         "vector_recipe": vector_recipe,
-        "input_description": "mean of the 57 GTZAN features over the analysed windows, then the mean "
-                             "200-d musicnn MSD embedding over the analysed patches",
+        "input_description": "mean over the analysed windows of the bundled embedding head's input: "
+                             + ", ".join(data.vectors[0].stat_names or ["(unnamed statistics)"])
+                             + " over each window's patches (features.embedding_stats)",
         "head": {"kind": best.kind, "params": {k.split("__")[-1]: v for k, v in best.params.items()},
                  "seed": options.seed},
         "ensemble": {"weight": weight, "rule": MIX_RULE, "bundled_version": bundled.manifest.version,
