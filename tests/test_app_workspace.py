@@ -104,3 +104,22 @@ def test_app_dirs_is_resolved_by_the_entry_points_only():
     modules = {c.split(":")[0] for c in calls}
     # gui.py and cli/__init__.py are the entry points; ui/main.py only for its older call form.
     assert modules <= {"genre_desktop/gui.py", "genre_desktop/cli/__init__.py", "genre_desktop/ui/main.py"}, calls
+
+
+def test_a_user_model_of_an_older_representation_falls_back_to_the_bundled_models(tmp_path, capsys):
+    """After an update that changes the track vectors, an old active model must not stop every
+    analysis (the analyzer refuses to mix it): the bundled models run alone, and both faces say why."""
+    registry = Registry(app_dirs().user_models)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": "old", "labels": ["techno"],
+                                                         "vector_recipe": "gtzan-librosa-1+musicnn-msd-mean"}))
+        registry.commit(stage, "old")
+    registry.activate("old")
+    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
+    problem = workspace.user_model_problem()
+    assert problem and "'old'" in problem and "retrain" in problem
+    assert workspace.analysis_spec().user_model_dir is None
+    song = make_audio(tmp_path / "song.wav", seconds=2.0, signal="noise")
+    assert main(["classify", str(song), "--json", "--segments", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "retrain" in captured.err and json.loads(captured.out)[0]["model_version"].count("+") == 0

@@ -38,6 +38,7 @@ class Workspace:
         self.store_path = Path(store_path) if store_path is not None else dirs.store_path
         self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
         self.store: Any = None
+        self._user_model_check: tuple | None = None  # ((version, manifest mtime), problem)
 
     @property
     def store_path(self) -> Path:
@@ -132,12 +133,58 @@ class Workspace:
         return read_active(self.dirs.user_models)
 
     def analysis_spec(self) -> AnalysisSpec:
-        """What an analysis runs now: the bundled models, the active user model, the settings."""
+        """What an analysis runs now: the bundled models, the active user model, the settings.
+
+        An active user model trained on another track representation than the bundled models
+        compute (an older app version) cannot mix with them: the analysis then runs the bundled
+        models alone, and ``user_model_problem()`` says why and what to do, rather than every
+        analysis failing until the user finds the wizard.
+        """
         version = self.active_user_model()
         settings = self._settings
-        return AnalysisSpec(models_dir=None, user_model_dir=str(self.dirs.user_models / version) if version else None,
+        user_dir = self.dirs.user_models / version if version else None
+        if user_dir is not None and self.user_model_problem() is not None:
+            user_dir = None
+        return AnalysisSpec(models_dir=None,
+                            user_model_dir=str(user_dir) if user_dir else None,
                             vector_cache_dir=str(self.dirs.feature_cache), n_segments=settings.segments,
                             threads=settings.cpu_threads)
+
+    def user_model_problem(self) -> str | None:
+        """Why the active user model cannot join the analysis (None when it can, or none is active).
+
+        Only a representation mismatch is judged here (from the two manifests, no model loaded); a
+        damaged user model still fails loudly when the analyzer verifies it.
+        """
+        import json
+
+        version = self.active_user_model()
+        if not version:
+            return None
+        path = self.dirs.user_models / version / "manifest.json"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return None  # missing: the analyzer's own check names the file
+        key = (version, stamp)
+        if self._user_model_check is not None and self._user_model_check[0] == key:
+            return self._user_model_check[1]
+        from genre_desktop.inference.analyzer import track_vector_recipe
+        from genre_desktop.inference.manifest import load_manifest
+
+        problem = None
+        try:
+            theirs = str(json.loads(path.read_text(encoding="utf-8")).get("vector_recipe", ""))
+            ours = track_vector_recipe(load_manifest(self.models_dir, verify=False))
+        except (OSError, ValueError, AttributeError):
+            theirs = ours = ""  # unreadable: the analyzer's verification reports it
+        if theirs and ours and theirs != ours:
+            problem = (f"your trained model {version!r} learnt from an older track representation than this "
+                       f"version of Genre Desktop computes, so the bundled models are used alone: retrain it "
+                       f"(Models > Train, or genre-desktop-cli train --activate) or roll back")
+            log.warning(problem)
+        self._user_model_check = (key, problem)
+        return problem
 
     # -- review and writing ----------------------------------------------------------------------
     def review_rules(self) -> ReviewRules:

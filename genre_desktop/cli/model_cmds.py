@@ -73,7 +73,11 @@ def classify_spec(args: argparse.Namespace):
         changes["user_model_dir"] = None
     if args.bundled:
         changes["user_model_dir"] = None
-    return workspace(args).analysis_spec().with_(**changes)
+    ws = workspace(args)
+    problem = None if args.bundled or args.models is not None else ws.user_model_problem()
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    return ws.analysis_spec().with_(**changes)
 
 
 def collect_files(paths: list[str]) -> list[str]:

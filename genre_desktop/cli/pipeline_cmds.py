@@ -87,6 +87,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())  # `kill`: save what arrived, then stop
     show = Progress()
     try:
+        problem = ws.user_model_problem()
+        if problem:
+            print(f"warning: {problem}", file=sys.stderr)
         tracks = [t for t in ws.store.all() if under_root(t.path, root) and needs_analysis(t, args.reanalyse)]
         if not tracks:
             known = any(under_root(t.path, root) for t in ws.store.all())

@@ -365,6 +365,9 @@ class MainWindow(QMainWindow):
             return
         self.workspace.set_settings(analysis_pending(self.settings, True))
         self._begin_progress(f"Analysing {count(len(tracks), 'track')}…")
+        problem = self.workspace.user_model_problem()
+        if problem and ("Trained model", problem) not in self.errors:
+            self._add_errors([("Trained model", problem)])  # analysed with the bundled models meanwhile
         self.job_status.step(0, len(tracks), f"Analysing {count(len(tracks), 'track')}…")
         self._analysis = self.jobs.analyze(
             tracks, on_item=self._on_prediction, on_progress=self._on_analysis_progress,
