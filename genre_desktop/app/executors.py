@@ -105,6 +105,9 @@ def stop_pool(pool: Any, cancelled: bool) -> None:
         for process in processes:
             try:
                 process.join(timeout=5)
+                if process.is_alive():  # still starting up, or stuck in native code: no more waiting
+                    process.kill()
+                    process.join(timeout=5)
             except (OSError, ValueError, AssertionError):
                 pass
 
