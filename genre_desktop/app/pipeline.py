@@ -95,7 +95,7 @@ def analyse_into_store(workspace, tracks: Iterable[Track], runner: Executor, can
                        path_map: PathMap | None = None, batch_size: int = 25, save_every: float = 5.0,
                        on_result: Callable[[Any, RunSummary], None] | None = None) -> RunSummary:
     """Analyse ``tracks`` through ``runner`` into ``workspace.store`` (open), saving in batches."""
-    from genre_desktop.inference.batch import analyse_batch
+    from genre_desktop.inference.batch import analyse_batch, cache_vectors
 
     path_map = path_map or PathMap()
     store = workspace.store
@@ -116,11 +116,7 @@ def analyse_into_store(workspace, tracks: Iterable[Track], runner: Executor, can
         for result in analyse_batch(spec, [path_map.to_remote(p) for p in paths], runner.executor, cancel,
                                     in_flight=runner.in_flight, respawn=runner.respawn):
             result = _local(result, path_map)
-            if result.analysis is not None:
-                try:
-                    result.analysis.store(cache)
-                except OSError as exc:  # a full disk must not stop the analysis; training recomputes
-                    log.warning("cannot cache the vectors of %s: %s", result.path, exc)
+            cache_vectors(result, cache)
             prediction = result.prediction
             summary.done += 1
             if prediction.error:

@@ -221,3 +221,14 @@ def _replace(executor, respawn, owned: list):
     fresh = respawn()
     owned.append(fresh)
     return fresh
+
+
+def cache_vectors(result, cache) -> None:
+    """Store a result's vectors in ``cache`` (the client's job: workers never write it). A full disk
+    must not stop the analysis: training recomputes what is missing."""
+    if result.analysis is None:
+        return
+    try:
+        result.analysis.store(cache)
+    except OSError as exc:
+        log.warning("cannot cache the vectors of %s: %s", result.path, exc)

@@ -110,7 +110,7 @@ def analyse_paths(paths: list[str], provider: AnalyzerProvider, job, executor=No
     ``executor``: where the files are analysed (``inference.batch``); by default in this thread,
     with the provider's analyzer. The vectors come back with each result and are cached here.
     ``respawn``/``in_flight``: as ``analyse_batch`` (a process pool that breaks is replaced)."""
-    from genre_desktop.inference.batch import InlineExecutor, analyse_batch
+    from genre_desktop.inference.batch import InlineExecutor, analyse_batch, cache_vectors
 
     spec = provider.spec()
     analyzer = provider.get() if executor is None else None
@@ -121,11 +121,7 @@ def analyse_paths(paths: list[str], provider: AnalyzerProvider, job, executor=No
     summary = AnalysisSummary(done=0, total=len(paths))
     for result in analyse_batch(spec, paths, executor or InlineExecutor(), job.token, analyzer=analyzer,
                                 respawn=respawn, in_flight=in_flight):
-        if result.analysis is not None:
-            try:
-                result.analysis.store(cache)
-            except OSError as exc:  # a full disk must not stop the analysis; training recomputes
-                log.warning("cannot cache the vectors of %s: %s", result.path, exc)
+        cache_vectors(result, cache)
         prediction = result.prediction
         summary.done += 1
         if prediction.error:
