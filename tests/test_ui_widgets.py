@@ -134,8 +134,11 @@ def test_settings_dialog_round_trip(qtbot, tmp_path):
     dialog.segments.setValue(3)
     dialog.model_choice.setCurrentIndex(1)
     dialog.mode.setCurrentIndex(1)
+    assert dialog.workers.value() == 0 and dialog.workers.text() == "one per core"
+    dialog.workers.setValue(1)  # the analysis worker count is the user's to set (memory: ~1 GB each)
     new = dialog.settings()
     assert (new.theme, new.segments, dialog.chosen_model(), new.write_mode) == ("dark", 3, "my-model", "add")
+    assert new.analysis_workers == 1
     registry.activate("my-model")
     again = SettingsDialog(Settings(), tmp_path)
     qtbot.addWidget(again)

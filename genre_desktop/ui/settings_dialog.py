@@ -102,6 +102,13 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText("automatic")
         self.threads.setValue(min(settings.cpu_threads, self.threads.maximum()))
         a_form.addRow("CPU threads", self.threads)
+        self.workers = QSpinBox()
+        self.workers.setRange(0, max(1, os.cpu_count() or 1))
+        self.workers.setSpecialValueText("one per core")
+        self.workers.setValue(min(settings.analysis_workers, self.workers.maximum()))
+        self.workers.setToolTip("Worker processes analysing tracks at once; each holds the models "
+                                "(about 1 GB), so fewer workers use less memory")
+        a_form.addRow("Analysis workers", self.workers)
         note = QLabel("Changes apply to the next analysis; tracks already analysed keep their predictions "
                       "until you analyse them again.")
         note.setWordWrap(True)
@@ -127,6 +134,7 @@ class SettingsDialog(QDialog):
             aliases=self.aliases.aliases(),
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
+            analysis_workers=self.workers.value(),
         )
 
     def chosen_model(self) -> str | None:
