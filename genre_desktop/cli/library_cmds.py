@@ -23,12 +23,18 @@ from genre_desktop.paths import journal_for
 OK, FAILED, USAGE = 0, 1, 2
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def store_options() -> argparse.ArgumentParser:
+    """The options of every command that opens the library store (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", type=Path, default=None, metavar="PATH",
                         help="library store file (default: the app's data folder)")
     common.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS",
                         help="how long to wait while another Genre Desktop process writes the store (default 30)")
+    return common
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    common = store_options()
     journaled = argparse.ArgumentParser(add_help=False)
     journaled.add_argument("--journal", type=Path, default=None, metavar="PATH",
                            help="journal of tag writes (default: the store's, next to it: journal.jsonl "

@@ -17,15 +17,12 @@ import sys
 from pathlib import Path
 
 from genre_desktop.cli.common import Progress
-from genre_desktop.cli.library_cmds import FAILED, OK, USAGE, _genres, _open_store, _print_results, _reporting_busy, _service
+from genre_desktop.cli.library_cmds import (FAILED, OK, USAGE, _genres, _open_store, _print_results, _reporting_busy,
+                                            _service, store_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", type=Path, default=None, metavar="PATH",
-                        help="library store file (default: the app's data folder)")
-    common.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="how long to wait while another Genre Desktop process writes the store (default 30)")
+    common = store_options()
 
     p = subparsers.add_parser("analyze", aliases=["analyse"], parents=[common],
                               help="analyse the library's unanalysed or changed tracks into the store")

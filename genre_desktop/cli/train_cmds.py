@@ -63,21 +63,30 @@ def _registry(args):
     return Registry(args.dirs.user_models)
 
 
-def _dataset(args):
-    from genre_desktop.training.dataset import build_dataset
-
+def _merges(args) -> dict[str, str]:
     merges = {}
     for item in args.merge:
         if "=" not in item:
             raise SystemExit(f"--merge expects A=B, got {item!r}")
         a, b = item.split("=", 1)
         merges[a] = b
+    return merges
+
+
+def _tracks(args):
+    """(every track of the library, the settings) through the CLI's workspace."""
     ws = workspace(args)
-    settings = ws.settings
     try:
-        tracks = ws.open_store().all()
+        return ws.open_store().all(), ws.settings
     finally:
         ws.close()
+
+
+def _dataset(args):
+    from genre_desktop.training.dataset import build_dataset
+
+    merges = _merges(args)
+    tracks, settings = _tracks(args)
     return build_dataset(tracks, args.trust_existing, merges, settings.aliases), settings
 
 
@@ -171,13 +180,8 @@ def cmd_map(args) -> int:
     from genre_desktop.training.library_map import map_labels, write_csv
     from genre_desktop.training.session import map_points
 
-    ws = workspace(args)
-    settings = ws.settings
-    try:
-        tracks = ws.open_store().all()
-    finally:
-        ws.close()
-    merges = dict(item.split("=", 1) for item in args.merge if "=" in item)
+    merges = _merges(args)
+    tracks, settings = _tracks(args)
     # Every label the librarian has colours the map: choices and trusted tags (vectors computed when
     # missing), and each other file's own genre tag where its vectors are cached (analysed tracks).
     dataset, tagged = map_labels(tracks, settings.aliases, merges, args.trust_existing)
