@@ -5,7 +5,10 @@
 many files to keep in flight, how to replace a broken pool, and how to stop it. Worker processes
 are spawned, never forked (the window has Qt and onnxruntime threads running); each builds its
 analyzer once (``inference.batch.analyzer_for``). Stopping after a cancel terminates the workers,
-so a cancelled analysis frees the cores at once instead of finishing the files in flight.
+so a cancelled analysis frees the cores at once instead of finishing the files in flight. A
+cluster's workers are not ours to terminate: their tasks carry a :class:`ClusterCancelToken`, a
+named Dask ``Event`` the analysis checks between its steps, so a cancel stops the files being
+analysed on remote workers within a step (a fraction of a second), not at their end.
 
 Dask is optional (the ``cluster`` extra): it is imported only when a cluster is asked for, and its
 absence is a :class:`ClusterUnavailable` with a message for the user.
@@ -15,12 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from genre_desktop.cancel import CancelToken, Cancelled
+
 log = logging.getLogger(__name__)
 
-__all__ = ["ClusterUnavailable", "Executor", "PathMap", "default_workers", "open_executor"]
+__all__ = ["ClusterCancelToken", "ClusterUnavailable", "Executor", "PathMap", "default_workers", "open_executor"]
 
 
 class ClusterUnavailable(RuntimeError):
@@ -68,6 +75,57 @@ class PathMap:
         return bool(self.pairs)
 
 
+class ClusterCancelToken(CancelToken):
+    """A cancel token shared by the client and every task of a cluster: a named Dask ``Event``.
+
+    It pickles by name; on a worker, ``cancelled`` asks the scheduler at most every ``interval``
+    seconds (the analysis checks its token many times a second) and remembers a cancel once seen.
+    ``cancel()`` on the client sets the event for every task at once.
+    """
+
+    def __init__(self, name: str | None = None, interval: float = 0.25) -> None:
+        super().__init__()
+        self.name = name or f"genre-desktop-cancel-{uuid.uuid4().hex}"
+        self.interval = interval
+        self._remote = None
+        self._checked = 0.0
+
+    def __reduce__(self):
+        return (ClusterCancelToken, (self.name, self.interval))
+
+    def _dask_event(self):
+        if self._remote is None:
+            from distributed import Event
+
+            self._remote = Event(self.name)
+        return self._remote
+
+    def cancel(self) -> None:
+        super().cancel()
+        try:
+            self._dask_event().set()
+        except Exception as exc:  # the scheduler is gone: its tasks are gone with it
+            log.warning("cannot tell the cluster's workers to stop: %s", exc)
+
+    @property
+    def cancelled(self) -> bool:
+        if self._event.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._checked >= self.interval:
+            self._checked = now
+            try:
+                if self._dask_event().is_set():
+                    self._event.set()
+            except Exception as exc:  # no scheduler to ask: carry on, the client decides
+                log.debug("cannot read the cluster's cancel event %s: %s", self.name, exc)
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled()
+
+
 @dataclass
 class Executor:
     """An executor for ``analyse_batch`` with what the caller needs to run and stop it."""
@@ -77,6 +135,7 @@ class Executor:
     in_flight: int | None = None
     respawn: Callable[[], Any] | None = None
     kind: str = "inline"  # "inline", "processes" or "cluster"
+    task_token: CancelToken | None = None  # handed to every task (clusters: tasks in this process get the caller's)
     _close: Callable[[bool], None] | None = None
 
     @property
@@ -85,6 +144,8 @@ class Executor:
 
     def close(self, cancelled: bool = False) -> None:
         """Release the workers; ``cancelled``: stop them now, dropping the files in flight."""
+        if cancelled and self.task_token is not None:
+            self.task_token.cancel()
         if self._close is not None:
             self._close(cancelled)
             self._close = None
@@ -155,13 +216,14 @@ def _cluster_executor(address: str, workers: int | None) -> Executor:
             cluster.close()
         raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     threads = sum(client.nthreads().values()) or 1
+    token = ClusterCancelToken()
 
     def close(cancelled: bool) -> None:
         client.close()
         if cluster is not None:
             cluster.close()
 
-    return Executor(client, threads, in_flight=2 * threads, kind="cluster", _close=close)
+    return Executor(client, threads, in_flight=2 * threads, kind="cluster", task_token=token, _close=close)
 
 
 def open_executor(workers: int | None = None, cluster: str | None = None) -> Executor:

@@ -114,7 +114,8 @@ def analyse_into_store(workspace, tracks: Iterable[Track], runner: Executor, can
     start = time.monotonic()
     try:
         for result in analyse_batch(spec, [path_map.to_remote(p) for p in paths], runner.executor, cancel,
-                                    in_flight=runner.in_flight, respawn=runner.respawn):
+                                    in_flight=runner.in_flight, respawn=runner.respawn,
+                                    task_token=runner.task_token):
             result = _local(result, path_map)
             cache_vectors(result, cache)
             prediction = result.prediction

@@ -124,14 +124,17 @@ def _in_flight_default(executor) -> int:
 
 def analyse_batch(spec, paths: Iterable[str], executor, cancel: CancelToken = NEVER, *,
                   analyzer=None, in_flight: int | None = None,
-                  respawn: Callable[[], Any] | None = None) -> Iterator[FileResult]:
+                  respawn: Callable[[], Any] | None = None,
+                  task_token: CancelToken | None = None) -> Iterator[FileResult]:
     """Analyse ``paths`` with ``spec`` through ``executor``, yielding each file's result as it ends.
 
     ``analyzer``: an analyzer already built in this process to use instead of building one from
     ``spec`` (in-process executors only). ``in_flight``: files submitted ahead (default: 1 inline,
     twice the pool's workers, else 4). ``respawn``: makes a fresh executor when a process pool breaks (the
     executors it makes are shut down here; ``executor`` itself is left to the caller). Without it
-    a broken pool ends the batch with every unfinished file reported as crashed.
+    a broken pool ends the batch with every unfinished file reported as crashed. ``task_token``: the
+    token tasks of an out-of-process executor check (a cluster's shared event; default none: those
+    tasks are stopped by stopping their workers); it is cancelled here when ``cancel`` is.
     """
     in_process = isinstance(executor, (InlineExecutor, ThreadPoolExecutor))
     if analyzer is not None and not in_process:
@@ -145,7 +148,7 @@ def analyse_batch(spec, paths: Iterable[str], executor, cancel: CancelToken = NE
     owned: list = []
 
     def submit(path: str) -> None:
-        token = cancel if in_process else None
+        token = cancel if in_process else task_token
         if analyzer is not None:
             future = executor.submit(lambda: analyzer.analyze(path, token or NEVER))
         else:
@@ -204,6 +207,8 @@ def analyse_batch(spec, paths: Iterable[str], executor, cancel: CancelToken = NE
                 result = FileResult(path, error=f"analysis failed: {exc}")
             yield result
     finally:
+        if task_token is not None and pending and cancel.cancelled:
+            task_token.cancel()  # the files running on workers stop at their next step
         for future in pending:
             future.cancel()
         for made in owned:
