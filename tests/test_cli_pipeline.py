@@ -182,3 +182,30 @@ def test_a_killed_run_loses_at_most_a_batch_and_the_next_does_only_what_is_left(
     code, out, _ = cli(capsys, "analyze", "--store", store, "--workers", "1")
     assert code == 0 and f"Analysed {4 - len(saved)} of {4 - len(saved)} tracks" in out
     assert len(_predicted(store)) == 4
+
+
+def test_a_file_with_unreadable_tags_is_analysed_and_its_note_outlives_the_analysis(music, tmp_path, capsys,
+                                                                                     app_home):
+    """Tags mutagen cannot parse, audio that decodes: scanned with a note, analysed, reviewed; the
+    write is refused with the reason and the file is untouched."""
+    from hostile import _broken_vorbis_flac
+
+    from genre_desktop.library.store import Store
+
+    one_thread(app_home)
+    broken = music / "broken.flac"
+    _broken_vorbis_flac(music / "t0.flac", broken)
+    before = broken.read_bytes()
+    store = str(tmp_path / "lib.json")
+    assert cli(capsys, "scan", str(music), "--store", store)[0] == 0
+    assert listing(capsys, store)["broken.flac"]["status"] == "unanalysed"
+    code, out, err = cli(capsys, "analyze", "--store", store, "--workers", "1")
+    assert code == 0, out + err
+    row = listing(capsys, store)["broken.flac"]
+    assert row["status"] == "predicted" and row["predicted"]
+    with Store.open(store) as lib:
+        note = lib.get(str(broken)).error
+    assert note.startswith("tags unreadable (damaged FLAC") and "genres cannot be written" in note
+    assert cli(capsys, "accept", "--above", "0", "--store", store)[0] == 0
+    code, out, err = cli(capsys, "write", "--store", store)
+    assert "broken.flac" in out + err and broken.read_bytes() == before

@@ -36,9 +36,12 @@ def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
     """The Track fields one analysis result changes.
 
     A reviewed track (accepted, corrected, written) keeps its status: re-analysing must not throw
-    away the librarian's decision; only the prediction shown next to it is refreshed.
+    away the librarian's decision; only the prediction shown next to it is refreshed. A note the
+    scan left beside a usable status ("truncated MP3: ...", "tags unreadable ...") outlives a
+    successful analysis (the file is still like that); a failed analysis' reason replaces it.
     """
-    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error}
+    note = track.error if track.status != ERROR else None
+    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error or note}
     if track.status not in REVIEWED:
         fields["status"] = ERROR if prediction.error else PREDICTED
     return fields

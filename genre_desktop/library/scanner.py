@@ -14,7 +14,9 @@ flagged ``missing`` and keep their predictions and choices (``Store.remove_missi
 - ``options`` (WriteOptions) are passed to ``read_tags`` so that ID3v2.3 genres are split on the
   configured separator exactly as the tag writer joined them. Folders that cannot be listed are reported and their tracks are not flagged missing.
 - A file that cannot be read (empty, truncated, not audio, permission denied) becomes a Track with
-  ``status=ERROR`` and ``error=<reason>``; the scan goes on.
+  ``status=ERROR`` and ``error=<reason>``; the scan goes on. A file whose tags cannot be parsed but
+  whose audio header reads is a usable track with a note in ``error`` (it plays, analyses and can
+  be reviewed; its write is refused with the reason until the tags are repaired).
 - Writes go to the store in batches (``batch_size`` tracks, one flush each); on cancel, on an
   exception or when the caller stops iterating, what was read so far is saved first.
 - Progress is yielded at most every ``progress_interval`` seconds (and at the end), so a caller
@@ -224,7 +226,7 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     try:
         tags = read_tags(track.path, options)
     except TagError as exc:
-        return exc.reason
+        return _audio_only(track, exc.reason)
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
         log.warning("reading %s failed unexpectedly", track.path, exc_info=True)
         return _reason(exc)
@@ -248,6 +250,24 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
         track.duration, track.samplerate, track.channels = info.duration, info.samplerate, info.channels
         if not info.duration:
             return "no audio (0 seconds)"
+    return None
+
+
+def _audio_only(track: Track, tag_reason: str) -> str | None:
+    """A file whose tags cannot be read but whose audio can: in the library with a note (it can be
+    played, analysed and reviewed; writing its genres is refused until the tags are repaired).
+    Returns ``tag_reason`` when the audio cannot be read either."""
+    try:
+        info = probe(track.path)
+    except Exception:  # noqa: BLE001 - the tags' reason is the one to give
+        return tag_reason
+    if not info.duration or not info.samplerate:
+        return tag_reason
+    track.duration, track.samplerate, track.channels = info.duration, info.samplerate, info.channels
+    track.format = info.format or track.format
+    track.error = f"tags unreadable ({tag_reason}): the audio plays and analyses; genres cannot be written"
+    if info.problem:
+        track.error += f"; {info.problem}"
     return None
 
 
