@@ -18,7 +18,7 @@ import pytest
 
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import PREDICTED, WRITTEN, Track
+from genre_desktop.library.track import ACCEPTED, PREDICTED, WRITTEN, Track
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -95,6 +95,25 @@ def test_a_field_both_processes_changed_takes_the_later_flush(tmp_path):
     assert a.get("/m/2.flac").title == "from b"  # A merged B's change into its memory too
     a.close()
     b.close()
+
+
+def test_an_analysis_result_does_not_undo_a_decision_another_process_saved(tmp_path):
+    """The window analyses an unanalysed track while the CLI writes its genres: the window's later
+    save brings its prediction but leaves ``written`` (and the CLI's genres); a decision is only
+    changed by another decision."""
+    path = seeded(tmp_path)
+    window, cli = Store.open(path), Store.open(path)
+    cli.update("/m/3.flac", chosen=["Jazz"], genres=["Jazz"], status=WRITTEN)
+    window.update("/m/3.flac", prediction=prediction("blues", 0.7), error=None, status=PREDICTED)
+    for store in (window, Store.open(path)):
+        t = store.get("/m/3.flac")
+        assert (t.status, t.genres, t.predicted_genre) == (WRITTEN, ["Jazz"], "blues")
+    # a decision after a decision: the later flush wins, as for any field
+    cli.update("/m/3.flac", status=PREDICTED, chosen=None)  # e.g. undone in the CLI
+    window.update("/m/3.flac", status=ACCEPTED, chosen=["Blues"])
+    assert Store.open(path).get("/m/3.flac").status == ACCEPTED
+    window.close()
+    cli.close()
 
 
 def test_extra_keys_a_caller_drops_are_removed_and_others_kept(tmp_path):

@@ -13,7 +13,8 @@ freshly read record:
 
 - fields only one process changed keep that change (a finished tag write in another process
   keeps its genres, status and size when this process then saves a prediction);
-- a field both changed takes the value of the later flush;
+- a field both changed takes the value of the later flush, except that an analysis result never
+  replaces the status of a decision (accepted, corrected, written) another process saved;
 - a track this process removed is kept if another process changed it since this one read it, and
   a track this process changed comes back if another process removed it meanwhile: a removal
   drops the librarian's choices and predictions, a stale entry is only flagged missing again by
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable
 
+from genre_desktop.core.status import REVIEWED
 from genre_desktop.fsutil import fsync_dir
 from genre_desktop.library import store_shards
 from genre_desktop.library.store_files import signature
@@ -156,6 +158,7 @@ def merge(layout: Layout, pending: Pending, paths: Iterable[str]) -> None:
                 del pending.tracks[path]
         elif fresh is not None:
             change.base = dict(fresh)  # this process has now seen the other's version
+            _keep_decision(fresh, change)
             _patch(fresh, change.fields)
             shard.storage.dirty = True
             shard.forget([shard.ids[path]])
@@ -165,6 +168,18 @@ def merge(layout: Layout, pending: Pending, paths: Iterable[str]) -> None:
                 change.fields = {**change.base, **change.fields}
             layout.insert_docs(shard, [_whole(change.fields)])
             change.base, change.whole = None, True
+
+
+def _keep_decision(fresh: dict[str, Any], change: Change) -> None:
+    """An analysis result (a patch setting ``prediction`` and ``status``) saved after another
+    process recorded the librarian's decision (accepted, corrected, written) refreshes the
+    prediction but leaves the decision's status, as re-analysing a reviewed track does in one
+    process (``app.workflow.prediction_fields``)."""
+    fields = change.fields
+    if "prediction" in fields and fields.get("status") not in (None, *REVIEWED) \
+            and fresh.get("status") in REVIEWED:
+        log.info("store: kept the status %r another process saved for %s", fresh["status"], fresh.get("path"))
+        change.fields = {k: v for k, v in fields.items() if k != "status"}
 
 
 # --------------------------------------------------------------------------- reading others' writes
