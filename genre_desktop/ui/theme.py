@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 from genre_desktop.core.genre import canonical_genre
 
@@ -76,9 +76,35 @@ def system_prefers_dark() -> bool:
     return hints is not None and hints.colorScheme() == Qt.ColorScheme.Dark
 
 
+class ThemeStyle(QProxyStyle):
+    """Fusion, with check boxes that show on a dark palette's Base.
+
+    Fusion outlines a check box in ``Window.darker(140)``: on a dark palette that is about the Base
+    colour the box sits on (lists, tables), so an unchecked box vanishes. On dark palettes the
+    outline is drawn again in the palette's ``Mid``, which contrasts with Base and Window alike.
+    """
+
+    _BOXES = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter: QPainter, widget=None) -> None:  # noqa: N802 (Qt name)
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self._BOXES and is_dark(option.palette):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Mid).lighter(130), 1))
+            painter.translate(0.5, 0.5)  # Fusion's own outline sits on the half pixel too
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
 def apply_theme(app: QApplication, theme: str) -> bool:
     """Apply "light", "dark" or "system"; returns True when the result is dark."""
-    app.setStyle("Fusion")  # the palettes are designed for Fusion: same look on every platform
+    if not isinstance(app.style(), ThemeStyle):
+        app.setStyle(ThemeStyle())  # the palettes are designed for Fusion: same look on every platform
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(_palette(dark))
     return dark

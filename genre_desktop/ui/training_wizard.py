@@ -24,7 +24,6 @@ import logging
 import os
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -72,11 +71,6 @@ class DataPage(QWizardPage):
         self.trust = QListWidget()
         # Room for a dozen genres before scrolling: a library's tags span many.
         self.trust.setMinimumHeight(self.trust.fontMetrics().height() * 8)
-        # Fusion outlines check boxes in Window.darker(140), which is the dark palette's Base: on
-        # the list's usual background the boxes vanish. On the window's colour they show in both.
-        palette = self.trust.palette()
-        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
-        self.trust.setPalette(palette)
         self.trust.itemChanged.connect(lambda _item: self.refresh())
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 3)
