@@ -239,6 +239,11 @@ One-hidden-layer MLP (scikit-learn, balanced sample weights, window rows) on the
 {mlp or "| (not measured) | | | | |"}
 
 Calibrated RBF SVM on the two best sets (same CV){": it cannot be fitted on this train split (" + svm_fail + "): disco has one train clip, and Platt scaling's internal folds need every class in each" if svm_fail and not svm else ""}.
+On the `pairs` rows every class has rows in each internal fold (disco's all from its one clip, so
+the calibration leaks within that clip); measured once (`train_audio_head.oof_proba("svm", ...)`
+on the pair rows of `msd_emb_mean_max`, fold seed 20151): accuracy 0.735 / macro F1 0.511 /
+log-loss 4.07 at C=1 and 0.741 / 0.522 / 4.06 at C=10, against 0.762 / 0.603 for the chosen
+logistic regression on the same folds, so it is not a candidate.
 
 | statistics | params | CV accuracy | CV macro F1 | CV log-loss |
 |---|---|---|---|---|
