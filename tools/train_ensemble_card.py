@@ -233,6 +233,10 @@ Training rows and C for the chosen statistics (same CV; accuracy / macro F1 / lo
 
 {modes}
 
+Pair rows give lower (better) log-loss at every C but no better accuracy or macro F1, so the pick
+rule (accuracy + macro F1, fixed before the search) keeps window rows; single patches as rows were
+not tried, since a patch's mean and max coincide and the app never shows the head one patch.
+
 One-hidden-layer MLP (scikit-learn, balanced sample weights, window rows) on the two best sets:
 
 | statistics | params | CV accuracy | CV macro F1 | CV log-loss |
