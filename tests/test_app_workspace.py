@@ -123,3 +123,35 @@ def test_a_user_model_of_an_older_representation_falls_back_to_the_bundled_model
     assert main(["classify", str(song), "--json", "--segments", "1"]) == 0
     captured = capsys.readouterr()
     assert "retrain" in captured.err and json.loads(captured.out)[0]["model_version"].count("+") == 0
+
+
+def test_a_user_model_of_the_two_network_head_falls_back_once_the_head_reads_one_network():
+    """Issue 14 made the bundled head read the MSD network only; a user model the wizard trained on
+    the previous head's statistics (MSD + MTT embedding means, same network files) no longer
+    matches the vectors the app computes: it must be named and left out, not mixed in."""
+    from genre_desktop.features.embedding_stats import stat_networks
+    from genre_desktop.features.gtzan import RECIPE_VERSION
+    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
+    from genre_desktop.inference.analyzer import track_vector_recipe, vector_head
+    from genre_desktop.inference.manifest import load_manifest
+    from genre_desktop.inference.vector_cache import vector_recipe
+    from genre_desktop.paths import bundled_models_dir
+
+    manifest = load_manifest(bundled_models_dir(), verify=False)
+    stats, patches = vector_head(manifest)
+    assert stat_networks(stats) == ["musicnn_msd"]  # one network per window by default
+    nets = {e.name: e.sha256 for e in manifest.by_kind("musicnn")}
+    old_stats = ["musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"]
+    old = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, nets["musicnn_msd"], old_stats,
+                        {n: nets[n] for n in ("musicnn_msd", "musicnn_mtt")}, patches)
+    assert old != track_vector_recipe(manifest)
+    registry = Registry(app_dirs().user_models)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": "two-nets", "labels": ["techno"],
+                                                         "vector_recipe": old}))
+        registry.commit(stage, "two-nets")
+    registry.activate("two-nets")
+    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
+    problem = workspace.user_model_problem()
+    assert problem and "'two-nets'" in problem and "retrain" in problem
+    assert workspace.analysis_spec().user_model_dir is None

@@ -160,3 +160,40 @@ def test_classify_bundled_runs_the_bundled_models_and_says_so(tmp_path, capsys):
     (out,) = json.loads(capsys.readouterr().out)
     assert out["error"] is None
     assert out["model_version"] == load_manifest(bundled_models_dir()).version
+
+
+def test_pair_rows_hold_every_two_patch_view_of_a_clip_and_weigh_one_clip():
+    """The head's ``pairs`` training rows (tools/train_audio_head.py): each clip gives one row per
+    pair of its patches, the app's own pair among them, and its rows weigh one clip in total;
+    class balance then gives every genre the same total weight whatever its clip count."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from audio_data import AudioSet, app_patch_indices
+        from train_audio_head import balanced_weights
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    from genre_desktop.features.embedding_stats import embedding_stats
+
+    rng = np.random.default_rng(0)
+    sizes, genres = [10, 5, 10], [0, 0, 3]
+    patches = [{"musicnn_msd": {"embedding": rng.normal(size=(n, 200)).astype(np.float32),
+                                "tags": rng.random((n, 50)).astype(np.float32)}} for n in sizes]
+    data = AudioSet(clip=np.array(["a", "b", "c"]), genre=np.array(["blues", "blues", "disco"]),
+                    split=np.array(["train"] * 3), origin=np.array(["x"] * 3), y=np.array(genres),
+                    groups=np.array(["blues/0", "blues/0", "disco/0"]), features=np.zeros((3, 57)),
+                    patches=patches)
+    stats = ["musicnn_msd.embedding.mean", "musicnn_msd.embedding.max"]
+    X, y, w, owner = data.training_rows(np.arange(3), stats, 2, "pairs")
+    assert np.bincount(owner).tolist() == [45, 10, 45]
+    np.testing.assert_allclose(np.bincount(owner, weights=w), [1, 1, 1])
+    app_row = data.stats(stats, 2)[0]  # the app's two patches of clip 0 (first and last)
+    assert app_patch_indices(10, 2).tolist() == [0, 9]
+    assert np.any(np.all(np.isclose(X[owner == 0], app_row), axis=1))
+    assert X.shape[1] == 400 and np.all(y == np.array(genres)[owner])
+    bw = balanced_weights(y, w)
+    np.testing.assert_allclose(np.bincount(y, weights=bw)[[0, 3]], [1.5, 1.5])  # 3 clips, 2 genres
+    window = data.training_rows(np.arange(3), stats, 2, "window")
+    np.testing.assert_array_equal(window[0], data.stats(stats, 2))
+    with pytest.raises(ValueError):
+        data.training_rows(np.arange(3), stats, 4, "pairs")
+    assert embedding_stats(patches[2], stats).shape == (400,)

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from genre_desktop.features.embedding_stats import embedding_stats
+from genre_desktop.features.embedding_stats import embedding_stats, stat_networks
 from genre_desktop.inference.analyzer import Analyzer, vector_head
 from genre_desktop.inference.inputs import AudioInputs, CachedInputs, MissingInput
 from genre_desktop.inference.manifest import load_manifest
@@ -57,12 +57,14 @@ def test_cached_vectors_hold_the_bundled_heads_statistics(analysis, bundled):
     assert v.n_windows == len(windows) == 2
     inputs = AudioInputs(analyzer._windows(lambda a, n: y[int(round(a * SR)):int(round(a * SR)) + int(round(n * SR))],
                                            len(y) / SR, _never()), analyzer.networks, analyzer.tag_patches)
-    outputs = {net: inputs.musicnn(net, v.stat_patches) for net in ("musicnn_msd", "musicnn_mtt")}
+    outputs = {net: inputs.musicnn(net, v.stat_patches) for net in stat_networks(list(v.stat_names))}
     expected = np.stack([embedding_stats({n: outputs[n][w] for n in outputs}, list(v.stat_names)) for w in range(2)])
     np.testing.assert_allclose(v.stats, expected, rtol=1e-5, atol=1e-6)
-    # a user model's input: the head's statistics (2 x 200), measured better than table + statistics
+    # a user model's input: the head's statistics, measured better than table + statistics
     np.testing.assert_allclose(v.vector, v.stats.mean(axis=0), rtol=1e-6)
-    assert v.vector.shape == (400,) and v.map_vector.shape == (57 + 400,)
+    dims = expected.shape[1]
+    assert dims == next(iter(head.inputs.values()))[1]
+    assert v.vector.shape == (dims,) and v.map_vector.shape == (57 + dims,)
     assert f"user=stats[{'|'.join(head.raw['stats'])}]@2" in analyzer.vector_recipe
 
 
@@ -109,6 +111,14 @@ def test_an_old_cache_entry_is_recomputed_not_misread(tmp_path, analysis):
                         patches=v.patches, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
     cache.file_for(audio).write_bytes(buffer.getvalue())
     assert cache.get(audio) is None
+
+
+def test_the_analysis_loads_only_the_networks_the_head_reads(analysis, bundled):
+    """With the tags off, an analysis runs the networks its members read and no other: the bundled
+    head reads the MSD network only (one network per window, issue 14)."""
+    analyzer, _, _ = analysis
+    _, head = bundled
+    assert sorted(analyzer.networks) == sorted(stat_networks(head.raw["stats"])) == ["musicnn_msd"]
 
 
 def test_without_a_head_the_vectors_carry_the_embedding_mean(bundled):

@@ -9,6 +9,7 @@ runs), and the patch subset the app takes of a window.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,33 @@ class AudioSet:
             idx = app_patch_indices(n, n_patches)
             rows.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()}, stats))
         return np.stack(rows)
+
+    def training_rows(self, clips: np.ndarray, stats: list[str], n_patches: int | None,
+                      mode: str = "window") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(X, y, weight, clip) rows to fit a head on ``clips``; each clip's rows weigh 1 in total
+        and ``clip`` holds each row's index into this set (to select a fold's rows).
+
+        ``mode``: ``"window"``, one row per clip over the patches the app takes (as ``stats``);
+        ``"pairs"``, one row per pair of the clip's patches (45 for 10 patches): the app's two
+        patches are one such pair, so the head learns from every 2-patch view of the clip it
+        could meet (augmentation for the genres with a handful of clips). Only for 2 patches.
+        """
+        if mode == "window":
+            X = self.stats(stats, n_patches)[clips]
+            return X, self.y[clips], np.ones(len(clips)), np.asarray(clips)
+        if mode != "pairs" or n_patches != 2:
+            raise ValueError(f"training mode {mode!r} with {n_patches} patches")
+        X, y, w, owner = [], [], [], []
+        for i in clips:
+            out = self.patches[i]
+            n = len(next(iter(out.values()))["embedding"])
+            pairs = [np.array(p) for p in combinations(range(n), 2)] or [np.arange(n)]
+            for idx in pairs:
+                X.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()}, stats))
+                y.append(self.y[i])
+                w.append(1.0 / len(pairs))
+                owner.append(i)
+        return np.stack(X), np.array(y), np.array(w), np.array(owner)
 
     def mask(self, split: str) -> np.ndarray:
         return self.split == split

@@ -11,7 +11,7 @@ licence, training data and figures; plus the ensemble weights fitted on the vali
   They vote on nothing themselves; their per-patch outputs feed the embedding head.
 - The audio member (kind "embedding_head"): ``audio_head.onnx`` with ``audio_head.json`` (written
   by ``tools/train_audio_head.py``: the statistics it reads, patches per window, figures).
-- Ensemble weights: ``ensemble_v2.json`` (``tools/train_ensemble.py``: a vote over every member,
+- Ensemble weights: ``ensemble_v3.json`` (``tools/train_ensemble.py``: a vote over every member,
   fitted on out-of-fold predictions of the GTZAN audio) when present, else the classical vote of
   ``metrics.json``. The table-only weights (``evaluate --data``: a table has no audio) stay the
   classical vote's, which was fitted for exactly that case.
@@ -157,8 +157,8 @@ def build(models: Path) -> dict:
         "pooling": metrics["ensemble"]["pooling"],
         "metrics": {"valid": metrics["ensemble"]["valid"], "cv10_random": metrics["ensemble"]["cv10_random"]},
     }
-    if (models / "ensemble_v2.json").exists():
-        v2 = json.loads((models / "ensemble_v2.json").read_text(encoding="utf-8"))
+    if (models / "ensemble_v3.json").exists():
+        v2 = json.loads((models / "ensemble_v3.json").read_text(encoding="utf-8"))
         names = {e["name"] for e in entries}
         # 4 decimals: a weight of 1e-15 is a fitted zero, not a member worth naming
         weights = {n: round(float(w), 4) for n, w in v2["bundle"]["weights"].items() if n in names}
@@ -168,7 +168,7 @@ def build(models: Path) -> dict:
                        f"{v2['bundle']['objective'].replace('_', '-')} on out-of-fold member predictions "
                        "(tools/train_ensemble.py)"),
             "pooling": v2["bundle"]["pooling"],
-            "metrics": {"valid_audio": {k: v2["valid"]["ensemble_v2"][k] for k in ("accuracy", "macro_f1")},
+            "metrics": {"valid_audio": {k: v2["valid"]["ensemble_v3"][k] for k in ("accuracy", "macro_f1")},
                         "nested_cv_train_valid_audio": {k: v2["bundle"]["nested_cv_train_valid"][k]
                                                         for k in ("accuracy", "macro_f1")}},
         }

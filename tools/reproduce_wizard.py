@@ -126,7 +126,7 @@ def train_only_app(root: Path, app: Path, train: list, library: Path, cache: Pat
     import hashlib
 
     sys.path.insert(0, str(root / "tools"))
-    from train_audio_head import SEED, build_head, to_onnx
+    from train_audio_head import fit_head, to_onnx
 
     from genre_desktop.inference.analyzer import Analyzer
     from genre_desktop.settings import Settings
@@ -147,7 +147,9 @@ def train_only_app(root: Path, app: Path, train: list, library: Path, cache: Pat
         rows.append(v.stats)  # one row per window, as the head runs
         y += [manifest["labels"].index(genre)] * v.n_windows
     X = np.concatenate(rows)
-    model = build_head(choice["family"], SEED, **choice["params"]).fit(X, np.array(y))
+    # The cache holds each window's statistics, not its patches: a head chosen with pair rows
+    # (train_audio_head's "pairs" mode) is refit here on window rows, same family and parameters.
+    model = fit_head(choice["family"], choice["params"], X, np.array(y))
     onnx_bytes = to_onnx(model, X.shape[1])
     (app / "models" / head["file"]).write_bytes(onnx_bytes)
     head["sha256"] = hashlib.sha256(onnx_bytes).hexdigest()

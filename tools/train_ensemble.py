@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Ensemble v2: a weighted vote over every member, fitted on out-of-fold predictions of audio.
+"""Ensemble v3: a weighted vote over every member, fitted on out-of-fold predictions of audio.
 
 Members: the five classical models (the 57 table features, here as the app computes them from the
 Opus audio), the audio head (``tools/train_audio_head.py``) and any extra member given with
@@ -23,7 +23,7 @@ Protocol (fixed seeds; the test split is never used):
 5. bundle: the same out-of-fold procedure over train+valid gives the weights written for the app
    (the bundled members are fitted on train+valid).
 
-Writes ``models/ensemble_v2.json`` (every figure and the bundle's weights).
+Writes ``models/ensemble_v3.json`` (every figure and the bundle's weights).
 
 Usage: nice python tools/train_ensemble.py [--cache FILE] [--extra cnn=FILE.npz]
 """
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from audio_data import DEFAULT_CACHE, AudioSet, artist_block, grouped_folds, load  # noqa: E402
-from train_audio_head import CHOICE_PATH, build_head, scores  # noqa: E402
+from train_audio_head import CHOICE_PATH, fit_head, head_rows, scores  # noqa: E402
 from genre_desktop.fsutil import atomic_write_json  # noqa: E402
 from genre_desktop.inference.ensemble import POOLINGS, weighted_mean  # noqa: E402
 from genre_desktop.training import classical as C  # noqa: E402
@@ -58,6 +58,7 @@ BOOTSTRAP = 2000
 DATA = ROOT.parent.parent / "shared" / "data" / "gtzan"
 FOLDS_PATH = Path("/work/cache/ensemble_folds.json")
 HEAD = "audio_head"
+ENSEMBLE = "ensemble_v3"  # v3: the head reads the MSD network only (issue 14); see models/README.md
 
 
 def _hyper(name: str, raw: dict) -> dict:
@@ -102,11 +103,10 @@ def member_probas(data: AudioSet, table: Table, fit_clips: np.ndarray, held_clip
     rows = table.rows(fit_splits, held_blocks)
     Xa = C.as_float32_inputs(data.features[held_clips])
     out = {name: C.full_proba(fit_classical(name, p, table, rows), Xa) for name, p in hyper.items()}
-    X = data.stats(head["stats"], head["patches_per_window"] or None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = build_head(head["family"], SEED, **head["params"]).fit(X[fit_clips], data.y[fit_clips])
-    out[HEAD] = C.full_proba(model, X[held_clips])
+    patches = head["patches_per_window"] or None
+    Xr, yr, wr, _ = head_rows(data, fit_clips, head["stats"], patches, head["params"])
+    model = fit_head(head["family"], head["params"], Xr, yr, wr, SEED)
+    out[HEAD] = C.full_proba(model, data.stats(head["stats"], patches)[held_clips])
     return out
 
 
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=FILE.npz")
-    parser.add_argument("--out", type=Path, default=ROOT / "models" / "ensemble_v2.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "models" / "ensemble_v3.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     started = time.monotonic()
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     yv = data.y[va]
     valid = {m: scores(p, yv) for m, p in valid_p.items()}
     ens_valid_p = weighted_mean(valid_p, vote["weights"], vote["pooling"])
-    valid["ensemble_v2"] = scores(ens_valid_p, yv)
+    valid[ENSEMBLE] = scores(ens_valid_p, yv)
     best = max(valid_p, key=lambda m: (valid[m]["accuracy"], valid[m]["macro_f1"]))
     boot = bootstrap_diff(ens_valid_p, valid_p[best], yv, data.groups[va], SEED)
     # The classical vote of the previous bundle (metrics.json, not the manifest: that holds v2's weights).
@@ -294,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     for m, f in valid.items():
         log.info("valid %-22s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
     log.info("ensemble - best member (%s) on valid: acc %+.3f F1 %+.3f; bootstrap %s", best,
-             valid["ensemble_v2"]["accuracy"] - valid[best]["accuracy"],
-             valid["ensemble_v2"]["macro_f1"] - valid[best]["macro_f1"], boot)
+             valid[ENSEMBLE]["accuracy"] - valid[best]["accuracy"],
+             valid[ENSEMBLE]["macro_f1"] - valid[best]["macro_f1"], boot)
 
     # 5: the bundle's weights from out-of-fold predictions over train+valid.
     both = np.concatenate([tr, va])
@@ -313,14 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     # its artist block, with the other valid artists in training (as in the bundle).
     is_valid = np.arange(len(both)) >= len(tr)
     cv_valid = {m: scores(p[is_valid], data.y[va]) for m, p in oof_all.items()}
-    cv_valid["ensemble_v2"] = scores(nested_all[is_valid], data.y[va])
+    cv_valid[ENSEMBLE] = scores(nested_all[is_valid], data.y[va])
     cv_best = max(oof_all, key=lambda m: (cv_valid[m]["accuracy"], cv_valid[m]["macro_f1"]))
     cv_boot = bootstrap_diff(nested_all[is_valid], oof_all[cv_best][is_valid], data.y[va], data.groups[va], SEED)
     for m, f in cv_valid.items():
         log.info("grouped CV over train+valid, valid clips: %-12s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
     log.info("  ensemble - best member (%s): acc %+.3f F1 %+.3f; bootstrap %s", cv_best,
-             cv_valid["ensemble_v2"]["accuracy"] - cv_valid[cv_best]["accuracy"],
-             cv_valid["ensemble_v2"]["macro_f1"] - cv_valid[cv_best]["macro_f1"], cv_boot)
+             cv_valid[ENSEMBLE]["accuracy"] - cv_valid[cv_best]["accuracy"],
+             cv_valid[ENSEMBLE]["macro_f1"] - cv_valid[cv_best]["macro_f1"], cv_boot)
     log.info("bundle vote (train+valid OOF): %s %s; nested CV acc %.3f F1 %.3f", bundle_vote["pooling"],
              {k: round(v, 3) for k, v in bundle_vote["weights"].items()}, bundle_cv["accuracy"], bundle_cv["macro_f1"])
 
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         "valid": valid,
         "bundled_classical_on_valid_audio": bundled,
         "valid_best_member": best,
-        "valid_margin_over_best": {k: valid["ensemble_v2"][k] - valid[best][k] for k in ("accuracy", "macro_f1")},
+        "valid_margin_over_best": {k: valid[ENSEMBLE][k] - valid[best][k] for k in ("accuracy", "macro_f1")},
         "valid_bootstrap_margin": boot,
         "valid_note": "members fitted on train (classical: the table's train rows; head: the train audio), vote "
                       "weights fitted on the train out-of-fold predictions; judged on the 92 valid clips' audio",
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                            "cross-validates that weight fit (members out-of-fold, weights fitted on the other folds)"},
         "cv_train_valid_on_valid_clips": {
             "figures": cv_valid, "best_member": cv_best,
-            "margin_over_best": {k: cv_valid["ensemble_v2"][k] - cv_valid[cv_best][k] for k in ("accuracy", "macro_f1")},
+            "margin_over_best": {k: cv_valid[ENSEMBLE][k] - cv_valid[cv_best][k] for k in ("accuracy", "macro_f1")},
             "bootstrap_margin": cv_boot,
             "note": "grouped 5-fold CV over all 281 clips (members refitted per fold; vote weights fitted on the "
                     "other folds' out-of-fold rows); the rows of the 92 valid clips. Every valid clip is judged "

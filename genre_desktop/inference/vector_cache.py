@@ -11,11 +11,12 @@ For each analysed file the Analyzer can keep, per analysed 30 s window:
 - the window's start and end in seconds.
 
 The track-level input of a user model is :attr:`TrackVectors.vector`: the head statistics averaged
-over windows (S values; 400 for the bundled head's MSD + MTT embedding means), the representation
-the bundled audio member learns from. Measured by the trainer's own grouped CV on the GTZAN train
-audio (``tools/reproduce_wizard.py``), the statistics alone beat the 57 table features concatenated
-with them (logistic regression: accuracy 0.819 vs 0.803, macro F1 0.704 vs 0.636; the old
-table + MSD vectors 0.793 / 0.636), so the table stays in the cache (the table members read it;
+over windows (S values, whatever the manifest's head reads: since issue 14 the MSD network's
+statistics only, as the app runs one network per window by default), the representation the
+bundled audio member learns from. Measured by the trainer's own grouped CV on the GTZAN train
+audio (``tools/reproduce_wizard.py``, with the earlier MSD + MTT head), the statistics alone beat
+the 57 table features concatenated with them (logistic regression: accuracy 0.819 vs 0.803, macro
+F1 0.704 vs 0.636; the old table + MSD vectors 0.793 / 0.636), so the table stays in the cache (the table members read it;
 the library map uses both, :attr:`TrackVectors.map_vector`) but not in a user model's input.
 Retraining reads these vectors and never decodes audio again.
 
