@@ -13,6 +13,10 @@ into a fresh store with its own app home (so no vector cache is reused), timing 
 - ``all``: one spawned worker process per core;
 - ``cluster``: a Dask LocalCluster of one single-threaded process per core (needs the cluster extra).
 
+CPU time: this process's (the client) plus the workers' (``/proc/PID/stat`` for ``all``,
+``time.process_time`` in each for ``cluster``) between the first and the last result, per track:
+the figure that does not depend on the neighbours, and from it the rate of idle cores.
+
 Peak memory: ``ru_maxrss`` of this process for ``1``, each worker's ``VmHWM`` (peak resident set)
 for ``all`` and ``cluster``. The load average is printed beside the figures: on a shared machine
 the ratios between modes say more than the absolute rates.
@@ -74,6 +78,26 @@ def _peak_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _cpu_now(mode: str, runner) -> float:
+    """CPU seconds so far of everything that analyses in ``mode``: this process (the client: store
+    writes, results, and for ``1`` the analysis itself) plus the workers."""
+    own = time.process_time()
+    if mode == "all":
+        return own + sum(_cpu_seconds(p.pid) for p in runner.executor._processes.values())
+    if mode == "cluster":
+        return own + sum(runner.executor.run(time.process_time).values())
+    return own
+
+
 def _cluster_peaks(client) -> list[int]:
     def peak() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
@@ -104,13 +128,17 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     first: list[float] = []
     last: list[float] = [0.0]
     peaks: list[int] = []
+    cpu: list[float] = []  # CPU seconds at the first and at the last result
 
     def on_result(result, summary) -> None:
         last[0] = time.monotonic() - start
         if not first:
             first.append(last[0])
-        if mode == "all" and summary.done == summary.total:  # the workers are still there
-            peaks.extend(_peak_kb(p.pid) for p in runner.executor._processes.values())
+            cpu.append(_cpu_now(mode, runner))
+        if summary.done == summary.total:  # the workers are still there
+            cpu.append(_cpu_now(mode, runner))
+            if mode == "all":
+                peaks.extend(_peak_kb(p.pid) for p in runner.executor._processes.values())
 
     try:
         summary = analyse_into_store(ws, tracks, runner, on_result=on_result)
@@ -125,7 +153,10 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     # Steady state: the results after the first one, over the time after it (worker start, model
     # loading and the first track excluded); a library of 10,000 pays the start once.
     steady = (summary.done - 1) / (last[0] - first[0]) * 3600 if first and last[0] > first[0] else 0.0
-    return {"mode": mode, "workers": runner.workers, "tracks": summary.done, "errors": len(summary.errors),
+    # CPU seconds per track in the same steady state: what the machine's cores must supply per track,
+    # whatever the neighbours take (wall-clock rates on a shared machine measure them too).
+    cpu_per_track = (cpu[-1] - cpu[0]) / (summary.done - 1) if len(cpu) == 2 and summary.done > 1 else float("nan")
+    return {"cpu_per_track": cpu_per_track,"mode": mode, "workers": runner.workers, "tracks": summary.done, "errors": len(summary.errors),
             "wall": wall, "first": first[0] if first else None, "audio": audio, "steady_per_hour": steady,
             "tracks_per_hour": summary.done / wall * 3600, "audio_per_second": audio / wall,
             "peak_mb": [round(k / 1024) for k in peaks], "load": os.getloadavg()}
@@ -159,6 +190,11 @@ def main() -> int:
               f"{r['steady_per_hour']:,.0f} tracks/h after the first  "
               f"{r['audio_per_second']:.1f} s of audio/s  peak RSS per process {r['peak_mb']} MB  "
               f"10,000 tracks: {ten_k:.1f} h  load average {tuple(round(x, 1) for x in r['load'])}", flush=True)
+        cpu_h = r["cpu_per_track"] * 10_000 / 3600 / max(1, r["workers"])
+        print(f"{'':>8}  CPU {r['cpu_per_track']:.3f} s per track after the first "
+              f"({r['cpu_per_track'] / args.segments:.3f} s per window, workers and client)  "
+              f"= {3600 / r['cpu_per_track'] * max(1, r['workers']):,.0f} tracks/h on {max(1, r['workers'])} idle core(s), "
+              f"10,000 tracks in {cpu_h:.2f} h", flush=True)
     base = next((r for r in results if r["mode"] == "1"), None)
     if base:
         for r in results:
