@@ -243,3 +243,15 @@ def test_chosen_patches_equal_the_whole_spectrograms_patches_bit_for_bit(seconds
         np.testing.assert_array_equal(musicnn_patches(y, which=which), whole[which].reshape(-1, PATCH_FRAMES, 96))
     with pytest.raises(IndexError):
         musicnn_patches(y, which=[len(whole)])
+
+
+def test_a_patchs_outputs_do_not_depend_on_the_other_patches_of_the_run(taggers, clip_audio):
+    """Patches run one at a time (the arena's peak: ~110 MB per network instead of ~30 MB per patch
+    of the batch); so a window's tags and embeddings are the same whatever else the track holds."""
+    patches = np.concatenate([musicnn_patches(y)[:3] for y in clip_audio.values()])
+    for tagger in taggers.values():
+        together = tagger.run(patches)
+        for i in (0, len(patches) - 1):
+            alone = tagger.run(patches[i:i + 1])
+            np.testing.assert_array_equal(together[0][i:i + 1], alone[0])
+            np.testing.assert_array_equal(together[1][i:i + 1], alone[1])
