@@ -21,7 +21,11 @@ Peak memory: ``ru_maxrss`` of this process for ``1``, each worker's ``VmHWM`` (p
 for ``all`` and ``cluster``. The load average is printed beside the figures: on a shared machine
 the ratios between modes say more than the absolute rates.
 
-Usage: ``nice python tools/bench_library.py --dir /tmp/gd-bench [--tracks 6] [--segments 3] [--modes 1,all,cluster]``
+``--format mp3|flac44|opus`` converts the tracks to 44.1/48 kHz stereo files as libraries hold them
+(decoding and resampling then cost what they cost there; Opus decoding by libsndfile is slow).
+
+Usage: ``nice python tools/bench_library.py --dir /tmp/gd-bench [--tracks 6] [--segments 3] [--modes 1,all,cluster]
+[--format flac]``
 """
 
 from __future__ import annotations
@@ -40,6 +44,36 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLIPS = "/work/shared/data/gtzan/audio/*/*.opus"
 SR = 22050
+
+
+# --format: how the tracks are stored. The GTZAN clips are 22,050 Hz mono, so FLAC at that rate costs
+# no resampling; real libraries are 44.1/48 kHz stereo MP3, AAC, FLAC or Opus, decoded and
+# resampled to 22,050 Hz mono per window (ffmpeg converts the FLAC tracks to these).
+FORMATS = {
+    "flac": (),
+    "mp3": ("-ar", "44100", "-ac", "2", "-b:a", "192k"),
+    "flac44": ("-ar", "44100", "-ac", "2"),
+    "opus": ("-ar", "48000", "-ac", "2", "-b:a", "128k"),
+}
+
+
+def convert_tracks(paths: list[Path], fmt: str) -> list[Path]:
+    """The FLAC tracks converted with ffmpeg to ``fmt`` (see FORMATS), next to them in DIR/tracks-FMT."""
+    import subprocess
+
+    if fmt == "flac":
+        return paths
+    folder = paths[0].parent.with_name(f"tracks-{fmt}")
+    folder.mkdir(exist_ok=True)
+    suffix = {"flac44": ".flac"}.get(fmt, f".{fmt}")
+    out = []
+    for path in paths:
+        target = folder / (path.stem + suffix)
+        if not target.exists():
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), *FORMATS[fmt], str(target)],
+                           check=True)
+        out.append(target)
+    return out
 
 
 def build_tracks(folder: Path, n: int, seed: int = 7) -> list[Path]:
@@ -168,14 +202,18 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=6)
     parser.add_argument("--segments", type=int, default=3, help="30 s windows analysed per track (default 3)")
     parser.add_argument("--modes", default="1,all,cluster")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="flac",
+                        help="store the tracks as 22.05 kHz mono FLAC (default), or 44.1/48 kHz stereo "
+                             "mp3, flac44, opus (converted with ffmpeg)")
     args = parser.parse_args()
     os.environ["GENRE_DESKTOP_HOME"] = str(args.dir / "home")
     from genre_desktop.paths import app_dirs
     from genre_desktop.runtime import prepare_process
 
     prepare_process(app_dirs())  # as the CLI: one numba cache for every worker (no JIT per process)
-    paths = build_tracks(args.dir / "tracks", args.tracks)
-    print(f"{len(paths)} tracks of 3-5 min (concatenated GTZAN clips, 22.05 kHz mono FLAC), "
+    paths = convert_tracks(build_tracks(args.dir / "tracks", args.tracks), args.format)
+    stored = "22.05 kHz mono FLAC" if args.format == "flac" else f"{args.format}: ffmpeg {' '.join(FORMATS[args.format])}"
+    print(f"{len(paths)} tracks of 3-5 min (concatenated GTZAN clips, {stored}), "
           f"{args.segments} windows each; {os.cpu_count()} cores; load average before {os.getloadavg()}")
     # Warm-up, not reported: librosa's numba functions are compiled into the shared cache once,
     # as on a user's machine after the first analysis; otherwise the first mode pays for it.
