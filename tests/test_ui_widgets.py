@@ -135,7 +135,7 @@ def test_settings_dialog_round_trip(qtbot, tmp_path):
     dialog.model_choice.setCurrentIndex(1)
     dialog.mode.setCurrentIndex(1)
     assert dialog.workers.value() == 0 and dialog.workers.text() == "one per core"
-    dialog.workers.setValue(1)  # the analysis worker count is the user's to set (memory: ~1 GB each)
+    dialog.workers.setValue(1)  # the analysis worker count is the user's to set (memory: ~0.5 GB each)
     # Tag networks: MSD by default; MTT (instruments) optional and labelled as slower.
     assert dialog.tag_networks["musicnn_msd"].isChecked() and not dialog.tag_networks["musicnn_mtt"].isChecked()
     assert "slower" in dialog.tag_networks["musicnn_mtt"].text()

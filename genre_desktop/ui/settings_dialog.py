@@ -109,7 +109,7 @@ class SettingsDialog(QDialog):
         self.workers.setSpecialValueText("one per core")
         self.workers.setValue(min(settings.analysis_workers, self.workers.maximum()))
         self.workers.setToolTip("Worker processes analysing tracks at once; each holds the models "
-                                "(about 1 GB), so fewer workers use less memory")
+                                "(about 0.5 GB), so fewer workers use less memory")
         a_form.addRow("Analysis workers", self.workers)
         networks = QWidget()
         n_layout = QVBoxLayout(networks)
