@@ -48,11 +48,12 @@ def test_signed_values_and_a_non_contiguous_input():
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 15, 16, 31, 32])
 def test_axes_shorter_than_the_window_reflect_again_and_again(n):
-    # scipy's own 1-D and 2-D paths disagree with each other (and return NaN) for n=2 and width 31;
-    # the definition (mirror the axis periodically) is the reference here.
+    # Where the window needs the axis mirrored more than once, scipy's 1-D and 2-D paths disagree
+    # with each other and sometimes return NaN (it reads past its buffer: n=2 always, n=3 in some
+    # runs); the definition (mirror the axis periodically) is the reference there.
     x = _hostile(n, 9, np.float64, seed=n) if n > 1 else np.array([[0.5, 2.0, 0.0]])
     np.testing.assert_array_equal(median_filter_axis0(x, 31), _by_definition(x, 31))
-    if n >= 3:
+    if n >= 31 // 2:  # one reflection at most: scipy is a reference too
         np.testing.assert_array_equal(median_filter_axis0(x, 31),
                                       scipy.ndimage.median_filter(x, size=(31, 1), mode="reflect"))
 
