@@ -34,9 +34,9 @@ class MusicnnTagger:
         """``threads``: onnxruntime intra-op threads (0 = onnxruntime's default, all cores)."""
         import onnxruntime as ort  # lazily: importing onnxruntime costs ~0.2 s
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
-        options.inter_op_num_threads = 1
+        from genre_desktop.inference.members import session_options
+
+        options = session_options(threads)
         self.path = Path(onnx_path)
         self.labels = list(labels)
         self.genre_map = {g: list(t) for g, t in (genre_map or {}).items()}
