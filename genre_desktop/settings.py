@@ -33,6 +33,14 @@ DEFAULT_ALIASES = {
     "rock": "Rock",
 }
 
+DEFAULT_TAG_NETWORKS = ("musicnn_msd",)
+# The bundled tagging networks a user may choose for tags (name, what they tag, what they cost).
+TAG_NETWORK_CHOICES = (
+    ("musicnn_msd", "Genre, mood and era tags (MSD network)"),
+    ("musicnn_mtt", "Instrument and voice tags (MTT network): slower, one more network per segment, "
+                    "about a third more analysis time"),
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -47,6 +55,9 @@ class Settings:
     segments: int = 5
     cpu_threads: int = 0  # 0: let onnxruntime decide
     analysis_workers: int = 0  # worker processes analysing at once; 0: one per core
+    # musicnn networks whose tags an analysis shows; each costs a network run per patch unless the
+    # vote reads it anyway. MSD: genre, mood, era tags; MTT ("musicnn_mtt"): instruments, voices.
+    tag_networks: list = field(default_factory=lambda: list(DEFAULT_TAG_NETWORKS))
     # Review and player
     bulk_threshold: float = 0.8
     volume: float = 0.8
@@ -55,7 +66,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with ``changes`` applied (dict fields are copied, never shared with the original)."""
-        for name in ("aliases", "extra"):
+        for name in ("aliases", "extra", "tag_networks"):
             if name not in changes:
                 changes[name] = copy.deepcopy(getattr(self, name))
         return replace(self, **changes)

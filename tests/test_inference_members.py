@@ -155,7 +155,7 @@ def test_inputs_are_computed_only_when_asked_and_once(analyzer, monkeypatch):
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=2)
     classical = [m for m in analyzer._members if m.kind == "classical"]
     Ensemble(classical, analyzer.manifest.weights, analyzer.labels, analyzer.manifest.pooling).member_probas(inputs)
-    assert runs == {} and inputs._log_mels is None and inputs._mel == {}  # table members need no network
+    assert runs == {} and inputs._y16 is None and inputs._mel == {}  # table members need no network
     head = next(m for m in analyzer._members if m.kind == "embedding_head")
     head.predict(inputs)
     head.predict(inputs)

@@ -228,3 +228,30 @@ def test_manifest_hash_matches_when_built(name):
     entry = entries[name]
     assert entry["file"] == _meta(name)["file"]
     assert entry["sha256"] == hashlib.sha256((MODELS / entry["file"]).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("seconds", [30.0, 29.93, 3.0, 3.1, 2.9, 0.01, 12.0171875])
+def test_chosen_patches_equal_the_whole_spectrograms_patches_bit_for_bit(seconds):
+    """The analysis computes only the frames of its 2 patches of 10: the values must not change."""
+    from genre_desktop.features.musicnn_input import n_patches
+
+    rng = np.random.default_rng(int(seconds * 100))
+    y = (0.3 * rng.standard_normal(max(1, int(seconds * SAMPLE_RATE)))).astype(np.float32)
+    whole = musicnn_patches(y)
+    assert n_patches(len(y)) == len(whole)
+    for which in ([0, len(whole) - 1], [len(whole) // 2], list(range(len(whole))), []):
+        np.testing.assert_array_equal(musicnn_patches(y, which=which), whole[which].reshape(-1, PATCH_FRAMES, 96))
+    with pytest.raises(IndexError):
+        musicnn_patches(y, which=[len(whole)])
+
+
+def test_a_patchs_outputs_do_not_depend_on_the_other_patches_of_the_run(taggers, clip_audio):
+    """Patches run one at a time (the arena's peak: ~110 MB per network instead of ~30 MB per patch
+    of the batch); so a window's tags and embeddings are the same whatever else the track holds."""
+    patches = np.concatenate([musicnn_patches(y)[:3] for y in clip_audio.values()])
+    for tagger in taggers.values():
+        together = tagger.run(patches)
+        for i in (0, len(patches) - 1):
+            alone = tagger.run(patches[i:i + 1])
+            np.testing.assert_array_equal(together[0][i:i + 1], alone[0])
+            np.testing.assert_array_equal(together[1][i:i + 1], alone[1])

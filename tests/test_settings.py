@@ -42,3 +42,15 @@ def test_alias_spelling_is_case_insensitive():
 def test_app_home_override_is_used(app_home):
     dirs = app_dirs()
     assert str(dirs.store_path).startswith(str(app_home))
+
+
+def test_tag_networks_default_to_msd_and_round_trip(tmp_path):
+    path = tmp_path / "settings.json"
+    default = Settings()
+    assert default.tag_networks == ["musicnn_msd"]
+    both = default.replace(tag_networks=["musicnn_msd", "musicnn_mtt"])
+    assert default.tag_networks == ["musicnn_msd"]  # replace never shares the list
+    both.save(path)
+    assert Settings.load(path).tag_networks == ["musicnn_msd", "musicnn_mtt"]
+    path.write_text(json.dumps({"tag_networks": "musicnn_mtt"}))  # not a list: the default
+    assert Settings.load(path).tag_networks == ["musicnn_msd"]

@@ -135,8 +135,14 @@ def test_settings_dialog_round_trip(qtbot, tmp_path):
     dialog.model_choice.setCurrentIndex(1)
     dialog.mode.setCurrentIndex(1)
     assert dialog.workers.value() == 0 and dialog.workers.text() == "one per core"
-    dialog.workers.setValue(1)  # the analysis worker count is the user's to set (memory: ~1 GB each)
+    dialog.workers.setValue(1)  # the analysis worker count is the user's to set (memory: ~0.5 GB each)
+    # Tag networks: MSD by default; MTT (instruments) optional and labelled as slower.
+    assert dialog.tag_networks["musicnn_msd"].isChecked() and not dialog.tag_networks["musicnn_mtt"].isChecked()
+    assert "slower" in dialog.tag_networks["musicnn_mtt"].text()
+    dialog.tag_networks["musicnn_mtt"].setChecked(True)
+    dialog.tag_networks["musicnn_msd"].setChecked(False)
     new = dialog.settings()
+    assert new.tag_networks == ["musicnn_mtt"]
     assert (new.theme, new.segments, dialog.chosen_model(), new.write_mode) == ("dark", 3, "my-model", "add")
     assert new.analysis_workers == 1
     registry.activate("my-model")

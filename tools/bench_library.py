@@ -13,11 +13,19 @@ into a fresh store with its own app home (so no vector cache is reused), timing 
 - ``all``: one spawned worker process per core;
 - ``cluster``: a Dask LocalCluster of one single-threaded process per core (needs the cluster extra).
 
+CPU time: this process's (the client) plus the workers' (``/proc/PID/stat`` for ``all``,
+``time.process_time`` in each for ``cluster``) between the first and the last result, per track:
+the figure that does not depend on the neighbours, and from it the rate of idle cores.
+
 Peak memory: ``ru_maxrss`` of this process for ``1``, each worker's ``VmHWM`` (peak resident set)
 for ``all`` and ``cluster``. The load average is printed beside the figures: on a shared machine
 the ratios between modes say more than the absolute rates.
 
-Usage: ``nice python tools/bench_library.py --dir /tmp/gd-bench [--tracks 6] [--segments 3] [--modes 1,all,cluster]``
+``--format mp3|flac44|opus`` converts the tracks to 44.1/48 kHz stereo files as libraries hold them
+(decoding and resampling then cost what they cost there; Opus decoding by libsndfile is slow).
+
+Usage: ``nice python tools/bench_library.py --dir /tmp/gd-bench [--tracks 6] [--segments 3] [--modes 1,all,cluster]
+[--format flac]``
 """
 
 from __future__ import annotations
@@ -36,6 +44,36 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLIPS = "/work/shared/data/gtzan/audio/*/*.opus"
 SR = 22050
+
+
+# --format: how the tracks are stored. The GTZAN clips are 22,050 Hz mono, so FLAC at that rate costs
+# no resampling; real libraries are 44.1/48 kHz stereo MP3, AAC, FLAC or Opus, decoded and
+# resampled to 22,050 Hz mono per window (ffmpeg converts the FLAC tracks to these).
+FORMATS = {
+    "flac": (),
+    "mp3": ("-ar", "44100", "-ac", "2", "-b:a", "192k"),
+    "flac44": ("-ar", "44100", "-ac", "2"),
+    "opus": ("-ar", "48000", "-ac", "2", "-b:a", "128k"),
+}
+
+
+def convert_tracks(paths: list[Path], fmt: str) -> list[Path]:
+    """The FLAC tracks converted with ffmpeg to ``fmt`` (see FORMATS), next to them in DIR/tracks-FMT."""
+    import subprocess
+
+    if fmt == "flac":
+        return paths
+    folder = paths[0].parent.with_name(f"tracks-{fmt}")
+    folder.mkdir(exist_ok=True)
+    suffix = {"flac44": ".flac"}.get(fmt, f".{fmt}")
+    out = []
+    for path in paths:
+        target = folder / (path.stem + suffix)
+        if not target.exists():
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), *FORMATS[fmt], str(target)],
+                           check=True)
+        out.append(target)
+    return out
 
 
 def build_tracks(folder: Path, n: int, seed: int = 7) -> list[Path]:
@@ -74,6 +112,26 @@ def _peak_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _cpu_now(mode: str, runner) -> float:
+    """CPU seconds so far of everything that analyses in ``mode``: this process (the client: store
+    writes, results, and for ``1`` the analysis itself) plus the workers."""
+    own = time.process_time()
+    if mode == "all":
+        return own + sum(_cpu_seconds(p.pid) for p in runner.executor._processes.values())
+    if mode == "cluster":
+        return own + sum(runner.executor.run(time.process_time).values())
+    return own
+
+
 def _cluster_peaks(client) -> list[int]:
     def peak() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
@@ -104,13 +162,17 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     first: list[float] = []
     last: list[float] = [0.0]
     peaks: list[int] = []
+    cpu: list[float] = []  # CPU seconds at the first and at the last result
 
     def on_result(result, summary) -> None:
         last[0] = time.monotonic() - start
         if not first:
             first.append(last[0])
-        if mode == "all" and summary.done == summary.total:  # the workers are still there
-            peaks.extend(_peak_kb(p.pid) for p in runner.executor._processes.values())
+            cpu.append(_cpu_now(mode, runner))
+        if summary.done == summary.total:  # the workers are still there
+            cpu.append(_cpu_now(mode, runner))
+            if mode == "all":
+                peaks.extend(_peak_kb(p.pid) for p in runner.executor._processes.values())
 
     try:
         summary = analyse_into_store(ws, tracks, runner, on_result=on_result)
@@ -125,7 +187,10 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     # Steady state: the results after the first one, over the time after it (worker start, model
     # loading and the first track excluded); a library of 10,000 pays the start once.
     steady = (summary.done - 1) / (last[0] - first[0]) * 3600 if first and last[0] > first[0] else 0.0
-    return {"mode": mode, "workers": runner.workers, "tracks": summary.done, "errors": len(summary.errors),
+    # CPU seconds per track in the same steady state: what the machine's cores must supply per track,
+    # whatever the neighbours take (wall-clock rates on a shared machine measure them too).
+    cpu_per_track = (cpu[-1] - cpu[0]) / (summary.done - 1) if len(cpu) == 2 and summary.done > 1 else float("nan")
+    return {"cpu_per_track": cpu_per_track,"mode": mode, "workers": runner.workers, "tracks": summary.done, "errors": len(summary.errors),
             "wall": wall, "first": first[0] if first else None, "audio": audio, "steady_per_hour": steady,
             "tracks_per_hour": summary.done / wall * 3600, "audio_per_second": audio / wall,
             "peak_mb": [round(k / 1024) for k in peaks], "load": os.getloadavg()}
@@ -137,14 +202,18 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=6)
     parser.add_argument("--segments", type=int, default=3, help="30 s windows analysed per track (default 3)")
     parser.add_argument("--modes", default="1,all,cluster")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="flac",
+                        help="store the tracks as 22.05 kHz mono FLAC (default), or 44.1/48 kHz stereo "
+                             "mp3, flac44, opus (converted with ffmpeg)")
     args = parser.parse_args()
     os.environ["GENRE_DESKTOP_HOME"] = str(args.dir / "home")
     from genre_desktop.paths import app_dirs
     from genre_desktop.runtime import prepare_process
 
     prepare_process(app_dirs())  # as the CLI: one numba cache for every worker (no JIT per process)
-    paths = build_tracks(args.dir / "tracks", args.tracks)
-    print(f"{len(paths)} tracks of 3-5 min (concatenated GTZAN clips, 22.05 kHz mono FLAC), "
+    paths = convert_tracks(build_tracks(args.dir / "tracks", args.tracks), args.format)
+    stored = "22.05 kHz mono FLAC" if args.format == "flac" else f"{args.format}: ffmpeg {' '.join(FORMATS[args.format])}"
+    print(f"{len(paths)} tracks of 3-5 min (concatenated GTZAN clips, {stored}), "
           f"{args.segments} windows each; {os.cpu_count()} cores; load average before {os.getloadavg()}")
     # Warm-up, not reported: librosa's numba functions are compiled into the shared cache once,
     # as on a user's machine after the first analysis; otherwise the first mode pays for it.
@@ -159,6 +228,11 @@ def main() -> int:
               f"{r['steady_per_hour']:,.0f} tracks/h after the first  "
               f"{r['audio_per_second']:.1f} s of audio/s  peak RSS per process {r['peak_mb']} MB  "
               f"10,000 tracks: {ten_k:.1f} h  load average {tuple(round(x, 1) for x in r['load'])}", flush=True)
+        cpu_h = r["cpu_per_track"] * 10_000 / 3600 / max(1, r["workers"])
+        print(f"{'':>8}  CPU {r['cpu_per_track']:.3f} s per track after the first "
+              f"({r['cpu_per_track'] / args.segments:.3f} s per window, workers and client)  "
+              f"= {3600 / r['cpu_per_track'] * max(1, r['workers']):,.0f} tracks/h on {max(1, r['workers'])} idle core(s), "
+              f"10,000 tracks in {cpu_h:.2f} h", flush=True)
     base = next((r for r in results if r["mode"] == "1"), None)
     if base:
         for r in results:

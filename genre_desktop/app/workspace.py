@@ -148,7 +148,8 @@ class Workspace:
         return AnalysisSpec(models_dir=None,
                             user_model_dir=str(user_dir) if user_dir else None,
                             vector_cache_dir=str(self.dirs.feature_cache), n_segments=settings.segments,
-                            threads=settings.cpu_threads)
+                            threads=settings.cpu_threads,
+                            tag_networks=tuple(n for n in settings.tag_networks if isinstance(n, str)))
 
     def user_model_problem(self) -> str | None:
         """Why the active user model cannot join the analysis (None when it can, or none is active).

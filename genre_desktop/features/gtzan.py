@@ -19,15 +19,16 @@ for harmony/perceptr), in the dtype librosa produces.
 
 :func:`extract_features` computes all of this from ONE STFT (magnitude for chroma and the spectral
 shape features, power for the mel spectrogram behind MFCCs and tempo, the complex spectrum for
-HPSS) and replaces the slow generic steps by equivalent fast ones (row-wise 1-D median filters,
-block sums for RMS, a cumulative sum for zero crossings, pitch tracking only in the band the
-tuning estimate looks at). :func:`reference_features` is the straightforward recipe, one librosa
-call per feature; it defines the result and is what tests and benchmarks compare against.
+HPSS) and replaces the slow generic steps by equivalent fast ones (an exact running median that
+filters many rows side by side, block sums for RMS, a cumulative sum for zero crossings, pitch
+tracking only in the band the tuning estimate looks at). :func:`reference_features` is the
+straightforward recipe, one librosa call per feature; it defines the result and is what tests and
+benchmarks compare against.
 
-About 0.19 s of CPU per 30 s clip against ~1.4 s for the straightforward recipe; half of it is
-the two HPSS median filters (scipy's 1-D running median, ~40 ns per bin; a numba sorted-window
-filter and bottleneck's move_median were no faster). Tried and rejected: deriving the harmonic /
-percussive variance from the masked spectrum by Parseval instead of inverting it (0.8-2.4 %
+About 0.1 s of CPU per 30 s clip against ~1.4 s for the straightforward recipe. The two HPSS median
+filters were half of it with scipy's 1-D running median (~40 ns per bin, ~95 ms); the running
+median of ``features/median.py`` gives the same values in ~20 ms. Tried and rejected: deriving
+the harmonic / percussive variance from the masked spectrum by Parseval instead of inverting it (0.8-2.4 %
 off: the masked STFT is not consistent, and the inverse STFT's projection loses energy).
 """
 
@@ -38,7 +39,8 @@ import time
 
 import librosa
 import numpy as np
-import scipy.ndimage
+
+from genre_desktop.features.median import median_filter_axis0
 
 SAMPLE_RATE = 22050
 N_FFT = 2048
@@ -187,25 +189,18 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     return float(librosa.pitch_tuning(chosen, resolution=0.01, bins_per_octave=12))
 
 
-def _median_rows(x: np.ndarray, width: int) -> np.ndarray:
-    """scipy.ndimage.median_filter(x, size=(1, width), mode="reflect") for non-negative ``x``, faster.
+def _hpss_medians(mag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """librosa.decompose.hpss's two median filters of ``mag`` (bins, frames), each (frames, bins).
 
-    scipy's 2-D median filter is generic and slow (~0.5 s here); its 1-D path is a fast running
-    median. Each row is reflect-padded by hand (scipy's "reflect" is numpy's "symmetric"), the rows
-    are laid end to end and filtered as one 1-D signal, and the padding is cut off again: the
-    padding keeps rows from seeing each other, so the result is identical, value for value.
-    Non-negative float32 values order like their bit patterns read as int32, and scipy's integer
-    path is ~12 % faster, so float32 magnitudes are filtered through that view.
+    Harmonic: along time, ``scipy.ndimage.median_filter(mag, size=(1, 31), mode="reflect")``;
+    percussive: along frequency, ``size=(31, 1)``. The exact running median of
+    ``features/median.py`` filters columns with the rows' values side by side in memory, so the
+    time filter reads ``mag.T`` (contiguous when ``mag`` comes from librosa.stft: each frame
+    contiguous) and the frequency filter a (bins, frames) copy.
     """
-    half = width // 2
-    padded = np.pad(x, ((0, 0), (half, half)), mode="symmetric")
-    flat = padded.ravel()
-    if flat.dtype == np.float32:
-        filtered = scipy.ndimage.median_filter(flat.view(np.int32), size=width, mode="constant")
-        filtered = filtered.view(np.float32)
-    else:
-        filtered = scipy.ndimage.median_filter(flat, size=width, mode="constant")
-    return filtered.reshape(padded.shape)[:, half : half + x.shape[1]]
+    harm = median_filter_axis0(np.ascontiguousarray(mag.T), HPSS_KERNEL)  # along time
+    perc = median_filter_axis0(np.ascontiguousarray(mag), HPSS_KERNEL)  # along frequency
+    return harm, np.ascontiguousarray(perc.T)
 
 
 def _harmonic_mask(harm: np.ndarray, perc: np.ndarray) -> np.ndarray:
@@ -336,10 +331,9 @@ def extract_features(
     zcr = _zero_crossing_rate(y, n_frames)
     watch.lap("rms/zcr")
 
-    harm = _median_rows(np.ascontiguousarray(mag), HPSS_KERNEL).T  # along time
-    perc = _median_rows(np.ascontiguousarray(mag.T), HPSS_KERNEL)  # along frequency
+    harm, perc = _hpss_medians(mag)
     watch.lap("hpss median filters")
-    hpss = _hpss_stats(y, stft, np.ascontiguousarray(harm), perc)
+    hpss = _hpss_stats(y, stft, harm, perc)
     watch.lap("hpss masks+istft")
 
     log_mel = librosa.power_to_db(_mel_basis(sr) @ power)

@@ -70,19 +70,52 @@ def patch_starts(n_frames: int, hop_patches: int = PATCH_FRAMES) -> list[int]:
     return list(range(0, n_frames - PATCH_FRAMES + 1, hop_patches))
 
 
-def musicnn_patches(y16k: np.ndarray, hop_patches: int = PATCH_FRAMES) -> np.ndarray:
+def n_patches(n_samples: int, hop_patches: int = PATCH_FRAMES) -> int:
+    """How many patches :func:`musicnn_patches` cuts from ``n_samples`` samples at 16 kHz."""
+    return len(patch_starts(1 + max(int(n_samples), N_FFT) // HOP_LENGTH, hop_patches))
+
+
+def musicnn_patches(y16k: np.ndarray, hop_patches: int = PATCH_FRAMES, which=None) -> np.ndarray:
     """Log-mel patches for musicnn, float32 [n_patches, 187, 96].
 
     ``y16k``: mono samples at 16 kHz. ``hop_patches``: frames between patch starts (187 = none
-    overlapping, 3 s apart). A 30 s clip gives 10 patches.
+    overlapping, 3 s apart). A 30 s clip gives 10 patches. ``which``: the indices of the patches
+    wanted (None: all), e.g. 2 of 10 for the analysis; only their frames are computed (each frame
+    depends on its own 512 samples only, so the values are the same, bit for bit, as cutting them
+    from the whole spectrogram: ~3 ms instead of ~9 for 2 patches of a 30 s window).
     """
-    spec = log_mel(y16k)
+    y = np.ascontiguousarray(y16k, dtype=np.float32)
+    total = n_patches(y.size, hop_patches)
+    chosen = np.arange(total) if which is None else np.asarray(which, dtype=int).reshape(-1)
+    if chosen.size and (chosen.min() < 0 or chosen.max() >= total):
+        raise IndexError(f"patches {chosen.tolist()} asked of {total}")
+    if chosen.size == 0:
+        return np.zeros((0, PATCH_FRAMES, N_MELS), dtype=np.float32)
+    if which is not None and y.ndim == 1 and y.size >= PATCH_FRAMES * HOP_LENGTH:
+        return _patches_at(y, [patch_starts(1 + y.size // HOP_LENGTH, hop_patches)[i] for i in chosen])
+    spec = log_mel(y)
     if spec.shape[0] < PATCH_FRAMES:
         padded = np.zeros((PATCH_FRAMES, N_MELS), dtype=np.float32)
         padded[: spec.shape[0]] = spec
         spec = padded
     starts = patch_starts(spec.shape[0], hop_patches)
-    return np.stack([spec[s : s + PATCH_FRAMES] for s in starts]).astype(np.float32, copy=False)
+    return np.stack([spec[starts[i] : starts[i] + PATCH_FRAMES] for i in chosen]).astype(np.float32, copy=False)
+
+
+def _patches_at(y: np.ndarray, starts: list[int]) -> np.ndarray:
+    """The log-mel patches starting at frames ``starts`` of ``log_mel(y)``, computing only their frames.
+
+    Frame f of the centred STFT is the 512 samples from f * 256 of ``y`` zero-padded by 256 on each
+    side; a patch's frames are those of its own stretch of samples, uncentred.
+    """
+    import librosa
+
+    padded = np.pad(y, N_FFT // 2)
+    span = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT
+    stretches = np.stack([padded[s * HOP_LENGTH : s * HOP_LENGTH + span] for s in starts])
+    spec = np.abs(librosa.stft(stretches, n_fft=N_FFT, hop_length=HOP_LENGTH, center=False)) ** 2
+    mel = _mel_basis() @ spec
+    return np.log10(np.float32(10000.0) * np.swapaxes(mel, -1, -2) + np.float32(1.0))
 
 
 def patch_times(n_patches: int, hop_patches: int = PATCH_FRAMES) -> list[tuple[float, float]]:

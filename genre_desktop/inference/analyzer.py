@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
@@ -118,11 +118,15 @@ class Analyzer:
 
     def __init__(self, models_dir: Path | None = None, n_segments: int = 5, threads: int = 0,
                  musicnn: bool = True, tag_patches: int = TAG_PATCHES_PER_WINDOW,
-                 vector_cache: VectorCache | str | Path | None = None, user_model=None) -> None:
+                 vector_cache: VectorCache | str | Path | None = None, user_model=None,
+                 tag_networks: Iterable[str] | None = None) -> None:
         """Raises ModelError if the manifest or a model is missing, tampered or incompatible.
 
-        ``musicnn``: run the manifest's musicnn taggers for ``Prediction.tags`` (networks that other
-        members read are loaded either way). ``tag_patches``: 3 s patches per window for the tags
+        ``musicnn``: run musicnn taggers for ``Prediction.tags``; ``tag_networks`` names them (None:
+        every musicnn network the manifest lists; names it does not list are skipped with a
+        warning). Networks that a voting member or the vectors read run either way, but give tags
+        only if chosen: the networks run are the members' and the vectors' plus the chosen ones
+        (each costs ~35 ms of CPU per 3 s patch). ``tag_patches``: 3 s patches per window for the tags
         and the vectors (evenly spread; 0 = every patch).
         ``vector_cache``: a cache folder (e.g. ``AppDirs.feature_cache``) or a VectorCache built
         with :meth:`cache_recipe`: analyses then return the files' vectors (for the caller to store
@@ -145,9 +149,10 @@ class Analyzer:
         self._members = [m for m in others if m.votes]
         if not self._members:
             raise ModelError(f"{self.models_dir}: the manifest lists no genre-voting model")
-        networks = self._load_networks(others, musicnn, threads)
+        taggers = self._chosen_taggers(musicnn, tag_networks)
+        networks = self._load_networks(others, taggers, threads)
         self.networks = {m.name: m.network for m in networks}
-        self.tag_members = networks if musicnn else []
+        self.tag_members = [m for m in networks if m.name in taggers]
         self._taggers = [m.network for m in self.tag_members]
         self.members = [m.name for m in self._members]
         self.bundled_labels = list(self.manifest.labels)
@@ -166,9 +171,21 @@ class Analyzer:
                                  f"{user_model.vector_recipe!r}; this app computes {self.vector_recipe!r}")
             self.model_version = f"{self.manifest.version}+{user_model.version}"
 
-    def _load_networks(self, others: list, musicnn: bool, threads: int) -> list:
-        """The musicnn members to load: every one with ``musicnn`` (tags), else only the networks
-        another member reads or the vectors need (loading a network costs time and memory)."""
+    def _chosen_taggers(self, musicnn: bool, tag_networks: Iterable[str] | None) -> set[str]:
+        """The musicnn networks whose tags the analysis reports (listed in the manifest)."""
+        listed = {e.name for e in self.manifest.by_kind("musicnn")}
+        if not musicnn:
+            return set()
+        if tag_networks is None:
+            return listed
+        chosen = {str(n) for n in tag_networks}
+        if chosen - listed:
+            log.warning("tag networks %s are not in %s; skipped", sorted(chosen - listed), self.models_dir)
+        return chosen & listed
+
+    def _load_networks(self, others: list, taggers: set[str], threads: int) -> list:
+        """The musicnn members to load: the chosen ``taggers`` and the networks another member reads
+        or the vectors need (loading a network costs time and memory; running it ~35 ms a patch)."""
         wanted = {net for m in others for net in m.networks}
         if self.want_vectors:
             from genre_desktop.features.embedding_stats import stat_networks
@@ -181,7 +198,7 @@ class Analyzer:
             raise ModelError(f"{self.models_dir}: members read musicnn networks {missing}, "
                              "which the manifest does not list")
         return load_members(self.manifest, threads,
-                            lambda e: e.kind == "musicnn" and (musicnn or e.name in wanted))
+                            lambda e: e.kind == "musicnn" and (e.name in taggers or e.name in wanted))
 
     def cache_recipe(self) -> str:
         """The vector cache recipe of this configuration (vectors depend on windows and patches)."""

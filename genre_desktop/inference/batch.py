@@ -53,6 +53,9 @@ def analyzer_for(spec) -> Any:
     with _BUILD_LOCK:
         analyzer = _ANALYZERS.pop(spec, None)
         if analyzer is None:
+            from genre_desktop.runtime import single_thread_blas
+
+            single_thread_blas()  # also in a cluster's workers: spinning BLAS threads steal a core
             analyzer = spec.build()
         _ANALYZERS[spec] = analyzer  # most recently used last
         while len(_ANALYZERS) > MAX_CACHED_ANALYZERS:

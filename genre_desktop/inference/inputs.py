@@ -105,7 +105,6 @@ class AudioInputs:
         self._outputs: dict[tuple[str, int], list[dict[str, np.ndarray]]] = {}
         self._mel: dict[str, list[np.ndarray]] = {}
         self._y16: list[np.ndarray] | None = None
-        self._log_mels: list[np.ndarray] | None = None
 
     @property
     def n_windows(self) -> int:
@@ -127,17 +126,18 @@ class AudioInputs:
         """Per window, musicnn log-mel patches [p, 187, 96]: ``patches`` evenly spread (0 = all)."""
         k = self.default_patches if patches is None else max(0, int(patches))
         if k not in self._patches:
-            if self._log_mels is None:
+            from genre_desktop.features.musicnn_input import musicnn_patches, n_patches
+
+            if self._y16 is None:
                 import soxr
 
-                from genre_desktop.features.musicnn_input import musicnn_patches
-
-                self._log_mels = []
+                self._y16 = []
                 for _, _, y in self.windows:
                     self.cancel.raise_if_cancelled()
-                    y16 = soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32)
-                    self._log_mels.append(musicnn_patches(y16))
-            self._patches[k] = [_spread(all_patches, k) for all_patches in self._log_mels]
+                    self._y16.append(soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32))
+            # Only the chosen patches' spectrogram frames are computed (the same values).
+            self._patches[k] = [musicnn_patches(y16, which=_spread_indices(n_patches(len(y16)), k))
+                                for y16 in self._y16]
         return self._patches[k]
 
     def musicnn(self, network: str, patches: int | None = None) -> list[dict[str, np.ndarray]]:
@@ -182,9 +182,9 @@ class AudioInputs:
         return self._mel[key]
 
 
-def _spread(patches: np.ndarray, k: int) -> np.ndarray:
-    """``k`` evenly spread patches (first and last included; 0 or more than there are = all), as
-    the analyzer has always chosen them for the tags."""
-    if k and len(patches) > k:
-        return patches[np.linspace(0, len(patches) - 1, k).round().astype(int)]
-    return patches
+def _spread_indices(n: int, k: int) -> np.ndarray:
+    """``k`` evenly spread indices of ``n`` (first and last included; 0 or more than there are =
+    all), as the analyzer has always chosen the patches for the tags."""
+    if k and n > k:
+        return np.linspace(0, n - 1, k).round().astype(int)
+    return np.arange(n)

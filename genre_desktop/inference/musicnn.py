@@ -23,6 +23,7 @@ from genre_desktop.features.musicnn_input import N_MELS, PATCH_FRAMES, musicnn_p
 log = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 200
+PATCHES_PER_RUN = 1  # patches per onnxruntime run: bounds the arena's peak (see MusicnnTagger.run)
 
 
 class MusicnnTagger:
@@ -33,9 +34,9 @@ class MusicnnTagger:
         """``threads``: onnxruntime intra-op threads (0 = onnxruntime's default, all cores)."""
         import onnxruntime as ort  # lazily: importing onnxruntime costs ~0.2 s
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
-        options.inter_op_num_threads = 1
+        from genre_desktop.inference.members import session_options
+
+        options = session_options(threads)
         self.path = Path(onnx_path)
         self.labels = list(labels)
         self.genre_map = {g: list(t) for g, t in (genre_map or {}).items()}
@@ -61,7 +62,13 @@ class MusicnnTagger:
             raise ValueError(f"expected patches [n, {PATCH_FRAMES}, {N_MELS}], got {patches.shape}")
         if patches.shape[0] == 0:
             return (np.zeros((0, len(self.labels)), np.float32), np.zeros((0, EMBEDDING_DIM), np.float32))
-        tags, embedding = self._session.run(["tags", "embedding"], {"patches": patches})
+        # One patch per run: the activations of a batch of P patches take ~30 MB each in
+        # onnxruntime's arena, which keeps its peak (6 patches: 380 MB per network and process);
+        # one at a time peaks at ~110 MB and costs no more CPU (measured slightly less).
+        runs = [self._session.run(["tags", "embedding"], {"patches": patches[i:i + PATCHES_PER_RUN]})
+                for i in range(0, len(patches), PATCHES_PER_RUN)]
+        tags = np.concatenate([t for t, _ in runs])
+        embedding = np.concatenate([e for _, e in runs])
         return tags.astype(np.float32, copy=False), embedding.astype(np.float32, copy=False)
 
     def tags_and_embedding(self, y16k: np.ndarray, max_patches: int | None = None) -> tuple[dict[str, float], np.ndarray]:

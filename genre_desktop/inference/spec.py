@@ -26,8 +26,9 @@ class AnalysisSpec:
     ``vector_cache_dir``: where analysed files' vectors are cached (None: no cache); the analyzer
     never writes it itself, its caller does (see ``Analyzer.analyze``).
     ``n_segments``: 30 s windows per track. ``threads``: onnxruntime intra-op threads per process
-    (0: onnxruntime's default). ``musicnn``: run the tagging networks. ``tag_patches``: 3 s patches
-    per window for the tags (0: all).
+    (0: onnxruntime's default). ``musicnn``: run the tagging networks; ``tag_networks``: which of
+    them give tags (None: every one the manifest lists; networks the vote reads run anyway).
+    ``tag_patches``: 3 s patches per window for the tags (0: all).
     """
 
     models_dir: str | None = None
@@ -37,6 +38,7 @@ class AnalysisSpec:
     threads: int = 1
     musicnn: bool = True
     tag_patches: int = DEFAULT_TAG_PATCHES
+    tag_networks: tuple[str, ...] | None = None
 
     def with_(self, **changes: Any) -> "AnalysisSpec":
         """A copy with some fields changed (the spec itself is immutable)."""
@@ -51,7 +53,7 @@ class AnalysisSpec:
         return Analyzer(Path(self.models_dir) if self.models_dir else None,
                         n_segments=self.n_segments, threads=self.threads, musicnn=self.musicnn,
                         tag_patches=self.tag_patches, vector_cache=self.vector_cache_dir,
-                        user_model=user)
+                        user_model=user, tag_networks=self.tag_networks)
 
     def vector_cache(self):
         """The ``VectorCache`` analyses with this spec belong in (None without ``vector_cache_dir``),

@@ -1,4 +1,5 @@
-"""Settings: appearance, tag writing (mode, count, ID3, aliases), analysis (model, segments, threads)."""
+"""Settings: appearance, tag writing (mode, count, ID3, aliases), analysis (model, segments, threads,
+workers, tag networks)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.settings import Settings
+from genre_desktop.settings import TAG_NETWORK_CHOICES, Settings
 from genre_desktop.ui.alias_editor import AliasEditor
 from genre_desktop.ui.theme import THEMES
 
@@ -107,8 +109,20 @@ class SettingsDialog(QDialog):
         self.workers.setSpecialValueText("one per core")
         self.workers.setValue(min(settings.analysis_workers, self.workers.maximum()))
         self.workers.setToolTip("Worker processes analysing tracks at once; each holds the models "
-                                "(about 1 GB), so fewer workers use less memory")
+                                "(about 0.5 GB), so fewer workers use less memory")
         a_form.addRow("Analysis workers", self.workers)
+        networks = QWidget()
+        n_layout = QVBoxLayout(networks)
+        n_layout.setContentsMargins(0, 0, 0, 0)
+        self.tag_networks: dict[str, QCheckBox] = {}
+        for name, label in TAG_NETWORK_CHOICES:
+            box = QCheckBox(label)
+            box.setChecked(name in settings.tag_networks)
+            n_layout.addWidget(box)
+            self.tag_networks[name] = box
+        networks.setToolTip("Which music-tagging networks describe each track with tags. The genre vote "
+                            "runs the networks it needs whatever you choose here.")
+        a_form.addRow("Tag networks", networks)
         note = QLabel("Changes apply to the next analysis; tracks already analysed keep their predictions "
                       "until you analyse them again.")
         note.setWordWrap(True)
@@ -135,6 +149,8 @@ class SettingsDialog(QDialog):
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
             analysis_workers=self.workers.value(),
+            tag_networks=[n for n in self._settings.tag_networks if n not in self.tag_networks]
+            + [n for n, box in self.tag_networks.items() if box.isChecked()],
         )
 
     def chosen_model(self) -> str | None:
