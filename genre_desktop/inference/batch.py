@@ -53,9 +53,10 @@ def analyzer_for(spec) -> Any:
     with _BUILD_LOCK:
         analyzer = _ANALYZERS.pop(spec, None)
         if analyzer is None:
-            from genre_desktop.runtime import single_thread_blas
+            from genre_desktop.runtime import keep_heap_for_arrays, single_thread_blas
 
             single_thread_blas()  # also in a cluster's workers: spinning BLAS threads steal a core
+            keep_heap_for_arrays()  # Dask's workers trim the heap after every array otherwise
             analyzer = spec.build()
         _ANALYZERS[spec] = analyzer  # most recently used last
         while len(_ANALYZERS) > MAX_CACHED_ANALYZERS:
