@@ -47,6 +47,15 @@ STAGES = [
 ]
 
 
+def _tag_networks(value: str):
+    """--tag-networks as Analyzer's ``tag_networks`` (None: every bundled network)."""
+    from genre_desktop.settings import DEFAULT_TAG_NETWORKS
+
+    if value == "default":
+        return tuple(DEFAULT_TAG_NETWORKS)
+    return None if value == "all" else tuple(v for v in value.split(",") if v)
+
+
 def stage_times(stats: pstats.Stats) -> dict[str, tuple[float, int]]:
     out = {}
     for stage, (suffix, name) in STAGES:
@@ -64,12 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", type=Path, default=ROOT.parent / "shared" / "data" / "gtzan" / "clips")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions by own time")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--tag-networks", default="default",
+                        help="tagging networks to run for tags: 'default' (the app's setting, "
+                             "settings.DEFAULT_TAG_NETWORKS), 'all', or names joined by commas")
     args = parser.parse_args(argv)
+    tag_networks = _tag_networks(args.tag_networks)
 
     from genre_desktop.inference.analyzer import Analyzer
 
     paths = sorted(args.clips.glob("*.au"))
-    analyzer = Analyzer(n_segments=1, threads=1)
+    analyzer = Analyzer(n_segments=1, threads=1, tag_networks=tag_networks)
     network_cpu = time_networks(analyzer)
     analyzer.analyze(paths[0])  # warm-up, not profiled
     network_cpu.clear()

@@ -299,7 +299,8 @@ def cmd_evaluate_audio(args: argparse.Namespace) -> int:
     from genre_desktop.inference.analyzer import Analyzer
 
     try:
-        analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0))
+        analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0),
+                            tag_networks=())  # scores only: the networks the vote reads, no taggers
     except ModelError as exc:
         print(f"error: cannot load the models: {exc}", file=sys.stderr)
         return 2
