@@ -265,8 +265,10 @@ harmony_mean (values of order 1e-5) agrees to 7.8e-8 of the column's spread acro
 (`tests/test_features_gtzan.py` holds a bound per column). The two details that mattered:
 reflect padding of the frames (librosa's default before 0.10) and the old HPSS length handling.
 One shared STFT makes extraction about 8.5 times faster than one librosa call per feature
-(~190x real time on one core); a whole analysis of a 30 s window, decoding, features, the five
-members and both taggers, runs at ~100x real time on one core (`tools/bench_classify.py`).
+(~190x real time on one core; ~300x since the HPSS median filters became an exact running median
+compiled with numba, `features/median.py`); a whole analysis of a 30 s window, decoding, features,
+every member and the MSD network, runs at 160-180x real time on one core (`tools/bench_classify.py`;
+see "Speed" below).
 
 - k-NN, logistic regression and the SVM standardise their inputs (StandardScaler). The tree models
   (XGBoost, gradient boosting) take the raw features: trees are invariant to scaling, and a scaler

@@ -38,22 +38,22 @@ def _kb(path: Path) -> str:
     return f"{path.stat().st_size / 1024:.0f} KB" if path.exists() else "n/a"
 
 
-# Measured 2026-11-25 with `tools/bench_classify.py` (single thread) while the two cores ran ~10
-# other jobs (load average ~10), so the absolute figures are far below an idle machine's; the
-# ratio to the study's recipe in the same run is the comparable figure.
+# Measured 2026-11-25 21:22 UTC with `tools/bench_classify.py` (single thread, CPU time) on an idle
+# machine (load average 0.5), after the issue 14 speed work and the MSD-only head merged.
 BENCH = """
 ### Speed
 The head adds no network run: it reads the MSD network's outputs of the 2 patches per window the
 app computes anyway (the network the app runs by default), so with the tags of the MTT network
-switched off an analysis runs one network per window instead of two (139 ms of a ~340 ms window
-for both, measured for issue 14); its own cost is 0.009 ms per window (onnxruntime, one thread,
-mean of 2000 runs of the 400-value logistic regression, after the statistics). The figures below
-were measured with the earlier two-network head. `tools/bench_classify.py` on a loaded machine (load average
-~10 on 2 cores): `Analyzer.analyze` of one 30 s window ran at 30x real time on the GTZAN clips and
-41x on generated clips; the study's recipe (librosa per feature + sklearn, no musicnn) at 7.1x and
-10.1x in the same run. The ~100x real time measured earlier on an idle machine (see above) was
-with the same two 2-patch network runs, so the head keeps that figure; it could not be
-re-measured idle here.
+switched off (the default) an analysis runs one network per window instead of two; its own cost
+is 0.009 ms per window (onnxruntime, one thread, mean of 2000 runs of the 400-value logistic
+regression, after the statistics). `tools/bench_classify.py` (CPU time, one thread, idle
+machine, the app's default tag networks): `Analyzer.analyze` of one 30 s window, decoding, the 57
+features, the five classical members, the MSD network on 2 patches, the head and the vote, ran at
+181x real time on the GTZAN clips and 162x on generated clips; the study's recipe (librosa per
+feature + sklearn, no network) at 21.6x and 22.1x in the same run (8.4x and 7.3x faster with the
+network included). `tools/profile_analysis.py` (profiler overhead included): 147.5x; the MSD
+network is 34 % of the CPU time, the 57 features 56 %. With the MTT network's tags switched on,
+the earlier measurement of the same session gave ~127x.
 
 ### Checks of the app's path
 - `tools/train_ensemble_check.py`: on six clips the app's `Analyzer.analyze` (as `classify` runs
