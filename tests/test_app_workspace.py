@@ -106,19 +106,26 @@ def test_app_dirs_is_resolved_by_the_entry_points_only():
     assert modules <= {"genre_desktop/gui.py", "genre_desktop/cli/__init__.py", "genre_desktop/ui/main.py"}, calls
 
 
+def _with_active_user_model(version: str, vector_recipe: str) -> Workspace:
+    """A workspace whose active user model was trained on ``vector_recipe``; checks that it is
+    named as the problem (retrain or roll back) and left out of the analysis."""
+    registry = Registry(app_dirs().user_models)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": version, "labels": ["techno"],
+                                                         "vector_recipe": vector_recipe}))
+        registry.commit(stage, version)
+    registry.activate(version)
+    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
+    problem = workspace.user_model_problem()
+    assert problem and f"'{version}'" in problem and "retrain" in problem
+    assert workspace.analysis_spec().user_model_dir is None
+    return workspace
+
+
 def test_a_user_model_of_an_older_representation_falls_back_to_the_bundled_models(tmp_path, capsys):
     """After an update that changes the track vectors, an old active model must not stop every
     analysis (the analyzer refuses to mix it): the bundled models run alone, and both faces say why."""
-    registry = Registry(app_dirs().user_models)
-    with registry.staging() as stage:
-        (stage / "manifest.json").write_text(json.dumps({"version": "old", "labels": ["techno"],
-                                                         "vector_recipe": "gtzan-librosa-1+musicnn-msd-mean"}))
-        registry.commit(stage, "old")
-    registry.activate("old")
-    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
-    problem = workspace.user_model_problem()
-    assert problem and "'old'" in problem and "retrain" in problem
-    assert workspace.analysis_spec().user_model_dir is None
+    workspace = _with_active_user_model("old", "gtzan-librosa-1+musicnn-msd-mean")
     song = make_audio(tmp_path / "song.wav", seconds=2.0, signal="noise")
     assert main(["classify", str(song), "--json", "--segments", "1"]) == 0
     captured = capsys.readouterr()
@@ -145,13 +152,4 @@ def test_a_user_model_of_the_two_network_head_falls_back_once_the_head_reads_one
     old = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, nets["musicnn_msd"], old_stats,
                         {n: nets[n] for n in ("musicnn_msd", "musicnn_mtt")}, patches)
     assert old != track_vector_recipe(manifest)
-    registry = Registry(app_dirs().user_models)
-    with registry.staging() as stage:
-        (stage / "manifest.json").write_text(json.dumps({"version": "two-nets", "labels": ["techno"],
-                                                         "vector_recipe": old}))
-        registry.commit(stage, "two-nets")
-    registry.activate("two-nets")
-    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
-    problem = workspace.user_model_problem()
-    assert problem and "'two-nets'" in problem and "retrain" in problem
-    assert workspace.analysis_spec().user_model_dir is None
+    _with_active_user_model("two-nets", old)
