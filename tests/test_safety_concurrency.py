@@ -50,19 +50,27 @@ def seed(store_path: Path, per_writer: int) -> None:
     store.close()
 
 
-def test_two_processes_writing_different_tracks_lose_no_update(tmp_path):
-    store_path, go = tmp_path / "library.json", tmp_path / "go"
-    per_writer = 120
-    seed(store_path, per_writer)
-    children = [subprocess.Popen([sys.executable, "-c", WRITER, str(store_path), w, str(go)],
+def run_together(script: str, store_path, go) -> list[str]:
+    """Run ``script`` as writers "a" and "b" on ``store_path``, released together once both are
+    ready (the ``go`` file); each must exit 0. Returns their outputs after "ready"."""
+    children = [subprocess.Popen([sys.executable, "-c", script, str(store_path), w, str(go)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in "ab"]
     for child in children:
         assert child.stdout.readline().strip() == "ready"
     go.touch()
+    outputs = []
     for child in children:
         out, err = child.communicate(timeout=180)
         assert child.returncode == 0, err
-        assert out.strip() == "done"
+        outputs.append(out)
+    return outputs
+
+
+def test_two_processes_writing_different_tracks_lose_no_update(tmp_path):
+    store_path, go = tmp_path / "library.json", tmp_path / "go"
+    per_writer = 120
+    seed(store_path, per_writer)
+    assert [out.strip() for out in run_together(WRITER, store_path, go)] == ["done", "done"]
 
     store = Store.open(store_path)
     assert store.recovered_from == []
@@ -109,14 +117,7 @@ def test_two_processes_changing_different_fields_of_the_same_tracks_keep_both(tm
     track ends with both changes (whole records re-applied would undo the other's)."""
     store_path, go = tmp_path / "library.json", tmp_path / "go"
     seed(store_path, 60)
-    children = [subprocess.Popen([sys.executable, "-c", SAME_TRACKS, str(store_path), w, str(go)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in "ab"]
-    for child in children:
-        assert child.stdout.readline().strip() == "ready"
-    go.touch()
-    for child in children:
-        out, err = child.communicate(timeout=180)
-        assert child.returncode == 0, err
+    run_together(SAME_TRACKS, store_path, go)
     store = Store.open(store_path)
     old = sorted(p for p in store.paths() if "/new" not in p)
     assert len(old) == 120
