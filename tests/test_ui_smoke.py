@@ -41,6 +41,20 @@ def test_smoke_test_scans_analyses_writes_and_verifies(tmp_path, gtzan_dir):
     assert read_genres(report["path"]) == report["will_write"] == report["written"]
 
 
+def test_smoke_test_skips_a_file_the_last_run_knew_that_is_gone(tmp_path):
+    """Run twice on one home: the library remembers a file deleted in between (flagged missing);
+    the second run analyses a file that is there instead of failing on "file not found"."""
+    library = tmp_path / "music"
+    gone = make_audio(library / "a-gone.flac", seconds=2.0, signal="noise")
+    make_audio(library / "b-here.flac", seconds=2.0, signal="chirp")
+    assert _run(library, tmp_path / "home").returncode == 0
+    gone.unlink()
+    result = _run(library, tmp_path / "home")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["ok"] and report["path"] == str(library / "b-here.flac")
+
+
 def test_smoke_test_fails_clearly_on_a_folder_without_audio(tmp_path):
     empty = tmp_path / "nothing"
     empty.mkdir()
