@@ -60,3 +60,10 @@ def test_without_blocks_the_search_is_unchanged():
     X, y, groups, n = _library(1)
     ranked = heads.cross_validate(X, y, groups, n, folds=4, seed=0, candidates={"logreg": [{"clf__C": 0.1}]})
     assert len(ranked) == 1 and "block" not in ranked[0].params and ranked[0].name == "logreg (C=0.1)"
+
+
+def test_a_logistic_only_search_with_blocks_ranks_the_views():
+    X, y, groups, n = _library(2)
+    ranked = heads.cross_validate(X, y, groups, n, folds=4, seed=0, candidates={"logreg": [{"clf__C": 0.1}]},
+                                  blocks=heads.stat_blocks(STATS, DIMS, X.shape[1]))
+    assert len(ranked) == 3 and ranked[0].params.get("block") == "efficientat"

@@ -263,6 +263,8 @@ def rank(scores: list[CandidateScore]) -> list[CandidateScore]:
     """Best first: among the candidates within ``F1_TOLERANCE`` of the best macro F1 (differences
     that small are fold noise), the one with the lowest log-loss (the best-calibrated); then the
     rest by macro F1."""
+    if not scores:
+        return []
     top = max(s.macro_f1 for s in scores)
     close = sorted((s for s in scores if s.macro_f1 >= top - F1_TOLERANCE), key=lambda s: (s.log_loss, -s.macro_f1))
     rest = sorted((s for s in scores if s.macro_f1 < top - F1_TOLERANCE), key=lambda s: (-s.macro_f1, s.log_loss))
