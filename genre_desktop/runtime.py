@@ -1,8 +1,8 @@
 """Process-wide start-up that must happen before heavy imports (Qt-free).
 
-Numba (through librosa) caches compiled functions next to the source files by default; in an
-installed or bundled app that folder is read-only or shared, so point it at the user's cache
-folder. Called first thing by both entry points.
+Numba (our running median and librosa) caches compiled functions: :mod:`genre_desktop.jit_cache`
+points it at the install's shared cache, built ahead of time, before numba is imported. Called
+first thing by both entry points.
 
 BLAS runs single-threaded (:func:`single_thread_blas`): the analysis multiplies small matrices (a
 mel filter bank by one window's spectrogram), where a second thread gains nothing, and OpenBLAS's
@@ -25,12 +25,9 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def prepare_process(dirs: AppDirs) -> None:
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        try:
-            dirs.numba_cache.mkdir(parents=True, exist_ok=True)
-            os.environ["NUMBA_CACHE_DIR"] = str(dirs.numba_cache)
-        except OSError:
-            pass  # numba then falls back to no on-disk cache; slower start, still correct
+    from genre_desktop import jit_cache
+
+    jit_cache.configure(fallback=dirs.numba_cache)  # the install's compiled code, else the data folder's
     single_thread_blas()
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "genre_desktop.cli.pipeline_cmds",
     "genre_desktop.cli.model_cmds",
     "genre_desktop.cli.train_cmds",
+    "genre_desktop.cli.precompile",
 )
 
 
