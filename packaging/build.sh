@@ -23,6 +23,16 @@ cd "$ROOT/build"
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" \
   "$ROOT/packaging/genre_desktop.spec"
 
+# The command line is the same executable started by another name (packaging/entry.py).
+ln -sfn genre-desktop "$ROOT/dist/genre-desktop/genre-desktop-cli"
+# Compile the analysis's numba code into the bundle (genre_desktop/.jit-cache), stamped with this
+# build, so that no user's first analysis waits for the compiler (genre_desktop/jit_cache.py).
+jit="$ROOT/dist/genre-desktop/_internal/genre_desktop/.jit-cache"
+mkdir -p "$jit"
+date -u +%Y%m%dT%H%M%SZ-$$-$RANDOM > "$jit/STAMP"
+GENRE_DESKTOP_HOME="$ROOT/build/precompile-home" "$ROOT/dist/genre-desktop/genre-desktop-cli" precompile
+rm -rf "$ROOT/build/precompile-home"
+
 end=$(date +%s)
 size=$(du -sm "$ROOT/dist/genre-desktop" | cut -f1)
 echo "bundle: $ROOT/dist/genre-desktop"
