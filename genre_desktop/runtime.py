@@ -13,6 +13,7 @@ two BLAS threads, 0.78 with one, at the same wall time for one worker.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 
@@ -86,3 +87,25 @@ def keep_heap_for_arrays() -> bool:
     if done:
         log.debug("malloc: kept %d MB of heap (MALLOC_TRIM_THRESHOLD_ was %d)", HEAP_KEEP >> 20, wanted)
     return done
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.ENOENT: "no such file or folder",
+    errno.EIO: "the disk reported an input/output error",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error in words a user can act on: what failed, where, and why."""
+    reason = _OS_REASONS.get(exc.errno or -1) or (exc.strerror or str(exc)).lower()
+    where = exc.filename if exc.filename is not None else None
+    if where is None:
+        return f"{reason}"
+    hint = " (free some space, or keep the data folder elsewhere: GENRE_DESKTOP_HOME)" if exc.errno in (
+        errno.ENOSPC, errno.EDQUOT) else ""
+    return f"cannot write or read {where}: {reason}{hint}"

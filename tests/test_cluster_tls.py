@@ -86,3 +86,26 @@ def test_the_local_cluster_listens_on_this_machine_only(tmp_path):
     finally:
         runner.close()
     assert address.startswith(("tcp://127.0.0.1:", "inproc://"))
+
+
+def test_analyze_on_a_local_tls_cluster_from_the_command_line(certs, tmp_path, capsys):
+    from genre_desktop.cli import main
+
+    make_audio(tmp_path / "music" / "a.flac", seconds=5, signal="noise")
+    store = str(tmp_path / "lib.json")
+    assert main(["scan", str(tmp_path / "music"), "--store", store]) == 0
+    assert main(["analyze", "--store", store, "--tls", str(certs)]) == 2  # --tls without --cluster
+    assert "--tls is for --cluster" in capsys.readouterr().err
+    code = main(["analyze", "--store", store, "--cluster", "local", "--workers", "1", "--tls", str(certs)])
+    out = capsys.readouterr().out
+    assert code == 0 and "Analysed 1 of 1 tracks" in out
+
+
+def test_cluster_certs_command(tmp_path, capsys):
+    from genre_desktop.cli import main
+
+    assert main(["cluster-certs", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "dask scheduler --protocol tls" in out and f"--tls {tmp_path / 'c'}" in out
+    assert main(["cluster-certs", str(tmp_path / "c")]) == 1
+    assert "not empty" in capsys.readouterr().err
