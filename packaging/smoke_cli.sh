@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line's part of the smoke tests, for any install: the bundle (smoke_test.sh) and a
 # wheel in a clean venv (wheel_smoke_test.sh). Usage: smoke_cli.sh CLI WORKDIR
+# (Output goes to files before grep reads it: `grep -q` on a pipe closes it early.)
 # On generated audio (ffmpeg): scan, classify with the bundled models, analyse a folder, write the
 # librarian's genres into the files, train a model from them, activate it, classify with it
 # (model_version names it), map the library, roll back, undo the writes; a cluster without Dask is
@@ -20,6 +21,10 @@ for a in 1 2 3 4; do
     -filter_complex "[0][1]amix=inputs=2,volume=0.8" -ar 22050 -ac 1 -metadata artist="Ambient Artist $a" "$music/ambient/$a.flac"
 done
 
+# No sound card here, and no GPU: doctor says so and everything else works.
+"$cli" doctor > "$WORK/cli-doctor.txt" 2>&1 || fail "doctor failed: $(cat "$WORK/cli-doctor.txt")"
+grep -q "audio out" "$WORK/cli-doctor.txt" && grep -q "compiled .*(ready)" "$WORK/cli-doctor.txt" \
+  || fail "doctor: $(cat "$WORK/cli-doctor.txt")"
 "$cli" scan "$music" > "$WORK/cli-scan.txt" || fail "scan failed: $(cat "$WORK/cli-scan.txt")"
 grep -q "files found: 8" "$WORK/cli-scan.txt" || fail "scan summary unexpected: $(cat "$WORK/cli-scan.txt")"
 
@@ -30,7 +35,8 @@ grep -q "preparing the feature code" "$WORK/cli-classify.err" && fail "the insta
 
 "$cli" analyze "$music" > "$WORK/cli-analyze.txt" 2>&1 || fail "analyze failed: $(cat "$WORK/cli-analyze.txt")"
 grep -q "Analysed 8 of 8 tracks" "$WORK/cli-analyze.txt" || fail "analyze summary unexpected: $(cat "$WORK/cli-analyze.txt")"
-"$cli" list --json | grep -q '"probability"' || fail "no prediction stored"
+"$cli" list --json > "$WORK/cli-list.json"
+grep -q '"probability"' "$WORK/cli-list.json" || fail "no prediction stored"
 
 # The librarian's corrections, written into the files (journaled), then learnt from.
 "$cli" tag --genre Techno "$music"/techno/*.flac > /dev/null
@@ -45,9 +51,11 @@ grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-user.json" || fail "the
 "$cli" models map --trust-existing Techno Ambient --out "$WORK/cli-map.csv" > /dev/null
 [ "$(wc -l < "$WORK/cli-map.csv")" -eq 9 ] || fail "the map has $(wc -l < "$WORK/cli-map.csv") lines, not 9"
 "$cli" models rollback > /dev/null
-"$cli" classify --json "$music/ambient/2.flac" | grep -q "\"model_version\": \"[^\"]*$version" && fail "rollback left $version active"
+"$cli" classify --json "$music/ambient/2.flac" > "$WORK/cli-back.json"
+grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-back.json" && fail "rollback left $version active"
 "$cli" undo --all > /dev/null
-"$cli" list --json | grep -q '"Techno"' && fail "undo left the written genres"
+"$cli" list --json > "$WORK/cli-undone.json"
+grep -q '"Techno"' "$WORK/cli-undone.json" && fail "undo left the written genres"
 
 # The cluster is optional: without Dask a message, never a traceback.
 if "$cli" analyze --reanalyse --cluster local > "$WORK/cli-cluster.txt" 2>&1; then
