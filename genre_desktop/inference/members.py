@@ -34,6 +34,9 @@ Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha
   3 s patch, and its tag scores become ``Prediction.tags`` when chosen as a tag network (the
   top-level manifest field ``"embedding_model"`` names the network whose embedding the user-model
   vectors hold).
+- ``efficientat``: the AudioSet tagger (``inference/efficientat.py``; input ``mel``, outputs
+  ``logits`` and ``embedding``). Not a genre voter: it provides ``<name>:scores`` (527 class
+  probabilities) and ``<name>:embedding`` per 10 s excerpt; ``excerpts_per_window`` (default 1).
 - ``embedding_head``: a genre classifier on statistics of networks' outputs::
 
       "inputs": {"embedding_stats": [null, D]},
@@ -72,6 +75,7 @@ import numpy as np
 
 from genre_desktop.inference.common import ModelError, open_session
 from genre_desktop.inference.manifest import Manifest, ModelEntry
+from genre_desktop.inference.efficientat import EfficientatMember
 from genre_desktop.inference.musicnn import MusicnnMember
 from genre_desktop.inference.user_model import UserModel
 
@@ -234,6 +238,7 @@ FACTORIES: dict[str, Factory] = {
     "musicnn": MusicnnMember,
     "embedding_head": EmbeddingHead,
     "cnn": CnnMember,
+    "efficientat": EfficientatMember,
     "user_model": UserModel,
 }
 
