@@ -102,7 +102,7 @@ def _library(root, store_path):
 
     from genre_desktop.library.scanner import scan
     from genre_desktop.library.store import Store
-    from genre_desktop.library.track import CORRECTED
+    from genre_desktop.core.status import CORRECTED
 
     for genre, signal in (("techno", "noise"), ("ambient", "tone")):
         for a in range(4):
