@@ -20,7 +20,9 @@ from genre_desktop import jit_cache  # noqa: E402
 
 jit_cache.configure(fallback=jit_cache.install_cache())
 
-SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
+# Beside the repository (/work/main -> /work/shared); a worktree elsewhere names it in GENRE_DESKTOP_GTZAN.
+SHARED_DATA = os.environ.get("GENRE_DESKTOP_GTZAN") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
 
 
 @pytest.fixture(autouse=True)
