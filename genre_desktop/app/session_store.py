@@ -94,7 +94,7 @@ def check_plan(workspace, plan: WritePlan, settings: Settings, root: str | None)
         scan_paths(on_disk, store, workspace.write_options())
     fresh = {p: t for p in plan.basis if (t := store.get(p)) is not None}
     fresh.update({p: t for p, t in outside.items() if p not in fresh and reviewed(t)})
-    differ = _differences(plan, plan_write(fresh.values(), settings)) - set(on_disk)
+    differ = _differences(plan, plan_write(fresh.values(), settings, plan.spelling)) - set(on_disk)
     if differ:
         check.reasons.append(f"{_files(len(differ))} changed in the library since this preview (written or "
                              f"decided by another Genre Desktop window or the command line)")

@@ -199,7 +199,7 @@ class ReviewQueue(QWidget):
     def refresh(self) -> None:
         self._stale = False
         tracks = self.session.tracks()
-        self.new_genre.set_known(self.rules.known_genres(tracks, self._labels))
+        self.new_genre.set_known(self.rules.known_genres(tracks, self._labels), self.rules.identity)
         keep = self._current.path if self._current else None
         rows = self.rules.queue(tracks, only_disagreeing=self.only_disagreeing.isChecked(),
                                 most_confident_first=self.order.currentIndex() == 0)
@@ -311,7 +311,7 @@ class ReviewQueue(QWidget):
         if track is None or not genre:
             return
         self._decide([self.rules.choose(track, genre)])
-        self.new_genre.add_known(genre)
+        self.new_genre.add_known(self._spell(genre))
 
     def start_typing(self) -> None:
         """E or /: the field takes the keyboard for the track shown now (any leftover text selected)."""
