@@ -42,10 +42,11 @@ def _count_runs(analyzer: Analyzer) -> dict[str, int]:
     """Wrap every loaded network's ``run`` to count its calls."""
     runs = {name: 0 for name in analyzer.networks}
     for name, member in analyzer.networks.items():
-        def counted(patches, _run=member.network.run, _name=name):
+        owner = getattr(member, "network", member)  # a musicnn member wraps its tagger; EfficientAT runs itself
+        def counted(patches, _run=owner.run, _name=name):
             runs[_name] += 1
             return _run(patches)
-        member.network.run = counted
+        owner.run = counted
     return runs
 
 
