@@ -26,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes (default: the analysis_workers setting, 0 there: every core)")
     p.add_argument("--cluster", metavar="ADDRESS", default=None,
-                   help="run on a Dask cluster: 'local' (a cluster of processes here) or tcp://HOST:8786")
+                   help="run on a Dask cluster: 'local' (a cluster of processes here) or tls://HOST:8786")
+    p.add_argument("--tls", metavar="DIR", default=None,
+                   help="certificates for a tls:// cluster (a folder made by `cluster-certs DIR`; "
+                        "default: Dask's own TLS settings)")
     p.add_argument("--path-map", action="append", metavar="LOCAL=REMOTE", default=[],
                    help="the cluster's workers see LOCAL under REMOTE (repeat for several folders)")
     p.add_argument("--reanalyse", "--reanalyze", action="store_true", help="analyse every track again")
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from genre_desktop.app.analysis import analyse_into_session
     from genre_desktop.app.executors import ClusterUnavailable, PathMap, open_executor
     from genre_desktop.app.workflow import needs_analysis
+    from genre_desktop import jit_cache
     from genre_desktop.cancel import CancelToken
 
     if args.workers is not None and args.workers < 1:
@@ -63,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(args, root)
     ws = session.workspace
     runner = None
+    first_time = None
     cancel = CancelToken()
     previous = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())  # `kill`: save what arrived, then stop
     show = Progress()
@@ -76,11 +81,17 @@ def run(args: argparse.Namespace) -> int:
                   "nothing to analyse: no tracks in the library here (run `genre-desktop-cli scan DIR` first)")
             return OK
         workers = args.workers or ws.settings.analysis_workers or None
+        if args.tls and not args.cluster:
+            print("error: --tls is for --cluster", file=sys.stderr)
+            return USAGE
         try:
-            runner = open_executor(workers, args.cluster)
+            runner = open_executor(workers, args.cluster, args.tls)
         except ClusterUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return FAILED
+        first_time = None if args.cluster else jit_cache.notice()  # a cluster's workers have their own install
+        if first_time:
+            print(f"note: {first_time}", file=sys.stderr, flush=True)
         where = f"the Dask cluster {args.cluster}" if args.cluster else (
             f"{runner.workers} worker processes" if runner.workers > 1 else "this process")
         show(0.0, f"analysing {len(tracks)} tracks with {where} (0/{len(tracks)})")
@@ -104,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             runner.close(cancelled=cancel.cancelled or sys.exc_info()[0] is not None)
         ws.close()
     left = summary.total - summary.done
+    if first_time and summary.done > len(summary.errors):
+        jit_cache.mark_ready()
     print(f"Analysed {summary.done} of {summary.total} tracks in {summary.elapsed:.1f} s ({_rate(summary)}, {where}): "
           f"{summary.done - len(summary.errors)} predicted, {len(summary.errors)} failed"
           + (f", {left} left (stopped; run again to continue)" if left else ""))
