@@ -84,12 +84,14 @@ class Fields:
     also readable as attributes by each field's ``attr`` (``.genres``, ``.styles``, ``.title``,
     where a one-text field reads as a string). ``raw``: for each field, each place (by key:
     "TCON", "IGNR", "GENRE", ...) -> its values exactly as stored, None when absent: what
-    ``restore_fields`` puts back (a JSON-ready snapshot of the file's tags for undo). ``id3_version``: 2, 3 or 4 for a file with an ID3v2 tag, else None.
+    ``restore_fields`` puts back (a JSON-ready snapshot of the file's tags for undo). ``tag_formats``:
+    the tags the file has ("id3", "info" for a WAV with both; empty for an untagged file). ``id3_version``: 2, 3 or 4 for a file with an ID3v2 tag, else None.
     """
 
     values: dict[str, list[str]] = field(default_factory=dict)
     raw: dict[str, dict[str, list[str] | None]] = field(default_factory=dict)
     id3_version: int | None = None
+    tag_formats: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -199,7 +201,8 @@ class Backend:
                     found = _clean(tag_field, place.shown(container) or [], one, extra) or None
             values[tag_field.name] = found or []
             raw[tag_field.name] = stored_by_place
-        return Fields(values=values, raw=raw, id3_version=self.id3_version(audio))
+        present = tuple(fmt for fmt in self.formats if containers.get(fmt) is not None)
+        return Fields(values=values, raw=raw, id3_version=self.id3_version(audio), tag_formats=present)
 
     # ------------------------------------------------------------ writing, from the declaration
     def check_values(self, audio: Any, values: Mapping[str, list[str]], options: WriteOptions) -> str | None:
