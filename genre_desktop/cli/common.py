@@ -124,9 +124,10 @@ def parse_merges(args: argparse.Namespace) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- tag writes
 @contextmanager
-def tag_service(args: argparse.Namespace, ws: Workspace, *, id3v23: bool = False, separator: str | None = None):
+def tag_service(args: argparse.Namespace, ws: Workspace, *, id3v23: bool = False, separator: str | None = None,
+                style_field: str | None = None):
     """The workspace's tag service (the window's wiring), telling what a killed run left pending."""
-    options = ws.write_options(id3_version=3 if id3v23 else None, id3_separator=separator)
+    options = ws.write_options(id3_version=3 if id3v23 else None, id3_separator=separator, style_field=style_field)
     with ws.tag_service(options, journal_path=journal_path(args)) as (service, settled):
         if settled is None:
             print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
@@ -147,7 +148,9 @@ def print_results(results, verb: str) -> int:
     failed = 0
     for r in results:
         if r.ok:
-            print(f"{verb:<7} {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}")
+            more = "".join(f"; {name}: {genres_text(old)} -> {genres_text(new)}"
+                           for name, (old, new) in getattr(r, "fields", {}).items())
+            print(f"{verb:<7} {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}{more}")
         else:
             failed += 1
             print(f"FAILED  {r.path}: {r.error}")

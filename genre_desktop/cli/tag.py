@@ -1,19 +1,26 @@
-"""``tag --genre G [--genre G2] [--id3v23] [--separator S] FILES...``: write genres into files' tags
-(journaled, verified, undoable). Files not in the library yet are scanned in first."""
+"""``tag --genre G [--genre G2] [--style S ...] [--id3v23] [--separator S] FILES...``: write genres
+and styles into files' tags (journaled, verified, undoable). Files not in the library yet are
+scanned in first. A field not given keeps what the file has; ``--style-field grouping`` puts the
+styles in GROUPING instead of STYLE (default: the settings')."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from genre_desktop.cli.common import (FAILED, OK, journal_options, open_store, print_results, reporting_busy,
-                                      store_options, tag_service)
+from genre_desktop.cli.common import (FAILED, OK, USAGE, journal_options, open_store, print_results,
+                                      reporting_busy, store_options, tag_service)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("tag", parents=[store_options(), journal_options()],
                               help="write genres into files (journaled, undoable)")
-    p.add_argument("--genre", action="append", required=True, help="a genre to write (repeat for several)")
+    p.add_argument("--genre", action="append", help="a genre to write (repeat for several)")
+    p.add_argument("--style", action="append", help="a style (sub-genre) to write (repeat for several)")
+    p.add_argument("--style-field", choices=("style", "grouping"), default=None,
+                   help="where styles go: STYLE (what TagLib-based players read) or GROUPING "
+                        "(default from settings: style)")
     p.add_argument("--id3v23", action="store_true", help="write ID3v2.3 (values joined by the separator)")
     p.add_argument("--separator", default=None, help="ID3v2.3 separator (default from settings, '; ')")
     p.add_argument("files", nargs="+", metavar="FILES")
@@ -23,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from genre_desktop.library.scanner import scan_paths
 
+    if not args.genre and not args.style:
+        print("nothing to write: give --genre and/or --style", file=sys.stderr)
+        return USAGE
+    change = {name: list(values) for name, values in (("genre", args.genre), ("style", args.style)) if values}
     ws = open_store(args)
     store = ws.store
     try:
@@ -32,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
         bad = {p for p, _ in problems}
         for path, reason in problems:
             print(f"FAILED  {path}: {reason}")
-        with tag_service(args, ws, id3v23=args.id3v23, separator=args.separator) as service:
-            results = service.write({p: list(args.genre) for p in paths if p not in bad})
+        with tag_service(args, ws, id3v23=args.id3v23, separator=args.separator,
+                         style_field=args.style_field) as service:
+            results = service.write({p: change if args.style else change["genre"] for p in paths if p not in bad})
     finally:
         ws.close()
     failed = print_results(results, "written") + len(problems)

@@ -272,8 +272,12 @@ class Backend:
                 if key not in places or places[key][1].read_only:
                     continue
                 fmt, place = places[key]
-                if stored is None and self.containers(audio).get(fmt) is None:
-                    continue  # absent before, absent now
+                present = self.containers(audio).get(fmt)
+                if present is None:
+                    if not stored:
+                        continue  # absent before, absent now
+                elif place.get(present) == (list(stored) if stored else None):
+                    continue  # as it was: the place keeps its own bytes (text encoding, order)
                 container = self.container_for_write(audio, fmt)
                 if container is not None:
                     place.restore(container, list(stored or []))

@@ -51,6 +51,20 @@ class Place:
         return f"{type(self).__name__}({self.key!r})"
 
 
+def _encoding(frame: Any, values: list[str]) -> int:
+    """The text encoding for new values of a frame: the frame's own when it can hold them (a
+    rewrite keeps the file's form, and undo gets the same bytes back), else UTF-8 (mutagen saves
+    it as UTF-16 in ID3v2.3)."""
+    own = int(getattr(frame, "encoding", 3)) if frame is not None else 3
+    if own == 0:
+        try:
+            for value in values:
+                value.encode("latin-1")
+        except UnicodeEncodeError:
+            return 3
+    return own
+
+
 class ID3Frame(Place):
     """A text frame (TIT2, TCON, TIT1, GRP1, ...); TDRC's timestamps read as their text."""
 
@@ -61,9 +75,10 @@ class ID3Frame(Place):
         return [str(v) for v in frame.text] if frame is not None else None
 
     def set(self, tags: Any, values: list[str]) -> None:
+        encoding = _encoding(tags.get(self.key), values)
         tags.delall(self.key)
         if values:
-            tags.add(Frames[self.key](encoding=3, text=list(values)))
+            tags.add(Frames[self.key](encoding=encoding, text=list(values)))
 
 
 class ID3Genre(ID3Frame):
@@ -107,10 +122,12 @@ class ID3UserText(Place):
         return [str(v) for f in frames for v in f.text] if frames else None
 
     def set(self, tags: Any, values: list[str]) -> None:
-        for frame in self._frames(tags):
+        frames = self._frames(tags)
+        encoding = _encoding(frames[0] if frames else None, values)
+        for frame in frames:
             tags.delall(frame.HashKey)
         if values:
-            tags.add(TXXX(encoding=3, desc=self.desc, text=list(values)))
+            tags.add(TXXX(encoding=encoding, desc=self.desc, text=list(values)))
 
 
 class VorbisField(Place):
