@@ -23,6 +23,7 @@ setting's; ``joinable`` tells whether the joined text reads back as the same gen
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from genre_desktop.core.genre import resolve
@@ -49,6 +50,12 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
     ``extra``: more separators (a user's own setting such as " | "), matched literally.
     Known names (``KNOWN``) that contain a separator stay whole.
     """
+    values, used = _split(text, tuple(extra))
+    return list(values), used
+
+
+@lru_cache(maxsize=4096)  # a library repeats its genre texts thousands of times
+def _split(text: str, extra: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     pattern = _SEPARATOR
     extra = [s for s in extra if s and not s.isspace() and not _SEPARATOR.fullmatch(s)]
     if extra:
@@ -62,7 +69,7 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
         pos = match.end()
     parts.append(text[pos:])
     if len(parts) == 1:
-        return [text.strip()] if text.strip() else [], None
+        return ((text.strip(),) if text.strip() else ()), None
     values, used, i = [], None, 0
     while i < len(parts):
         j = _longest_known(parts, seps, i)
@@ -72,7 +79,7 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
         if j < len(seps) and used is None and value:
             used = seps[j]
         i = j + 1
-    return values, used
+    return tuple(values), used
 
 
 def _longest_known(parts: list[str], seps: list[str], start: int) -> int:
