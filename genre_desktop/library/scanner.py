@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 STALE_WORKING_COPY = 300.0  # seconds
 # The declared tag fields a Track records (title, artist, album, albumartist, year, genres, styles).
-_TRACKED = tuple(f.attr for f in FIELDS.values() if f.attr in {t.name for t in dataclass_fields(Track)})
+_TRACKED = tuple((f.attr, f.name, f.multi) for f in FIELDS.values()
+                 if f.attr in {t.name for t in dataclass_fields(Track)})
 
 
 @dataclass
@@ -235,8 +236,10 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
         log.warning("reading %s failed unexpectedly", track.path, exc_info=True)
         return _reason(exc)
-    for name in _TRACKED:  # every declared tag field the Track records (tagging.fields)
-        setattr(track, name, getattr(tags, name))
+    values = tags.values
+    for attr, name, multi in _TRACKED:  # every declared tag field the Track records (tagging.fields)
+        found = values.get(name) or []
+        setattr(track, attr, list(found) if multi else (found[0] if found else ""))
     track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
     track.format = tags.format or track.format
     if track.format == "mp3":  # cut short: say so, and show the length the file still holds

@@ -69,11 +69,14 @@ class WriteOptions:
         return self.style_field if name == "style" else name
 
 
+_BY_ATTR: list = [None, {}]  # (the table's fields when built, attr -> field): rebuilt when the table changes
+
+
 def _attr_field(name: str) -> TagField | None:
-    for tag_field in FIELDS.values():
-        if tag_field.attr == name:
-            return tag_field
-    return None
+    fields = tuple(FIELDS.values())
+    if _BY_ATTR[0] != fields:
+        _BY_ATTR[:] = [fields, {f.attr: f for f in fields}]
+    return _BY_ATTR[1].get(name)
 
 
 @dataclass
