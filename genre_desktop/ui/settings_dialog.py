@@ -91,8 +91,8 @@ class SettingsDialog(QDialog):
         self.style_field.setToolTip("STYLE is what TagLib-based players, foobar2000 and Mp3tag read as the "
                                     "style; GROUPING is where iTunes, Serato and others show it")
         tag_form.addRow("Styles are written to", self.style_field)
-        self.aliases = AliasEditor(settings.aliases)
-        tag_form.addRow(QLabel("Genre spelling in tags:"))
+        self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
         tabs.addTab(tags, "Tags")
 
@@ -159,6 +159,7 @@ class SettingsDialog(QDialog):
             id3_separator=self.separator.text() or "; ",
             style_field=self.style_field.currentData(),
             aliases=self.aliases.aliases(),
+            user_genres=self.aliases.user_genres(),
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
             analysis_workers=self.workers.value(),
