@@ -6,11 +6,11 @@ from genre_desktop.app.review import ReviewRules
 from genre_desktop.core import PREDICTED, Prediction, Track, canonical_genre, same_genre
 from genre_desktop.settings import DEFAULT_ALIASES
 from genre_desktop.training.dataset import build_dataset, existing_genre_counts
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 
 
 def test_spacing_hyphens_case_and_aliases_do_not_make_another_genre():
-    assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == canonical_genre("HipHop") == "hiphop"
+    assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == canonical_genre("HipHop") == "hip-hop"
     assert canonical_genre("  Drum_and  Bass ") == canonical_genre("drum-and-bass")
     assert same_genre("R&B", "r & b") and not same_genre("Rock", "Pop")
     assert canonical_genre("Hip-Hop", DEFAULT_ALIASES) == canonical_genre("hiphop", DEFAULT_ALIASES)
