@@ -194,3 +194,29 @@ def test_espeak_speech_is_spoken_word_and_a_gtzan_clip_is_music(tmp_path, gtzan_
     assert p.error is None and p.content == SPOKEN_WORD and not p.is_music
     music = analyzer.analyze(f"{gtzan_dir}/clips/metal.00000.au").prediction
     assert music.content == MUSIC and music.is_music
+
+
+def test_classify_and_list_json_carry_content_and_broad(models, tmp_path, capsys):
+    import soundfile as sf
+
+    from genre_desktop.cli import main
+    from genre_desktop.core import Status, Track
+    from genre_desktop.library.store import Store
+
+    song = tmp_path / "talk.wav"
+    sf.write(song, tone(40.0), SR)
+    SetScores.scores = [scores(speech=0.9, music=0.1, pop=0.3)]
+    assert main(["classify", "--json", "--models", str(models), "--segments", "1", str(song)]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["content"] == "spoken word" and record["broad"][0] == {"genre": "Pop", "path": [], "probability": 0.61111}
+    assert main(["classify", "--models", str(models), "--segments", "1", str(song)]) == 0
+    assert "spoken word: a music genre does not apply" in capsys.readouterr().out
+    store = Store.open(tmp_path / "lib.json")
+    store.upsert([Track(str(song), status=Status.PREDICTED, prediction=record),
+                  Track(str(tmp_path / "old.wav"), status=Status.PREDICTED,
+                        prediction={"path": "old.wav", "genres": [{"genre": "jazz", "probability": 0.9}]})])
+    store.close()
+    assert main(["list", "--json", "--store", str(tmp_path / "lib.json")]) == 0
+    rows = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[str(song)]["content"] == "spoken word" and rows[str(song)]["broad"] == record["broad"]
+    assert rows[str(tmp_path / "old.wav")]["broad"] == [] and rows[str(tmp_path / "old.wav")]["content"] is None
