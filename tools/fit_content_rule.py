@@ -185,7 +185,7 @@ def main() -> int:
             "confusion": judged([r for r in rows if r[1] == judge_half], w, b, t)}
     w, b, threshold = fit_rule(rows)
     measured["all (fitted and judged on all: the rule written)"] = {"confusion": judged(rows, w, b, threshold)}
-    rule = {"format": RULE_FORMAT, "network": entry.name, "classes": CLASSES,
+    rule = {"format": RULE_FORMAT, "network": entry.name, "network_sha256": entry.sha256, "classes": CLASSES,
             "weights": [round(float(v), 6) for v in w], "bias": round(b, 6), "threshold": round(threshold, 6),
             "statistic": "logistic-regression evidence of the mean over the analysed windows of the classes' "
                          "logits (each window's probabilities averaged over its excerpts)",
