@@ -12,8 +12,8 @@ licence, training data and figures; plus the ensemble weights fitted on the vali
 - The AudioSet tagger (kind "efficientat"): a sidecar whose graph outputs ``logits`` (or that says
   ``"kind": "efficientat"``), e.g. ``efficientat_mn04.meta.json`` from ``tools/convert_efficientat.py``.
 - Reporters reading it: ``content_rule.json`` (kind "content", ``tools/fit_content_rule.py``) and
-  ``broad_calibration.json`` (kind "broad_genres", the network's calibration) when present; the
-  network they read is named inside them.
+  ``broad_calibration.json`` (kind "broad_genres", the network's calibration) when present and
+  the network they read (named inside them) is a model of the folder.
 - The audio member (kind "embedding_head"): ``audio_head.onnx`` with ``audio_head.json`` (written
   by ``tools/train_audio_head.py``: the statistics it reads, patches per window, figures).
 - Ensemble weights: ``ensemble_v3.json`` (``tools/train_ensemble.py``: a vote over every member,
@@ -174,7 +174,11 @@ def build(models: Path) -> dict:
     for name, kind, file in (("content", "content", "content_rule.json"),
                              ("broad_genres", "broad_genres", "broad_calibration.json")):
         if (models / file).exists():
-            entries.append(reporter_entry(models, name, kind, file))
+            entry = reporter_entry(models, name, kind, file)
+            if entry["reads"].split(":")[0] in {e["name"] for e in entries}:
+                entries.append(entry)
+            else:  # its network is not (yet) a model of the folder: it could not run
+                log.warning("%s reads %s, which no model of %s provides: left out", file, entry["reads"], models)
     if (models / "audio_head.json").exists():
         entries.append(head_entry(models, labels))
     table_weights = {n: float(w) for n, w in metrics["ensemble"]["weights"].items()}
