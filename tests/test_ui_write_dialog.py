@@ -52,10 +52,8 @@ def test_dialog_previews_every_change_and_options_update_it(qtbot):
     assert dialog.write_button.text() == "Write 2 files"
     dialog.add.setChecked(True)
     assert model.data(model.index(0, 2)) == "Rock; Hip-Hop"
-    # Editing the alias map changes the spelling in the preview at once.
-    table = dialog.aliases.table
-    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "hiphop")
-    table.item(row, 1).setText("Hip Hop")
+    # Editing a genre's spelling in the genre editor changes the preview at once.
+    dialog.aliases.item("hip-hop").setText(1, "Hip Hop")
     assert model.data(model.index(0, 2)) == "Rock; Hip Hop"
     dialog.id3_version.setCurrentIndex(1)
     assert dialog.separator.isEnabled()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
+from genre_desktop.core.genre_spelling import GenreSpelling, user_tree
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, Status
 from genre_desktop.core.track import Track
 
@@ -21,20 +22,31 @@ def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
 
 
 class ReviewRules:
-    """The queue's rules under the librarian's spelling (``spell``) and aliases (label -> spelling,
-    or a function returning the current ones: settings change while the window is open)."""
+    """The queue's rules under the librarian's spelling (``spell``), aliases (label -> spelling) and
+    own genres (``Settings.user_genres``); each may be a function returning the current ones:
+    settings change while the window is open."""
 
     def __init__(self, spell: Callable[[str], str] | None = None,
-                 aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None) -> None:
+                 aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
+                 user_genres: Iterable | Callable[[], Iterable] | None = None) -> None:
         self.spell = spell or (lambda g: g)
         self._aliases = aliases
+        self._user_genres = user_genres
 
     @property
     def aliases(self) -> Mapping[str, str]:
         return (self._aliases() if callable(self._aliases) else self._aliases) or {}
 
+    @property
+    def user_genres(self) -> Iterable:
+        return (self._user_genres() if callable(self._user_genres) else self._user_genres) or ()
+
+    def identity(self, genre: str) -> str:
+        """The one genre identity (``core.canonical_genre``) under the current aliases."""
+        return canonical_genre(genre, self.aliases)
+
     def same(self, a: str, b: str) -> bool:
-        return canonical_genre(a, self.aliases) == canonical_genre(b, self.aliases)
+        return self.identity(a) == self.identity(b)
 
     def disagrees(self, track: Track) -> bool:
         """The file has a genre tag and the predicted genre is not among it."""
@@ -67,11 +79,10 @@ class ReviewRules:
     def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[tuple[Track, list[str], Status]]:
         return [(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
 
-    @staticmethod
-    def known_genres(tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
-        """Genre names to offer when typing one: the labels and every genre chosen so far."""
-        names = set(labels)
-        for t in tracks:
-            if t.chosen:
-                names.update(t.chosen)
-        return sorted(names, key=str.casefold)
+    def known_genres(self, tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
+        """Genre names to offer when typing one, one spelling per genre (the one a write uses): the
+        genre tree with the librarian's own genres, the labels, and every genre the files hold or
+        was chosen so far."""
+        used = [g for t in tracks for g in (*t.genres, *(t.chosen or ()))]
+        spelling = GenreSpelling(self.aliases, user_tree(self.user_genres), used)
+        return spelling.names(list(labels))

@@ -190,7 +190,7 @@ class Workspace:
     # -- review and writing ----------------------------------------------------------------------
     def review_rules(self) -> ReviewRules:
         """The review queue's rules; the spelling follows later settings changes."""
-        return ReviewRules(self.spell, lambda: self._settings.aliases)
+        return ReviewRules(self.spell, lambda: self._settings.aliases, lambda: self._settings.user_genres)
 
     def plan_changes(self, tracks: list[Track], settings: Settings | None = None) -> tuple[list[PlannedChange], int]:
         """The write preview's plan under ``settings`` (default: the current ones)."""

@@ -63,8 +63,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+from genre_desktop.core.genre import genre_matcher
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.library import store_sync
 from genre_desktop.library.store_files import AtomicJSONStorage, CorruptFile, dumps_compact
@@ -183,17 +184,20 @@ class Store:
         with self._lock:
             return [path for shard in self._layout.shards for path in shard.ids]
 
-    def query(self, *, genre: str | None = None, search: str | None = None, status: str | None = None) -> list[Track]:
-        """Tracks whose current genres include ``genre`` (case-insensitive), whose path, title,
-        artist, album or album artist contain ``search`` (case-insensitive), with ``status``."""
-        want_genre = genre.casefold() if genre else None
+    def query(self, *, genre: str | Callable[[Iterable[str]], bool] | None = None, search: str | None = None,
+              status: str | None = None) -> list[Track]:
+        """Tracks whose current genres include ``genre`` or a genre under it in the genre tree (any
+        spelling: ``core.genre_matcher``, or a matcher made with the librarian's aliases and tree),
+        whose path, title, artist, album or album artist contain ``search`` (case-insensitive),
+        with ``status``."""
+        want_genre = (genre if callable(genre) else genre_matcher(genre)) if genre else None
         needle = search.casefold() if search else None
         with self._lock:
             out = []
             for doc in self._layout.docs():
                 if status and doc.get("status") != status:
                     continue
-                if want_genre and want_genre not in (g.casefold() for g in doc.get("genres") or ()):
+                if want_genre and not want_genre(doc.get("genres") or ()):
                     continue
                 if needle:
                     hay = "\0".join(str(doc.get(k) or "") for k in ("path", "title", "artist", "album", "albumartist"))

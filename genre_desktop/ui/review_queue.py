@@ -214,7 +214,7 @@ class ReviewQueue(QWidget):
     def set_tracks(self, tracks: list[Track], known_genres: list[str] | None = None) -> None:
         """All library tracks; the queue takes the predicted, not yet reviewed ones."""
         self._all = tracks
-        self.new_genre.set_known(self.rules.known_genres(tracks, known_genres or []))
+        self.new_genre.set_known(self.rules.known_genres(tracks, known_genres or []), self.rules.identity)
         self.refresh()
 
     def refresh(self) -> None:
@@ -328,7 +328,7 @@ class ReviewQueue(QWidget):
         if track is None or not genre:
             return
         self._decide([(track, [genre], self.rules.status_for(track, genre))])
-        self.new_genre.add_known(genre)
+        self.new_genre.add_known(self._spell(genre))
 
     def start_typing(self) -> None:
         """E or /: the field takes the keyboard for the track shown now (any leftover text selected)."""

@@ -121,8 +121,8 @@ class WriteDialog(QDialog):
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
         form.addRow("ID3v2.3 separator", self.separator)
-        self.aliases = AliasEditor(settings.aliases)
-        aliases_box = QGroupBox("Genre spelling")
+        self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        aliases_box = QGroupBox("Genres and their spelling in tags")
         QVBoxLayout(aliases_box).addWidget(self.aliases)
 
         self.model = ChangesModel(self)
@@ -191,6 +191,7 @@ class WriteDialog(QDialog):
             id3_version=int(self.id3_version.currentData()),
             id3_separator=self.separator.text() or "; ",
             aliases=self.aliases.aliases(),
+            user_genres=self.aliases.user_genres(),
         )
 
     def refresh(self) -> None:
