@@ -80,6 +80,8 @@ def test_a_mono_8_khz_phone_recording(analyzer, tmp_path):
     sf.write(path, np.clip(y8, -1, 1), 8000, subtype="ULAW")  # G.711: what a phone line carries
     p = analyzer.analyze(path).prediction
     sane(p, windows=1)
+    if shutil.which("espeak-ng") and analyzer.reporters:  # the vote alone said hiphop 0.68 for this call
+        assert p.content == "spoken word" and not p.is_music
 
 
 def _sparse_wav(path, seconds: float, blocks: list[tuple[float, float]], sr: int = SR) -> int:
