@@ -220,3 +220,39 @@ def test_classify_and_list_json_carry_content_and_broad(models, tmp_path, capsys
     rows = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows[str(song)]["content"] == "spoken word" and rows[str(song)]["broad"] == record["broad"]
     assert rows[str(tmp_path / "old.wav")]["broad"] == [] and rows[str(tmp_path / "old.wav")]["content"] is None
+
+
+def test_broad_genres_with_the_real_tree_and_network(tmp_path, gtzan_dir):
+    """The shipped genre tree and the bundled AudioSet network, with a calibration file of one
+    identity map (the network engineer's calibration replaces it): every genre reported is a node
+    of the tree with its real parents, parents at least their children."""
+    from genre_desktop.core.genre import default_tree
+
+    manifest = load_manifest(bundled_models_dir(), verify=False)
+    network = next((e for e in manifest.models if e.kind == "efficientat"), None)
+    if network is None:
+        pytest.skip("the bundled manifest lists no efficientat network yet")
+    folder = tmp_path / "models"
+    shutil.copytree(bundled_models_dir(), folder)
+    calibration = folder / "broad_test.json"
+    calibration.write_text(json.dumps({"format": CALIBRATION_FORMAT, "network": network.name,
+                                       "default": {"x": [0.0, 1.0], "y": [0.0, 1.0]}}))
+    raw = json.loads((folder / "manifest.json").read_text())
+    raw["models"] = [m for m in raw["models"] if m["kind"] != "broad_genres"] + [
+        {"name": "broad_genres", "kind": "broad_genres", "file": calibration.name, "sha256": sha256_file(calibration),
+         "size": calibration.stat().st_size, "inputs": {}, "labels": []}]
+    (folder / "manifest.json").write_text(json.dumps(raw))
+    analyzer = Analyzer(folder, n_segments=1, threads=1, musicnn=False)
+    p = analyzer.analyze(f"{gtzan_dir}/clips/metal.00000.au").prediction
+    tree = default_tree()
+    assert 0 < len(p.broad) <= KEEP
+    by_name = {n.name: n for n in tree}
+    scores = {b.genre: b.probability for b in p.broad}
+    for b in p.broad:
+        node = by_name[b.genre]
+        assert b.path == tuple(a.name for a in tree.ancestors(node))
+        for parent in b.path:
+            if parent in scores:
+                assert scores[parent] >= b.probability
+    assert [b.probability for b in p.broad] == sorted(scores.values(), reverse=True)
+    assert any("Rock" in (b.genre, *b.path) or "Metal" in b.genre for b in p.broad[:3]), p.broad
