@@ -39,13 +39,13 @@ def msd_head_models(tmp_path_factory):
 
 
 def _count_runs(analyzer: Analyzer) -> dict[str, int]:
-    """Wrap every loaded network's ``run`` to count its calls."""
+    """Wrap every loaded network's ``outputs`` to count its runs."""
     runs = {name: 0 for name in analyzer.networks}
     for name, member in analyzer.networks.items():
-        def counted(patches, _run=member.network.run, _name=name):
+        def counted(inputs, units, _outputs=member.outputs, _name=name):
             runs[_name] += 1
-            return _run(patches)
-        member.network.run = counted
+            return _outputs(inputs, units)
+        member.outputs = counted
     return runs
 
 
