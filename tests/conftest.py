@@ -16,7 +16,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "numba"))
 
-SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
+# Beside the checkout (/work/main -> /work/shared); a worktree elsewhere names it in GTZAN_DATA.
+SHARED_DATA = os.environ.get("GTZAN_DATA") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
 
 
 @pytest.fixture(autouse=True)

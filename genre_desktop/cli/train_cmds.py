@@ -195,8 +195,9 @@ def cmd_map(args) -> int:
                         unlabelled=others, tagged=tagged)
     progress.close()
     write_csv(points, args.out)
-    flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)
-    print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels")
+    flagged = sorted((p for p in points if p.flagged), key=lambda p: -p.mislabel_score)
+    print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels "
+          "(mislabel_score: the estimated chance that the label is wrong)")
     for p in flagged[:20]:
-        print(f"  {p.mislabel_score:.2f}  {p.genre} -> neighbours say {p.neighbour_genre}: {p.path}")
+        print(f"  {p.mislabel_score:.2f}  {p.path}\n        {p.reason}")
     return 0
