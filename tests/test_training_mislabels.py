@@ -9,6 +9,11 @@ clips' artists) and fits the calibration on the train clips only."""
 
 from __future__ import annotations
 
+import csv
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -91,3 +96,87 @@ def test_the_library_share_of_wrong_labels_is_estimated_not_assumed():
     z = np.array([M.log_odds(ev) for ev in M.gather(messy, X, _models(truth), GENRES)])
     _, share = M.adapt_to_library(z)
     assert 0.12 < share < 0.3
+
+
+# -- real clips, the app's path, the real window ---------------------------------------------------
+
+PLANTED = {"blues": "classical", "pop": "classical", "metal": "jazz"}  # true genre -> wrong tag
+PER_GENRE = 3
+
+
+def _gtzan_library(gtzan_dir: str, folder: Path) -> dict[str, str]:
+    """PER_GENRE clips of each genre copied and tagged (genre, artist); the first clip of three
+    genres tagged wrong, as PLANTED says. Returns path -> true genre."""
+    import mutagen
+
+    audio = Path(gtzan_dir) / "audio"
+    if not (audio / "clips.csv").is_file():
+        pytest.skip(f"no shared GTZAN audio at {audio}")
+    chosen: dict[str, list[str]] = {}
+    with open(audio / "clips.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if len(chosen.setdefault(row["genre"], [])) < PER_GENRE:
+                chosen[row["genre"]].append(row["clip"])
+    truth = {}
+    for genre, names in chosen.items():
+        for n, clip in enumerate(names):
+            src = next((audio / genre).glob(clip + ".*"))
+            dst = folder / genre / src.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+            tags = mutagen.File(dst)
+            tags["genre"] = [PLANTED[genre] if n == 0 and genre in PLANTED else genre]
+            tags["artist"] = [f"{genre} artist {n // 2}"]
+            tags.save()
+            truth[str(dst)] = genre
+    return truth
+
+
+def test_planted_mislabels_in_a_library_of_real_clips_are_flagged_in_the_map(qtbot, tmp_path, gtzan_dir):
+    from PySide6.QtCore import Qt
+
+    from genre_desktop.jobs.runner import JobRunner
+    from genre_desktop.library.scanner import scan
+    from genre_desktop.library.store import Store
+    from genre_desktop.paths import app_dirs
+    from genre_desktop.settings import Settings
+    from genre_desktop.training.session import vector_analyzer, vectors_for
+    from genre_desktop.ui.library_map import LibraryMapDialog
+
+    truth = _gtzan_library(gtzan_dir, tmp_path / "music")
+    dirs = app_dirs()
+    store = Store.open(dirs.store_path)
+    for _ in scan(tmp_path / "music", store):
+        pass
+    tracks = store.all()
+    store.close()
+    settings = Settings(segments=1, cpu_threads=1)
+    analyzer = vector_analyzer(dirs, settings.segments, 1)  # what the window's analysis leaves in the cache
+    for t in tracks:
+        vectors_for(analyzer)(t.path)
+    runner = JobRunner()
+    try:
+        dialog = LibraryMapDialog(tracks, runner, dirs, settings)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: bool(dialog.widget.view.items_by_path), timeout=120000)
+    finally:
+        runner.shutdown()
+    widget = dialog.widget
+    points = widget.points
+    assert len(points) == len(truth)
+    wrong = {p for p, t in truth.items() if points[p].genre != t}
+    assert len(wrong) == len(PLANTED)
+    flagged = {widget.suspects.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.suspects.count())}
+    assert flagged == {p for p, point in points.items() if point.flagged}
+    assert len(flagged & wrong) >= len(wrong) - 1  # recall
+    assert len(flagged - wrong) <= 1  # precision
+    for path in flagged & wrong:
+        point = points[path]
+        assert point.suspected == truth[path], point.reason
+        assert point.reason.startswith(f"tagged {point.genre}; the models say {truth[path]}")
+    for path in set(truth) - wrong:  # correct labels are judged unlikely to be wrong
+        assert points[path].mislabel_score < 0.5 or path in flagged
+    widget.view.select(next(iter(flagged & wrong)))
+    assert "likely mislabel" in widget.detail.text()
+    assert os.path.basename(next(iter(flagged & wrong))) in widget.detail.text()
