@@ -34,6 +34,7 @@ class Report:
     weight: float
     models: list[ModelScores]
     notes: list[str] = field(default_factory=list)
+    verdict: dict[str, Any] = field(default_factory=dict)  # ``can_predict.Verdict.to_dict()``
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +75,11 @@ class Report:
                  f"<p>{self.heldout} held-out tracks from {self.groups_heldout} artists/albums, never used to fit "
                  f"or choose the new model; created {e(self.created)}. Chosen head: <b>{e(self.chosen)}</b>; "
                  f"weight of your model in the ensemble: <b>{self.weight:.2f}</b>.</p>"]
+        if self.verdict and not self.verdict.get("useful", True):
+            parts.append("<h2>Before you activate it</h2><ul class='warn'>"
+                         + "".join(f"<li>{e(p)}</li>" for p in self.verdict.get("problems", []))
+                         + "".join(f"<li>What would help: {e(a)}</li>" for a in self.verdict.get("advice", []))
+                         + "</ul>")
         parts.append("<h2>Summary</h2><table><tr><th class='l'>model</th><th>accuracy</th><th>macro F1</th>"
                      "<th>accuracy on the genres it knows</th><th>genres it knows</th></tr>")
         for m in self.models:
