@@ -72,6 +72,7 @@ class TrainResult:
     activated: bool
     verdict: Verdict | None = None  # can it predict the taught genres (``can_predict``)
     refused_activation: str = ""  # why ``activate=True`` did not activate it
+    failed: dict[str, str] = field(default_factory=dict)  # path -> why: files left out, unreadable
 
 
 def load_vectors(dataset: Dataset, vectors_for: Callable[..., TrackVectors], progress: Progress | None = None,
@@ -211,11 +212,19 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     candidates = heads.cross_validate(X[fit_idx], y[fit_idx], groups[fit_idx], len(labels), options.folds,
                                       options.seed, options.candidates, cv_progress, cancel, options.n_jobs)
     best = candidates[0]
-    report_progress(0.72, f"comparing {best.name} with the current model on held-out tracks")
-    head = heads.fit_head(best.kind, best.params, X[fit_idx], y[fit_idx], len(labels), options.seed, options.n_jobs)
-    held_vectors = [vectors[i] for i in held_idx]
     true = [labels[i] for i in y[held_idx]]
-    p_new = head.predict_proba(X[held_idx])
+    # Every candidate fitted on the training part and scored on the held-out tracks too: the table
+    # that chose the head then shows the figure the summary gives for it, beside its CV figure.
+    heldout_scores, p_new = [], None
+    for n, c in enumerate(candidates):
+        cancel.raise_if_cancelled()
+        report_progress(0.7 + 0.05 * n / len(candidates), f"scoring {c.name} on the held-out tracks")
+        head = heads.fit_head(c.kind, c.params, X[fit_idx], y[fit_idx], len(labels), options.seed, options.n_jobs)
+        p = head.predict_proba(X[held_idx])
+        heldout_scores.append(score(c.name, true, argmax_labels(p, labels), labels, labels))
+        p_new = p if c is best else p_new
+    report_progress(0.75, f"comparing {best.name} with the current model on held-out tracks")
+    held_vectors = [vectors[i] for i in held_idx]
     p_bundled = bundled.predict(held_vectors)
     current = current or bundled
     p_current = current.predict(held_vectors)
@@ -261,7 +270,9 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         counts={g: int(np.sum(y == i)) for i, g in enumerate(labels)},
         warnings=list(warnings_text or []),
         candidates=[{"name": c.name, "kind": c.kind, "accuracy": c.accuracy, "macro_f1": c.macro_f1,
-                     "log_loss": c.log_loss, "seconds": c.seconds} for c in candidates],
+                     "log_loss": c.log_loss, "seconds": c.seconds, "heldout_accuracy": h.accuracy,
+                     "heldout_macro_f1": h.macro_f1} for c, h in zip(candidates, heldout_scores)],
+        fitted_on=len(fit_idx),
         chosen=best.name, heldout=len(held_idx), groups_heldout=len(np.unique(groups[held_idx])),
         weight=weight, models=models, notes=notes, verdict=verdict.to_dict())
     manifest = {
@@ -301,7 +312,7 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         registry.activate(version)
     report_progress(1.0, f"saved {version}")
     log.info("trained %s (%s) in %.1f s", version, best.name, time.perf_counter() - started)
-    return TrainResult(version, folder, manifest, report, activate, verdict, refused)
+    return TrainResult(version, folder, manifest, report, activate, verdict, refused, dict(data.failed))
 
 
 def _verdict(labels: list[str], y: np.ndarray, groups: np.ndarray, held_idx: np.ndarray, true: list[str],
