@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from genre_desktop.audio.output import NullOutput
-from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.core.prediction import Prediction, SegmentScore
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.tagging import read_genres
@@ -314,7 +314,7 @@ def test_details_follow_the_visible_current_row(qtbot, window, library):
     assert shown(win) == path_of(library, "delta.wav")
     loads = []
     win.spectrogram.clear = lambda *a, **k: loads.append(a)  # a reload would clear the spectrogram first
-    win._set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
+    win.session.set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
     assert shown(win) == win.current_path == path_of(library, "delta.wav") and loads == []
     del win.spectrogram.clear
     win.show_review()

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QWizard
 from test_ui_training_wizard import _library, _shot
 
 from genre_desktop.jobs.runner import JobRunner
-from genre_desktop.library.track import ERROR, Track
+from genre_desktop.core.status import ERROR
+from genre_desktop.core.track import Track
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.training.registry import Registry

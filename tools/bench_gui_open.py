@@ -39,7 +39,8 @@ def peak_rss_mb() -> float:
 def make_tracks(n: int, seed: int = 7) -> list:
     """N plausible Track records; every other one analysed with a full prediction."""
     from genre_desktop.core.prediction import Prediction
-    from genre_desktop.library.track import PREDICTED, UNANALYSED, Track
+    from genre_desktop.core.status import PREDICTED, UNANALYSED
+    from genre_desktop.core.track import Track
 
     rng = random.Random(seed)
     tracks = []
@@ -114,8 +115,7 @@ def measure_open(store_path: Path, app) -> dict[str, float]:
     window = create_main_window(workspace, output=NullOutput())
     window.resize(1280, 820)
     loaded = []
-    window.root = ROOT
-    window.jobs.load(ROOT, on_finished=lambda result: (window._set_tracks(result.tracks), loaded.append(True)))
+    window.session.open(ROOT, done=lambda _tracks: loaded.append(True))  # the table fills from the session's reset
     while not loaded:
         app.processEvents()
         time.sleep(0.001)

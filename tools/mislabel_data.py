@@ -30,8 +30,8 @@ from genre_desktop.training import mislabels as M  # noqa: E402
 
 log = logging.getLogger("mislabel_eval")
 
-# Beside the checkout (as tests/conftest.py finds it), or where GTZAN_DATA says.
-DATA = Path(os.environ.get("GTZAN_DATA") or ROOT.parent / "shared" / "data" / "gtzan")
+# Beside the checkout (as tests/conftest.py finds it), or where GENRE_DESKTOP_GTZAN says.
+DATA = Path(os.environ.get("GENRE_DESKTOP_GTZAN") or ROOT.parent / "shared" / "data" / "gtzan")
 AUDIO = DATA / "audio"
 SEED = 20151
 FOLDS = 5

@@ -37,8 +37,8 @@ The test split is never read (its audio is absent anyway).
 
 The data (clips, vectors, refitted members, planting) are in ``tools/mislabel_data.py``.
 
-Usage: GTZAN_DATA=/path/to/shared/data/gtzan nice python tools/mislabel_eval.py [--cache DIR]
-[--out FILE.json] [--shipped] (GTZAN_DATA only when it is not beside the checkout)
+Usage: GENRE_DESKTOP_GTZAN=/path/to/shared/data/gtzan nice python tools/mislabel_eval.py [--cache DIR]
+[--out FILE.json] [--shipped] (GENRE_DESKTOP_GTZAN only when it is not beside the checkout)
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ class SettingsDialog(QDialog):
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
         tag_form.addRow("ID3v2.3 separator", self.separator)
-        self.aliases = AliasEditor(settings.aliases)
-        tag_form.addRow(QLabel("Genre spelling in tags:"))
+        self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
         tabs.addTab(tags, "Tags")
 
@@ -146,6 +146,7 @@ class SettingsDialog(QDialog):
             id3_version=int(self.id3_version.currentData()),
             id3_separator=self.separator.text() or "; ",
             aliases=self.aliases.aliases(),
+            user_genres=self.aliases.user_genres(),
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
             analysis_workers=self.workers.value(),

@@ -17,7 +17,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from genre_desktop.app.workflow import can_analyze
-from genre_desktop.library.track import PREDICTED, WRITTEN
+from genre_desktop.core.status import PREDICTED, WRITTEN
 
 
 class SmokeTest(QObject):
@@ -94,7 +94,7 @@ class SmokeTest(QObject):
         self.report["confidence"] = track.confidence
         review = self.window.review
         self.window.show_review()
-        review.set_tracks(self.window.model.tracks(), list(self.window.settings.aliases))
+        review.refresh()
         current = review.current()
         if current is None or current.path != self.path:
             self._fail(f"the review queue does not offer {self.path}")
