@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_activated(self, version: str | None) -> None:
         which = f"your model {version} with the bundled models" if version else "the bundled models alone"
-        self.status_text.setText(f"Analyses now use {which}. Select tracks and press Ctrl+Shift+R to analyse them again.")
+        self.analysis.rescore(which)  # the library's predictions follow, from the cached vectors
 
     def open_training_wizard(self):
         from genre_desktop.ui.training_wizard import TrainingWizard
