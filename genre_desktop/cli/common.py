@@ -14,10 +14,12 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
-from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import journal_for
+
+if TYPE_CHECKING:  # imported when a command runs: building the parser (--help, --version) stays light
+    from genre_desktop.app.workspace import Workspace
 
 #: exit codes: all went well; some files failed (or the store is busy); usage errors (argparse's
 #: own, or a folder that does not exist)
@@ -59,6 +61,8 @@ def training_options() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- the workspace
 def workspace(args: argparse.Namespace) -> Workspace:
     """The workspace for this command: ``--store`` if given, else the app's store."""
+    from genre_desktop.app.workspace import Workspace
+
     return Workspace(args.dirs, store_path=getattr(args, "store", None))
 
 

@@ -17,10 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from genre_desktop.cli.common import collect_files
-from genre_desktop.inference.manifest import ModelError
 
 
 def register(subparsers) -> None:
@@ -38,6 +36,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from genre_desktop.inference.manifest import ModelError  # numpy: only when the command runs
+
     if getattr(args, "audio", None) is not None:
         return cmd_evaluate_audio(args)
     from genre_desktop.inference.ensemble import Ensemble
@@ -111,6 +113,7 @@ def _table_pooling(manifest) -> str:
 
 
 def _scores(proba: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
+    import numpy as np
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     pred = np.argmax(proba, axis=1)
@@ -155,6 +158,7 @@ def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tup
 def audio_scores(truth: list[str], predicted: list[str], labels: list[str]) -> dict:
     """accuracy, macro F1 and recall over the genres that occur in ``truth``; the confusion matrix
     over all ``labels`` (rows: true genre, columns: predicted genre)."""
+    import numpy as np
     from sklearn.metrics import confusion_matrix, f1_score, recall_score
 
     present = [g for g in labels if g in set(truth)]
@@ -196,6 +200,7 @@ def evaluate_audio(analyzer, files: list[tuple[str, str]], progress=None) -> dic
 def cmd_evaluate_audio(args: argparse.Namespace) -> int:
     """``evaluate --audio DIR [--json]``: exit 0, 1 if some file failed, 2 if nothing could be scored."""
     from genre_desktop.inference.analyzer import Analyzer
+    from genre_desktop.inference.manifest import ModelError
 
     try:
         analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0),
