@@ -52,7 +52,7 @@ def test_an_unexpected_failure_is_a_message_with_a_way_to_the_details(library, m
     def boom(*args, **kwargs):
         raise KeyError("segments")
 
-    monkeypatch.setattr("genre_desktop.app.pipeline.analyse_into_store", boom)
+    monkeypatch.setattr("genre_desktop.app.analysis.analyse_into_session", boom)
     code = main(["analyze", "--store", library, "--workers", "1"])
     err = capsys.readouterr().err
     assert code == 1 and "unexpected problem" in err and "-vv" in err and "Traceback" not in err

@@ -57,7 +57,7 @@ def library(tmp_path):
 @pytest.fixture
 def window(qtbot, library):
     dirs = app_dirs().ensure()
-    settings = Settings()
+    settings = Settings(write_mode="replace")  # the test follows replaced genres
     store = Store.open(dirs.store_path)
     analyzers = []
     win = create_main_window(settings, dirs.settings_path, store, output=NullOutput(reason="no audio output device found"),
@@ -221,7 +221,7 @@ def test_real_analyzer_in_the_window(qtbot, library):
         pytest.skip(f"bundled models unavailable: {exc}")
     dirs = app_dirs().ensure()
     store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(),
+    win = create_main_window(Settings(write_mode="replace"), dirs.settings_path, store, output=NullOutput(),
                              analyzer_factory=lambda **kw: analyzer)
     qtbot.addWidget(win)
     win.show()
@@ -314,7 +314,7 @@ def test_details_follow_the_visible_current_row(qtbot, window, library):
     assert shown(win) == path_of(library, "delta.wav")
     loads = []
     win.spectrogram.clear = lambda *a, **k: loads.append(a)  # a reload would clear the spectrogram first
-    win._set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
+    win.session.set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
     assert shown(win) == win.current_path == path_of(library, "delta.wav") and loads == []
     del win.spectrogram.clear
     win.show_review()

@@ -19,8 +19,8 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
 #: the commands, in the order ``--help`` lists them
-COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "write", "classify", "evaluate",
-            "train", "models", "precompile", "cluster-certs")
+COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "reset", "write", "classify",
+            "evaluate", "train", "models", "precompile", "cluster-certs")
 
 
 def build_parser() -> argparse.ArgumentParser:

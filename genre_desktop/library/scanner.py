@@ -30,7 +30,8 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Generator, Iterator
+from dataclasses import fields as dataclass_fields
+from typing import Callable, Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
 from genre_desktop.audio.decode import mp3_truncation
@@ -39,11 +40,15 @@ from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
 from genre_desktop.core.track import Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags
+from genre_desktop.tagging.fields import FIELDS
 from genre_desktop.tagging.files import is_working_copy, remove_working_copies
 
 log = logging.getLogger(__name__)
 
 STALE_WORKING_COPY = 300.0  # seconds
+# The declared tag fields a Track records (title, artist, album, albumartist, year, genres, styles).
+_TRACKED = tuple((f.attr, f.name, f.multi) for f in FIELDS.values()
+                 if f.attr in {t.name for t in dataclass_fields(Track)})
 
 
 @dataclass
@@ -81,8 +86,14 @@ class _Found:
 
 def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER, *,
          batch_size: int = 500, progress_interval: float = 0.1,
-         options: WriteOptions | None = None) -> Generator[ScanProgress, None, ScanSummary]:
-    """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value)."""
+         options: WriteOptions | None = None,
+         save: Callable[[list[Track]], None] | None = None) -> Generator[ScanProgress, None, ScanSummary]:
+    """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value).
+
+    ``save``: how each batch (and the tracks flagged missing) is stored; default ``store.upsert``.
+    The library session passes one that merges each track onto the record as stored by then
+    (decisions saved meanwhile survive) and runs on the window's writer thread."""
+    save = save or store.upsert
     started = time.monotonic()
     root = os.path.abspath(os.fspath(root))
     if not os.path.isdir(root):
@@ -108,7 +119,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
         summary.elapsed = time.monotonic() - started
         return summary
 
-    _flag_missing(root, store, {f.path for f in files}, summary)
+    _flag_missing(root, store, {f.path for f in files}, summary, save)
     total = len(files)
     pending: list[Track] = []
     try:
@@ -120,7 +131,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
             if track is not None:
                 pending.append(track)
                 if len(pending) >= batch_size:
-                    store.upsert(pending)
+                    save(pending)
                     pending = []
             now = time.monotonic()
             if now - last_yield >= progress_interval or done == total:
@@ -128,7 +139,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
                 yield progress(done, total, found.path)
     finally:  # cancel, an exception, or the caller closing the generator: keep what was read
         if pending:
-            store.upsert(pending)
+            save(pending)
     summary.elapsed = time.monotonic() - started
     log.info("scan of %s: %s", root, summary)
     return summary
@@ -176,7 +187,8 @@ def _walk(root: str, summary: ScanSummary, cancel: CancelToken) -> Iterator[_Fou
         stack.extend(reversed(subfolders))  # pop() then visits them in name order
 
 
-def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSummary) -> None:
+def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSummary,
+                  save: Callable[[list[Track]], None]) -> None:
     prefix = root.rstrip(os.sep) + os.sep
     blind = tuple(folder.rstrip(os.sep) + os.sep for folder, _ in summary.unlisted)
     gone = []
@@ -187,7 +199,7 @@ def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSumma
                 track.missing = True
                 gone.append(track)
     if gone:
-        store.upsert(gone)
+        save(gone)
         summary.removed = len(gone)
 
 
@@ -231,8 +243,10 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
         log.warning("reading %s failed unexpectedly", track.path, exc_info=True)
         return _reason(exc)
-    track.title, track.artist, track.album = tags.title, tags.artist, tags.album
-    track.albumartist, track.year, track.genres = tags.albumartist, tags.year, list(tags.genres)
+    values = tags.values
+    for attr, name, multi in _TRACKED:  # every declared tag field the Track records (tagging.fields)
+        found = values.get(name) or []
+        setattr(track, attr, list(found) if multi else (found[0] if found else ""))
     track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
     track.format = tags.format or track.format
     if track.format == "mp3":  # cut short: say so, and show the length the file still holds
