@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
@@ -107,3 +109,28 @@ def test_registry_says_which_containers_take_no_tags():
     assert "no tag format" in unwritable_reason("/m/x.au", "au")
     assert "no tag format" in unwritable_reason("/m/x.aac", "aac")
     assert unwritable_reason("/m/x.flac", "") is None  # unknown format, a taggable extension: let the write try
+
+
+def test_the_preview_shows_further_fields_and_notes_of_a_plan(qtbot):
+    """The interface for later tag fields (a style) and notes (a tag version the write changes):
+    an entry of ``PlannedChange.fields`` or ``notes``, shown without touching the dialog."""
+    from genre_desktop.app.plan import PlannedChange, WritePlan
+
+    def planner(_settings):
+        return WritePlan(changes=[
+            PlannedChange("/m/a.mp3", ["Jazz"], ["Jazz"], fields={"style": (["Bebop"], ["Hard Bop"])},
+                          notes=["the tag becomes ID3v2.4 (it is ID3v2.3 now)"]),
+            PlannedChange("/m/b.flac", [], ["Rock"])])
+
+    dialog = WriteDialog(planner, Settings())
+    qtbot.addWidget(dialog)
+    model = dialog.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["File", "Now", "Will be", "Style now", "Style will be", "Notes"]
+    first = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    assert first == ["a.mp3", "Jazz", "Jazz", "Bebop", "Hard Bop", "the tag becomes ID3v2.4 (it is ID3v2.3 now)"]
+    second = [model.data(model.index(1, c)) for c in range(model.columnCount())]
+    assert second == ["b.flac", "(none)", "Rock", "", "", ""]
+    assert "ID3v2.4" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    dialog.set_notice("The library changed while this preview was open.")
+    assert not dialog.notice.isHidden()
