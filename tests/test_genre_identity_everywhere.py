@@ -12,7 +12,8 @@ from genre_desktop.app.review import ReviewRules
 from genre_desktop.core.genre import canonical_genre, default_tree, genre_matcher
 from genre_desktop.core.genre_spelling import GenreSpelling, add_user_genres, spelling_for, user_tree
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, CORRECTED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, WRITTEN
+from genre_desktop.core.track import Track
 from genre_desktop.settings import DEFAULT_ALIASES, Settings
 
 

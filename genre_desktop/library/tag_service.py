@@ -30,7 +30,8 @@ from typing import Iterable, Iterator
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, WRITTEN, Track
+from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.track import Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 
