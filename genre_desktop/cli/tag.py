@@ -1,5 +1,7 @@
 """``tag --genre G [--genre G2] [--id3v23] [--separator S] FILES...``: write genres into files' tags
-(journaled, verified, undoable). Files not in the library yet are scanned in first."""
+(journaled, verified, undoable). Files not in the library yet are scanned in first. Each genre is
+written in its one spelling, as the write plan does (``Settings.spell``: "dnb" -> "Drum and Bass",
+"hip hop" -> "Hip-Hop" unless the genre editor says otherwise); one genre given twice is written once."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from genre_desktop.cli.common import (FAILED, OK, journal_options, open_store, p
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("tag", parents=[store_options(), journal_options()],
                               help="write genres into files (journaled, undoable)")
-    p.add_argument("--genre", action="append", required=True, help="a genre to write (repeat for several)")
+    p.add_argument("--genre", action="append", required=True,
+                   help="a genre to write (repeat for several), written in its one spelling ('dnb': 'Drum and Bass')")
     p.add_argument("--id3v23", action="store_true", help="write ID3v2.3 (values joined by the separator)")
     p.add_argument("--separator", default=None, help="ID3v2.3 separator (default from settings, '; ')")
     p.add_argument("files", nargs="+", metavar="FILES")
@@ -21,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from genre_desktop.app.plan import dedupe_genres
     from genre_desktop.library.scanner import scan_paths
 
     ws = open_store(args)
@@ -33,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         for path, reason in problems:
             print(f"FAILED  {path}: {reason}")
         with tag_service(args, ws, id3v23=args.id3v23, separator=args.separator) as service:
-            results = service.write({p: list(args.genre) for p in paths if p not in bad})
+            settings = ws.settings
+            genres = dedupe_genres([settings.spell(g) for g in args.genre], settings.aliases)
+            results = service.write({p: list(genres) for p in paths if p not in bad})
     finally:
         ws.close()
     failed = print_results(results, "written") + len(problems)
