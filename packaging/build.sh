@@ -16,6 +16,9 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "$ROOT" "pyinstaller>=6.10"
 
+# From the build folder, not the checkout: the analysis must see the installed package (with its
+# models and resources inside), not the source tree's genre_desktop/ through the working directory.
+cd "$ROOT/build"
 "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN \
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" \
   "$ROOT/packaging/genre_desktop.spec"

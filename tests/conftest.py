@@ -16,7 +16,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "numba"))
 
-SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
+# Beside the repository (/work/main -> /work/shared); a worktree elsewhere names it in GENRE_DESKTOP_GTZAN.
+SHARED_DATA = os.environ.get("GENRE_DESKTOP_GTZAN") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, J
 from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED, WRITTEN
 from genre_desktop.core.track import Track
-from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
+from genre_desktop.tagging import TagError, WriteOptions, read_tags, restore_fields, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,9 @@ class TagService:
         extra: dict = {"status": track.status, "raw_old": list(tags.raw_genres)}
         if tags.raw_other:  # e.g. a WAV's INFO genre, kept beside its ID3 tag
             extra["raw_other_old"] = dict(tags.raw_other)
+        # Every declared field's places as stored (tagging.restore_fields puts them back): a write
+        # may add more than the genre (a WAV tagged in INFO only gets an ID3 chunk seeded from INFO).
+        extra["raw_fields_old"] = tags.raw
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
@@ -126,14 +129,16 @@ class TagService:
 
     def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
                options: WriteOptions, raw: list[str] | None = None,
-               other: dict[str, str | None] | None = None) -> WriteResult:
+               other: dict[str, str | None] | None = None, fields: dict | None = None) -> WriteResult:
         """Write, verify, update the store, close the journal entry.
 
         ``raw``: the field's stored values to put back exactly (undo); ``genres`` is what they read as.
         """
         path = track.path
         try:
-            if raw is None:
+            if fields is not None:
+                restore_fields(path, fields, options)
+            elif raw is None:
                 write_genres(path, genres, options)
             else:
                 write_genres(path, raw, options, exact=True, other=other)
@@ -262,8 +267,10 @@ class TagService:
         undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
                                    extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
         other = entry.extra.get("raw_other_old")
+        fields = entry.extra.get("raw_fields_old")
         return self._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry),
-                           other=other if isinstance(other, dict) else None)
+                           other=other if isinstance(other, dict) else None,
+                           fields=fields if isinstance(fields, dict) else None)
 
     # ----------------------------------------------------------------- after a crash
     def recover(self) -> list[WriteResult] | None:
