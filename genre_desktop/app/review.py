@@ -1,13 +1,18 @@
 """The review queue's rules, without widgets: which tracks wait for review, in which order, which
-a bulk accept takes, which disagree with the file, and what a decision records. Qt-free."""
+a bulk accept takes, which disagree with the file, and what a decision records. Qt-free.
+
+A :class:`Decision` is a path and the Track fields it sets: the review queue, the CLI's ``accept``
+and ``reset`` all make Decisions and hand them to the library session (one decision path, one undo).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
 from genre_desktop.core.genre_spelling import GenreSpelling, user_tree
-from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, Status
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED, Status
 from genre_desktop.core.track import Track
 
 
@@ -19,6 +24,29 @@ def in_queue(track: Track) -> bool:
 def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
     """The Track fields a review decision (or its undo) sets."""
     return {"chosen": list(chosen) if chosen is not None else None, "status": status}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A review decision: the Track ``fields`` it sets on the track at ``path`` (today the chosen
+    genres and the status; any other field, such as a style, the same way)."""
+
+    path: str
+    fields: Mapping[str, Any]
+
+    @classmethod
+    def choose(cls, track: Track | str, chosen: list[str] | None, status: Status | str) -> "Decision":
+        return cls(track if isinstance(track, str) else track.path, decision(chosen, status))
+
+    @classmethod
+    def take_back(cls, track: Track) -> "Decision":
+        """Back to waiting for review (predicted) or for analysis, the choice forgotten."""
+        return cls.choose(track, None, PREDICTED if track.prediction is not None else UNANALYSED)
+
+
+def decided(track: Track) -> bool:
+    """The track carries a decision not yet written (what ``reset`` can take back)."""
+    return track.status in (ACCEPTED, CORRECTED)
 
 
 class ReviewRules:
@@ -76,8 +104,22 @@ class ReviewRules:
         predicted = track.predicted_genre
         return ACCEPTED if predicted is not None and self.same(genre, predicted) else CORRECTED
 
-    def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[tuple[Track, list[str], Status]]:
-        return [(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
+    def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[Decision]:
+        """Accept every row's prediction at or above ``threshold``."""
+        return [Decision.choose(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
+
+    def choose(self, track: Track, genre: str) -> Decision:
+        """Choosing ``genre`` for ``track`` (accepting when it is the predicted one)."""
+        return Decision.choose(track, [genre], self.status_for(track, genre))
+
+    def of_genres(self, tracks: Iterable[Track], genres: Iterable[str], chosen: bool = False) -> list[Track]:
+        """The tracks whose predicted genre (``chosen``: whose choice) is one of ``genres``."""
+        genres = list(genres)
+        if not genres:
+            return list(tracks)
+        def picked(t: Track) -> list[str]:
+            return list(t.chosen or []) if chosen else [t.predicted_genre] if t.predicted_genre else []
+        return [t for t in tracks if any(self.same(g, w) for g in picked(t) for w in genres)]
 
     def known_genres(self, tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
         """Genre names to offer when typing one, one spelling per genre (the one a write uses): the

@@ -1,13 +1,13 @@
 """``undo [--last N | --all]``: restore the tags of the last N write batches (or every write) from
-the journal, byte for byte."""
+the journal, byte for byte (``app.session_store.undo_writes``: the window's undo)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from genre_desktop.cli.common import (FAILED, OK, USAGE, journal_options, open_store, print_results, reporting_busy,
-                                      store_options, tag_service)
+from genre_desktop.cli.common import (FAILED, OK, USAGE, journal_options, journal_path, open_store, print_results,
+                                      report_settled, reporting_busy, store_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +25,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.all and last < 1:
         print("error: --last needs a positive number", file=sys.stderr)
         return USAGE
+    from genre_desktop.app.session_store import undo_writes
+
     ws = open_store(args)
     try:
-        with tag_service(args, ws) as service:
-            results = service.undo(last=last, all=args.all)
+        outcome = undo_writes(ws, None, last=last, all=args.all, journal_path=journal_path(args))
     finally:
         ws.close()
+    report_settled(outcome.settled)
+    results = outcome.results
     if not results:
         print("nothing to undo")
         return OK
