@@ -12,7 +12,7 @@ from genre_desktop.cli import main
 from genre_desktop.cli.evaluate import genre_of_folder
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
-from genre_desktop.tagging import read_genres
+from genre_desktop.tagging import read_genres, read_tags
 
 
 def cli(capsys, *argv):
@@ -48,6 +48,8 @@ def test_tag_spells_and_list_finds_by_the_one_identity(tmp_path, capsys):
     assert listed(capsys, store, "Drum & Bass") == ["b.flac"]
     assert listed(capsys, store, "rock") == [] and listed(capsys, store, "LoFi") == ["d.flac"]
 
+    cli(capsys, "tag", "--store", store, "--genre", "electronic", "--style", "DnB", "--style", "drum & bass", files["b"])
+    assert read_tags(files["b"]).genres == ["Electronic"] and read_tags(files["b"]).styles == ["Drum and Bass"]
     # The librarian's own genre under Hip-Hop, and their spelling of it, from the saved settings.
     Settings(user_genres=[{"name": "Lo-fi", "parent": "hip-hop"}]).save(app_dirs().settings_path)
     assert listed(capsys, store, "Hip-Hop") == ["a.flac", "d.flac"]
