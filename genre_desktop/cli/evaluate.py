@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterable
 
 
 from genre_desktop.cli.common import collect_files
@@ -135,14 +136,18 @@ def _confusion_text(confusion: list[list[int]], labels: list[str]) -> str:
 # -- evaluate --audio ----------------------------------------------------------------------------
 # Audio benchmark (issue 12): every file under DIR through the same Analyzer path as ``classify``.
 
-#: folder names that mean a GTZAN label other than the folder's own lowercase name
-FOLDER_ALIASES = {"hip-hop": "hiphop", "hip hop": "hiphop", "hip_hop": "hiphop"}
+def genre_of_folder(folder: str, labels: Iterable[str] = ()) -> str:
+    """The label a folder's name states, by the one genre identity: the one of ``labels`` that is the
+    same genre ("Hip-Hop", "hip hop" -> "hiphop"; "Heavy Metal" -> "metal"), else the name as a
+    model label (training's class name: "hiphop", "drum and bass")."""
+    from genre_desktop.core.genre import canonical_genre
+    from genre_desktop.training.dataset import class_name
 
-
-def genre_of_folder(folder: str) -> str:
-    """The genre a folder's name states: lowercase, ``hip-hop`` (and ``hip hop``) read as ``hiphop``."""
-    name = folder.strip().lower()
-    return FOLDER_ALIASES.get(name, name)
+    identity = canonical_genre(folder)
+    for label in labels:
+        if canonical_genre(label) == identity:
+            return label
+    return class_name(folder)
 
 
 def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -150,7 +155,7 @@ def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tup
     ``labels``, sorted; and the files skipped because their folder names no known genre."""
     found, skipped = [], []
     for path in collect_files([str(root)]):
-        genre = genre_of_folder(os.path.basename(os.path.dirname(path)))
+        genre = genre_of_folder(os.path.basename(os.path.dirname(path)), labels)
         (found.append((path, genre)) if genre in labels else skipped.append(path))
     return found, skipped
 
