@@ -56,6 +56,7 @@ class Track:
     albumartist: str = ""
     year: str = ""
     genres: list[str] = field(default_factory=list)  # what the file's genre tag holds
+    styles: list[str] = field(default_factory=list)  # what the file's style tag holds (tagging.fields)
     status: Status | str = UNANALYSED  # a Status; a plain string when read back (they compare equal)
     # Why the file could not be read or analysed (None when fine).
     error: str | None = None
@@ -99,6 +100,7 @@ class Track:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         data["genres"] = list(self.genres)
+        data["styles"] = list(self.styles)
         data["chosen"] = list(self.chosen) if self.chosen is not None else None
         data["status"] = str(self.status)
         data["prediction"] = self.prediction.to_dict() if self.prediction is not None else None
