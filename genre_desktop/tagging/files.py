@@ -1,55 +1,50 @@
-"""Reading tags and writing genres on files: opening, backend choice, and a verified crash-safe save.
+"""Reading tags and writing genres on files: opening, backend choice, and a verified, proven save.
 
 Saving never modifies the user's file before the result is known to be right. The file is copied
-to a hidden working copy in the same folder (``.name.genre-desktop-XXXX.tmp``, so scanners that
-skip hidden files ignore it), mutagen saves the tag into the copy, and the copy is verified: it
-must still open as the same container, its genres must read back as intended, its other fields as
-they were, and its audio region (``regions``: the bytes a tag write must not touch, located per
-container by the registry's table) must be byte-identical to the original's. Only then is the copy
-flushed and renamed over the original. A crash, a kill, a full disk or a failed check at any
-moment leaves the original byte-identical or replaced by a verified copy, never a half-written or
-damaged file. Before the rename the original is checked again: if its size or mtime changed
-meanwhile (another program wrote it), the write is abandoned with a TagError.
+to a hidden working copy (``working_copy``), mutagen saves the tag into the copy, and the copy is
+verified: it must still open as the same container, its genres must read back as intended, its
+other fields as they were, and its audio region (``regions``: the bytes a tag write must not
+touch, located per container by the registry's table) must be byte-identical to the original's.
+A write that will be journaled (``keep``) is also *proven undoable*: the original is rebuilt
+from the written copy (``rebuild``) and must come back byte for byte (its SHA-256), and the undo
+data goes to the caller before the copy replaces the file. Only then is the copy flushed and
+renamed over the original; a crash, a kill, a full disk or a failed check at any moment leaves
+the original byte-identical or replaced by a verified copy. ``restore`` gives the original back.
 
-The rename would break a hard link, and needs a writable folder; for such files the working copy
-is made in the temporary folder instead and, once verified, its bytes are written over the
-original in place (not atomic; logged). Symlinks are followed: the target file is written, the
-link stays.
-
-A process killed between the copy and the rename leaves a hidden working copy beside an intact
-original; ``remove_working_copies(folder)`` (for the scanner) deletes old ones.
-
-Read-only files are refused ("file is read-only") even where the permissions would let us
-replace them (root, or a writable folder): the librarian marked them so. Real audio in a
-container without a tag backend (WavPack, APE, Speex, ... whatever the extension) is refused as
-"audio format not supported for tagging" and read through audio.probe for its header.
+Symlinks are followed: the target file is written, the link stays. Read-only files are refused
+("file is read-only") even where the permissions would let us replace them (root, or a writable
+folder): the librarian marked them so. Real audio in a container without a tag backend (WavPack,
+APE, Speex, ... whatever the extension) is refused as "audio format not supported for tagging"
+and read through audio.probe for its header.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
-import shutil
 import stat
-import tempfile
-import time
 from pathlib import Path
-from typing import Any
-
-import mutagen
+from typing import Any, Callable
 
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
-from genre_desktop.fsutil import fsync_dir
-from genre_desktop.tagging import regions
+from genre_desktop.tagging import rebuild, regions
 from genre_desktop.tagging.base import Fields, FileTags, TagError, UnsupportedFormat, WriteOptions
 from genre_desktop.tagging.reasons import damaged
+from genre_desktop.tagging.rebuild import UndoData
+from genre_desktop.tagging.regions.iff import streamed_wav_seconds
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
+from genre_desktop.tagging.working_copy import (  # noqa: F401 - is_working_copy, remove_working_copies: API
+    WorkingCopy,
+    is_working_copy,
+    remove_working_copies,
+    sha256_of,
+    stat_of,
+)
 
 log = logging.getLogger(__name__)
 
-_WORKING_MARK = ".genre-desktop-"
-_WORKING_COPY = re.compile(r"^\..+\.genre-desktop-[^.]+\.tmp$", re.DOTALL)
+#: Called with a write's proven undo data before the written copy replaces the file.
+Keep = Callable[[UndoData], None]
 
 
 def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None) -> FileTags:
@@ -79,7 +74,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         albumartist=fields.albumartist,
         year=fields.year,
         genres=fields.genres,
-        duration=_number(getattr(info, "length", None), float),
+        duration=_duration(entry, p, info),
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
         channels=_number(entry.backend.channels(audio), int),
         format=entry.format,
@@ -95,7 +90,8 @@ def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = Non
 
 
 def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions(),
-                 *, exact: bool = False, other: dict[str, str | None] | None = None) -> None:
+                 *, exact: bool = False, other: dict[str, str | None] | None = None,
+                 keep: Keep | None = None) -> None:
     """Replace the genre field of ``path`` with ``genres`` (empty list: remove it).
 
     Other tags and the audio are untouched. Raises TagError (UnsupportedFormat for containers
@@ -105,11 +101,13 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     them back): they are stored one value each, as given, without the checks meant for new
     values typed by a user (NUL, surrounding spaces, the ID3v2.3 separator, ID3 references).
     ``other``: with ``exact``, ``FileTags.raw_other`` values to put back too (WAV INFO genre).
+    ``keep``: prove the write undoable and hand its undo data (``rebuild.UndoData``) to ``keep``
+    before the file is replaced; if ``keep`` raises, nothing is written.
     """
     genres = _validated(genres, exact)
     p = Path(path)
     target = Path(os.path.realpath(p))
-    before = _check_writable(p, target)
+    before = check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
     problem = entry.backend.check_file(audio)
     if not exact:
@@ -119,95 +117,68 @@ def write_genres(path: str | os.PathLike[str], genres: list[str], options: Write
     in_place = before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK)
     if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
-    _replace_verified(p, target, before, entry, genres, options, exact, in_place, other if exact else None)
-
-
-def is_working_copy(name: str) -> bool:
-    """Whether a file name is one of our hidden working copies (left behind only by a crash)."""
-    return _WORKING_COPY.match(name) is not None
-
-
-def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0,
-                          name: str | None = None) -> list[Path]:
-    """Delete working copies in ``folder`` (not recursive) older than ``min_age`` seconds.
-
-    A process killed between copying and renaming leaves one; the user's file itself is intact.
-    The age limit keeps a write in progress in another thread or process safe. Age is measured
-    from the status change time (ctime): a working copy carries its original's *mtime*
-    (copystat), so mtime would make a copy made a second ago look years old. ``name``: only the
-    working copies of that one file.
-    """
-    removed = []
-    now = time.time()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    prefix = f".{name}{_WORKING_MARK}" if name is not None else None
-    for entry in entries:
-        if not is_working_copy(entry.name) or (prefix is not None and not entry.name.startswith(prefix)):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if entry.is_file(follow_symlinks=False) and now - max(st.st_ctime, st.st_mtime) >= min_age:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError as exc:
-            log.warning("cannot remove stale working copy %s: %s", entry.path, exc)
-    return removed
+    _replace_verified(p, target, before, entry, genres, options, exact, in_place, other if exact else None, keep)
 
 
 def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, genres: list[str],
                       options: WriteOptions, exact: bool, in_place: bool,
-                      other: dict[str, str | None] | None = None) -> None:
-    folder = Path(tempfile.gettempdir()) if in_place else target.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        try:
-            shutil.copyfile(target, tmp)
-            if not in_place:
-                shutil.copystat(target, tmp)  # permissions, flags, extended attributes
-                _copy_owner(before, tmp)
-        except OSError as exc:
-            raise TagError(shown, f"cannot make a working copy of the file: {exc.strerror or exc}") from None
-        region = _region(entry, tmp, shown)
+                      other: dict[str, str | None] | None = None, keep: Keep | None = None) -> None:
+    with WorkingCopy(shown, target, before, in_place) as copy:
+        tmp = copy.path
+        original_sha = copy.fill()
+        layout = _region(entry, tmp, shown)
+        _apply_fixes(tmp, layout, shown)
         try:
             audio = entry.kind(str(tmp))
             fields = entry.backend.read(audio, options)
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
             raise TagError(shown, f"cannot read tags: {damaged(exc, tmp, shown)}") from None
         _save(audio, entry, genres, options, shown, exact, other)
-        _verify(shown, tmp, entry, region, fields, genres, options, exact, other)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        now = _stat(shown, target)
-        if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
-            raise TagError(shown, "file changed on disk while its tags were being written; nothing written")
-        try:
-            if in_place:
-                _overwrite(target, tmp)
-            else:
-                os.replace(tmp, target)
-        except OSError as exc:
-            raise TagError(shown, f"cannot replace the file with the retagged copy: {exc.strerror or exc}") from None
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    if in_place:
-        tmp.unlink()
-    else:
-        fsync_dir(target.parent)
+        written = _verify(shown, tmp, entry, layout.digest, fields, genres, options, exact, other)
+        if keep is not None:
+            keep(_proven_undo(shown, target, tmp, layout, written, original_sha))
+        copy.commit()
 
 
-def _region(entry: Entry, path: Path, shown: Path) -> str:
-    """The digest of the audio region; a file whose structure makes a save unsafe is refused."""
+def _apply_fixes(tmp: Path, layout: regions.Layout, shown: Path) -> None:
+    """Byte fixes the walk asked for before the save (a streamed WAV's real sizes)."""
+    if not layout.fixes:
+        return
     try:
-        return regions.digest(entry.region, path)
+        with open(tmp, "r+b") as handle:
+            for offset, data in layout.fixes:
+                handle.seek(offset)
+                handle.write(data)
+    except OSError as exc:
+        raise TagError(shown, f"cannot write the working copy: {exc.strerror or exc}") from None
+
+
+def _proven_undo(shown: Path, target: Path, tmp: Path, before: regions.Layout, after: regions.Layout,
+                 original_sha: str) -> UndoData:
+    """The undo data of this write, proven: the original rebuilt from the written copy is the
+    original, byte for byte (same SHA-256). Otherwise the write is refused: no write whose undo
+    is not known to work."""
+    try:
+        with open(target, "rb") as original, open(tmp, "rb") as written:
+            undo = rebuild.plan(original, before, written, after)
+            rebuilt, size = rebuild.rebuilt_sha256(undo.ops, undo.literal, written)
+        written_sha, written_size = sha256_of(tmp)
+    except rebuild.RebuildError as exc:
+        raise TagError(shown, f"the write could not be proven undoable ({exc}); nothing written") from None
+    except OSError as exc:
+        raise TagError(shown, f"cannot read the file: {exc.strerror or exc}") from None
+    if (rebuilt, size) != (original_sha, undo.size):
+        log.error("%s: the undo plan rebuilds %d bytes with SHA-256 %s, the original is %d bytes with %s",
+                  shown, size, rebuilt, undo.size, original_sha)
+        raise TagError(shown, "the original could not be rebuilt from the written file, so this write could "
+                              "not be undone byte for byte; nothing written")
+    return UndoData(undo.ops, undo.literal, original_sha, undo.size, written_sha, written_size)
+
+
+def _region(entry: Entry, path: Path, shown: Path) -> regions.Layout:
+    """The audio region's layout; a file whose structure makes a save unsafe is refused."""
+    try:
+        return regions.layout(entry.region, path)
     except regions.RegionError as exc:
         raise TagError(shown, f"{exc}; not written") from None
     except OSError as exc:
@@ -215,8 +186,10 @@ def _region(entry: Entry, path: Path, shown: Path) -> str:
 
 
 def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, genres: list[str],
-            options: WriteOptions, exact: bool, other: dict[str, str | None] | None = None) -> None:
-    """The retagged copy is the same container, holds ``genres``, the other fields and the same audio."""
+            options: WriteOptions, exact: bool, other: dict[str, str | None] | None = None) -> regions.Layout:
+    """The retagged copy is the same container, holds ``genres``, the other fields and the same audio.
+
+    Returns the copy's layout (for the undo data)."""
     try:
         audio, again = _load(tmp, shown_as=shown)
     except TagError as exc:
@@ -241,18 +214,11 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
         if getattr(after, name) != getattr(fields, name):
             raise TagError(shown, f"the write would change the {name} ({getattr(fields, name)!r} -> "
                                   f"{getattr(after, name)!r}); nothing written")
-    if _region(entry, tmp, shown) != region:
+    written = _region(entry, tmp, shown)
+    if written.digest != region:
         raise TagError(shown, f"the tag library would damage this {entry.format} file's audio "
                               f"(its structure is unusual or damaged); nothing written")
-
-
-def _overwrite(target: Path, source: Path) -> None:
-    """Write ``source``'s bytes over ``target`` in place (same inode: hard links all change)."""
-    with open(source, "rb") as src, open(target, "r+b") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-        dst.truncate()
-        dst.flush()
-        os.fsync(dst.fileno())
+    return written
 
 
 def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path,
@@ -278,7 +244,7 @@ def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     if foreign:
         raise UnsupportedFormat(shown, f"audio format not supported for tagging ({foreign})")
     try:
-        audio = mutagen.File(str(path), options=list(KINDS))
+        audio = _open(path, shown)
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
         if not looks_like_audio(path):
             raise TagError(shown, "not an audio file: header not recognised") from None
@@ -293,6 +259,15 @@ def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     if entry is None:  # cannot happen while KINDS comes from the table; kept for subclasses
         raise UnsupportedFormat(shown, f"no tag backend for {type(audio).__name__} files")
     return audio, entry
+
+
+def _open(path: Path, shown: Path) -> Any:
+    """``mutagen.File(path)`` limited to our containers, sniffed under the name the user sees: a
+    working copy's ``.tmp`` name must not cost an untagged MPEG-2.5 MP3 its extension's vote."""
+    with open(path, "rb") as handle:
+        header = handle.read(128)
+        (score, _name), kind = max(((k.score(str(shown), handle, header), k.__name__), k) for k in KINDS)
+    return kind(str(path)) if score > 0 else None
 
 
 def _foreign(path: Path) -> str | None:
@@ -329,17 +304,8 @@ def _validated(genres: Any, exact: bool = False) -> list[str]:
     return list(genres)
 
 
-def _stat(shown: Path, target: Path) -> os.stat_result:
-    try:
-        return target.stat()
-    except FileNotFoundError:
-        raise TagError(shown, "file not found (moved or deleted)") from None
-    except OSError as exc:
-        raise TagError(shown, f"cannot access file: {exc.strerror or exc}") from None
-
-
 def _check_readable(path: Path) -> None:
-    st = _stat(path, path)
+    st = stat_of(path, path)
     if stat.S_ISDIR(st.st_mode):
         raise TagError(path, "is a folder, not a file")
     if st.st_size == 0:
@@ -348,9 +314,10 @@ def _check_readable(path: Path) -> None:
         raise TagError(path, "file is not readable (permission denied)")
 
 
-def _check_writable(shown: Path, target: Path) -> os.stat_result:
+def check_writable(shown: Path, target: Path) -> os.stat_result:
+    """The stat of a regular file the app may replace (``target``: ``shown`` with links resolved)."""
     _check_readable(shown)
-    st = _stat(shown, target)
+    st = stat_of(shown, target)
     if not stat.S_ISREG(st.st_mode):
         raise TagError(shown, "not a regular file")
     if not (st.st_mode & stat.S_IWUSR) or not os.access(target, os.W_OK):
@@ -358,15 +325,13 @@ def _check_writable(shown: Path, target: Path) -> os.stat_result:
     return st
 
 
-def _copy_owner(st: os.stat_result, tmp: Path) -> None:
-    if not hasattr(os, "chown"):
-        return
-    tst = tmp.stat()
-    if (tst.st_uid, tst.st_gid) != (st.st_uid, st.st_gid):
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:  # not allowed (not root): the file becomes ours, as any editor's save does
-            log.debug("cannot keep owner of %s", tmp)
+def _duration(entry: Entry, path: Path, info: Any) -> float | None:
+    """The header's duration; a streamed WAV's runs to the end of the file (not the 4 GB it claims)."""
+    if entry.format == "wav":
+        streamed = streamed_wav_seconds(str(path))
+        if streamed is not None:
+            return streamed
+    return _number(getattr(info, "length", None), float)
 
 
 def _number(value: Any, kind: type) -> Any:

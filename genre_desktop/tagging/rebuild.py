@@ -1,0 +1,331 @@
+"""The original file, given back from the written one: what undo needs, planned before a write.
+
+A tag write changes a few bytes of a file (the tag, its padding, a size field) and moves the rest.
+``plan`` describes the original as a list of operations over the written file:
+
+- ``("C", offset, length)``: copy bytes of the written file (the audio, a cover picture the save
+  only moved, tables the save did not touch);
+- ``("P", offset, length, delta)``: copy Ogg pages of the written file, each numbered ``delta``
+  lower and its checksum recomputed (mutagen renumbers the pages after a comment header whose
+  page count changed; their contents are the same);
+- ``("L", length)``: the next bytes of the *literal*: the original bytes the write changed, which
+  undo must keep (``UndoPlan.literal``, stored by the journal as content-addressed blobs).
+
+The original's units (``regions``: the audio, Ogg pages, FLAC metadata blocks) are paired with
+the written file's by key; the bytes between them are cut into content-defined chunks
+(``chunking``) and a chunk the written file also holds is copied from it rather than kept. So a
+write to a file with a 300 KB cover keeps a few hundred bytes, and nothing depends on how a
+container lays its tags out: whatever the save did, the plan reproduces the original, which
+``rebuilt_sha256`` proves before the write may replace the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterator
+
+from genre_desktop.tagging import chunking
+from genre_desktop.tagging.regions import Layout, Unit
+from genre_desktop.tagging.regions.ogg import pages, renumbered
+
+_BLOCK = 1 << 20
+_MIN_MATCH = 256          # gaps shorter than this are kept as they are (headers, size fields)
+_MAX_MATCHED_GAPS = 256 << 20  # bytes between units searched for moved chunks (more: kept)
+_MATCH_CHUNKS = (64, 4096, 8)  # smallest, largest, average bits (~320 bytes): finer than for storage
+
+Op = tuple  # ("C", offset, length) | ("P", offset, length, delta) | ("L", length)
+
+
+class RebuildError(Exception):
+    """The original cannot be rebuilt (incomplete undo data); ``str(exc)`` says why."""
+
+
+@dataclass
+class UndoPlan:
+    """How to rebuild the original from the written file, with the bytes only the original had."""
+
+    ops: list[Op]
+    literal: bytes
+    size: int  # of the original
+
+    def to_json(self) -> list[list]:
+        return [list(op) for op in self.ops]
+
+
+def plan(original: BinaryIO, before: Layout, written: BinaryIO, after: Layout) -> UndoPlan:
+    """The operations that rebuild ``original`` (walked as ``before``) from ``written`` (``after``)."""
+    size = os.fstat(original.fileno()).st_size
+    w_size = os.fstat(written.fileno()).st_size
+    pairs = _pair(before.units, after.units)
+    moved = _Moved(written, _gaps(sorted((w.start, w.end) for _, w in pairs), w_size))
+    ops: list[Op] = []
+    literal = bytearray()
+    pos = 0
+    for o, w in pairs:
+        _gap_ops(original, pos, o.start, moved, ops, literal)
+        if o.seq is not None and o.seq != w.seq:
+            _push(ops, ("P", w.start, w.length, (w.seq - o.seq) & 0xFFFFFFFF))
+        else:
+            _push(ops, ("C", w.start, w.length))
+        pos = o.end
+    _gap_ops(original, pos, size, moved, ops, literal)
+    return UndoPlan(ops, bytes(literal), size)
+
+
+def _pair(before: tuple[Unit, ...], after: tuple[Unit, ...]) -> list[tuple[Unit, Unit]]:
+    """(original unit, written unit) with equal keys, each written unit used once, in file order."""
+    pool: dict[bytes, deque[Unit]] = defaultdict(deque)
+    for unit in after:
+        pool[unit.key].append(unit)
+    pairs = []
+    last_end = 0
+    for unit in sorted(before, key=lambda u: u.start):
+        if unit.start < last_end:  # overlapping units (cannot happen in a walk): keep the first
+            continue
+        candidates = pool.get(unit.key)
+        if candidates:
+            match = candidates.popleft()
+            if match.length == unit.length:
+                pairs.append((unit, match))
+                last_end = unit.end
+    return pairs
+
+
+def _gaps(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    gaps, pos = [], 0
+    for start, end in spans:
+        if start > pos:
+            gaps.append((pos, start))
+        pos = max(pos, end)
+    if size > pos:
+        gaps.append((pos, size))
+    return gaps
+
+
+class _Moved:
+    """The written file's bytes between its units (its tags), indexed by content-defined chunk,
+    to find where bytes of the original's tags went (a cover picture, unchanged frames)."""
+
+    def __init__(self, written: BinaryIO, gaps: list[tuple[int, int]]) -> None:
+        self.starts: list[int] = []
+        self.data: list[bytes] = []
+        self.table: dict[bytes, int] = {}
+        budget = _MAX_MATCHED_GAPS
+        for start, end in gaps:
+            if end - start < _MIN_MATCH or budget < end - start:
+                continue
+            data = _read(written, start, end - start)
+            budget -= len(data)
+            self.starts.append(start)
+            self.data.append(data)
+            view = memoryview(data)
+            for a, b in chunking.chunks(view, *_MATCH_CHUNKS):
+                self.table.setdefault(_digest(view[a:b]), start + a)
+
+    def find(self, chunk: memoryview) -> int | None:
+        """Where the written file holds these bytes (between its units), or None."""
+        return self.table.get(_digest(chunk))
+
+    def after(self, offset: int, count: int) -> bytes:
+        """Up to ``count`` bytes of the written file from ``offset``, within the gap holding it."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        if i < 0:
+            return b""
+        at = offset - self.starts[i]
+        return self.data[i][at:at + count] if at >= 0 else b""
+
+    def before(self, offset: int, count: int) -> bytes:
+        """Up to ``count`` bytes of the written file ending at ``offset``, within its gap."""
+        i = bisect.bisect_right(self.starts, offset - 1) - 1
+        if i < 0:
+            return b""
+        at = offset - self.starts[i]
+        return self.data[i][max(0, at - count):at] if 0 < at <= len(self.data[i]) else b""
+
+
+def _gap_ops(original: BinaryIO, start: int, end: int, moved: _Moved, ops: list[Op], literal: bytearray) -> None:
+    """Ops for the original's bytes [start, end) between units (its tags, headers, padding)."""
+    if end <= start:
+        return
+    data = _read(original, start, end - start)
+    if len(data) != end - start:
+        raise RebuildError("the original file changed while its undo data was prepared")
+    view = memoryview(data)
+    # Segments [kind, a, b, where]: "C" takes data[a:b] from the written file at ``where``.
+    segments: list[list] = []
+    if len(data) >= _MIN_MATCH and moved.table:
+        for a, b in chunking.chunks(view, *_MATCH_CHUNKS):
+            where = moved.find(view[a:b])
+            if where is not None and segments and segments[-1][0] == "C" and segments[-1][2] == a \
+                    and segments[-1][3] + (a - segments[-1][1]) == where:
+                segments[-1][2] = b
+            elif where is not None:
+                segments.append(["C", a, b, where])
+            elif segments and segments[-1][0] == "L":
+                segments[-1][2] = b
+            else:
+                segments.append(["L", a, b, None])
+        _extend(segments, view, moved)
+    else:
+        segments.append(["L", 0, len(data), None])
+    for kind, a, b, where in segments:
+        if b <= a:
+            continue
+        if kind == "C":
+            _push(ops, ("C", where, b - a))
+        else:
+            _push(ops, ("L", b - a))
+            literal += view[a:b]
+
+
+def _extend(segments: list[list], view: memoryview, moved: _Moved) -> None:
+    """Grow each copy into the kept bytes around it, as far as the written file holds the same
+    bytes (a chunk that straddles a change, or an Ogg page header, loses only what differs)."""
+    for i, seg in enumerate(segments):
+        if seg[0] != "C":
+            continue
+        if i + 1 < len(segments) and segments[i + 1][0] == "L":
+            nxt = segments[i + 1]
+            grow = _common_prefix(view[nxt[1]:nxt[2]], moved.after(seg[3] + seg[2] - seg[1], nxt[2] - nxt[1]))
+            seg[2] += grow
+            nxt[1] += grow
+        if i > 0 and segments[i - 1][0] == "L":
+            prev = segments[i - 1]
+            grow = _common_suffix(view[prev[1]:prev[2]], moved.before(seg[3], prev[2] - prev[1]))
+            seg[1] -= grow
+            seg[3] -= grow
+            prev[2] -= grow
+
+
+def _common_prefix(a: bytes | memoryview, b: bytes | memoryview) -> int:
+    n = min(len(a), len(b))
+    step = 4096
+    pos = 0
+    while pos < n and a[pos:pos + step] == b[pos:pos + step]:
+        pos += step
+    if pos >= n:
+        return n
+    end = min(pos + step, n)
+    while pos < end and a[pos] == b[pos]:
+        pos += 1
+    return pos
+
+
+def _common_suffix(a: bytes | memoryview, b: bytes | memoryview) -> int:
+    n = min(len(a), len(b))
+    return _common_prefix(bytes(a[len(a) - n:])[::-1], bytes(b[len(b) - n:])[::-1])
+
+
+def _digest(data: memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _push(ops: list[Op], op: Op) -> None:
+    """Append ``op``, merged into the previous one where they continue each other."""
+    if ops:
+        last = ops[-1]
+        if op[0] == last[0] == "L":
+            ops[-1] = ("L", last[1] + op[1])
+            return
+        if op[0] == last[0] == "C" and last[1] + last[2] == op[1]:
+            ops[-1] = ("C", last[1], last[2] + op[2])
+            return
+        if op[0] == last[0] == "P" and last[1] + last[2] == op[1] and last[3] == op[3]:
+            ops[-1] = ("P", last[1], last[2] + op[2], last[3])
+            return
+    ops.append(op)
+
+
+def _read(handle: BinaryIO, start: int, length: int) -> bytes:
+    handle.seek(start)
+    return handle.read(length)
+
+
+# ----------------------------------------------------------------------------- rebuilding
+def blocks(ops: list[Op], literal: Callable[[int], bytes], written: BinaryIO) -> Iterator[bytes]:
+    """The original's bytes, in order: ``literal(n)`` returns the literal's next ``n`` bytes."""
+    w_size = os.fstat(written.fileno()).st_size
+    for op in ops:
+        kind = op[0]
+        if kind == "L":
+            data = literal(op[1])
+            if len(data) != op[1]:
+                raise RebuildError("the undo data is incomplete")
+            yield data
+            continue
+        start, length = op[1], op[2]
+        if start < 0 or length < 0 or start + length > w_size:
+            raise RebuildError("the undo data does not fit the file")
+        if kind == "C":
+            written.seek(start)
+            while length > 0:
+                data = written.read(min(_BLOCK, length))
+                if not data:
+                    raise RebuildError("the file ended early")
+                length -= len(data)
+                yield data
+        elif kind == "P":
+            yield from _renumbered_pages(written, start, length, op[3])
+        else:
+            raise RebuildError(f"unknown undo operation {kind!r}")
+
+
+def _renumbered_pages(written: BinaryIO, start: int, length: int, delta: int) -> Iterator[bytes]:
+    written.seek(start)
+    pending = b""
+    left = length
+    while left > 0 or pending:
+        if left > 0:
+            data = written.read(min(_BLOCK, left))
+            if not data:
+                raise RebuildError("the file ended early")
+            left -= len(data)
+            pending += data
+        out, used = [], 0
+        view = memoryview(pending)
+        for offset, size in pages(view):
+            page = view[offset:offset + size]
+            seq = int.from_bytes(page[18:22], "little")
+            out.append(renumbered(page, seq - delta))
+            used = offset + size
+        if out:
+            yield b"".join(out)
+        pending = pending[used:]
+        if left == 0 and pending:
+            raise RebuildError("the undo data splits an Ogg page")
+
+
+def rebuilt_sha256(ops: list[Op], literal: bytes, written: BinaryIO) -> tuple[str, int]:
+    """(hex SHA-256, size) of what ``ops`` rebuild from ``written`` with ``literal``: the proof."""
+    h = hashlib.sha256()
+    total = 0
+    pos = 0
+
+    def take(count: int) -> bytes:
+        nonlocal pos
+        data = literal[pos:pos + count]
+        pos += count
+        return data
+
+    for block in blocks(ops, take, written):
+        h.update(block)
+        total += len(block)
+    if pos != len(literal):
+        raise RebuildError("the undo data holds bytes the rebuild does not use")
+    return h.hexdigest(), total
+
+
+@dataclass(frozen=True)
+class UndoData:
+    """What a proven write hands to its journal before the written copy replaces the file."""
+
+    ops: list[Op]
+    literal: bytes
+    sha256: str          # of the original
+    size: int
+    written_sha256: str  # of the file as written: undo gives the original back only from this
+    written_size: int
