@@ -10,7 +10,7 @@ from genre_desktop.library.track import CORRECTED
 
 
 def test_spacing_hyphens_case_and_aliases_do_not_make_another_genre():
-    assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == canonical_genre("HipHop") == "hiphop"
+    assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == canonical_genre("HipHop") == "hip-hop"
     assert canonical_genre("  Drum_and  Bass ") == canonical_genre("drum-and-bass")
     assert same_genre("R&B", "r & b") and not same_genre("Rock", "Pop")
     assert canonical_genre("Hip-Hop", DEFAULT_ALIASES) == canonical_genre("hiphop", DEFAULT_ALIASES)

@@ -1,7 +1,16 @@
 """Plain types every layer shares: Track, a typed and versioned Prediction, statuses, one genre
-identity. The bottom of the package: imports nothing else from genre_desktop."""
+identity resolved into one genre tree. The bottom of the package: imports nothing else from
+genre_desktop."""
 
-from genre_desktop.core.genre import canonical_genre, display_genre, same_genre
+from genre_desktop.core.genre import (
+    GenreNode,
+    GenreTree,
+    canonical_genre,
+    default_tree,
+    display_genre,
+    resolve,
+    same_genre,
+)
 from genre_desktop.core.prediction import SCHEMA, Prediction, SegmentScore
 from genre_desktop.core.status import (
     ACCEPTED,
@@ -18,6 +27,6 @@ from genre_desktop.core.track import Track
 
 __all__ = [
     "ACCEPTED", "CORRECTED", "ERROR", "PREDICTED", "REVIEWED", "SCHEMA", "STATUSES", "UNANALYSED",
-    "WRITTEN", "Prediction", "SegmentScore", "Status", "Track", "canonical_genre", "display_genre",
-    "same_genre",
+    "WRITTEN", "GenreNode", "GenreTree", "Prediction", "SegmentScore", "Status", "Track",
+    "canonical_genre", "default_tree", "display_genre", "resolve", "same_genre",
 ]
