@@ -51,6 +51,10 @@ class Settings:
     id3_version: int = 4  # 4: one TCON frame with several values; 3: values joined by separator
     id3_separator: str = "; "
     aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    # Undo data kept beside the journal (what gives files back byte for byte): the oldest writes'
+    # data expires past these limits (0: no limit); those writes can still be undone genre by genre.
+    undo_max_mb: int = 1024
+    undo_max_days: int = 0
     # Analysis
     segments: int = 5
     cpu_threads: int = 0  # 0: let onnxruntime decide

@@ -46,9 +46,15 @@ class UndoUsage:
         """"12.4 MB for 1,234 writes (the oldest from 3 May 2025)" or "none"."""
         if not self.writes:
             return "none"
-        oldest = time.strftime("%-d %b %Y", time.localtime(self.oldest)) if self.oldest else "?"
+        oldest = day(self.oldest) if self.oldest else "?"
         return (f"{human_bytes(self.bytes)} for {self.writes:,} write{'s' if self.writes != 1 else ''} "
                 f"(the oldest from {oldest})")
+
+
+def day(when: float) -> str:
+    """"3 May 2025" (portable: no platform-specific strftime flags)."""
+    t = time.localtime(when)
+    return f"{t.tm_mday} {time.strftime('%b %Y', t)}"
 
 
 def human_bytes(count: int) -> str:
@@ -121,8 +127,7 @@ def expiry_notice(journal: Journal, limits: UndoLimits, files: int) -> str | Non
     entries = due(journal, limits, incoming=files * estimate_per_write(journal))
     if not entries:
         return None
-    first = time.strftime("%-d %b %Y", time.localtime(entries[0].time))
-    last = time.strftime("%-d %b %Y", time.localtime(entries[-1].time))
+    first, last = day(entries[0].time), day(entries[-1].time)
     span = first if first == last else f"{first} to {last}"
     why = []
     if limits.max_bytes is not None:

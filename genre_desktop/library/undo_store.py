@@ -190,7 +190,7 @@ class UndoStore:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if entry.name in live or now - max(st.st_mtime, st.st_ctime) < min_age:
+                if entry.name in live or now - st.st_mtime < min_age:  # written once: mtime is its age
                     continue
                 try:
                     os.unlink(entry.path)

@@ -445,11 +445,19 @@ class MainWindow(QMainWindow):
         self.activateWindow()  # the window's shortcuts (Undo last write…) work at once after the dialog
         self.workspace.set_settings(dialog.settings())
         changes = dialog.changes()
-        if not changes:
+        if not changes or not self._undo_data_may_expire(len(changes)):
             return
         self._begin_progress(f"Writing genres to {len(changes):,} files…", busy=True, cancellable=False)
         self.jobs.write_tags(changes, self.write_options(), on_finished=lambda r: self._on_written(r, "Wrote"),
                              on_failed=lambda e: self._job_failed("Writing tags", e), on_done=self._end_progress)
+
+    def _undo_data_may_expire(self, files: int) -> bool:
+        """Say before a write makes older writes' undo data expire; False if the user stops there."""
+        notice = self.workspace.undo_expiry_notice(files)
+        if notice is None:
+            return True
+        answer = QMessageBox.question(self, "Older undo data will expire", f"{notice}\n\nWrite anyway?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def undo_last_write(self) -> None:
         self._begin_progress("Undoing the last write…", busy=True, cancellable=False)
@@ -469,7 +477,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ dialogs
     def open_settings(self, tab: int = 0) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self.user_models, self)
+        dialog = SettingsDialog(self.settings, self.user_models, self,
+                                undo_usage=self.workspace.undo_usage().describe())
         dialog.tabs.setCurrentIndex(tab)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(lambda d=dialog: (self._activate_model(d.chosen_model()),
