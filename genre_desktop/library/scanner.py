@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
-from genre_desktop.audio.decode import mp3_truncation
+from genre_desktop.audio.probe import mp3_truncation
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
 from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
