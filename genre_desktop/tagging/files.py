@@ -14,8 +14,8 @@ the original byte-identical or replaced by a verified copy. ``restore`` gives th
 Symlinks are followed: the target file is written, the link stays. Read-only files are refused
 ("file is read-only") even where the permissions would let us replace them (root, or a writable
 folder): the librarian marked them so. Real audio in a container without a tag backend (WavPack,
-APE, Speex, ... whatever the extension) is refused as "audio format not supported for tagging"
-and read through audio.probe for its header.
+APE, Speex, ... whatever the extension) is refused as "tags cannot be written for this format
+(WavPack) yet", and read through audio.probe for its header and ``foreign`` for its tags.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any, Callable
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.tagging import rebuild, regions
 from genre_desktop.tagging.base import Fields, FileTags, TagError, UnsupportedFormat, WriteOptions
+from genre_desktop.tagging.foreign import read_foreign_tags
 from genre_desktop.tagging.reasons import damaged
 from genre_desktop.tagging.rebuild import UndoData
 from genre_desktop.tagging.regions.iff import streamed_wav_seconds
@@ -42,6 +43,8 @@ from genre_desktop.tagging.working_copy import (  # noqa: F401 - is_working_copy
 )
 
 log = logging.getLogger(__name__)
+
+_TAGGED_FORMATS = {"au", "aac"}  # containers whose audio the tables know and that carry no tags at all
 
 #: Called with a write's proven undo data before the written copy replaces the file.
 Keep = Callable[[UndoData], None]
@@ -242,7 +245,7 @@ def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     shown = shown_as or path
     foreign = _foreign(path)
     if foreign:
-        raise UnsupportedFormat(shown, f"audio format not supported for tagging ({foreign})")
+        raise UnsupportedFormat(shown, f"tags cannot be written for this format ({foreign}) yet")
     try:
         audio = _open(path, shown)
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
@@ -286,7 +289,10 @@ def _untagged(path: Path) -> FileTags:
         if foreign:
             raise TagError(path, f"{foreign} audio, a format not supported here ({exc.reason})") from None
         raise TagError(path, exc.reason) from None
-    return FileTags(duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
+    fields = read_foreign_tags(path) if _foreign(path) or info.format not in _TAGGED_FORMATS else Fields()
+    return FileTags(title=fields.title, artist=fields.artist, album=fields.album, albumartist=fields.albumartist,
+                    year=fields.year, genres=fields.genres, raw_genres=list(fields.genres),
+                    duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
 
 
 def _validated(genres: Any, exact: bool = False) -> list[str]:
