@@ -37,6 +37,7 @@ from genre_desktop.library.undo_store import UndoStore
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 from genre_desktop.tagging.rebuild import UndoData
+from genre_desktop.tagging.reasons import quoted
 
 __all__ = ["CHANGED_ON_DISK", "INTERRUPTED", "READ_ONLY", "TagService", "WriteResult", "changes_for"]
 
@@ -138,7 +139,7 @@ class TagService:
                 write_genres(path, raw, options, exact=True, other=other)
             got = self._read(path, options)
             if not self._same(got, genres, options):
-                raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
+                raise _Refused(f"verification failed: read back {quoted(got)}, expected {quoted(genres)}")
         except (_Refused, TagError, OSError, ValueError) as exc:  # ValueError: an invalid genre value
             reason = exc.reason if isinstance(exc, TagError) else str(exc)
             found = self._changed_anyway(path, entry.old, options)
@@ -299,7 +300,7 @@ class TagService:
             self.journal.failed(entry.id, INTERRUPTED)
             return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
         return WriteResult(entry.path, entry.old, entry.new, False,
-                           f"file holds neither the old nor the new genres (now {current!r})")
+                           f"file holds neither the old nor the new genres (now {quoted(current)})")
 
 
 def changes_for(paths: Iterable[str], genres: list[str]) -> dict[str, list[str]]:

@@ -28,6 +28,7 @@ from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, JournalEnt
 from genre_desktop.library.track import PREDICTED, UNANALYSED
 from genre_desktop.library.undo_store import UndoDataError
 from genre_desktop.tagging import TagError, WriteOptions
+from genre_desktop.tagging.reasons import quoted
 from genre_desktop.tagging.restore import FileChanged, restore_original
 from genre_desktop.tagging.working_copy import sha256_of
 
@@ -184,7 +185,7 @@ def undo_genres(service: "TagService", batch: str, entry: JournalEntry, note: st
         return WriteResult(path, current, entry.old, True, exact=False, note=note)
     if side == "neither":
         return WriteResult(path, current, entry.old, False,
-                           f"genres changed since the write (now {current!r}); not undone")
+                           f"genres changed since the write (now {quoted(current)}); not undone")
     if not _writable(path, os.stat(path)):
         return WriteResult(path, current, entry.old, False, READ_ONLY)
     options = _restore_options(service, entry)

@@ -30,7 +30,7 @@ from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.tagging import rebuild, regions
 from genre_desktop.tagging.base import Fields, FileTags, TagError, UnsupportedFormat, WriteOptions
 from genre_desktop.tagging.foreign import read_foreign_tags
-from genre_desktop.tagging.reasons import damaged
+from genre_desktop.tagging.reasons import damaged, quoted
 from genre_desktop.tagging.rebuild import UndoData
 from genre_desktop.tagging.regions.iff import streamed_wav_seconds
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
@@ -193,34 +193,34 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
     """The retagged copy is the same container, holds ``genres``, the other fields and the same audio.
 
     Returns the copy's layout (for the undo data)."""
+    copy, outcome = ("the restored copy", "the file is unchanged") if exact else ("the retagged copy", "nothing written")
     try:
         audio, again = _load(tmp, shown_as=shown)
     except TagError as exc:
-        raise TagError(shown, f"the retagged copy no longer reads ({exc.reason}); nothing written") from None
+        raise TagError(shown, f"{copy} no longer reads ({exc.reason}); {outcome}") from None
     if again is not entry:
-        raise TagError(shown, f"the retagged copy no longer reads as {entry.format}; nothing written")
+        raise TagError(shown, f"{copy} no longer reads as {entry.format}; {outcome}")
     try:
         got = entry.backend.raw_genres(audio) if exact else entry.backend.read(audio, options).genres
         after = entry.backend.read(audio, options)
         other_after = entry.backend.raw_other(audio)
     except Exception as exc:
-        raise TagError(shown, f"the retagged copy's tags do not read ({damaged(exc, tmp, shown)}); "
-                              f"nothing written") from None
+        raise TagError(shown, f"{copy}'s tags do not read ({damaged(exc, tmp, shown)}); {outcome}") from None
     if got != genres and not (not exact and options.id3_version == 3
                               and options.id3_separator.join(got) == options.id3_separator.join(genres)):
-        raise TagError(shown, f"the genres did not read back from the retagged copy (read {got!r}, "
-                              f"expected {genres!r}); nothing written")
+        raise TagError(shown, f"the genres did not read back from {copy} (read {quoted(got)}, "
+                              f"expected {quoted(genres)}); {outcome}")
     wrong = {k: other_after.get(k) for k, v in (other or {}).items() if k in other_after and other_after[k] != v}
     if wrong:
-        raise TagError(shown, f"the genres did not read back from the retagged copy ({wrong!r}); nothing written")
+        raise TagError(shown, f"the genres did not read back from {copy} ({quoted(wrong)}); {outcome}")
     for name in ("title", "artist", "album", "albumartist", "year"):
         if getattr(after, name) != getattr(fields, name):
-            raise TagError(shown, f"the write would change the {name} ({getattr(fields, name)!r} -> "
-                                  f"{getattr(after, name)!r}); nothing written")
+            raise TagError(shown, f"the {'undo' if exact else 'write'} would change the {name} "
+                                  f"({quoted(getattr(fields, name))} -> {quoted(getattr(after, name))}); {outcome}")
     written = _region(entry, tmp, shown)
     if written.digest != region:
         raise TagError(shown, f"the tag library would damage this {entry.format} file's audio "
-                              f"(its structure is unusual or damaged); nothing written")
+                              f"(its structure is unusual or damaged); {outcome}")
     return written
 
 
@@ -300,13 +300,13 @@ def _validated(genres: Any, exact: bool = False) -> list[str]:
         raise ValueError(f"genres must be a list of strings, not {type(genres).__name__}")
     for genre in genres:
         if not isinstance(genre, str):
-            raise ValueError(f"genre {genre!r} is not a string")
+            raise ValueError(f"genre {quoted(repr(genre))} is not text")
         if exact:  # values read from a file, put back as they were
             continue
         if not genre.strip() or genre != genre.strip():
-            raise ValueError(f"genre {genre!r} is empty or has surrounding spaces")
+            raise ValueError(f"genre {quoted(genre)} is empty or has surrounding spaces")
         if "\x00" in genre:
-            raise ValueError(f"genre {genre!r} contains a NUL character")
+            raise ValueError(f"genre {quoted(genre)} contains a NUL character")
     return list(genres)
 
 
