@@ -73,7 +73,7 @@ def test_classify_uses_the_active_user_model(tmp_path, capsys):
     assert "user model" in capsys.readouterr().err
     args = build_parser().parse_args(["classify", str(song), "--bundled", "--segments", "2"])
     args.dirs = app_dirs()
-    from genre_desktop.cli.model_cmds import classify_spec
+    from genre_desktop.cli.classify import classify_spec
 
     spec = classify_spec(args)
     assert spec.user_model_dir is None and spec.n_segments == 2

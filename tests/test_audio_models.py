@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from genre_desktop.cli import main
-from genre_desktop.cli.model_cmds import audio_scores, genre_of_folder, labelled_audio
+from genre_desktop.cli.evaluate import audio_scores, genre_of_folder, labelled_audio
 from genre_desktop.inference.manifest import load_manifest
 from genre_desktop.paths import bundled_models_dir
 

@@ -10,7 +10,7 @@ from media import make_audio
 from genre_desktop.cli import main
 from genre_desktop.cli.common import Progress
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 
 
 def test_list_names_what_is_in_the_file_and_the_choice(tmp_path, capsys):

@@ -6,7 +6,7 @@ from genre_desktop.app.review import ReviewRules
 from genre_desktop.core import PREDICTED, Prediction, Track, canonical_genre, same_genre
 from genre_desktop.settings import DEFAULT_ALIASES
 from genre_desktop.training.dataset import build_dataset, existing_genre_counts
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 
 
 def test_spacing_hyphens_case_and_aliases_do_not_make_another_genre():

@@ -1,6 +1,6 @@
 import json
 
-from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.core.prediction import Prediction, SegmentScore
 
 
 def test_round_trip_and_rounding():

@@ -8,11 +8,13 @@ import threading
 import pytest
 
 from genre_desktop.cancel import Cancelled
-from genre_desktop.inference.result import Prediction
-from genre_desktop.jobs.library_jobs import AnalysisProgress, AnalyzerProvider, LibraryJobs, prediction_fields, under_root
+from genre_desktop.core.prediction import Prediction
+from genre_desktop.app.workflow import prediction_fields, under_root
+from genre_desktop.jobs.library_jobs import AnalysisProgress, AnalyzerProvider, LibraryJobs
 from genre_desktop.jobs.runner import JobRunner
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.core.status import ACCEPTED, ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.track import Track
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings

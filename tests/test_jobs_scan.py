@@ -15,7 +15,8 @@ from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import WRITE_JOBS, Job, JobRunner
 from genre_desktop.library import scanner
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, Track
+from genre_desktop.core.status import ACCEPTED
+from genre_desktop.core.track import Track
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 

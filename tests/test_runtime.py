@@ -33,7 +33,7 @@ def test_cli_survives_a_closed_pipe(tmp_path):
         "sys.exit(main(['list', '--store', sys.argv[1]]))\n"
     )
     from genre_desktop.library.store import Store
-    from genre_desktop.library.track import Track
+    from genre_desktop.core.track import Track
 
     store = Store.open(tmp_path / "lib.json")
     with store.batch():

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from genre_desktop.library.store import Store, StoreBusy
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX process handling in the test")
 
@@ -26,7 +26,7 @@ import sys, time
 from pathlib import Path
 from genre_desktop.library import store_shards
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 store_shards.MAX_SHARD_BYTES = 6000          # split often: the layout changes under the other process
 store_path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 store = Store.open(store_path)
@@ -90,7 +90,7 @@ import sys, time
 from pathlib import Path
 from genre_desktop.library import store_shards
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 store_shards.MAX_SHARD_BYTES = 6000
 store_path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 store = Store.open(store_path)

@@ -18,7 +18,7 @@ from genre_desktop.library.journal import Journal
 from genre_desktop.library.scanner import scan
 from genre_desktop.library.store import Store
 from genre_desktop.library.tag_service import TagService
-from genre_desktop.library.track import ERROR
+from genre_desktop.core.status import ERROR
 from genre_desktop.paths import bundled_models_dir
 
 PER_FILE_SECONDS = 30.0  # generous on a loaded 2-core machine; a hang would take far longer

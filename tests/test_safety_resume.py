@@ -19,7 +19,7 @@ from media import make_audio
 
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
 
@@ -27,7 +27,7 @@ ANALYSE = r"""
 import sys
 from genre_desktop.inference.analyzer import Analyzer
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
 store = Store.open(sys.argv[1])
 analyzer = Analyzer(musicnn=False, threads=1)
 todo = sorted(t.path for t in store.all() if t.status == UNANALYSED and not t.missing)

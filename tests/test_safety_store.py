@@ -8,7 +8,7 @@ import random
 
 from genre_desktop.library import store_shards
 from genre_desktop.library.store import Store, dumps_compact
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 
 
 def track(i: int, **kw) -> Track:

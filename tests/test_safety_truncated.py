@@ -13,7 +13,7 @@ from genre_desktop.library.journal import Journal
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
 from genre_desktop.library.tag_service import TagService
-from genre_desktop.library.track import ERROR, UNANALYSED
+from genre_desktop.core.status import ERROR, UNANALYSED
 from genre_desktop.tagging import WriteOptions
 
 

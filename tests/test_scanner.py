@@ -14,7 +14,7 @@ from genre_desktop.cancel import CancelToken
 from genre_desktop.library import scanner as scanner_mod
 from genre_desktop.library.scanner import scan, scan_paths
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ERROR, PREDICTED
+from genre_desktop.core.status import ERROR, PREDICTED
 
 
 def run(gen):

@@ -9,7 +9,8 @@ import pytest
 
 from genre_desktop.library import store_files, store_shards
 from genre_desktop.library.store import AtomicJSONStorage, Store
-from genre_desktop.library.track import ERROR, WRITTEN, Track
+from genre_desktop.core.status import ERROR, WRITTEN
+from genre_desktop.core.track import Track
 
 
 def make(i: int, **kw) -> Track:
@@ -206,7 +207,7 @@ def test_atomic_storage_writes_compact_json(tmp_path):
 CHILD = r"""
 import sys
 from genre_desktop.library import store as m, store_shards
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 store_shards.MAX_SHARD_BYTES = 8_000  # many splits, so kills land inside them too
 store = m.Store.open(sys.argv[1])
 start = int(sys.argv[2])

@@ -18,7 +18,8 @@ import pytest
 
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, PREDICTED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, PREDICTED, WRITTEN
+from genre_desktop.core.track import Track
 
 REPO = Path(__file__).resolve().parent.parent
 

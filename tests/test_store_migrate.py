@@ -9,7 +9,8 @@ import pytest
 
 from genre_desktop.library import store_migrate
 from genre_desktop.library.store import FORMAT_VERSION, Store, StoreTooNew
-from genre_desktop.library.track import UNANALYSED, Track
+from genre_desktop.core.status import UNANALYSED
+from genre_desktop.core.track import Track
 
 
 def write_v1_store(path: Path) -> None:

@@ -13,7 +13,7 @@ from genre_desktop.library.journal import DONE, FAILED, PENDING, Journal
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
 from genre_desktop.library.tag_service import CHANGED_ON_DISK, READ_ONLY, TagService
-from genre_desktop.library.track import PREDICTED, WRITTEN
+from genre_desktop.core.status import PREDICTED, WRITTEN
 from genre_desktop.tagging import WriteOptions, read_genres, write_genres
 
 TAGS = {"title": "Title", "artist": "Artist", "album": "Album", "genre": ["Rock"]}

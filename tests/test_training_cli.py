@@ -9,7 +9,7 @@ from media import make_audio
 from genre_desktop.cli import main
 from genre_desktop.library.scanner import scan
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 from genre_desktop.paths import app_dirs
 
 

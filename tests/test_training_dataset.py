@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, PREDICTED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
+from genre_desktop.core.track import Track
 from genre_desktop.settings import DEFAULT_ALIASES
 from genre_desktop.training.dataset import (
     build_dataset, canonical_genre, existing_genre_counts, group_of, resolve_merges,

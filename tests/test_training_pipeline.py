@@ -25,7 +25,7 @@ from genre_desktop.inference.manifest import sha256_file
 from genre_desktop.inference.user_model import load_active
 from genre_desktop.library.scanner import scan
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 from genre_desktop.paths import app_dirs
 from genre_desktop.training.dataset import build_dataset
 from genre_desktop.training.evaluate import BundledPredictor

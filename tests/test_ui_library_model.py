@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from genre_desktop.library.track import ACCEPTED, ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.core.status import ACCEPTED, ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.track import Track
 from genre_desktop.ui.library_model import (
     ARTIST,
     CHOICE,

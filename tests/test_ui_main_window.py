@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from genre_desktop.audio.output import NullOutput
-from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.core.prediction import Prediction, SegmentScore
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.tagging import read_genres

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED
+from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
-from genre_desktop.ui.review_queue import ReviewQueue, disagrees, normalise_genre
+from genre_desktop.core.genre import canonical_genre
+from genre_desktop.ui.review_queue import ReviewQueue, disagrees
 
 
 def prediction(*pairs) -> dict:
@@ -102,7 +104,7 @@ def test_bulk_accept_above_threshold_is_one_undoable_decision(qtbot, queue):
 def test_disagreement_filter_compares_spellings(queue):
     widget, tracks, _ = queue
     spell = Settings().spell
-    assert normalise_genre("Hip-Hop") == normalise_genre("hip hop") == "hip-hop"
+    assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == "hip-hop"
     assert not disagrees(tracks[0], spell)  # Rock vs rock
     assert disagrees(tracks[1], spell)  # Pop vs jazz
     assert not disagrees(tracks[2], spell)  # no tag: nothing to disagree with

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWizard
 from genre_desktop.jobs.runner import JobRunner
 from genre_desktop.library.scanner import scan
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import CORRECTED
+from genre_desktop.core.status import CORRECTED
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.training.registry import Registry
@@ -158,7 +158,7 @@ def test_library_map_highlights_mislabels_and_selects_tracks(qtbot, tmp_path, ru
 
 
 def _labelled(genre: str, artist: str, n: int, start: int = 0) -> list:
-    from genre_desktop.library.track import Track
+    from genre_desktop.core.track import Track
 
     return [Track(f"/m/{genre}/{artist}-{i}.flac", artist=artist, genres=[genre.title()], chosen=[genre.title()],
                   status=CORRECTED) for i in range(start, start + n)]
@@ -240,7 +240,7 @@ def test_report_page_and_wizard_import_one_way():
 
 
 def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, tmp_path, runner):
-    from genre_desktop.library.track import Track
+    from genre_desktop.core.track import Track
     from genre_desktop.training.session import vector_analyzer, vectors_for
     from genre_desktop.ui.theme import genre_colour
 

@@ -179,7 +179,7 @@ def test_status_sentences_count_in_the_singular_too():
 def test_side_panel_says_mono_for_a_mono_m4a(qtbot, tmp_path, channels, shown):
     from media import make_audio
 
-    from genre_desktop.library.track import Track
+    from genre_desktop.core.track import Track
     from genre_desktop.tagging import read_tags
     from genre_desktop.ui.side_panel import SidePanel
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from genre_desktop.library.track import ACCEPTED, CORRECTED, PREDICTED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
+from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
-from genre_desktop.ui.write_dialog import WriteDialog, plan_changes
+from genre_desktop.app.plan import plan_changes
+from genre_desktop.ui.write_dialog import WriteDialog
 
 
 def prediction(*pairs) -> dict:

@@ -39,7 +39,8 @@ def peak_rss_mb() -> float:
 def make_tracks(n: int, seed: int = 7) -> list:
     """N plausible Track records; every other one analysed with a full prediction."""
     from genre_desktop.core.prediction import Prediction
-    from genre_desktop.library.track import PREDICTED, UNANALYSED, Track
+    from genre_desktop.core.status import PREDICTED, UNANALYSED
+    from genre_desktop.core.track import Track
 
     rng = random.Random(seed)
     tracks = []

@@ -40,7 +40,7 @@ from media import FORMATS, make_audio  # noqa: E402
 
 from genre_desktop.library.scanner import scan  # noqa: E402
 from genre_desktop.library.store import Store  # noqa: E402
-from genre_desktop.library.track import Track  # noqa: E402
+from genre_desktop.core.track import Track  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

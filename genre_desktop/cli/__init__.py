@@ -1,7 +1,9 @@
 """``genre-desktop-cli``: the app's services without a window.
 
-Each command group lives in its own module with a ``register(subparsers)`` function that adds its
-sub-commands; every sub-command sets ``func(args) -> int`` (the exit code).
+One module per command (beets' ``ui/commands`` layout): each has ``register(subparsers)``, which
+adds its sub-command(s), and sets ``func(args) -> int`` (the exit code; usually its ``run``).
+What several commands share (exit codes, store options, the workspace, the tag service, result
+lines, progress) is public in :mod:`genre_desktop.cli.common`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,9 @@ from genre_desktop import __version__
 from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
-COMMAND_MODULES = (
-    "genre_desktop.cli.library_cmds",
-    "genre_desktop.cli.pipeline_cmds",
-    "genre_desktop.cli.model_cmds",
-    "genre_desktop.cli.train_cmds",
-)
+#: the commands, in the order ``--help`` lists them
+COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "write", "classify", "evaluate",
+            "train", "models")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for name in COMMANDS:
+        importlib.import_module(f"genre_desktop.cli.{name}").register(subparsers)
     return parser
 
 

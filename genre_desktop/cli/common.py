@@ -1,4 +1,5 @@
-"""What every command shares: the workspace built from the command line, and progress output.
+"""What every command shares: exit codes, the store and journal options, the workspace built from
+the command line, the tag service, result lines and progress output.
 
 ``main`` resolves the app's folders once and puts them on the parsed arguments (``args.dirs``);
 commands build their services from :func:`workspace`, the same way the window does (one journal
@@ -8,18 +9,171 @@ rule, one tag-service wiring, one analysis description).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-from typing import IO
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Callable
 
 from genre_desktop.app.workspace import Workspace
+from genre_desktop.paths import journal_for
+
+#: exit codes: all went well; some files failed (or the store is busy); usage errors (argparse's
+#: own, or a folder that does not exist)
+OK, FAILED, USAGE = 0, 1, 2
 
 
+# --------------------------------------------------------------------------- options
+def store_options() -> argparse.ArgumentParser:
+    """The options of every command that opens the library store (a parent parser)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", type=Path, default=None, metavar="PATH",
+                        help="library store file (default: the app's data folder)")
+    common.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="how long to wait while another Genre Desktop process writes the store (default 30)")
+    return common
+
+
+def journal_options() -> argparse.ArgumentParser:
+    """``--journal``, for the commands that read or write the journal of tag writes (a parent parser)."""
+    journaled = argparse.ArgumentParser(add_help=False)
+    journaled.add_argument("--journal", type=Path, default=None, metavar="PATH",
+                           help="journal of tag writes (default: the store's, next to it: journal.jsonl "
+                                "beside library.json, NAME-journal.jsonl beside any other NAME.json)")
+    return journaled
+
+
+def training_options() -> argparse.ArgumentParser:
+    """The options of ``train`` and ``models map``: the store and what to learn from (a parent parser)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", type=Path, default=None, metavar="PATH",
+                        help="library store file (default: the app's data folder)")
+    common.add_argument("--trust-existing", nargs="+", default=[], metavar="GENRE",
+                        help="also learn from tracks whose existing genre tag is one of these")
+    common.add_argument("--merge", nargs="+", default=[], metavar="A=B",
+                        help="merge (or rename) genre A into B before training")
+    return common
+
+
+# --------------------------------------------------------------------------- the workspace
 def workspace(args: argparse.Namespace) -> Workspace:
     """The workspace for this command: ``--store`` if given, else the app's store."""
     return Workspace(args.dirs, store_path=getattr(args, "store", None))
 
 
+def reporting_busy(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A store that cannot be used (another process holding it past --lock-timeout, or one written
+    by a newer version of the app) is a clear message and exit 1, not a traceback."""
+    def run(args: argparse.Namespace) -> int:
+        from genre_desktop.library.store import StoreUnavailable
+
+        try:
+            return func(args)
+        except StoreUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return FAILED
+    run.__doc__ = func.__doc__
+    return run
+
+
+def journal_path(args: argparse.Namespace) -> Path:
+    """``--journal`` if given, else the journal of the command's store (the window's rule)."""
+    if getattr(args, "journal", None) is not None:
+        return args.journal
+    return journal_for(workspace(args).store_path)
+
+
+def open_store(args: argparse.Namespace) -> Workspace:
+    """The command's workspace with its store open (``ws.store``)."""
+    ws = workspace(args)
+    store = ws.open_store(lock_timeout=args.lock_timeout)
+    for backup in store.recovered_from:
+        print(f"warning: a damaged store file was kept as {backup}; run `genre-desktop-cli scan` "
+              f"(without a folder) to rebuild the library by rescanning", file=sys.stderr)
+    return ws
+
+
+def library_roots(ws: Workspace) -> list[str]:
+    """The folders to rescan: the store's own list, else the GUI's last library."""
+    if ws.store.roots:
+        return ws.store.roots
+    last = ws.settings.last_library
+    return [os.path.abspath(last)] if last else []
+
+
+def library_tracks(args: argparse.Namespace):
+    """(every track of the library, the settings) through the command's workspace."""
+    ws = workspace(args)
+    try:
+        return ws.open_store().all(), ws.settings
+    finally:
+        ws.close()
+
+
+def parse_merges(args: argparse.Namespace) -> dict[str, str]:
+    """``--merge A=B ...`` as {A: B}; a malformed item ends the command with a message."""
+    merges = {}
+    for item in args.merge:
+        if "=" not in item:
+            raise SystemExit(f"--merge expects A=B, got {item!r}")
+        a, b = item.split("=", 1)
+        merges[a] = b
+    return merges
+
+
+# --------------------------------------------------------------------------- tag writes
+@contextmanager
+def tag_service(args: argparse.Namespace, ws: Workspace, *, id3v23: bool = False, separator: str | None = None):
+    """The workspace's tag service (the window's wiring), telling what a killed run left pending."""
+    options = ws.write_options(id3_version=3 if id3v23 else None, id3_separator=separator)
+    with ws.tag_service(options, journal_path=journal_path(args)) as (service, settled):
+        if settled is None:
+            print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
+                  file=sys.stderr)
+        elif settled:
+            print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
+                  file=sys.stderr)
+        yield service
+
+
+def genres_text(values: list[str] | None) -> str:
+    """Genres as one cell: ``Rock; Pop``, or ``-`` for none."""
+    return "; ".join(values) if values else "-"
+
+
+def print_results(results, verb: str) -> int:
+    """One line per write or undo result; returns how many failed."""
+    failed = 0
+    for r in results:
+        if r.ok:
+            print(f"{verb:<7} {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}")
+        else:
+            failed += 1
+            print(f"FAILED  {r.path}: {r.error}")
+    return failed
+
+
+# --------------------------------------------------------------------------- files
+def collect_files(paths: list[str]) -> list[str]:
+    """Files as given, plus the supported audio files under each folder (sorted, recursive)."""
+    from genre_desktop.audio import SUPPORTED_EXTENSIONS
+
+    out: list[str] = []
+    for raw in paths:
+        if os.path.isdir(raw):
+            found = []
+            for folder, dirs, files in os.walk(raw):
+                dirs.sort()
+                found += [os.path.join(folder, f) for f in files
+                          if os.path.splitext(f)[1].lower() in SUPPORTED_EXTENSIONS]
+            out += sorted(found)
+        else:
+            out.append(raw)
+    return out
+
+
+# --------------------------------------------------------------------------- progress
 _COUNTS = re.compile(r"\s*\(?\d+\s*/\s*\d+[^)]*\)?")
 
 

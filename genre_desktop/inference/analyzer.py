@@ -36,7 +36,7 @@ from genre_desktop.inference.ensemble import Ensemble, normalise_weights
 from genre_desktop.inference.inputs import AudioInputs
 from genre_desktop.inference.manifest import ModelError, load_manifest
 from genre_desktop.inference.members import load_members
-from genre_desktop.inference.result import Prediction, SegmentScore
+from genre_desktop.core.prediction import Prediction, SegmentScore
 from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache, cache_recipe, vector_recipe
 from genre_desktop.paths import bundled_models_dir
 

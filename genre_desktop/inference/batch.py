@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from genre_desktop.cancel import NEVER, CancelToken, Cancelled
 from genre_desktop.inference.manifest import ModelError
-from genre_desktop.inference.result import Prediction
+from genre_desktop.core.prediction import Prediction
 
 __all__ = ["FileResult", "InlineExecutor", "analyse_batch", "analyse_file", "analyzer_for", "process_pool"]
 

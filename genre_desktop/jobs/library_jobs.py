@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-from genre_desktop.app.workflow import merge_scanned, prediction_fields, under_root  # noqa: F401 (old imports)
+from genre_desktop.app.workflow import merge_scanned, prediction_fields, under_root
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.track import Track

@@ -36,7 +36,8 @@ from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
 from genre_desktop.audio.probe import mp3_truncation
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
-from genre_desktop.library.track import ERROR, PREDICTED, UNANALYSED, Track
+from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.track import Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags
 from genre_desktop.tagging.files import is_working_copy, remove_working_copies
 

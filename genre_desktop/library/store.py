@@ -71,7 +71,7 @@ from genre_desktop.library.store_files import AtomicJSONStorage, CorruptFile, du
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock, StoreUnavailable
 from genre_desktop.library.store_migrate import FORMAT_VERSION, StoreTooNew, migrate, refuse_newer
 from genre_desktop.library.store_shards import MAX_SHARD_BYTES, Layout, Shard
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 
 _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extra")
 _FIELD_SET = frozenset(_TRACK_FIELDS)

@@ -28,7 +28,7 @@ from typing import Callable
 
 from genre_desktop.library.store_lock import StoreUnavailable
 from genre_desktop.library.store_shards import Layout
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,9 @@ from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library import tag_undo, undo_expiry
 from genre_desktop.library.journal import WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
+from genre_desktop.core.status import ERROR, UNANALYSED, WRITTEN
+from genre_desktop.core.track import Track
 from genre_desktop.library.tag_undo import INTERRUPTED, READ_ONLY, WriteResult, _Refused, _writable
-from genre_desktop.library.track import ERROR, UNANALYSED, WRITTEN, Track
 from genre_desktop.library.undo_expiry import UndoLimits
 from genre_desktop.library.undo_store import UndoStore
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres

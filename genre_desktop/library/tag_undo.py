@@ -24,8 +24,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from genre_desktop.core.status import PREDICTED, UNANALYSED
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, JournalEntry
-from genre_desktop.library.track import PREDICTED, UNANALYSED
 from genre_desktop.library.undo_store import UndoDataError
 from genre_desktop.tagging import TagError, WriteOptions
 from genre_desktop.tagging.reasons import quoted

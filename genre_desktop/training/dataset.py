@@ -29,7 +29,8 @@ from typing import Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre as genre_identity
 from genre_desktop.core.genre import display_genre
-from genre_desktop.library.track import ACCEPTED, CORRECTED, WRITTEN, Track
+from genre_desktop.core.status import ACCEPTED, CORRECTED, WRITTEN
+from genre_desktop.core.track import Track
 
 LABELLED_STATUSES = (ACCEPTED, CORRECTED, WRITTEN)
 FEW_TRACKS = 10  # below this a genre gets a warning: too little for a reliable model

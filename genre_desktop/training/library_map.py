@@ -25,7 +25,7 @@ from typing import Iterable, Mapping
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 from genre_desktop.training.dataset import Dataset, build_dataset, canonical_genre, resolve_merges
 
 METHODS = ("pca", "tsne")

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.library.track import STATUSES, Track
+from genre_desktop.core.status import STATUSES
+from genre_desktop.core.track import Track
 from genre_desktop.ui.empty_state import EmptyState
 from genre_desktop.ui.library_model import DEFAULT_WIDTHS, LibraryModel
 

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.app.review import ReviewRules, decision, in_queue  # noqa: F401 (in_queue: old imports)
-from genre_desktop.core.genre import canonical_genre as normalise_genre  # noqa: F401 (old imports)
+from genre_desktop.app.review import ReviewRules, decision, in_queue
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
 from genre_desktop.ui.genre_input import GenreInput

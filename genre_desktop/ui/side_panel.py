@@ -8,7 +8,7 @@ from typing import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 from genre_desktop.ui.library_model import display_title, format_duration
 from genre_desktop.ui.predictions_panel import PredictionsPanel
 

@@ -17,7 +17,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from genre_desktop.app.workflow import can_analyze
-from genre_desktop.library.track import PREDICTED, WRITTEN
+from genre_desktop.core.status import PREDICTED, WRITTEN
 
 
 class SmokeTest(QObject):

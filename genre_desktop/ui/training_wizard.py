@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from genre_desktop.jobs.runner import Job
-from genre_desktop.library.track import Track
+from genre_desktop.core.track import Track
 from genre_desktop.paths import AppDirs
 from genre_desktop.settings import Settings
 from genre_desktop.training.dataset import Dataset, build_dataset, existing_genre_counts

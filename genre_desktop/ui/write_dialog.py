@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.app.plan import PlannedChange, new_genres, plan_changes  # noqa: F401 (planning lives in app/)
+from genre_desktop.app.plan import PlannedChange, plan_changes
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
 from genre_desktop.tagging.registry import unwritable_reason

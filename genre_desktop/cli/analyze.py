@@ -1,11 +1,9 @@
-"""The headless pipeline: ``analyze``, ``accept``, ``write`` (with ``scan``: a folder auto-tagged).
+"""``analyze [DIR] [--workers N] [--cluster ADDRESS] [--path-map LOCAL=REMOTE] [--reanalyse]``:
+analyse the library's unanalysed or changed tracks into the store, on every core or a Dask cluster.
 
 The window's rules, not a second implementation: the analysis goes through the batch seam and
-``app.pipeline`` (``prediction_fields``), ``accept`` is the review queue's bulk accept
-(``ReviewRules.bulk_accept``), ``write`` plans as the write preview does (``Workspace.plan_changes``)
-and writes through the journaled tag service.
-
-Exit codes: 0 all went well, 1 some files failed (or the store is busy), 2 usage errors.
+``app.pipeline``. Saved as it goes (every ``--batch`` results): a killed run loses at most those,
+and running it again does only what is left. SIGTERM stops it the way Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -14,17 +12,12 @@ import argparse
 import os
 import signal
 import sys
-from pathlib import Path
 
-from genre_desktop.cli.common import Progress
-from genre_desktop.cli.library_cmds import (FAILED, OK, USAGE, _genres, _open_store, _print_results, _reporting_busy,
-                                            _service, store_options)
+from genre_desktop.cli.common import FAILED, OK, USAGE, Progress, open_store, reporting_busy, store_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    common = store_options()
-
-    p = subparsers.add_parser("analyze", aliases=["analyse"], parents=[common],
+    p = subparsers.add_parser("analyze", aliases=["analyse"], parents=[store_options()],
                               help="analyse the library's unanalysed or changed tracks into the store")
     p.add_argument("folder", metavar="DIR", nargs="?", help="only the tracks under this folder (scan it first)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -36,28 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reanalyse", "--reanalyze", action="store_true", help="analyse every track again")
     p.add_argument("--batch", type=int, default=25, metavar="N",
                    help="save the store every N results (a killed run loses at most these; default 25)")
-    p.set_defaults(func=_reporting_busy(cmd_analyze))
-
-    p = subparsers.add_parser("accept", parents=[common],
-                              help="accept predictions at or above a probability (the review queue's bulk accept)")
-    p.add_argument("--above", type=float, required=True, metavar="P", help="probability, 0 to 1 (e.g. 0.8)")
-    p.add_argument("--genre", action="append", default=[], metavar="G",
-                   help="only predictions of this genre (repeat for several)")
-    p.set_defaults(func=_reporting_busy(cmd_accept))
-
-    p = subparsers.add_parser("write", parents=[common],
-                              help="write every accepted or corrected choice into the files (journaled)")
-    p.add_argument("--dry-run", action="store_true", help="only print what would change (the write preview)")
-    p.add_argument("--journal", type=Path, default=None, metavar="PATH", help="journal of tag writes (default: the store's)")
-    p.set_defaults(func=_reporting_busy(cmd_write))
+    p.set_defaults(func=reporting_busy(run))
 
 
-# --------------------------------------------------------------------------- analyze
 def _rate(summary) -> str:
     return f"{summary.rate * 3600:,.0f} tracks/h" if summary.elapsed > 0 else "-"
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from genre_desktop.app.executors import ClusterUnavailable, PathMap, open_executor
     from genre_desktop.app.pipeline import analyse_into_store, needs_analysis
     from genre_desktop.app.workflow import under_root
@@ -78,7 +57,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if root is not None and not os.path.isdir(root):
         print(f"error: not a folder: {args.folder}", file=sys.stderr)
         return USAGE
-    ws = _open_store(args)
+    ws = open_store(args)
     runner = None
     cancel = CancelToken()
     previous = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())  # `kill`: save what arrived, then stop
@@ -128,53 +107,3 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for path, reason in summary.errors:
         print(f"  FAILED {path}: {reason}")
     return FAILED if summary.errors or left else OK
-
-
-# --------------------------------------------------------------------------- accept
-def cmd_accept(args: argparse.Namespace) -> int:
-    from genre_desktop.app.review import decision
-
-    if not 0.0 <= args.above <= 1.0:
-        print("error: --above wants a probability between 0 and 1 (e.g. 0.8)", file=sys.stderr)
-        return USAGE
-    ws = _open_store(args)
-    try:
-        rules = ws.review_rules()
-        rows = rules.queue(ws.store.all())
-        waiting = len(rows)
-        if args.genre:
-            rows = [t for t in rows if any(rules.same(t.predicted_genre, g) for g in args.genre)]
-        decisions = rules.bulk_accept(rows, args.above)
-        with ws.store.batch():
-            for track, chosen, status in decisions:
-                ws.store.update(track.path, **decision(chosen, status))
-    finally:
-        ws.close()
-    for track, chosen, _ in decisions:
-        print(f"accepted {track.path}: {_genres(chosen)} ({track.confidence:.0%})")
-    print(f"Accepted {len(decisions)} of {waiting} predictions waiting for review "
-          f"(at or above {args.above:.0%}).")
-    return OK
-
-
-# --------------------------------------------------------------------------- write
-def cmd_write(args: argparse.Namespace) -> int:
-    ws = _open_store(args)
-    try:
-        changes, unchanged = ws.plan_changes(ws.store.all())
-        if args.dry_run or not changes:
-            for change in changes:
-                print(f"would write {change.path}: {_genres(change.old)} -> {_genres(change.new)}")
-            if not changes and not unchanged:
-                print("Nothing to write yet: accept or correct predictions first (`genre-desktop-cli accept`).")
-            else:
-                already = f" {unchanged} reviewed file(s) already carry their genres." if unchanged else ""
-                print(f"{len(changes)} file(s) will change.{already}")
-            return OK
-        with _service(args, ws) as service:
-            results = service.write({c.path: c.new for c in changes})
-    finally:
-        ws.close()
-    failed = _print_results(results, "written")
-    print(f"Wrote {len(results) - failed} file(s), {failed} failed; `genre-desktop-cli undo` restores them.")
-    return FAILED if failed else OK
