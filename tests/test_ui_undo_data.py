@@ -89,3 +89,26 @@ def test_a_write_that_would_expire_undo_data_asks_first(qtbot, window, monkeypat
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     assert win._undo_data_may_expire(1)
     assert read_genres(root / "b.flac") == ["Rock"]
+
+
+def test_undo_offers_the_genres_of_files_changed_since_the_write(qtbot, window, monkeypatch):
+    import mutagen
+
+    win, root = window
+    write_through_the_service(win, [root / "a.flac", root / "b.flac"], ["Jazz"])
+    audio = mutagen.File(root / "a.flac")  # another program edits a.flac afterwards
+    audio["title"] = "Edited elsewhere"
+    audio.save()
+    asked = []
+
+    def answer(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    win.undo_last_write()
+    qtbot.waitUntil(lambda: read_genres(root / "a.flac") == ["Rock"], timeout=20000)
+    win.jobs.runner.wait()
+    assert len(asked) == 1 and "1 file changed since the write" in asked[0]
+    assert read_genres(root / "b.flac") == ["Rock"]
+    assert mutagen.File(root / "a.flac")["title"] == ["Edited elsewhere"]  # the other program's edit stays

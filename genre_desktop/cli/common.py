@@ -20,8 +20,8 @@ from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import journal_for
 
 #: exit codes: all went well; some files failed (or the store is busy); usage errors (argparse's
-#: own, or a folder that does not exist)
-OK, FAILED, USAGE = 0, 1, 2
+#: own, or a folder that does not exist); partly done (``undo``: some files undone, others not)
+OK, FAILED, USAGE, PARTLY = 0, 1, 2, 3
 
 
 # --------------------------------------------------------------------------- options

@@ -312,10 +312,12 @@ class LibraryJobs(QObject):
         return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.write(changes)),
                                   name=Job.WRITE_TAGS, serial=True, **callbacks)
 
-    def undo_last_write(self, options, **callbacks) -> JobHandle:
-        """Undo the last write batch; finishes with (results, updated tracks)."""
-        return self.runner.submit(lambda job: self._with_tag_service(options, lambda s: s.undo(last=1)),
-                                  name=Job.UNDO, serial=True, **callbacks)
+    def undo_last_write(self, options, genre_level: bool = False, **callbacks) -> JobHandle:
+        """Undo the last write batch (``genre_level``: files changed since get their old genres
+        back, see TagService.undo); finishes with (results, updated tracks)."""
+        return self.runner.submit(
+            lambda job: self._with_tag_service(options, lambda s: s.undo(last=1, genre_level=genre_level)),
+            name=Job.UNDO, serial=True, **callbacks)
 
     # -- spectrograms ----------------------------------------------------------------------------
     def spectrogram(self, path: str, max_seconds: float = 1800.0, **callbacks) -> JobHandle:

@@ -459,9 +459,10 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Older undo data will expire", f"{notice}\n\nWrite anyway?")
         return answer == QMessageBox.StandardButton.Yes
 
-    def undo_last_write(self) -> None:
+    def undo_last_write(self, genre_level: bool = False) -> None:
         self._begin_progress("Undoing the last write…", busy=True, cancellable=False)
-        self.jobs.undo_last_write(self.write_options(), on_finished=lambda r: self._on_written(r, "Restored"),
+        self.jobs.undo_last_write(self.write_options(), genre_level,
+                                  on_finished=lambda r: self._on_written(r, "Restored"),
                                   on_failed=lambda e: self._job_failed("Undo", e), on_done=self._end_progress)
 
     def _on_written(self, outcome, verb: str) -> None:
@@ -474,6 +475,14 @@ class MainWindow(QMainWindow):
         if self.current_path:
             self.side.show_track(self.model.track_by_path(self.current_path))
         self.review.set_tracks(self.model.tracks(), list(self.settings.aliases))
+        offered = sum(r.offer == "genres" for r in results if not r.ok)
+        if verb == "Restored" and offered and QMessageBox.question(
+                self, "Files changed since the write",
+                f"{offered:,} file{'s' if offered != 1 else ''} changed since the write (another program edited "
+                f"{'them' if offered != 1 else 'it'}), so {'they' if offered != 1 else 'it'} cannot come back byte "
+                f"for byte.\n\nPut back only the old genres, keeping the other program's changes?"
+        ) == QMessageBox.StandardButton.Yes:
+            self.undo_last_write(genre_level=True)
 
     # ------------------------------------------------------------------------------ dialogs
     def open_settings(self, tab: int = 0) -> SettingsDialog:
