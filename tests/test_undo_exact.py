@@ -230,3 +230,24 @@ def test_a_journal_from_before_undo_data_is_undone_genre_by_genre(tmp_path):
     assert (entry.old, entry.new, entry.fields["genre"]) == (["Rock"], ["Jazz"], {"old": ["Rock"], "new": ["Jazz"]})
     [undone] = service.undo()
     assert undone.ok and undone.exact is False and read_tags(path).genres == ["Rock"]
+
+
+def test_the_proof_agrees_with_hashlib_in_order_and_out_of_order(tmp_path):
+    written = tmp_path / "w.bin"
+    written.write_bytes(bytes(range(256)) * 40)
+    data = written.read_bytes()
+    for ops in ([("L", 3), ("C", 0, 100), ("C", 500, 2000), ("L", 2)],       # in order: one read
+                [("C", 500, 2000), ("L", 3), ("C", 0, 100), ("L", 2)]):      # out of order: two reads
+        literal = b"abcde"
+        with open(written, "rb") as handle:
+            (rebuilt, size), (whole, w_size) = rebuild.prove(ops, literal, handle)
+        pieces, used = [], 0
+        for op in ops:
+            if op[0] == "L":
+                pieces.append(literal[used:used + op[1]])
+                used += op[1]
+            else:
+                pieces.append(data[op[1]:op[1] + op[2]])
+        expected = b"".join(pieces)
+        assert (rebuilt, size) == (hashlib.sha256(expected).hexdigest(), len(expected))
+        assert (whole, w_size) == (hashlib.sha256(data).hexdigest(), len(data))

@@ -128,11 +128,13 @@ def campaign_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
     return out
 
 
-def cover_jpeg(folder: Path, size: int = 300_000) -> bytes:
-    """A real JPEG (noise, so it does not compress) of about ``size`` bytes, made by ffmpeg."""
+def cover_jpeg(folder: Path, size: int = 300_000, seed: int = 0) -> bytes:
+    """A real JPEG (noise, so it does not compress) of about ``size`` bytes, made by ffmpeg; another
+    ``seed`` (0-50) gives another picture."""
     side = int((size / 0.74) ** 0.5)  # ~0.74 bytes per pixel of noise at this quality
-    path = ffmpeg(folder / f".cover-{size}.jpg", "-f", "lavfi", "-i",
-                  f"nullsrc=s={side}x{side},geq=random(1)*255:128:128", "-frames:v", "1", "-q:v", "2")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = ffmpeg(folder / f".cover-{size}-{seed}.jpg", "-f", "lavfi", "-i",
+                  f"nullsrc=s={side}x{side},geq=random(1)*205+{seed}:128:128", "-frames:v", "1", "-q:v", "2")
     data = path.read_bytes()
     path.unlink()
     return data

@@ -5,10 +5,11 @@ operations that rebuild the original from the written file and the literal bytes
 original had. ``keep`` stores them as blobs under ``<journal>-undo/ab/abcdef…`` (the name is the
 SHA-256 of the content; zlib-compressed when that is smaller):
 
-- the literal, cut into content-defined chunks (``tagging.chunking``), so equal bytes in many
-  files (the same tag frames, padding) are stored once;
-- a small JSON *recipe*: the operations, the chunk list, and the SHA-256 and size of the
-  original and of the written file.
+- a JSON *recipe*: the operations, the SHA-256 and size of the original and of the written file,
+  and the literal itself when it is small (a few hundred bytes for most writes: one blob, one
+  fsync);
+- a larger literal cut into content-defined chunks (``tagging.chunking``), so equal bytes in
+  many files (a picture a write changed, padding) are stored once.
 
 Each blob is written to a temporary file, fsynced and renamed, and its folder fsynced, all before
 ``keep`` returns, i.e. before the written copy replaces the user's file. A blob that exists is
@@ -20,6 +21,7 @@ Each journal has its own folder: two libraries in one folder never share (or col
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -37,6 +39,7 @@ from genre_desktop.tagging.rebuild import UndoData
 log = logging.getLogger(__name__)
 
 RECIPE_VERSION = 1
+INLINE_LITERAL = 16 * 1024  # a literal up to this size travels inside the recipe
 _RAW, _ZLIB = b"R", b"Z"
 
 
@@ -64,26 +67,31 @@ class UndoStore:
     def keep(self, undo: UndoData) -> dict[str, Any]:
         """Store ``undo`` durably; returns the journal's record of it (see the module docstring)."""
         touched: set[Path] = set()
+        created: list[Path] = []
         blobs: dict[str, int] = {}
         chunk_list = []
-        view = memoryview(undo.literal)
-        for start, end in chunking.chunks(view):
-            key, stored = self._put(bytes(view[start:end]), touched)
-            blobs[key] = stored
-            chunk_list.append([key, end - start])
-        recipe = {"v": RECIPE_VERSION, "ops": [list(op) for op in undo.ops], "chunks": chunk_list,
+        recipe = {"v": RECIPE_VERSION, "ops": [list(op) for op in undo.ops],
                   "sha256": undo.sha256, "size": undo.size,
                   "written_sha256": undo.written_sha256, "written_size": undo.written_size}
-        key, stored = self._put(json.dumps(recipe, separators=(",", ":")).encode("ascii"), touched)
+        if len(undo.literal) <= INLINE_LITERAL:
+            recipe["literal"] = base64.b64encode(undo.literal).decode("ascii")
+        else:
+            view = memoryview(undo.literal)
+            for start, end in chunking.chunks(view):
+                key, stored = self._put(bytes(view[start:end]), touched, created)
+                blobs[key] = stored
+                chunk_list.append([key, end - start])
+            recipe["chunks"] = chunk_list
+        key, stored = self._put(json.dumps(recipe, separators=(",", ":")).encode("ascii"), touched, created)
         blobs[key] = stored
         for folder in sorted(touched):
             fsync_dir(folder)
-        if touched:
-            fsync_dir(self.root)
+        for folder in {p.parent for p in created}:  # a new fan-out folder is an entry of its parent
+            fsync_dir(folder)
         return {"recipe": key, "sha256": undo.sha256, "written_sha256": undo.written_sha256,
                 "blobs": sorted([k, v] for k, v in blobs.items())}
 
-    def _put(self, data: bytes, touched: set[Path]) -> tuple[str, int]:
+    def _put(self, data: bytes, touched: set[Path], created: list[Path] | None = None) -> tuple[str, int]:
         key = hashlib.sha256(data).hexdigest()
         path = self._path(key)
         try:
@@ -92,7 +100,12 @@ class UndoStore:
             pass
         packed = zlib.compress(data, 6)
         body = _ZLIB + packed if len(packed) < len(data) else _RAW + data
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            for folder in (path.parent.parent, path.parent):
+                if not folder.is_dir():
+                    folder.mkdir(parents=True, exist_ok=True)
+                    if created is not None:
+                        created.append(folder)
         fd, tmp = tempfile.mkstemp(prefix=".blob-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -135,17 +148,24 @@ class UndoStore:
             recipe = json.loads(self.get(key))
             if recipe.get("v") != RECIPE_VERSION:
                 raise UndoDataError(f"its undo data was written by another version (format {recipe.get('v')!r})")
-            for name in ("ops", "chunks", "sha256", "size", "written_sha256", "written_size"):
+            for name in ("ops", "sha256", "size", "written_sha256", "written_size"):
                 if name not in recipe:
                     raise ValueError(name)
+            if "literal" not in recipe and "chunks" not in recipe:
+                raise ValueError("literal")
         except (ValueError, AttributeError) as exc:
             raise UndoDataError("its undo data is damaged") from exc
         return recipe
 
     def literal(self, recipe: dict[str, Any]) -> Callable[[int], bytes]:
         """A reader of the recipe's literal bytes: ``read(n)`` returns the next n bytes."""
-        chunk_list = list(recipe["chunks"])
+        chunk_list = list(recipe.get("chunks") or [])
         buffer = bytearray()
+        if "literal" in recipe:
+            try:
+                buffer.extend(base64.b64decode(recipe["literal"], validate=True))
+            except ValueError as exc:
+                raise UndoDataError("its undo data is damaged") from exc
 
         def read(count: int) -> bytes:
             while len(buffer) < count and chunk_list:

@@ -164,8 +164,7 @@ def _proven_undo(shown: Path, target: Path, tmp: Path, before: regions.Layout, a
     try:
         with open(target, "rb") as original, open(tmp, "rb") as written:
             undo = rebuild.plan(original, before, written, after)
-            rebuilt, size = rebuild.rebuilt_sha256(undo.ops, undo.literal, written)
-        written_sha, written_size = sha256_of(tmp)
+            (rebuilt, size), (written_sha, written_size) = rebuild.prove(undo.ops, undo.literal, written)
     except rebuild.RebuildError as exc:
         raise TagError(shown, f"the write could not be proven undoable ({exc}); nothing written") from None
     except OSError as exc:

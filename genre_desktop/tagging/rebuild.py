@@ -148,76 +148,71 @@ class _Moved:
 
 
 def _gap_ops(original: BinaryIO, start: int, end: int, moved: _Moved, ops: list[Op], literal: bytearray) -> None:
-    """Ops for the original's bytes [start, end) between units (its tags, headers, padding)."""
+    """Ops for the original's bytes [start, end) between units (its tags, headers, padding).
+
+    A chunk found in the written file is grown to where the two stop agreeing, both ways (memcmp
+    speed), so a 300 KB picture costs one match and one comparison, and a chunk straddling a
+    change, or an Ogg page header, loses only the bytes that differ."""
     if end <= start:
         return
     data = _read(original, start, end - start)
     if len(data) != end - start:
         raise RebuildError("the original file changed while its undo data was prepared")
     view = memoryview(data)
-    # Segments [kind, a, b, where]: "C" takes data[a:b] from the written file at ``where``.
-    segments: list[list] = []
+    copies: list[tuple[int, int, int]] = []  # (a, b, where): data[a:b] is at ``where`` in the written file
+    covered = 0
     if len(data) >= _MIN_MATCH and moved.table:
         for a, b in chunking.chunks(view, *_MATCH_CHUNKS):
+            if a < covered:
+                continue
             where = moved.find(view[a:b])
-            if where is not None and segments and segments[-1][0] == "C" and segments[-1][2] == a \
-                    and segments[-1][3] + (a - segments[-1][1]) == where:
-                segments[-1][2] = b
-            elif where is not None:
-                segments.append(["C", a, b, where])
-            elif segments and segments[-1][0] == "L":
-                segments[-1][2] = b
-            else:
-                segments.append(["L", a, b, None])
-        _extend(segments, view, moved)
-    else:
-        segments.append(["L", 0, len(data), None])
-    for kind, a, b, where in segments:
-        if b <= a:
-            continue
-        if kind == "C":
-            _push(ops, ("C", where, b - a))
-        else:
-            _push(ops, ("L", b - a))
-            literal += view[a:b]
-
-
-def _extend(segments: list[list], view: memoryview, moved: _Moved) -> None:
-    """Grow each copy into the kept bytes around it, as far as the written file holds the same
-    bytes (a chunk that straddles a change, or an Ogg page header, loses only what differs)."""
-    for i, seg in enumerate(segments):
-        if seg[0] != "C":
-            continue
-        if i + 1 < len(segments) and segments[i + 1][0] == "L":
-            nxt = segments[i + 1]
-            grow = _common_prefix(view[nxt[1]:nxt[2]], moved.after(seg[3] + seg[2] - seg[1], nxt[2] - nxt[1]))
-            seg[2] += grow
-            nxt[1] += grow
-        if i > 0 and segments[i - 1][0] == "L":
-            prev = segments[i - 1]
-            grow = _common_suffix(view[prev[1]:prev[2]], moved.before(seg[3], prev[2] - prev[1]))
-            seg[1] -= grow
-            seg[3] -= grow
-            prev[2] -= grow
+            if where is None:
+                continue
+            forward = _common_prefix(view[b:], moved.after(where + (b - a), len(data) - b))
+            back = _common_suffix(view[covered:a], moved.before(where, a - covered))
+            copies.append((a - back, b + forward, where - back))
+            covered = b + forward
+    pos = 0
+    for a, b, where in copies:
+        if a > pos:
+            _push(ops, ("L", a - pos))
+            literal += view[pos:a]
+        _push(ops, ("C", where, b - a))
+        pos = b
+    if pos < len(data):
+        _push(ops, ("L", len(data) - pos))
+        literal += view[pos:]
 
 
 def _common_prefix(a: bytes | memoryview, b: bytes | memoryview) -> int:
+    """How many leading bytes ``a`` and ``b`` share (binary search over slice comparisons: memcmp)."""
     n = min(len(a), len(b))
-    step = 4096
-    pos = 0
-    while pos < n and a[pos:pos + step] == b[pos:pos + step]:
-        pos += step
-    if pos >= n:
+    if a[:n] == b[:n]:
         return n
-    end = min(pos + step, n)
-    while pos < end and a[pos] == b[pos]:
-        pos += 1
-    return pos
+    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _common_suffix(a: bytes | memoryview, b: bytes | memoryview) -> int:
+    """How many trailing bytes ``a`` and ``b`` share."""
     n = min(len(a), len(b))
-    return _common_prefix(bytes(a[len(a) - n:])[::-1], bytes(b[len(b) - n:])[::-1])
+    a, b = a[len(a) - n:], b[len(b) - n:]
+    if a == b:
+        return n
+    lo, hi = 0, n  # the last lo bytes agree, the last hi do not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[n - mid:n - lo] == b[n - mid:n - lo]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _digest(data: memoryview) -> bytes:
@@ -275,28 +270,91 @@ def blocks(ops: list[Op], literal: Callable[[int], bytes], written: BinaryIO) ->
 
 
 def _renumbered_pages(written: BinaryIO, start: int, length: int, delta: int) -> Iterator[bytes]:
-    written.seek(start)
+    for _raw, rebuilt in _renumbering(_blocks_between(written, start, start + length), delta):
+        yield rebuilt
+
+
+def _renumbering(blocks: Iterator[bytes], delta: int) -> Iterator[tuple[bytes, bytes]]:
+    """(each block of written Ogg pages, the original pages completed so far: numbered ``delta`` lower)."""
     pending = b""
-    left = length
-    while left > 0 or pending:
-        if left > 0:
-            data = written.read(min(_BLOCK, left))
-            if not data:
-                raise RebuildError("the file ended early")
-            left -= len(data)
-            pending += data
-        out, used = [], 0
+    for block in blocks:
+        pending += block
         view = memoryview(pending)
+        out, used = [], 0
         for offset, size in pages(view):
             page = view[offset:offset + size]
-            seq = int.from_bytes(page[18:22], "little")
-            out.append(renumbered(page, seq - delta))
+            out.append(renumbered(page, int.from_bytes(page[18:22], "little") - delta))
             used = offset + size
-        if out:
-            yield b"".join(out)
+        yield block, b"".join(out)
         pending = pending[used:]
-        if left == 0 and pending:
-            raise RebuildError("the undo data splits an Ogg page")
+    if pending:
+        raise RebuildError("the undo data splits an Ogg page")
+
+
+def prove(ops: list[Op], literal: bytes, written: BinaryIO) -> tuple[tuple[str, int], tuple[str, int]]:
+    """((SHA-256, size) of the rebuilt original, (SHA-256, size) of the written file), reading the
+    written file once where the operations take its bytes in order (they do for every container
+    here), else twice."""
+    w_size = os.fstat(written.fileno()).st_size
+    spans = [(op[1], op[1] + op[2]) for op in ops if op[0] != "L"]
+    if any(b[0] < a[1] for a, b in zip(spans, spans[1:])) or any(e > w_size for _, e in spans):
+        rebuilt = rebuilt_sha256(ops, literal, written)
+        return rebuilt, _hash_all(written)
+    out, whole = hashlib.sha256(), hashlib.sha256()
+    total = pos = used = 0
+    for op in ops:
+        if op[0] == "L":
+            data = literal[used:used + op[1]]
+            if len(data) != op[1]:
+                raise RebuildError("the undo data is incomplete")
+            used += op[1]
+            out.update(data)
+            total += len(data)
+            continue
+        for block in _blocks_between(written, pos, op[1]):  # bytes only the written file has
+            whole.update(block)
+        for raw, rebuilt in _raw_and_rebuilt(written, op):
+            whole.update(raw)
+            out.update(rebuilt)
+            total += len(rebuilt)
+        pos = op[1] + op[2]
+    for block in _blocks_between(written, pos, w_size):
+        whole.update(block)
+    if used != len(literal):
+        raise RebuildError("the undo data holds bytes the rebuild does not use")
+    return (out.hexdigest(), total), (whole.hexdigest(), w_size)
+
+
+def _blocks_between(written: BinaryIO, start: int, end: int) -> Iterator[bytes]:
+    written.seek(start)
+    left = end - start
+    while left > 0:
+        block = written.read(min(_BLOCK, left))
+        if not block:
+            raise RebuildError("the file ended early")
+        left -= len(block)
+        yield block
+
+
+def _raw_and_rebuilt(written: BinaryIO, op: Op) -> Iterator[tuple[bytes, bytes]]:
+    """(the written file's bytes, the original's bytes made from them) for a C or P op."""
+    if op[0] == "C":
+        for block in _blocks_between(written, op[1], op[1] + op[2]):
+            yield block, block
+    elif op[0] == "P":
+        yield from _renumbering(_blocks_between(written, op[1], op[1] + op[2]), op[3])
+    else:
+        raise RebuildError(f"unknown undo operation {op[0]!r}")
+
+
+def _hash_all(handle: BinaryIO) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    handle.seek(0)
+    while block := handle.read(_BLOCK):
+        h.update(block)
+        size += len(block)
+    return h.hexdigest(), size
 
 
 def rebuilt_sha256(ops: list[Op], literal: bytes, written: BinaryIO) -> tuple[str, int]:
