@@ -127,6 +127,7 @@ class Journal:
         self._entries: dict[str, JournalEntry] = {}
         self._fd: int | None = None
         self._needs_newline = False
+        self._known_size = 0  # bytes of the file this object has read or written
         self.skipped_lines = 0
         self._load()
 
@@ -137,6 +138,7 @@ class Journal:
         except FileNotFoundError:
             return
         self._needs_newline = bool(raw) and not raw.endswith(b"\n")
+        self._known_size = len(raw)
         lines = raw.split(b"\n")
         for number, line in enumerate(lines, 1):
             if not line.strip():
@@ -189,8 +191,13 @@ class Journal:
         entry.finished = float(record.get("time", 0.0))
 
     def refresh(self) -> None:
-        """Read the file again: records other processes appended since this journal was opened."""
+        """Read the file again if another process appended records since this journal read it."""
         with self._lock:
+            try:
+                if self.path.stat().st_size == self._known_size:
+                    return
+            except FileNotFoundError:
+                return
             self._entries = {}
             self.skipped_lines = 0
             self._load()
@@ -347,6 +354,7 @@ class Journal:
             written += os.write(self._fd, data[written:])
         os.fsync(self._fd)
         self._needs_newline = False
+        self._known_size += len(data)
 
     def close(self) -> None:
         with self._lock:
