@@ -251,3 +251,19 @@ def test_the_proof_agrees_with_hashlib_in_order_and_out_of_order(tmp_path):
         expected = b"".join(pieces)
         assert (rebuilt, size) == (hashlib.sha256(expected).hexdigest(), len(expected))
         assert (whole, w_size) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_hard_links_and_symlinks_get_the_original_back_too(tmp_path):
+    real = make_audio(tmp_path / "real.flac", seconds=0.5, tags={"genre": ["Rock"]})
+    link = tmp_path / "hard.flac"
+    link.hardlink_to(real)
+    other = make_audio(tmp_path / "target.mp3", seconds=0.5, tags={"genre": ["Rock"]})
+    symlink = tmp_path / "link.mp3"
+    symlink.symlink_to(other)
+    originals = (sha(real), sha(other))
+    service, _ = service_for(tmp_path, [real, symlink])
+    assert all(r.ok for r in service.write({str(real): ["Jazz"], str(symlink): ["Jazz"]}))
+    assert read_tags(link).genres == ["Jazz"] and read_tags(other).genres == ["Jazz"]
+    assert all(r.exact for r in service.undo())
+    assert (sha(real), sha(other)) == originals and sha(link) == originals[0]
+    assert symlink.is_symlink() and real.stat().st_ino == link.stat().st_ino
