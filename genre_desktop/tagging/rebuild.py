@@ -256,13 +256,7 @@ def blocks(ops: list[Op], literal: Callable[[int], bytes], written: BinaryIO) ->
         if start < 0 or length < 0 or start + length > w_size:
             raise RebuildError("the undo data does not fit the file")
         if kind == "C":
-            written.seek(start)
-            while length > 0:
-                data = written.read(min(_BLOCK, length))
-                if not data:
-                    raise RebuildError("the file ended early")
-                length -= len(data)
-                yield data
+            yield from _blocks_between(written, start, start + length)
         elif kind == "P":
             yield from _renumbered_pages(written, start, length, op[3])
         else:
