@@ -115,16 +115,38 @@ def default_music_folder(environ: dict[str, str] | None = None) -> Path:
     return home / "Music"
 
 
+MODELS_PACKAGE = "genre_desktop.models"
+RESOURCES_PACKAGE = "genre_desktop.resources"
+
+
 def bundled_models_dir() -> Path:
-    """The folder with the bundled models, from a source checkout or a PyInstaller bundle."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "models"
-    return Path(__file__).resolve().parent.parent / "models"
+    """The folder with the bundled models: the package ``genre_desktop.models``.
+
+    One lookup for every install: a source checkout (the editable install maps the top-level
+    ``models/`` to that package, see setup.py), a wheel or sdist install, and the PyInstaller
+    bundle (which collects the installed package's data).
+    """
+    return _package_folder(MODELS_PACKAGE, "models")
 
 
 def resources_dir() -> Path:
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    """The folder with the icons and desktop files: the package ``genre_desktop.resources``."""
+    return _package_folder(RESOURCES_PACKAGE, "resources")
+
+
+def _package_folder(package: str, source_name: str) -> Path:
+    from importlib import resources
+
+    try:
+        folder = resources.files(package)
+    except ModuleNotFoundError:
+        # An editable install made before models/ and resources/ became packages maps only
+        # genre_desktop itself; the folder is then beside the package in the checkout.
+        # ``pip install -e .`` again makes the lookup above work.
+        fallback = Path(__file__).resolve().parent.parent / source_name
+        if (fallback / "__init__.py").is_file():
+            return fallback
+        raise
+    if not isinstance(folder, Path):  # a zip import: nothing installs the app that way
+        raise RuntimeError(f"{package} is not a folder on disk ({folder!r}); install the package unzipped")
+    return folder

@@ -1,8 +1,8 @@
 """Process-wide start-up that must happen before heavy imports (Qt-free).
 
-Numba (through librosa) caches compiled functions next to the source files by default; in an
-installed or bundled app that folder is read-only or shared, so point it at the user's cache
-folder. Called first thing by both entry points.
+Numba (our running median and librosa) caches compiled functions: :mod:`genre_desktop.jit_cache`
+points it at the install's shared cache, built ahead of time, before numba is imported. Called
+first thing by both entry points.
 
 BLAS runs single-threaded (:func:`single_thread_blas`): the analysis multiplies small matrices (a
 mel filter bank by one window's spectrogram), where a second thread gains nothing, and OpenBLAS's
@@ -13,6 +13,7 @@ two BLAS threads, 0.78 with one, at the same wall time for one worker.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 
@@ -25,12 +26,9 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def prepare_process(dirs: AppDirs) -> None:
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        try:
-            dirs.numba_cache.mkdir(parents=True, exist_ok=True)
-            os.environ["NUMBA_CACHE_DIR"] = str(dirs.numba_cache)
-        except OSError:
-            pass  # numba then falls back to no on-disk cache; slower start, still correct
+    from genre_desktop import jit_cache
+
+    jit_cache.configure(fallback=dirs.numba_cache)  # the install's compiled code, else the data folder's
     single_thread_blas()
 
 
@@ -89,3 +87,25 @@ def keep_heap_for_arrays() -> bool:
     if done:
         log.debug("malloc: kept %d MB of heap (MALLOC_TRIM_THRESHOLD_ was %d)", HEAP_KEEP >> 20, wanted)
     return done
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.ENOENT: "no such file or folder",
+    errno.EIO: "the disk reported an input/output error",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error in words a user can act on: what failed, where, and why."""
+    reason = _OS_REASONS.get(exc.errno or -1) or (exc.strerror or str(exc)).lower()
+    where = exc.filename if exc.filename is not None else None
+    if where is None:
+        return f"{reason}"
+    hint = " (free some space, or keep the data folder elsewhere: GENRE_DESKTOP_HOME)" if exc.errno in (
+        errno.ENOSPC, errno.EDQUOT) else ""
+    return f"cannot write or read {where}: {reason}{hint}"

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from genre_desktop.core.genre_spelling import GenreSpelling, spelling_for, user_tree
+from genre_desktop.core.genre_tree import GenreTree
 from genre_desktop.fsutil import atomic_write_json
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ class Settings:
     # data expires past these limits (0: no limit); those writes can still be undone genre by genre.
     undo_max_mb: int = 1024
     undo_max_days: int = 0
+    # The librarian's own genres in the genre tree: [{"name": "Lo-fi", "parent": "hip-hop" or None}]
+    # (parent: a node key; None: the top level). Edited in the genre editor (ui/alias_editor.py).
+    user_genres: list = field(default_factory=list)
     # Analysis
     segments: int = 5
     cpu_threads: int = 0  # 0: let onnxruntime decide
@@ -70,7 +75,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with ``changes`` applied (dict fields are copied, never shared with the original)."""
-        for name in ("aliases", "extra", "tag_networks"):
+        for name in ("aliases", "extra", "tag_networks", "user_genres"):
             if name not in changes:
                 changes[name] = copy.deepcopy(getattr(self, name))
         return replace(self, **changes)
@@ -82,11 +87,18 @@ class Settings:
         return self.replace(extra=extra)
 
     def spell(self, genre: str) -> str:
-        """The tag spelling of a label (alias map, case-insensitive); unknown labels are kept as is."""
-        for key, value in self.aliases.items():
-            if key.lower() == genre.lower():
-                return value
-        return genre
+        """The one tag spelling of a genre (``core/genre_spelling.py``): its alias, else its node's
+        name in the genre tree ("dnb" -> "Drum and Bass"), else the name as given (spaces tidied)."""
+        return spelling_for(self.aliases, self.user_genres).spell(genre)
+
+    def genre_tree(self) -> GenreTree:
+        """The genre tree with the librarian's own genres."""
+        return user_tree(self.user_genres)
+
+    def spelling(self, used: Any = ()) -> GenreSpelling:
+        """A spelling under these settings that also follows the library's spellings ``used``
+        (file tags and choices: the most used spelling of a genre no alias or node spells)."""
+        return GenreSpelling(self.aliases, self.genre_tree(), used)
 
     @classmethod
     def load(cls, path: str | Path) -> "Settings":

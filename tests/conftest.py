@@ -14,9 +14,15 @@ import time
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "numba"))
+# The install's compiled numba code (tools/setup.sh prepares it), as the app uses it; the test
+# processes and the processes they start share it. Before numba is imported.
+from genre_desktop import jit_cache  # noqa: E402
 
-SHARED_DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
+jit_cache.configure(fallback=jit_cache.install_cache())
+
+# Beside the repository (/work/main -> /work/shared); a worktree elsewhere names it in GENRE_DESKTOP_GTZAN.
+SHARED_DATA = os.environ.get("GENRE_DESKTOP_GTZAN") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "gtzan"))
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genre_desktop.app.plan import plan_changes
 from genre_desktop.app.review import ReviewRules, decision, in_queue
-from genre_desktop.app.workflow import merge_scanned, prediction_fields, should_resume, to_analyze
+from genre_desktop.app.workflow import ANALYSED_KEY, merge_scanned, prediction_fields, should_resume, to_analyze
 from genre_desktop.core import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN, Prediction, Track
 from genre_desktop.settings import DEFAULT_ALIASES, Settings
 
@@ -24,7 +24,7 @@ def test_queue_membership_order_filter_and_bulk_accept():
     assert [t.path for t in rules.queue(tracks, most_confident_first=False)] == ["/b", "/c", "/a"]
     # "hiphop" (spelled Hip-Hop) is the file's "Hip Hop": only /c disagrees.
     assert [t.path for t in rules.queue(tracks, only_disagreeing=True)] == ["/c"]
-    assert [t.path for t, _, _ in rules.bulk_accept(rules.queue(tracks), 0.8)] == ["/a", "/c"]
+    assert [d.path for d in rules.bulk_accept(rules.queue(tracks), 0.8)] == ["/a", "/c"]
     assert not in_queue(Track("/g", status=PREDICTED, prediction=Prediction.failed("/g", "bad")))
 
 
@@ -34,7 +34,9 @@ def test_a_typed_genre_accepts_when_it_is_the_prediction_however_spelled():
     assert rules.status_for(track, "Hip-Hop") == ACCEPTED == rules.status_for(track, "hip hop")
     assert rules.status_for(track, "Jazz") == CORRECTED
     assert decision(["Jazz"], CORRECTED) == {"chosen": ["Jazz"], "status": CORRECTED}
-    assert ReviewRules.known_genres([Track("/x", chosen=["World"])], ["rock"]) == ["rock", "World"]
+    names = ReviewRules().known_genres([Track("/x", chosen=["World"]), Track("/y", genres=["Hip Hop", "world "])], ["rock"])
+    assert {"World", "Rock", "Hip-Hop", "Drum and Bass"} <= set(names)  # one spelling per genre, the tree's
+    assert not {"rock", "Hip Hop", "world"} & set(names)
 
 
 def test_write_plan_spells_dedupes_and_counts_unchanged():
@@ -57,7 +59,8 @@ def test_workflow_rules_of_the_window():
     assert should_resume(Settings().with_extra(analysis_pending=True), [fresh])
     assert not should_resume(Settings().with_extra(analysis_pending=True), [done, gone])
     result = Prediction("/c", genres=[("jazz", 0.9)])
-    assert prediction_fields(done, result) == {"prediction": result, "error": None, "status": PREDICTED}
+    assert prediction_fields(done, result) == {"prediction": result, "error": None, "status": PREDICTED,
+                                               "extra": {ANALYSED_KEY: [done.size, done.mtime]}}
     written = Track("/w", status=WRITTEN, chosen=["Rock"])
     assert "status" not in prediction_fields(written, result)  # a decision outlives a re-analysis
     assert prediction_fields(fresh, Prediction.failed("/a", "bad"))["status"] == ERROR

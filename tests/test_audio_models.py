@@ -114,7 +114,7 @@ def test_app_head_probabilities_equal_the_training_representation(tmp_path):
     for w in range(len(windows)):
         outs = {}
         for net in ("musicnn_msd", "musicnn_mtt"):
-            every = inputs.musicnn(net)[w]
+            every = inputs.outputs(net)[w]
             idx = app_patch_indices(len(every["embedding"]), k)
             outs[net] = {key: v[idx] for key, v in every.items()}
         rows.append(embedding_stats(outs, head.raw["stats"]))

@@ -87,7 +87,9 @@ def test_failures_and_usage_errors(music, tmp_path, capsys):
     store = str(tmp_path / "lib.json")
     (music / "bad.flac").write_text("not audio")
     code, out, _ = cli(capsys, "scan", str(music), "--store", store)
-    assert code == 1 and "unreadable:  1" in out and "bad.flac" in out
+    assert code == 0 and "unreadable:  1" in out and "bad.flac" in out  # partial success is success
+    code, out, _ = cli(capsys, "scan", str(music), "--store", store, "--strict")
+    assert code == 3 and "bad.flac" in out  # ...unless the caller asks otherwise
     code, out, _ = cli(capsys, "tag", "--store", store, "--genre", "Pop", str(music / "missing.mp3"))
     assert code == 1 and "no such file" in out
     code, _, err = cli(capsys, "scan", str(music / "nope"), "--store", store)

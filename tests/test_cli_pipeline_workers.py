@@ -9,7 +9,9 @@ from media import make_audio
 from test_inference_batch import CrashingSpec
 
 from genre_desktop.app.executors import open_executor
-from genre_desktop.app.pipeline import analyse_into_store, needs_analysis
+from genre_desktop.app.analysis import analyse_into_session
+from genre_desktop.app.session import LibrarySession
+from genre_desktop.app.workflow import needs_analysis
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.inference.batch import CRASHED
 from genre_desktop.library.scanner import scan_paths
@@ -51,7 +53,9 @@ def test_a_crashing_worker_costs_only_its_track(tmp_path):
     scan_paths(paths, ws.store)
     runner = open_executor(2)
     try:
-        summary = analyse_into_store(ws, ws.store.all(), runner, batch_size=1)
+        session = LibrarySession(ws)
+        session.open(None)
+        summary = analyse_into_session(session, session.tracks(), runner, batch_size=1)
     finally:
         runner.close()
     tracks = {t.path: t for t in ws.store.all()}

@@ -12,7 +12,7 @@ from media import ffmpeg_available, make_audio
 from undo_media import campaign_files
 
 from genre_desktop.cli import main
-from genre_desktop.cli.common import FAILED, OK, PARTLY
+from genre_desktop.cli.common import FAILED, OK, PARTIAL as PARTLY
 from genre_desktop.tagging import read_genres
 
 

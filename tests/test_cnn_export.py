@@ -21,7 +21,7 @@ TOL = 1e-5  # float32 softmax outputs; observed differences are ~1e-7
 
 def _train_cnn():
     """tools/train_cnn.py (not a package), imported by path; needs torch (the train extra)."""
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="needs the train extra (torch CPU): pip install -e '.[train]'")
     spec = importlib.util.spec_from_file_location("train_cnn", ROOT / "tools" / "train_cnn.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

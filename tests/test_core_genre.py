@@ -40,15 +40,20 @@ def test_training_makes_one_class_of_one_genre_spelled_two_ways():
         assert len(dataset.labels) == 2, dataset.labels
         assert dataset.counts()[dataset.labels[0]] == 6
     assert build_dataset(tracks, aliases=DEFAULT_ALIASES).labels == ["hiphop", "jazz"]  # the bundled label
-    # Without an alias the most used spelling names the class (ties: the first alphabetically).
+    # Without aliases a bundled genre is still its label; a genre outside the tree takes its most
+    # used spelling (ties: the first in code-point order).
     more = tracks + [_labelled("hip-hop", 9)]
-    assert build_dataset(more).labels == ["hip-hop", "jazz"]
+    assert build_dataset(more).labels == ["hiphop", "jazz"]
+    lofi = [_labelled("lo-fi", i) for i in range(3)] + [_labelled(s, i + 3) for i, s in enumerate(("Lo-Fi", "Lo-fi"))]
+    assert build_dataset(lofi).labels == ["lo-fi"]
+    dnb = [_labelled(s, i) for i, s in enumerate(("DnB", "Drum & Bass", "drum'n'bass"))]
+    assert build_dataset(dnb).labels == ["drum and bass"]  # the tree's name, lowercase
 
 
 def test_trusted_tags_and_merges_follow_the_same_identity():
     tracks = [Track(f"/m/{i}.flac", artist=f"A{i}", genres=["Drum & Bass" if i % 2 else "drum&bass"])
               for i in range(4)]
-    assert existing_genre_counts(tracks) == {"drum & bass": 4}
+    assert existing_genre_counts(tracks) == {"drum and bass": 4}
     dataset = build_dataset(tracks, trust_existing=["DRUM & BASS"], min_tracks=1)
     assert len(dataset) == 4 and len(dataset.labels) == 1
     merged = build_dataset(tracks, trust_existing=["drum & bass"], merges={"Drum&Bass": "Electronic"}, min_tracks=1)
@@ -59,4 +64,5 @@ def test_one_genre_one_colour():
     from genre_desktop.ui.theme import genre_colour
 
     assert genre_colour("Hip Hop") == genre_colour("hip_hop") == genre_colour("HIPHOP")
-    assert genre_colour("Drum and Bass") == genre_colour("drum-and-bass")
+    assert genre_colour("Drum and Bass") == genre_colour("drum-and-bass") == genre_colour("DnB")
+    assert genre_colour("Hip-Hop").name() == "#e8743b" and genre_colour("Heavy Metal").name() == "#8a8f98"

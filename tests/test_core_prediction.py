@@ -27,7 +27,7 @@ def test_an_old_stored_prediction_reads_typed_and_writes_back_the_same_shape_wit
     assert p.ranked() == ["jazz", "blues"] and p.ranked(1) == ["jazz"]
     assert p.segments[1].top == ("blues", 0.55) and p.segment_at(45.0) == 1 and p.segment_at(-1.0) == 0
     out = p.to_dict()
-    assert out.pop("schema") == SCHEMA == 2
+    assert out.pop("schema") == SCHEMA == 3
     assert out == SCHEMA_1
     again = Prediction.from_dict(p.to_dict())
     assert again.schema == SCHEMA and (again.genres, again.models, again.segments) == (p.genres, p.models, p.segments)
@@ -67,7 +67,7 @@ def test_track_holds_a_typed_prediction_and_stores_the_dict(tmp_path):
     store.close()
     raw = tmp_path.joinpath("library.json").read_text() + "".join(
         p.read_text() for p in (tmp_path / "library.json.shards").glob("*") if p.is_file())
-    assert re.search(r'"schema":\s*2', raw) and '"predicted"' in raw  # the dict format, versioned
+    assert re.search(r'"schema":\s*3', raw) and '"predicted"' in raw  # the dict format, versioned
     store = Store.open(tmp_path / "library.json")
     back = store.get("/m/a.flac")
     store.close()
@@ -99,3 +99,25 @@ def test_a_track_reads_its_stored_prediction_only_when_asked():
     assert isinstance(track.__dict__["_prediction"], dict)  # the table's columns made no object
     assert track.prediction.segment_at(40.0) == 1 and isinstance(track.__dict__["_prediction"], Prediction)
     assert Track("/m/b.flac").prediction is None and Track("/m/b.flac").predicted_genre is None
+
+
+def test_schema_3_keeps_broad_genres_and_content_and_older_records_read_unchanged():
+    from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD, BroadGenre
+
+    house = BroadGenre("House", ("Electronic", "House"), 0.61234567)
+    p = Prediction("/m/d.flac", genres=[("disco", 0.6)], broad=[house, BroadGenre("Electronic", ("Electronic",), 0.7)],
+                   content="music")
+    data = json.loads(json.dumps(p.to_dict()))
+    assert data["schema"] == 3 and data["content"] == "music"
+    assert data["broad"][0] == {"genre": "House", "path": ["Electronic", "House"], "probability": 0.61235}
+    again = Prediction.from_dict(data)
+    assert again.broad[0] == BroadGenre("House", ("Electronic", "House"), 0.61235) and again.content == "music"
+    assert again.is_music and again.extra == {}
+    old = Prediction.from_dict(SCHEMA_1)
+    assert old.broad == [] and old.content is None and old.is_music  # unknown content: a music genre may apply
+    assert "broad" not in old.to_dict() and "content" not in old.to_dict()
+    for content in (SPOKEN_WORD, NO_AUDIO):
+        assert not Prediction.from_dict(dict(SCHEMA_1, schema=3, content=content)).is_music
+    odd = Prediction.from_dict(dict(SCHEMA_1, schema=3, content="karaoke", broad=[{"genre": "Ska"}, house.to_dict()]))
+    assert odd.content is None and [b.genre for b in odd.broad] == ["House"]  # damaged entries are dropped
+    assert Prediction.failed("/m/s.wav", "no audible audio", content=NO_AUDIO).to_dict()["content"] == NO_AUDIO

@@ -113,6 +113,8 @@ def test_embedding_head_and_cnn_vote_as_computed_independently(folder, analyzer)
     assert analyzer.members == ["knn", "logreg", "svm", "xgboost", "gboost", "head", "cnn"]
     # Only the networks the head reads are loaded when the tags are off.
     assert sorted(analyzer.networks) == ["musicnn_msd", "musicnn_mtt"] and analyzer.tag_members == []
+    head = next(m for m in analyzer._members if m.name == "head")
+    assert head.reads == {"musicnn_msd:embedding", "musicnn_mtt:tags"}
     y = tone(70.0)
     p = analyzer.analyze_samples(y, SR).prediction
     windows = [(s.start, s.end) for s in p.segments]
@@ -124,7 +126,7 @@ def test_embedding_head_and_cnn_vote_as_computed_independently(folder, analyzer)
     W, b = folder["head"]
     rows = []
     for w in range(2):
-        outs = {n: inputs.musicnn(n, 3)[w] for n in ("musicnn_msd", "musicnn_mtt")}
+        outs = {n: inputs.outputs(n, 3)[w] for n in ("musicnn_msd", "musicnn_mtt")}
         assert len(outs["musicnn_msd"]["embedding"]) == 3
         rows.append(embedding_stats(outs, STATS))
     head = softmax(np.stack(rows) @ W + b)
@@ -147,20 +149,21 @@ def test_embedding_head_and_cnn_vote_as_computed_independently(folder, analyzer)
 def test_inputs_are_computed_only_when_asked_and_once(analyzer, monkeypatch):
     runs = {}
     for name, net in analyzer.networks.items():
-        def counted(patches, _run=net.run, _name=name):
+        def counted(patches, _run=net.network.run, _name=name):
             runs[_name] = runs.get(_name, 0) + 1
             return _run(patches)
-        monkeypatch.setattr(net, "run", counted)
+        monkeypatch.setattr(net.network, "run", counted)
     y = tone(30.0, seed=2)
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=2)
     classical = [m for m in analyzer._members if m.kind == "classical"]
     Ensemble(classical, analyzer.manifest.weights, analyzer.labels, analyzer.manifest.pooling).member_probas(inputs)
-    assert runs == {} and inputs._y16 is None and inputs._mel == {}  # table members need no network
+    # table members need no network, no resampling, no spectrogram
+    assert runs == {} and not any(inputs.computed(k) for k in ("resampled", "musicnn_patches", "mel", "outputs"))
     head = next(m for m in analyzer._members if m.kind == "embedding_head")
     head.predict(inputs)
     head.predict(inputs)
     assert runs == {"musicnn_msd": 1, "musicnn_mtt": 1}
-    inputs.musicnn("musicnn_msd", 2)  # another patch count is another run, on the same log-mel
+    inputs.outputs("musicnn_msd", 2)  # another patch count is another run, on the same 16 kHz audio
     assert runs["musicnn_msd"] == 2
 
 
@@ -170,7 +173,7 @@ def test_cached_inputs_run_only_the_members_the_cache_can_feed(analyzer):
     probas = ensemble.member_probas(CachedInputs(X))
     assert sorted(probas) == ["gboost", "knn", "logreg", "svm", "xgboost"]
     with pytest.raises(MissingInput):
-        CachedInputs(X).musicnn("musicnn_msd")
+        CachedInputs(X).outputs("musicnn_msd")
     # The weights renormalise over the members present: the classical-only vote.
     result = ensemble.combine(probas)
     classical_only = combine(probas, {m: w for m, w in analyzer.manifest.weights.items()
@@ -185,7 +188,7 @@ def test_a_member_reading_an_unlisted_network_is_refused(folder, tmp_path):
     head = next(m for m in manifest["models"] if m["name"] == "head")
     head["stats"] = ["musicnn_big.embedding.mean", "musicnn_msd.embedding.max", "musicnn_mtt.tags.mean"]
     (bad / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelError, match="musicnn_big"):
+    with pytest.raises(ModelError, match="musicnn_big:embedding, which no network of the manifest provides"):
         Analyzer(bad, n_segments=1, threads=1, musicnn=False)
 
 
@@ -201,7 +204,7 @@ def test_the_manifest_names_the_embedding_network_of_the_vectors(folder, tmp_pat
     y = tone(30.0, seed=4)
     vectors = analyzer.analyze_samples(y, SR).vectors
     inputs = AudioInputs([(0.0, 30.0, y)], analyzer.networks, patches=analyzer.tag_patches)
-    expected = inputs.musicnn("musicnn_mtt")[0]["embedding"].mean(axis=0)
+    expected = inputs.outputs("musicnn_mtt")[0]["embedding"].mean(axis=0)
     np.testing.assert_allclose(vectors.embeddings[0], expected, rtol=1e-5, atol=1e-6)
     # Without an embedding network named, asking for vectors is refused clearly.
     del manifest["embedding_model"]

@@ -57,7 +57,7 @@ def test_cached_vectors_hold_the_bundled_heads_statistics(analysis, bundled):
     assert v.n_windows == len(windows) == 2
     inputs = AudioInputs(analyzer._windows(lambda a, n: y[int(round(a * SR)):int(round(a * SR)) + int(round(n * SR))],
                                            len(y) / SR, _never()), analyzer.networks, analyzer.tag_patches)
-    outputs = {net: inputs.musicnn(net, v.stat_patches) for net in stat_networks(list(v.stat_names))}
+    outputs = {net: inputs.outputs(net, v.stat_patches) for net in stat_networks(list(v.stat_names))}
     expected = np.stack([embedding_stats({n: outputs[n][w] for n in outputs}, list(v.stat_names)) for w in range(2)])
     np.testing.assert_allclose(v.stats, expected, rtol=1e-5, atol=1e-6)
     # a user model's input: the head's statistics, measured better than table + statistics

@@ -1,5 +1,5 @@
-"""The analysis work function on the batch seam: the caller (jobs/) stores each file's vectors in the
-feature cache, and jobs/ only chooses the executor (in this thread by default, or a pool)."""
+"""The one analysis driver on the batch seam: it stores each file's vectors in the feature cache and
+hands each prediction on; the caller only chooses the executor (this thread, or a pool)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genre_desktop.cancel import CancelToken
-from genre_desktop.jobs.library_jobs import AnalyzerProvider, analyse_paths
+from genre_desktop.app.analysis import AnalyzerProvider, analyse_tracks, inline_executor
+from genre_desktop.app.executors import Executor
 from genre_desktop.app.workspace import Workspace
+from genre_desktop.cancel import CancelToken
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 
@@ -31,20 +32,12 @@ def clips(tmp_path):
     return paths, str(bad)
 
 
-class Job:
-    """What a work function sees of a job (as ``jobs.runner.JobContext``), recorded in lists."""
-
-    def __init__(self, items: list, progress: list) -> None:
-        self.token = CancelToken()
-        self.item = items.append
-        self.progress = progress.append
-
-
 def collect(paths, provider, executor=None):
     items, progress = [], []
-    job = Job(items, progress)
-    summary = analyse_paths(paths, provider, job, executor)
-    return summary, items, progress
+    runner = Executor(executor, 2, kind="threads") if executor is not None else inline_executor()
+    summary = analyse_tracks(provider.spec(), paths, runner, items.append, CancelToken(), analyzer=provider.get(),
+                             progress=progress.append)
+    return summary, items, [p.done for p in progress]
 
 
 @pytest.mark.parametrize("pool", [False, True], ids=["this thread", "thread pool"])
@@ -59,7 +52,7 @@ def test_analysis_caches_the_vectors_it_returns(clips, pool):
     else:
         summary, items, progress = collect([*paths, bad], provider)
     assert summary.done == 3 and [p for p, _ in summary.errors] == [bad]
-    assert sorted(p.path for p in items) == sorted([*paths, bad]) and progress[-1].done == 3
+    assert sorted(p.path for p in items) == sorted([*paths, bad]) and progress[-1] == 3
     for p in paths:
         cached = cache.get(p)
         assert cached is not None and cached.n_windows == 1

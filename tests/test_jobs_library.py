@@ -10,10 +10,12 @@ import pytest
 from genre_desktop.cancel import Cancelled
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.app.workflow import prediction_fields, under_root
-from genre_desktop.jobs.library_jobs import AnalysisProgress, AnalyzerProvider, LibraryJobs
+from genre_desktop.app.analysis import AnalyzerProvider, RunSummary
+from genre_desktop.app.review import Decision
+from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import JobRunner
 from genre_desktop.library.store import Store
-from genre_desktop.core.status import ACCEPTED, ERROR, PREDICTED, UNANALYSED
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED
 from genre_desktop.core.track import Track
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import app_dirs
@@ -57,7 +59,9 @@ def make_jobs(store, analyzer, synchronous=False):
     runner = JobRunner(synchronous=synchronous)
     workspace = workspace_on(store)
     provider = AnalyzerProvider(workspace, factory=lambda **kw: analyzer)
-    return LibraryJobs(runner, workspace, provider), runner
+    jobs = LibraryJobs(runner, workspace, provider)
+    jobs.session.set_tracks(store.all())
+    return jobs, runner
 
 
 def test_results_arrive_one_by_one_and_are_saved_in_the_store(qtbot, store):
@@ -70,7 +74,7 @@ def test_results_arrive_one_by_one_and_are_saved_in_the_store(qtbot, store):
     qtbot.waitUntil(lambda: not runner.active(), timeout=5000)
     assert len(items) == 7
     assert handle.result.done == 7 and handle.result.errors == [("/music/bad.mp3", "cannot decode: truncated file")]
-    assert isinstance(progress[-1], AnalysisProgress) and progress[-1].done == 7 and progress[-1].eta == 0
+    assert isinstance(progress[-1], RunSummary) and progress[-1].done == 7 and progress[-1].eta == 0
     assert store.get("/music/t010.flac").status == PREDICTED
     assert store.get("/music/t010.flac").predicted_genre == "jazz"
     assert store.get("/music/bad.mp3").status == ERROR
@@ -112,7 +116,7 @@ def test_review_decision_during_analysis_is_not_lost(qtbot, store):
     jobs, runner = make_jobs(store, analyzer)
     handle = jobs.analyze(store.all())
     qtbot.waitUntil(lambda: len(analyzer.calls) == 2, timeout=5000)
-    jobs.queue_save("/music/t000.flac", {"chosen": ["blues"], "status": ACCEPTED})
+    jobs.session.decide([Decision("/music/t000.flac", {"chosen": ["blues"], "status": ACCEPTED})])
     jobs.flush_pending()
     gate.set()
     qtbot.waitUntil(lambda: not handle.running, timeout=5000)
@@ -145,7 +149,7 @@ def test_analyzer_is_built_once_per_configuration():
 
 def test_synchronous_mode_saves_at_once(store):
     jobs, _ = make_jobs(store, StandInAnalyzer(), synchronous=True)
-    jobs.queue_save("/music/t000.flac", {"status": ACCEPTED, "chosen": ["rock"]})
+    jobs.session.decide([Decision("/music/t000.flac", {"status": ACCEPTED, "chosen": ["rock"]})])
     assert store.get("/music/t000.flac").status == ACCEPTED
     with pytest.raises(Cancelled):
         raise Cancelled()
@@ -190,7 +194,9 @@ def test_a_write_interrupted_by_a_crash_is_settled_before_the_next_gui_write(qtb
     workspace = workspace_on(store)
     assert workspace.journal_path == journal_path
     jobs = LibraryJobs(JobRunner(synchronous=True), workspace, AnalyzerProvider(workspace, factory=lambda **kw: None))
-    handle = jobs.write_tags({str(other): ["Rock"]}, WriteOptions())
+    jobs.session.set_tracks(store.all())
+    jobs.session.decide([Decision(str(other), {"chosen": ["Rock"], "status": CORRECTED})])
+    handle = jobs.session.write(jobs.session.plan(), options=WriteOptions())
     qtbot.waitUntil(lambda: not handle.running, timeout=10000)
     with Journal(journal_path) as journal:
         assert journal.pending() == []

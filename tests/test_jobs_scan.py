@@ -11,6 +11,7 @@ import pytest
 from media import make_audio
 
 from genre_desktop.app.workspace import Workspace
+from genre_desktop.app.review import Decision
 from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import WRITE_JOBS, Job, JobRunner
 from genre_desktop.library import scanner
@@ -46,13 +47,14 @@ def test_a_save_runs_during_a_scan_and_its_decision_survives_the_scan_batch(qtbo
     workspace.store = store
     runner = JobRunner()
     jobs = LibraryJobs(runner, workspace)
+    jobs.session.set_tracks(store.all())
     saved = []
 
     def on_progress(progress):
         if progress.total is not None and not saved:  # the scan has read a00 and is reading on
             saved.append("queued")
-            jobs.save({first: {"chosen": ["Jazz"], "status": ACCEPTED}},
-                      on_finished=lambda _tracks: saved.append(scan.running))
+            jobs.session.decide([Decision(first, {"chosen": ["Jazz"], "status": ACCEPTED})])
+            jobs.flush_pending().finished.connect(lambda _tracks: saved.append(scan.running))
 
     scan = jobs.scan(str(slow_library), batch_size=500, on_progress=on_progress)
     qtbot.waitUntil(lambda: not scan.running, timeout=30000)
@@ -68,7 +70,7 @@ def test_a_save_runs_during_a_scan_and_its_decision_survives_the_scan_batch(qtbo
 
 
 def test_jobs_are_an_enum_and_only_real_writes_survive_shutdown(qapp):
-    assert WRITE_JOBS == {Job.SAVE, Job.WRITE_TAGS, Job.UNDO}  # "review" was listed, never submitted
+    assert WRITE_JOBS == {Job.SAVE, Job.WRITE_TAGS, Job.UNDO, Job.RESTORE}  # "review" was listed, never submitted
     assert Job("scan") is Job.SCAN and Job.SCAN == "scan" and Job.ANALYSIS.user_cancellable
     assert Job.UNDO.shows_progress and not Job.SPECTROGRAM.shows_progress and Job.SAVE.keeps_at_shutdown
     runner = JobRunner(synchronous=True)

@@ -176,7 +176,8 @@ def test_max_patches_uses_evenly_spread_patches(taggers, clip_audio):
     assert spread_indices(10, None).tolist() == list(range(10))
     assert spread_indices(10, 3).tolist() == [0, 4, 9]
     assert spread_indices(2, 5).tolist() == [0, 1]
-    assert spread_indices(10, 1).tolist() == [5]
+    assert spread_indices(10, 1).tolist() == [0]  # the analysis' rule: the first of a window's patches
+    assert spread_indices(10, 0).tolist() == list(range(10))
     y = clip_audio["blues.00000.au"]
     tagger = taggers["musicnn_msd"]
     scores, emb = tagger.tags_and_embedding(y, max_patches=3)

@@ -9,14 +9,31 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
 
-def test_numba_cache_goes_to_the_app_cache_folder(app_home, monkeypatch):
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+def _forget_jit_env(monkeypatch):
+    from genre_desktop import jit_cache
+
+    for name in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES",
+                 "GENRE_DESKTOP_JIT_SET"):
+        monkeypatch.setenv(name, "x")  # recorded, so whatever prepare_process sets is undone
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(jit_cache, "_reload_numba_config", lambda: None)
+
+
+def test_numba_cache_is_the_installs_else_the_data_folders(app_home, monkeypatch):
+    from genre_desktop import jit_cache
+
+    _forget_jit_env(monkeypatch)
     prepare_process(app_dirs())
-    assert os.environ["NUMBA_CACHE_DIR"].startswith(str(app_home))
-    assert os.path.isdir(os.environ["NUMBA_CACHE_DIR"])
+    assert os.environ["NUMBA_CACHE_DIR"] == str(jit_cache.install_cache())  # the checkout is writable
+    _forget_jit_env(monkeypatch)
+    monkeypatch.setattr(jit_cache, "install_cache", lambda: app_home / "no" / "such" / "install")
+    monkeypatch.setattr(jit_cache, "_writable", lambda folder: "install" not in str(folder))
+    prepare_process(app_dirs())
+    assert os.environ["NUMBA_CACHE_DIR"] == str(app_dirs().numba_cache)
 
 
 def test_an_explicit_numba_cache_dir_is_respected(tmp_path, monkeypatch):
+    _forget_jit_env(monkeypatch)
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     prepare_process(app_dirs())
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")

@@ -1,5 +1,5 @@
 """Issue 10 item 4: every refusal says what is wrong with the file in a user's words; audio in
-containers the app does not tag is "not supported for tagging" (and analysed where ffmpeg decodes
+containers the app does not tag is "tags cannot be written for this format yet" (and analysed where ffmpeg decodes
 it); absurd header durations are bounded by the file's size; ffmpeg's real error line is kept."""
 
 from __future__ import annotations

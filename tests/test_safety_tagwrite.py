@@ -58,8 +58,8 @@ def service_for(tmp_path, paths, options=WriteOptions()):
 
 def test_undo_restores_an_id3v23_file_as_v23_with_its_frames(tmp_path, v23_mp3):
     before = id3_snapshot(v23_mp3)
-    service, store = service_for(tmp_path, [v23_mp3])
-    [result] = service.write({str(v23_mp3): ["Jazz", "Blues"]})  # the app writes v2.4
+    service, store = service_for(tmp_path, [v23_mp3], WriteOptions(id3_version=4))
+    [result] = service.write({str(v23_mp3): ["Jazz", "Blues"]})  # the user converts to v2.4
     assert result.ok and mutagen.File(v23_mp3).tags.version[:2] == (2, 4)
     [entry] = service.journal.entries()
     assert entry.extra["id3_version"] == 3

@@ -159,12 +159,12 @@ def _flip_in_ogg_page(path):
 
 def test_genres_that_do_not_read_back_from_the_copy_leave_the_original(song, monkeypatch):
     entry = _entry(song)
-    set_genres = type(entry.backend).set_genres
+    set_fields = type(entry.backend).set_fields
 
-    def wrong(self, audio, genres, options, exact=False):
-        set_genres(self, audio, ["Something else"], options, exact)
+    def wrong(self, audio, values, options):
+        set_fields(self, audio, {**values, "genre": ["Something else"]}, options)
 
-    monkeypatch.setattr(type(entry.backend), "set_genres", wrong)
+    monkeypatch.setattr(type(entry.backend), "set_fields", wrong)
     reason = refused_untouched(song, ["Rock"])
     assert "did not read back" in reason
 

@@ -8,7 +8,7 @@ from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
 from genre_desktop.core.track import Track
 from genre_desktop.settings import DEFAULT_ALIASES
 from genre_desktop.training.dataset import (
-    build_dataset, canonical_genre, existing_genre_counts, group_of, resolve_merges,
+    build_dataset, class_name, existing_genre_counts, group_of, resolve_merges,
 )
 
 
@@ -17,11 +17,14 @@ def t(path, status=PREDICTED, chosen=None, genres=(), artist="", album="", missi
                  missing=missing)
 
 
-def test_canonical_names_map_alias_spellings_back_to_labels():
-    assert canonical_genre("  Hip-Hop ", DEFAULT_ALIASES) == "hiphop"
-    assert canonical_genre("HIPHOP", DEFAULT_ALIASES) == "hiphop"
-    assert canonical_genre("K-Pop") == "k-pop"
-    assert canonical_genre("Drum  and   Bass") == "drum and bass"
+def test_class_names_are_labels_else_the_one_spelling():
+    assert class_name("  Hip-Hop ", DEFAULT_ALIASES) == "hiphop"
+    assert class_name("HIPHOP", DEFAULT_ALIASES) == "hiphop"
+    assert class_name("Heavy Metal", DEFAULT_ALIASES) == "metal"  # the tree's node of the label
+    assert class_name("hip hop") == "hiphop"  # the bundled label, aliases or not
+    assert class_name("Lo-fi", {"lofi": "Lo-Fi"}) == "lofi"  # a label of the librarian's aliases
+    assert class_name("K-Pop") == "k-pop"
+    assert class_name("Drum  and   Bass") == class_name("dnb") == "drum and bass"
 
 
 def test_sources_statuses_and_trust():
@@ -48,6 +51,7 @@ def test_merges_renames_and_cycles():
     tracks = [t(f"/m/{i}", CORRECTED, [g], artist=f"x{i}") for i, g in enumerate(["House", "Techno", "Techno"])]
     ds = build_dataset(tracks, merges={"Techno": "House", "house": "Electronic"}, min_tracks=1)
     assert ds.counts() == {"electronic": 3}
+    assert ds.class_of("techno") == ds.class_of("HOUSE") == "electronic" and ds.class_of("DnB") == "drum and bass"
 
 
 def test_groups_artist_album_folder():

@@ -314,7 +314,7 @@ def test_details_follow_the_visible_current_row(qtbot, window, library):
     assert shown(win) == path_of(library, "delta.wav")
     loads = []
     win.spectrogram.clear = lambda *a, **k: loads.append(a)  # a reload would clear the spectrogram first
-    win._set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
+    win.session.set_tracks(list(win.model.tracks()))  # a rescan's result: the same row stays, nothing reloads
     assert shown(win) == win.current_path == path_of(library, "delta.wav") and loads == []
     del win.spectrogram.clear
     win.show_review()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from genre_desktop.app.analysis import AnalyzerProvider
 from genre_desktop.app.workspace import Workspace
-from genre_desktop.jobs.library_jobs import AnalyzerProvider
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.training.registry import Registry

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from genre_desktop.app.review import ReviewRules
+from genre_desktop.app.session import LibrarySession
+from genre_desktop.core.genre import canonical_genre
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
-from genre_desktop.core.genre import canonical_genre
-from genre_desktop.ui.review_queue import ReviewQueue, disagrees
+from genre_desktop.ui.review_queue import ReviewQueue
 
 
 def prediction(*pairs) -> dict:
@@ -30,20 +32,14 @@ def library() -> list[Track]:
 @pytest.fixture
 def queue(qtbot):
     settings = Settings()
-    widget = ReviewQueue(settings.spell, threshold=0.8)
-    qtbot.addWidget(widget)
     tracks = library()
+    session = LibrarySession(None)  # no store: the queue works on the session's memory
+    session.set_tracks(tracks)
+    widget = ReviewQueue(session, settings.spell, threshold=0.8)
+    qtbot.addWidget(widget)
     decisions = []
-
-    def apply(batch):  # what the main window does: update the shared Track objects
-        decisions.append(batch)
-        by_path = {t.path: t for t in tracks}
-        for path, fields in batch:
-            for name, value in fields.items():
-                setattr(by_path[path], name, value)
-
-    widget.decided.connect(apply)
-    widget.set_tracks(tracks)
+    session.events.decisions.connect(decisions.append)  # every decision and undo
+    widget.refresh()
     widget.show()
     widget.table.setFocus()
     return widget, tracks, decisions
@@ -103,21 +99,23 @@ def test_bulk_accept_above_threshold_is_one_undoable_decision(qtbot, queue):
 
 def test_disagreement_filter_compares_spellings(queue):
     widget, tracks, _ = queue
-    spell = Settings().spell
+    disagrees = ReviewRules(Settings().spell).disagrees
     assert canonical_genre("Hip-Hop") == canonical_genre("hip hop") == "hip-hop"
-    assert not disagrees(tracks[0], spell)  # Rock vs rock
-    assert disagrees(tracks[1], spell)  # Pop vs jazz
-    assert not disagrees(tracks[2], spell)  # no tag: nothing to disagree with
-    assert not disagrees(tracks[3], spell)  # "Hip Hop" vs hiphop / Hip-Hop
+    assert not disagrees(tracks[0])  # Rock vs rock
+    assert disagrees(tracks[1])  # Pop vs jazz
+    assert not disagrees(tracks[2])  # no tag: nothing to disagree with
+    assert not disagrees(tracks[3])  # "Hip Hop" vs hiphop / Hip-Hop
     widget.only_disagreeing.setChecked(True)
     assert titles(widget) == ["Two"]
     assert "1 shown by the filter" in widget.counts.text()
 
 
 def test_empty_queue_explains_what_to_do(qtbot):
-    widget = ReviewQueue()
+    session = LibrarySession(None)
+    session.set_tracks([Track("/m/x.flac")])
+    widget = ReviewQueue(session)
     qtbot.addWidget(widget)
-    widget.set_tracks([Track("/m/x.flac")])
+    widget.refresh()
     assert widget.current() is None
     assert "Nothing to review" in widget.title.text()
     assert not widget.accept_button.isEnabled()
@@ -138,7 +136,8 @@ def popup_of(widget):
 def test_enter_in_the_completer_popup_applies_the_highlighted_genre_and_returns_to_the_queue(qtbot, queue):
     widget, tracks, _ = queue
     by_title = {t.title: t for t in tracks}
-    widget.set_tracks(tracks, ["World", "Worldbeat"])
+    widget.set_known_genres(["World", "Worldbeat"])
+    widget.refresh()
     type_genre(qtbot, widget, "Wor")
     qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
     # While the popup is open the keyboard goes to it (it forwards keys to the field).
@@ -156,7 +155,8 @@ def test_enter_in_the_completer_popup_applies_the_highlighted_genre_and_returns_
 def test_enter_in_the_popup_with_nothing_highlighted_applies_the_typed_text(qtbot, queue):
     widget, tracks, _ = queue
     by_title = {t.title: t for t in tracks}
-    widget.set_tracks(tracks, ["World"])
+    widget.set_known_genres(["World"])
+    widget.refresh()
     type_genre(qtbot, widget, "World")
     qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
     qtbot.keyClick(popup_of(widget), Qt.Key.Key_Return)
@@ -170,7 +170,8 @@ def test_enter_in_the_popup_with_nothing_highlighted_applies_the_typed_text(qtbo
 
 def test_escape_closes_the_popup_then_returns_to_the_queue_without_applying(qtbot, queue):
     widget, tracks, decisions = queue
-    widget.set_tracks(tracks, ["World"])
+    widget.set_known_genres(["World"])
+    widget.refresh()
     type_genre(qtbot, widget, "Wor")
     qtbot.waitUntil(lambda: popup_of(widget).isVisible(), timeout=2000)
     qtbot.keyClick(popup_of(widget), Qt.Key.Key_Escape)
@@ -198,7 +199,7 @@ def test_a_genre_typed_for_a_track_that_left_the_queue_is_not_applied_to_the_nex
     type_genre(qtbot, widget, "World")
     # Meanwhile One is decided elsewhere (the library table) and the queue refreshes.
     by_title["One"].status = ACCEPTED
-    widget.set_tracks(tracks)
+    widget.session.set_tracks(tracks)  # e.g. a reload after another process decided it
     assert widget.current().title == "Two"
     qtbot.keyClick(widget.new_genre, Qt.Key.Key_Return)
     assert by_title["Two"].status == PREDICTED and decisions == []
@@ -212,5 +213,5 @@ def test_the_genre_field_never_takes_the_keyboard_by_itself(qtbot, queue):
     widget.choices.setFocus()
     for t in tracks:  # the queue empties while the list has the keyboard: its widgets are disabled
         t.status = ACCEPTED
-    widget.set_tracks(tracks)
+    widget.session.set_tracks(tracks)
     assert not widget.new_genre.hasFocus()

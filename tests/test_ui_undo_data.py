@@ -73,7 +73,7 @@ def test_a_write_that_would_expire_undo_data_asks_first(qtbot, window, monkeypat
     write_through_the_service(win, [root / "a.flac"], ["Jazz"])
     win.workspace.update_settings(undo_max_mb=0)
     assert win.workspace.undo_limits().max_bytes is None
-    assert win._undo_data_may_expire(100)  # no limit: nothing to say
+    assert win.writes._undo_data_may_expire(100)  # no limit: nothing to say
     # A limit below what is kept already: the next write would expire the oldest write's data.
     win.workspace.update_settings(undo_max_mb=1)
     monkeypatch.setattr(type(win.workspace), "undo_limits", lambda self: UndoLimits(max_bytes=1))
@@ -84,10 +84,10 @@ def test_a_write_that_would_expire_undo_data_asks_first(qtbot, window, monkeypat
         return QMessageBox.StandardButton.No
 
     monkeypatch.setattr(QMessageBox, "question", answer)
-    assert not win._undo_data_may_expire(1)
+    assert not win.writes._undo_data_may_expire(1)
     assert asked and "can then only be undone genre by genre" in asked[0] and "Write anyway?" in asked[0]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    assert win._undo_data_may_expire(1)
+    assert win.writes._undo_data_may_expire(1)
     assert read_genres(root / "b.flac") == ["Rock"]
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
-from genre_desktop.app.plan import plan_changes
+from genre_desktop.app.plan import plan_changes, plan_write
 from genre_desktop.ui.write_dialog import WriteDialog
+
+
+def planner(tracks):
+    return lambda settings: plan_write(tracks, settings)
 
 
 def prediction(*pairs) -> dict:
@@ -44,7 +48,7 @@ def test_plan_add_mode_and_several_genres():
 
 def test_dialog_previews_every_change_and_options_update_it(qtbot):
     settings = Settings()
-    dialog = WriteDialog(tracks(), settings)
+    dialog = WriteDialog(planner(tracks()), settings)
     qtbot.addWidget(dialog)
     model = dialog.model
     rows = [[model.data(model.index(r, c)) for c in range(3)] for r in range(model.rowCount())]
@@ -52,10 +56,8 @@ def test_dialog_previews_every_change_and_options_update_it(qtbot):
     assert dialog.write_button.text() == "Write 2 files"
     dialog.add.setChecked(True)
     assert model.data(model.index(0, 2)) == "Rock; Hip-Hop"
-    # Editing the alias map changes the spelling in the preview at once.
-    table = dialog.aliases.table
-    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "hiphop")
-    table.item(row, 1).setText("Hip Hop")
+    # Editing a genre's spelling in the genre editor changes the preview at once.
+    dialog.aliases.item("hip-hop").setText(1, "Hip Hop")
     assert model.data(model.index(0, 2)) == "Rock; Hip Hop"
     dialog.id3_version.setCurrentIndex(1)
     assert dialog.separator.isEnabled()
@@ -66,7 +68,7 @@ def test_dialog_previews_every_change_and_options_update_it(qtbot):
 
 
 def test_dialog_with_nothing_to_write_says_so(qtbot):
-    dialog = WriteDialog([Track("/m/x.flac")], Settings())
+    dialog = WriteDialog(planner([Track("/m/x.flac")]), Settings())
     qtbot.addWidget(dialog)
     assert not dialog.write_button.isEnabled()
     assert "review queue" in dialog.summary.text()
@@ -83,7 +85,7 @@ def test_dialog_lists_files_that_cannot_be_written_apart_with_the_reason(qtbot, 
     for path, chosen in ((au, "jazz"), (flac, "blues")):
         tags = read_tags(path)  # what the scan records
         library.append(Track(str(path), format=tags.format, genres=tags.genres, status=CORRECTED, chosen=[chosen]))
-    dialog = WriteDialog(library, Settings())
+    dialog = WriteDialog(planner(library), Settings())
     qtbot.addWidget(dialog)
     dialog.show()
     model = dialog.model
@@ -93,7 +95,7 @@ def test_dialog_lists_files_that_cannot_be_written_apart_with_the_reason(qtbot, 
     assert dialog.unwritable.isVisible() and dialog.unwritable.count() == 1
     assert "sun.au" in dialog.unwritable.item(0).text() and "no tag format" in dialog.unwritable.item(0).text()
     assert "1 reviewed file cannot be written" in dialog.unwritable_label.text()
-    only_au = WriteDialog(library[:1], Settings())
+    only_au = WriteDialog(planner(library[:1]), Settings())
     qtbot.addWidget(only_au)
     assert not only_au.write_button.isEnabled() and "Nothing can be written" in only_au.summary.text()
 

@@ -62,12 +62,12 @@ def test_a_genre_level_undo_that_fails_says_so_in_undo_words(tmp_path, monkeypat
     [entry] = service.journal.entries()
     service.journal.expire([entry.id])  # its undo data gone: undo goes genre by genre
     entry = next(e for e in ENTRIES if e.format == "flac")
-    set_genres = type(entry.backend).set_genres
+    restore = type(entry.backend).restore_fields
 
-    def wrong(self, audio, genres, options, exact=False):
-        set_genres(self, audio, ["Something else"], options, exact)
+    def wrong(self, audio, raw):  # a backend bug: puts another genre back
+        restore(self, audio, {**raw, "genre": {"GENRE": ["Something else"]}})
 
-    monkeypatch.setattr(type(entry.backend), "set_genres", wrong)
+    monkeypatch.setattr(type(entry.backend), "restore_fields", wrong)
     [result] = service.undo()
     assert not result.ok
     assert result.error.startswith("undo failed: the genres did not read back from the restored copy")

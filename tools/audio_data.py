@@ -46,7 +46,7 @@ def artist_block(clip: str) -> str:
 
 
 def app_patch_indices(n: int, limit: int | None) -> np.ndarray:
-    """The patches ``Analyzer.tag_input`` keeps of a window's ``n`` (evenly spread, ends included)."""
+    """The patches the analysis keeps (``inference.common.spread_indices``) of a window's ``n`` (evenly spread, ends included)."""
     if not limit or n <= limit:
         return np.arange(n)
     return np.linspace(0, n - 1, limit).round().astype(int)

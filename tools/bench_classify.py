@@ -120,12 +120,14 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None) -> dict
     from genre_desktop.features.gtzan import extract_features
     from genre_desktop.inference.analyzer import TAG_PATCHES_PER_WINDOW, Analyzer
     from genre_desktop.inference.ensemble import combine
+    from genre_desktop.inference.inputs import AudioInputs
+    from genre_desktop.inference.musicnn import window_patches
 
     analyzer = Analyzer(n_segments=1, threads=1, tag_networks=tag_networks)
     # the same sessions the analyzer runs (bench-only access); the other kinds read other inputs
     # and are timed inside the end-to-end row
     members = [m for m in analyzer._members if m.kind == "classical"]
-    taggers = analyzer._taggers
+    taggers = [m.network for m in analyzer.tag_members]
     models = sklearn_models(data)
 
     def ours(path: Path, timer: Timer) -> None:
@@ -135,8 +137,8 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None) -> dict
             {m.name: m.predict_proba(x[None, :]) for m in members}, analyzer.weights))
         if taggers:
             def tag(patches_per_window: int):
-                analyzer.tag_patches = patches_per_window
-                return [t.run(analyzer.tag_input(y)) for t in taggers]
+                patches = window_patches(AudioInputs([(0.0, len(y) / SR, y)]), patches_per_window)[0]
+                return [t.run(patches) for t in taggers]
             timer.run(f"musicnn ({len(taggers)} nets)", tag, 0)
             timer.run(f"musicnn, {TAG_PATCHES_PER_WINDOW} patches", tag, TAG_PATCHES_PER_WINDOW)
 

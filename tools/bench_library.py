@@ -5,7 +5,7 @@ What is generated (stated in the output): N tracks of 3 to 5 minutes, each the c
 and valid only: the test split is absent), written as 22,050 Hz mono FLAC (the clips' own rate).
 Generation is skipped when ``DIR/tracks`` already holds N tracks.
 
-Each mode runs the headless pipeline (``app.pipeline.analyse_into_store``, what ``analyze`` runs)
+Each mode runs the headless pipeline (``app.analysis.analyse_into_session``, what ``analyze`` runs)
 into a fresh store with its own app home (so no vector cache is reused), timing the whole run
 (worker start and model loading included) and the time to the first result:
 
@@ -143,7 +143,8 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     """One mode in a fresh store and app home; returns its figures."""
     os.environ["GENRE_DESKTOP_HOME"] = str(work / f"home-{mode}")
     from genre_desktop.app.executors import default_workers, open_executor
-    from genre_desktop.app.pipeline import analyse_into_store
+    from genre_desktop.app.analysis import analyse_into_session
+    from genre_desktop.app.session import LibrarySession
     from genre_desktop.app.workspace import Workspace
     from genre_desktop.library.scanner import scan_paths
     from genre_desktop.paths import app_dirs
@@ -164,7 +165,7 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
     peaks: list[int] = []
     cpu: list[float] = []  # CPU seconds at the first and at the last result
 
-    def on_result(result, summary) -> None:
+    def on_result(summary) -> None:
         last[0] = time.monotonic() - start
         if not first:
             first.append(last[0])
@@ -175,7 +176,9 @@ def run_mode(mode: str, paths: list[Path], work: Path, segments: int) -> dict:
                 peaks.extend(_peak_kb(p.pid) for p in runner.executor._processes.values())
 
     try:
-        summary = analyse_into_store(ws, tracks, runner, on_result=on_result)
+        session = LibrarySession(ws)
+        session.set_tracks(tracks)
+        summary = analyse_into_session(session, tracks, runner, progress=on_result)
         if mode == "cluster":
             peaks.extend(_cluster_peaks(runner.executor))
     finally:

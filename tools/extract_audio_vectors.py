@@ -8,7 +8,7 @@ and the musicnn networks' per-patch outputs after resampling to 16 kHz),
 so training sees exactly what the app sees. Per 30 s window it stores the 57 table features and,
 for EVERY 3 s patch of the window (``tag_patches=0``), both bundled musicnn networks' 200-d
 embeddings and 50 tag scores. How many patches a model then uses is decided at training time by
-``genre_desktop.inference.musicnn.spread_indices`` (the app's rule for picking patches).
+``genre_desktop.inference.common.spread_indices`` (the app's rule for picking patches).
 
 Output: one ``.npz`` (default ``/work/cache/gtzan_audio_vectors.npz``, outside git) with
 - clip-level: ``clip`` (names), ``genre``, ``split``, ``origin``;
@@ -74,7 +74,7 @@ def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
         if not windows:
             raise SystemExit(f"{path}: no audible window")
         inputs = AudioInputs(windows, analyzer.networks, patches=0)  # 0: every patch of the window
-        outputs = {name: inputs.musicnn(name) for name in NETWORKS}
+        outputs = {name: inputs.outputs(name) for name in NETWORKS}
         for w, ((start, _, _), x) in enumerate(zip(windows, inputs.table())):
             wi = len(window_clip)
             window_clip.append(ci)

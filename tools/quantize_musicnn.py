@@ -45,6 +45,7 @@ def split_patches(split: str, count: int) -> np.ndarray:
     from genre_desktop.audio import decode
     from genre_desktop.inference.analyzer import SAMPLE_RATE, TAG_PATCHES_PER_WINDOW
     from genre_desktop.inference.inputs import AudioInputs
+    from genre_desktop.inference.musicnn import window_patches
 
     with open(AUDIO / "clips.csv", newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["split"] == split]
@@ -53,7 +54,7 @@ def split_patches(split: str, count: int) -> np.ndarray:
     out = []
     for r in chosen:
         y = decode(AUDIO / r["genre"] / f"{r['clip']}.opus", SAMPLE_RATE, 0.0, 30.0)
-        out.append(AudioInputs([(0.0, len(y) / SAMPLE_RATE, y)], patches=TAG_PATCHES_PER_WINDOW).patches()[0])
+        out.append(window_patches(AudioInputs([(0.0, len(y) / SAMPLE_RATE, y)]), TAG_PATCHES_PER_WINDOW)[0])
     return np.concatenate(out)
 
 

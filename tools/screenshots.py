@@ -158,14 +158,16 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     select(False)
     queue.pick(1)
     select(True)  # the card with a very long title
-    window._load_media()  # now, not after the selection has rested
+    window.details.load_media()  # now, not after the selection has rested
     idle(app, window)
     wait(app, lambda: window.spectrogram.has_image, 60)
     idle(app, window)
     save(window, out / f"review_queue_{theme}.png")
     au = next((t for t in window.model.tracks() if t.path.endswith(".au") and t.predicted_genre), None)
     if au is not None:  # reviewed, but its container takes no tags
-        window.apply_decisions([(au.path, {"chosen": [au.predicted_genre], "status": "accepted"})])
+        from genre_desktop.app.review import Decision
+
+        window.session.decide([Decision.choose(au, [au.predicted_genre], "accepted")])
 
     dialog = window.open_write_dialog()
     dialog.resize(1000, 600)

@@ -44,3 +44,6 @@ if [ ! -f .setup-stamp ] || [ "$(cat .setup-stamp)" != "$stamp_value" ]; then
   .venv/bin/python -m pip install -q -e ".[dev,cluster]"
   echo "$stamp_value" > .setup-stamp
 fi
+# Compile the analysis's numba code once for this install (shared by every data folder); a no-op
+# when it is ready, so the first analysis never waits for the compiler.
+.venv/bin/genre-desktop-cli precompile >/dev/null

@@ -1,10 +1,6 @@
-"""The workflow both faces share (Qt-free): a workspace (dirs, settings, store, journal, tag
-service, analysis description), planning writes, the review queue's rules, workflow rules."""
-
-from genre_desktop.app.plan import PlannedChange, new_genres, plan_changes
-from genre_desktop.app.review import ReviewRules, in_queue
-from genre_desktop.app.workflow import RESUME_KEY, prediction_fields, should_resume, to_analyze, under_root
-from genre_desktop.app.workspace import Workspace
-
-__all__ = ["RESUME_KEY", "PlannedChange", "ReviewRules", "Workspace", "in_queue", "new_genres", "plan_changes",
-           "prediction_fields", "should_resume", "to_analyze", "under_root"]
+"""The workflow both faces share (Qt-free): the workspace (``workspace``: dirs, settings, store,
+journal, tag service, analysis description), the library session (``session``: tracks, decisions
+and their undo, saving, scans, other processes' writes, the write plan; its store and file work
+in ``session_store``), the one analysis driver (``analysis``), the write plan (``plan``), the
+review queue's rules (``review``), workflow rules (``workflow``) and where analyses run
+(``executors``). Import the module that defines a name; this package re-exports nothing."""

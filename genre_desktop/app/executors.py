@@ -11,7 +11,9 @@ named Dask ``Event`` the analysis checks between its steps, so a cancel stops th
 analysed on remote workers within a step (a fraction of a second), not at their end.
 
 Dask is optional (the ``cluster`` extra): it is imported only when a cluster is asked for, and its
-absence is a :class:`ClusterUnavailable` with a message for the user.
+absence is a :class:`ClusterUnavailable` with a message for the user. A remote scheduler should be
+``tls://`` with certificates (``app/cluster_tls.py``): a plain ``tcp://`` one runs any code anyone
+who reaches it sends, so it is used with a warning; ``local`` listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -192,12 +194,23 @@ def _process_executor(workers: int) -> Executor:
     return Executor(first, workers, in_flight=2 * workers, respawn=respawn, kind="processes", _close=close)
 
 
-def _cluster_executor(address: str, workers: int | None) -> Executor:
+def _cluster_executor(address: str, workers: int | None, tls: str | os.PathLike[str] | None = None,
+                      timeout: float = 30.0) -> Executor:
     try:
         from dask.distributed import Client, LocalCluster
+
+        from genre_desktop.app.cluster_tls import CertificateError, node_security, security_for
     except ImportError as exc:
         raise ClusterUnavailable(
             "--cluster needs Dask: install the cluster extra (pip install 'genre-desktop[cluster]')") from exc
+    try:
+        security = security_for(address, tls)
+    except CertificateError as exc:
+        raise ClusterUnavailable(str(exc)) from exc
+    if address.startswith("tcp://") or "://" not in address and address != "local":
+        log.warning("%s is neither encrypted nor authenticated: anyone who can reach the scheduler can run code "
+                    "on every worker. Use a tls:// scheduler with certificates (README: Analysing on a cluster)",
+                    address)
     if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
         # Dask logs every worker start and stop at INFO on its own handler: keep the CLI's output
         # to the progress and the summary unless -v was asked for.
@@ -205,12 +218,14 @@ def _cluster_executor(address: str, workers: int | None) -> Executor:
     cluster = None
     try:
         if address == "local":
-            # Processes, one thread each: the analysis holds the GIL between onnxruntime calls.
+            # Processes, one thread each: the analysis holds the GIL between onnxruntime calls. Bound
+            # to this machine only; with certificates its own connections are TLS too.
+            secure = dict(protocol="tls", security=node_security(tls)) if tls else {}
             cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
+                                   dashboard_address=None, host="127.0.0.1", **secure)
+            client = Client(cluster, security=secure.get("security"))
         else:
-            client = Client(address, timeout=30)
+            client = Client(address, timeout=timeout, security=security)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
@@ -226,11 +241,15 @@ def _cluster_executor(address: str, workers: int | None) -> Executor:
     return Executor(client, threads, in_flight=2 * threads, kind="cluster", task_token=token, _close=close)
 
 
-def open_executor(workers: int | None = None, cluster: str | None = None) -> Executor:
-    """Where to analyse: a Dask cluster (``"local"`` or ``tcp://HOST:8786``), else ``workers``
-    processes (default: the cores), or this process when one worker is asked for."""
+def open_executor(workers: int | None = None, cluster: str | None = None,
+                  tls: str | os.PathLike[str] | None = None) -> Executor:
+    """Where to analyse: a Dask cluster (``"local"``, ``tls://HOST:8786`` or ``tcp://HOST:8786``),
+    else ``workers`` processes (default: the cores), or this process when one worker is asked for.
+
+    ``tls``: a certificate folder (``app.cluster_tls.make_certificates``) for a ``tls://``
+    scheduler; without it a ``tls://`` address uses Dask's own TLS configuration."""
     if cluster:
-        return _cluster_executor(cluster, workers)
+        return _cluster_executor(cluster, workers, tls)
     n = workers or default_workers()
     if n <= 1:
         from genre_desktop.inference.batch import InlineExecutor

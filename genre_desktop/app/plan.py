@@ -1,15 +1,33 @@
 """Planning a write: which files change and how (what the write preview shows). Qt-free.
 
-For each accepted or corrected track: the chosen genres spelled through the alias map, in
-"replace" or "add" mode, cut to the number of genres asked for. Files whose genres would not
-change are counted, not written.
+For each accepted or corrected track: the chosen genres in their one spelling, in "replace" or
+"add" mode, cut to the number of genres asked for. Files whose genres would not change are
+counted, not written; files whose container has no tag format for genres
+(``tagging.registry.unwritable_reason``: Sun .au, raw AAC) are set apart with the reason, for the
+window and the CLI alike.
+
+One genre gets one spelling in every file (``core/genre_spelling.py``): the librarian's alias,
+else the genre tree's name (or their own genre's), else the spelling the library already uses
+most for it (file tags and choices), so "Lo-fi", "lo-fi" and "Lo-Fi" chosen on three tracks are
+written alike. In "add" mode a genre the file already holds keeps the file's spelling.
+
+A plan remembers what it was made from (``WritePlan.basis``, and the library's ``spelling``): the
+same plan made again from the store as it is just before the write tells whether another process
+changed the library meanwhile (a stale plan is shown again, never written).
+
+Extending the plan (documented for the tag-field work): a further tag field the write changes
+is an entry of ``PlannedChange.fields`` (``{"style": (old, new)}``), shown by the preview as
+its own pair of columns; anything the preview must say about one file ("ID3v2.3 → v2.4") is a
+line of ``PlannedChange.notes``, shown in the Notes column. Neither needs a change elsewhere.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
+from genre_desktop.core.genre_spelling import GenreSpelling
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
@@ -17,45 +35,122 @@ from genre_desktop.settings import Settings
 
 @dataclass
 class PlannedChange:
+    """One file's change: its genres now (``old``) and after the write (``new``).
+
+    ``fields``: further tag fields this write changes, name -> (now, after); ``notes``: what else
+    the preview says about this file."""
+
     path: str
     old: list[str]
     new: list[str]
+    fields: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        """What the librarian saw of this change (to tell a stale plan)."""
+        return (self.path, tuple(self.old), tuple(self.new),
+                tuple(sorted((k, tuple(a), tuple(b)) for k, (a, b) in self.fields.items())), tuple(self.notes))
 
 
-def dedupe_genres(genres: list[str]) -> list[str]:
+@dataclass
+class WritePlan:
+    """What a write will do: ``changes`` to make, ``unwritable`` files set apart with the reason
+    (the librarian's choice stays in the library), ``unchanged``: reviewed files that already
+    carry their genres. ``basis``: path -> the track's file signature (size, mtime) as planned."""
+
+    changes: list[PlannedChange] = field(default_factory=list)
+    unwritable: list[tuple[PlannedChange, str]] = field(default_factory=list)
+    unchanged: int = 0
+    basis: dict[str, tuple] = field(default_factory=dict)
+    spelling: Any = field(default=None, compare=False)  # the library's GenreSpelling the plan used
+
+    def values(self) -> dict[str, list[str]]:
+        """What the tag service writes: path -> genres."""
+        return {c.path: list(c.new) for c in self.changes}
+
+    def key(self) -> tuple:
+        return (tuple(c.key() for c in self.changes), tuple(sorted(c.path for c, _ in self.unwritable)),
+                self.unchanged)
+
+    def field_names(self) -> list[str]:
+        """The further fields some change of this plan sets (the preview's extra columns)."""
+        return sorted({name for c in self.changes for name in c.fields})
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
+def dedupe_genres(genres: list[str], aliases: Mapping[str, str] | None = None) -> list[str]:
     """``genres`` without repeats of one genre (the first spelling wins) and without blanks."""
     seen, out = set(), []
     for g in genres:
         if not str(g).strip():
             continue
-        key = canonical_genre(g)
+        key = canonical_genre(g, aliases)
         if key not in seen:
             seen.add(key)
             out.append(g)
     return out
 
 
-def new_genres(track: Track, settings: Settings) -> list[str]:
-    """What the file's genre field becomes for this track under ``settings``."""
+def library_spelling(tracks: Iterable[Track], settings: Settings) -> GenreSpelling:
+    """The settings' spelling, following the spellings ``tracks`` use (file tags and choices)."""
+    tracks = list(tracks)
+    return settings.spelling([g for t in tracks for g in (*t.genres, *(t.chosen or ()))])
+
+
+def new_genres(track: Track, settings: Settings, spelling: GenreSpelling | None = None) -> list[str]:
+    """What the file's genre field becomes for this track under ``settings`` (``spelling``: the
+    library's, from :func:`library_spelling`; default: the settings' alone)."""
+    spell = spelling.spell if spelling is not None else settings.spell
     picked = list(track.chosen or [])
     if track.status == ACCEPTED and track.prediction is not None:
         # "How many genres": an accepted prediction may bring its runners-up along.
         picked += track.prediction.ranked()
-    wanted = dedupe_genres([settings.spell(g) for g in picked])[: max(1, settings.max_genres)]
+    wanted = dedupe_genres([spell(g) for g in picked], settings.aliases)[: max(1, settings.max_genres)]
     if settings.write_mode == "add":
-        return dedupe_genres(list(track.genres) + wanted)
+        return dedupe_genres(list(track.genres) + wanted, settings.aliases)
     return wanted
 
 
-def plan_changes(tracks: list[Track], settings: Settings) -> tuple[list[PlannedChange], int]:
-    """(changes to make, number of reviewed tracks already right)."""
+def reviewed(track: Track) -> bool:
+    """The track carries a decision a write puts into its file (and the file is there)."""
+    return track.status in (ACCEPTED, CORRECTED) and bool(track.chosen) and not track.missing
+
+
+def plan_changes(tracks: list[Track], settings: Settings,
+                 spelling: GenreSpelling | None = None) -> tuple[list[PlannedChange], int]:
+    """(changes to make, number of reviewed tracks already right); ``tracks``: the whole library
+    (its spellings decide how a genre no alias or tree node spells is written), unless the
+    library's ``spelling`` is given."""
     changes, unchanged = [], 0
+    spelling = spelling if spelling is not None else library_spelling(tracks, settings)
     for track in tracks:
-        if track.status not in (ACCEPTED, CORRECTED) or not track.chosen or track.missing:
+        if not reviewed(track):
             continue
-        new = new_genres(track, settings)
+        new = new_genres(track, settings, spelling)
         if new == list(track.genres):
             unchanged += 1
             continue
         changes.append(PlannedChange(track.path, list(track.genres), new))
     return changes, unchanged
+
+
+def plan_write(tracks: Iterable[Track], settings: Settings, spelling: GenreSpelling | None = None) -> WritePlan:
+    """The write preview's plan over the library's ``tracks`` (all of them: their spellings count,
+    unless the library's ``spelling`` is given), with the files no write can change set apart."""
+    from genre_desktop.tagging.registry import unwritable_reason
+
+    tracks = list(tracks)
+    spelling = spelling if spelling is not None else library_spelling(tracks, settings)
+    changes, unchanged = plan_changes(tracks, settings, spelling)
+    decided = [t for t in tracks if reviewed(t)]
+    formats = {t.path: t.format for t in decided}
+    plan = WritePlan(unchanged=unchanged, basis={t.path: (t.size, t.mtime) for t in decided}, spelling=spelling)
+    for change in changes:
+        why = unwritable_reason(change.path, formats.get(change.path, ""))
+        if why:
+            plan.unwritable.append((change, why))
+        else:
+            plan.changes.append(change)
+    return plan

@@ -1,12 +1,18 @@
 """The review queue's rules, without widgets: which tracks wait for review, in which order, which
-a bulk accept takes, which disagree with the file, and what a decision records. Qt-free."""
+a bulk accept takes, which disagree with the file, and what a decision records. Qt-free.
+
+A :class:`Decision` is a path and the Track fields it sets: the review queue, the CLI's ``accept``
+and ``reset`` all make Decisions and hand them to the library session (one decision path, one undo).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
-from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, Status
+from genre_desktop.core.genre_spelling import GenreSpelling, user_tree
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED, Status
 from genre_desktop.core.track import Track
 
 
@@ -20,21 +26,55 @@ def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
     return {"chosen": list(chosen) if chosen is not None else None, "status": status}
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A review decision: the Track ``fields`` it sets on the track at ``path`` (today the chosen
+    genres and the status; any other field, such as a style, the same way)."""
+
+    path: str
+    fields: Mapping[str, Any]
+
+    @classmethod
+    def choose(cls, track: Track | str, chosen: list[str] | None, status: Status | str) -> "Decision":
+        return cls(track if isinstance(track, str) else track.path, decision(chosen, status))
+
+    @classmethod
+    def take_back(cls, track: Track) -> "Decision":
+        """Back to waiting for review (predicted) or for analysis, the choice forgotten."""
+        return cls.choose(track, None, PREDICTED if track.prediction is not None else UNANALYSED)
+
+
+def decided(track: Track) -> bool:
+    """The track carries a decision not yet written (what ``reset`` can take back)."""
+    return track.status in (ACCEPTED, CORRECTED)
+
+
 class ReviewRules:
-    """The queue's rules under the librarian's spelling (``spell``) and aliases (label -> spelling,
-    or a function returning the current ones: settings change while the window is open)."""
+    """The queue's rules under the librarian's spelling (``spell``), aliases (label -> spelling) and
+    own genres (``Settings.user_genres``); each may be a function returning the current ones:
+    settings change while the window is open."""
 
     def __init__(self, spell: Callable[[str], str] | None = None,
-                 aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None) -> None:
+                 aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
+                 user_genres: Iterable | Callable[[], Iterable] | None = None) -> None:
         self.spell = spell or (lambda g: g)
         self._aliases = aliases
+        self._user_genres = user_genres
 
     @property
     def aliases(self) -> Mapping[str, str]:
         return (self._aliases() if callable(self._aliases) else self._aliases) or {}
 
+    @property
+    def user_genres(self) -> Iterable:
+        return (self._user_genres() if callable(self._user_genres) else self._user_genres) or ()
+
+    def identity(self, genre: str) -> str:
+        """The one genre identity (``core.canonical_genre``) under the current aliases."""
+        return canonical_genre(genre, self.aliases)
+
     def same(self, a: str, b: str) -> bool:
-        return canonical_genre(a, self.aliases) == canonical_genre(b, self.aliases)
+        return self.identity(a) == self.identity(b)
 
     def disagrees(self, track: Track) -> bool:
         """The file has a genre tag and the predicted genre is not among it."""
@@ -64,14 +104,27 @@ class ReviewRules:
         predicted = track.predicted_genre
         return ACCEPTED if predicted is not None and self.same(genre, predicted) else CORRECTED
 
-    def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[tuple[Track, list[str], Status]]:
-        return [(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
+    def bulk_accept(self, rows: Iterable[Track], threshold: float) -> list[Decision]:
+        """Accept every row's prediction at or above ``threshold``."""
+        return [Decision.choose(t, [t.predicted_genre], ACCEPTED) for t in self.above(rows, threshold)]
 
-    @staticmethod
-    def known_genres(tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
-        """Genre names to offer when typing one: the labels and every genre chosen so far."""
-        names = set(labels)
-        for t in tracks:
-            if t.chosen:
-                names.update(t.chosen)
-        return sorted(names, key=str.casefold)
+    def choose(self, track: Track, genre: str) -> Decision:
+        """Choosing ``genre`` for ``track`` (accepting when it is the predicted one)."""
+        return Decision.choose(track, [genre], self.status_for(track, genre))
+
+    def of_genres(self, tracks: Iterable[Track], genres: Iterable[str], chosen: bool = False) -> list[Track]:
+        """The tracks whose predicted genre (``chosen``: whose choice) is one of ``genres``."""
+        genres = list(genres)
+        if not genres:
+            return list(tracks)
+        def picked(t: Track) -> list[str]:
+            return list(t.chosen or []) if chosen else [t.predicted_genre] if t.predicted_genre else []
+        return [t for t in tracks if any(self.same(g, w) for g in picked(t) for w in genres)]
+
+    def known_genres(self, tracks: Iterable[Track], labels: Iterable[str] = ()) -> list[str]:
+        """Genre names to offer when typing one, one spelling per genre (the one a write uses): the
+        genre tree with the librarian's own genres, the labels, and every genre the files hold or
+        was chosen so far."""
+        used = [g for t in tracks for g in (*t.genres, *(t.chosen or ()))]
+        spelling = GenreSpelling(self.aliases, user_tree(self.user_genres), used)
+        return spelling.names(list(labels))

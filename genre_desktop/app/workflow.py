@@ -1,5 +1,10 @@
 """Workflow rules of the window and the CLI that are not widgets: which tracks an analysis takes,
-what a prediction changes in a track, when an interrupted analysis resumes. Qt-free."""
+what a prediction changes in a track, when an interrupted analysis resumes. Qt-free.
+
+A track counts as changed since its analysis when the file's size or modification time differs
+from what it was when it was analysed (``ANALYSED_KEY``, kept in the track's extra fields). A
+verified tag write (audio region proven identical) carries the mark over to the written file.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
 
 RESUME_KEY = "analysis_pending"  # in Settings.extra: an analysis was running when the app closed
+ANALYSED_KEY = "analysed_file"  # in Track.extra: [size, mtime] of the file as analysed
 
 
 def under_root(path: str, root: str | None) -> bool:
@@ -32,6 +38,27 @@ def to_analyze(tracks: Iterable[Track], only_new: bool = False) -> list[Track]:
     return [t for t in tracks if can_analyze(t) and (not only_new or t.status == UNANALYSED)]
 
 
+def file_signature(track: Track) -> list:
+    """The file as the store knows it: [size, mtime]."""
+    return [track.size, track.mtime]
+
+
+def analysed_current(track: Track) -> bool:
+    """The track's analysis was made from the file as the store knows it now."""
+    seen = track.extra.get(ANALYSED_KEY)
+    return seen is not None and list(seen) == file_signature(track)
+
+
+def needs_analysis(track: Track, reanalyse: bool = False) -> bool:
+    """The file is there and was never analysed, or changed since it was (``reanalyse``: every one)."""
+    if not can_analyze(track):
+        return False
+    if reanalyse or track.status == UNANALYSED:
+        return True
+    seen = track.extra.get(ANALYSED_KEY)
+    return track.prediction is not None and seen is not None and list(seen) != file_signature(track)
+
+
 def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
     """The Track fields one analysis result changes.
 
@@ -39,12 +66,25 @@ def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
     away the librarian's decision; only the prediction shown next to it is refreshed. A note the
     scan left beside a usable status ("truncated MP3: ...", "tags unreadable ...") outlives a
     successful analysis (the file is still like that); a failed analysis' reason replaces it.
+    ``extra`` holds extra fields to merge (not replace): the analysed-file mark.
     """
     note = track.error if track.status != ERROR else None
-    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error or note}
+    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error or note,
+                              "extra": {ANALYSED_KEY: file_signature(track)}}
     if track.status not in REVIEWED:
         fields["status"] = ERROR if prediction.error else PREDICTED
     return fields
+
+
+def apply_fields(track: Track, fields: dict[str, Any]) -> Track:
+    """Set ``fields`` on ``track`` (in place); ``extra`` is merged into the extra fields, as a new
+    dict (the store shares extra values with the Tracks it returns: never change them in place)."""
+    for name, value in fields.items():
+        if name == "extra":
+            track.extra = {**track.extra, **value}
+        else:
+            setattr(track, name, value)
+    return track
 
 
 def should_resume(settings: Settings, tracks: Iterable[Track]) -> bool:

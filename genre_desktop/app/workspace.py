@@ -2,8 +2,9 @@
 
 ``Workspace(dirs, settings)`` knows where the store and its journal live (one rule,
 ``paths.journal_for``), opens the store, builds the tag service (settling writes a killed run left
-pending), describes the analysis (``AnalysisSpec``, following the active user model), plans
-writes and builds the review queue's rules. The settings it holds are immutable: a change swaps in
+pending), describes the analysis (``AnalysisSpec``, following the active user model) and builds
+the review queue's rules. The tracks, decisions and write plans are the library session's
+(``app/session.py``), which works on a workspace. The settings it holds are immutable: a change swaps in
 a new Settings (``update_settings``), so a worker that read the old one is never confused.
 """
 
@@ -14,9 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from genre_desktop.app.plan import PlannedChange, plan_changes
 from genre_desktop.app.review import ReviewRules
-from genre_desktop.core.track import Track
 from genre_desktop.inference.spec import AnalysisSpec
 from genre_desktop.paths import AppDirs, bundled_models_dir, journal_for
 from genre_desktop.settings import Settings
@@ -217,11 +216,7 @@ class Workspace:
     # -- review and writing ----------------------------------------------------------------------
     def review_rules(self) -> ReviewRules:
         """The review queue's rules; the spelling follows later settings changes."""
-        return ReviewRules(self.spell, lambda: self._settings.aliases)
-
-    def plan_changes(self, tracks: list[Track], settings: Settings | None = None) -> tuple[list[PlannedChange], int]:
-        """The write preview's plan under ``settings`` (default: the current ones)."""
-        return plan_changes(tracks, settings or self._settings)
+        return ReviewRules(self.spell, lambda: self._settings.aliases, lambda: self._settings.user_genres)
 
     @property
     def spectrogram_cache_dir(self) -> Path:

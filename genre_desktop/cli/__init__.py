@@ -19,8 +19,8 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
 #: the commands, in the order ``--help`` lists them
-COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "write", "classify", "evaluate",
-            "train", "models")
+COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "reset", "write", "classify",
+            "evaluate", "train", "models", "precompile", "cluster-certs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMANDS:
-        importlib.import_module(f"genre_desktop.cli.{name}").register(subparsers)
+        importlib.import_module(f"genre_desktop.cli.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 
@@ -56,6 +56,25 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # never a traceback: a message (and with -vv the traceback in the log)
+        return _report(exc)
+
+
+def _report(exc: Exception) -> int:
+    """What an error no command caught tells the user; the exit code (2: the models, 1: the rest)."""
+    from genre_desktop.inference.manifest import ModelError
+    from genre_desktop.runtime import describe_os_error
+
+    logging.getLogger(__name__).debug("the command failed", exc_info=exc)
+    if isinstance(exc, ModelError):
+        print(f"error: cannot load the models: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError):
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    print(f"error: the command stopped on an unexpected problem: {exc or type(exc).__name__} "
+          "(nothing after it was done; run again with -vv for the details and report them)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

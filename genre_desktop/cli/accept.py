@@ -1,44 +1,58 @@
-"""``accept --above P [--genre G ...]``: accept the predictions at or above probability P, as the
-review queue's bulk accept (``ReviewRules.bulk_accept``)."""
+"""``accept --above P [--genre G ...] [--dry-run] [--strict]``: accept the predictions at or above
+probability P, as the review queue's bulk accept.
+
+The review queue's rules (``ReviewRules.bulk_accept``) and its decision path: the decisions go
+through the library session (``LibrarySession.decide``), as the queue's do. ``--dry-run`` lists
+what would be accepted and changes nothing. Predictions whose file is missing are skipped with
+the reason: exit 0 (3 with ``--strict``). ``reset`` takes decisions back.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from genre_desktop.cli.common import OK, USAGE, genres_text, open_store, reporting_busy, store_options
+from genre_desktop.cli.common import (OK, USAGE, finished, genres_text, open_session, reporting_busy, store_options,
+                                      strict_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("accept", parents=[store_options()],
+    p = subparsers.add_parser("accept", parents=[store_options(), strict_options()],
                               help="accept predictions at or above a probability (the review queue's bulk accept)")
     p.add_argument("--above", type=float, required=True, metavar="P", help="probability, 0 to 1 (e.g. 0.8)")
     p.add_argument("--genre", action="append", default=[], metavar="G",
                    help="only predictions of this genre (repeat for several)")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be accepted")
     p.set_defaults(func=reporting_busy(run))
 
 
 def run(args: argparse.Namespace) -> int:
-    from genre_desktop.app.review import decision
+    from genre_desktop.core.status import PREDICTED
 
     if not 0.0 <= args.above <= 1.0:
         print("error: --above wants a probability between 0 and 1 (e.g. 0.8)", file=sys.stderr)
         return USAGE
-    ws = open_store(args)
+    session = open_session(args)
+    ws = session.workspace
     try:
         rules = ws.review_rules()
-        rows = rules.queue(ws.store.all())
+        rows = rules.queue(session.tracks())
         waiting = len(rows)
-        if args.genre:
-            rows = [t for t in rows if any(rules.same(t.predicted_genre, g) for g in args.genre)]
-        decisions = rules.bulk_accept(rows, args.above)
-        with ws.store.batch():
-            for track, chosen, status in decisions:
-                ws.store.update(track.path, **decision(chosen, status))
+        decisions = rules.bulk_accept(rules.of_genres(rows, args.genre), args.above)
+        gone = [t for t in session.tracks() if t.missing and t.status == PREDICTED and t.predicted_genre]
+        gone = rules.above(rules.of_genres(gone, args.genre), args.above)
+        if not args.dry_run:
+            session.decide(decisions)
+            session.flush()
     finally:
         ws.close()
-    for track, chosen, _ in decisions:
-        print(f"accepted {track.path}: {genres_text(chosen)} ({track.confidence:.0%})")
-    print(f"Accepted {len(decisions)} of {waiting} predictions waiting for review "
-          f"(at or above {args.above:.0%}).")
-    return OK
+    verb = "would accept" if args.dry_run else "accepted"
+    for d in decisions:
+        track = session.track(d.path)
+        print(f"{verb} {d.path}: {genres_text(d.fields['chosen'])} ({track.confidence:.0%})")
+    for t in gone:
+        print(f"skipped {t.path}: the file is missing (rescan the folder, or `scan --remove-missing`)")
+    what = "Would accept" if args.dry_run else "Accepted"
+    print(f"{what} {len(decisions)} of {waiting} predictions waiting for review (at or above {args.above:.0%})"
+          + (f"; {len(gone)} skipped: file missing." if gone else "."))
+    return finished(args, len(gone)) if not args.dry_run else OK

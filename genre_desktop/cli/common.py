@@ -1,5 +1,5 @@
-"""What every command shares: exit codes, the store and journal options, the workspace built from
-the command line, the tag service, result lines and progress output.
+"""What every command shares: exit codes, the store and journal options, the workspace and the
+library session built from the command line, result lines and progress output.
 
 ``main`` resolves the app's folders once and puts them on the parsed arguments (``args.dirs``);
 commands build their services from :func:`workspace`, the same way the window does (one journal
@@ -12,16 +12,17 @@ import argparse
 import os
 import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable
 
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import journal_for
 
-#: exit codes: all went well; some files failed (or the store is busy); usage errors (argparse's
-#: own, or a folder that does not exist); partly done (``undo``: some files undone, others not)
-OK, FAILED, USAGE, PARTLY = 0, 1, 2, 3
+#: exit codes: done (also when some files were skipped with a reason, listed and counted); the
+#: command could not do its work (the store is busy, the models do not load, a run was stopped);
+#: usage errors (argparse's own, or a folder that does not exist); only with ``--strict``: done,
+#: but some files were skipped
+OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
 
 
 # --------------------------------------------------------------------------- options
@@ -42,6 +43,20 @@ def journal_options() -> argparse.ArgumentParser:
                            help="journal of tag writes (default: the store's, next to it: journal.jsonl "
                                 "beside library.json, NAME-journal.jsonl beside any other NAME.json)")
     return journaled
+
+
+def strict_options() -> argparse.ArgumentParser:
+    """``--strict``, for the commands whose partial success is success (a parent parser)."""
+    strict = argparse.ArgumentParser(add_help=False)
+    strict.add_argument("--strict", action="store_true",
+                        help=f"exit {PARTIAL} (not 0) when some files were skipped (each is listed with the reason)")
+    return strict
+
+
+def finished(args: argparse.Namespace, skipped: int) -> int:
+    """The exit code of a command that did its work: 0, or ``PARTIAL`` under ``--strict`` when it
+    skipped files (a 50,000-file archive always holds one bad file: a cron chain must go on)."""
+    return PARTIAL if skipped and getattr(args, "strict", False) else OK
 
 
 def training_options() -> argparse.ArgumentParser:
@@ -94,6 +109,16 @@ def open_store(args: argparse.Namespace) -> Workspace:
     return ws
 
 
+def open_session(args: argparse.Namespace, root: str | None = None):
+    """The command's library session over the tracks under ``root`` (None: the whole store); its
+    writer is this thread. Close it with ``session.workspace.close()``."""
+    from genre_desktop.app.session import LibrarySession
+
+    session = LibrarySession(open_store(args))
+    session.open(root)
+    return session
+
+
 def library_roots(ws: Workspace) -> list[str]:
     """The folders to rescan: the store's own list, else the GUI's last library."""
     if ws.store.roots:
@@ -123,18 +148,15 @@ def parse_merges(args: argparse.Namespace) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- tag writes
-@contextmanager
-def tag_service(args: argparse.Namespace, ws: Workspace, *, id3v23: bool = False, separator: str | None = None):
-    """The workspace's tag service (the window's wiring), telling what a killed run left pending."""
-    options = ws.write_options(id3_version=3 if id3v23 else None, id3_separator=separator)
-    with ws.tag_service(options, journal_path=journal_path(args)) as (service, settled):
-        if settled is None:
-            print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
-                  file=sys.stderr)
-        elif settled:
-            print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
-                  file=sys.stderr)
-        yield service
+def report_settled(settled) -> None:
+    """What the tag service settled first: writes a killed run left pending (None: another
+    process is writing tags now, its unfinished writes are left to it)."""
+    if settled is None:
+        print("another Genre Desktop process is writing tags now; its unfinished writes are left to it",
+              file=sys.stderr)
+    elif settled:
+        print(f"settled {sum(r.ok for r in settled)} of {len(settled)} interrupted write(s) from an earlier run",
+              file=sys.stderr)
 
 
 def genres_text(values: list[str] | None) -> str:

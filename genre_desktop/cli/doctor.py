@@ -110,6 +110,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  models       {models} ({len([p for p in models.iterdir() if p.is_file()])} files, {_human(_size(models))})")
     else:
         print(f"  models       NOT FOUND at {models}: classification will not work")
+    from genre_desktop import jit_cache
+
+    compiled = os.environ.get("NUMBA_CACHE_DIR", "none")
+    print(f"  compiled     {compiled} " + ("(ready)" if jit_cache.is_ready() else
+                                           "(not prepared: the first analysis compiles once; "
+                                           "`genre-desktop-cli precompile` does it now)"))
     store_path = ws.store_path
     print("Files")
     print(_where("store", store_path))

@@ -1,8 +1,10 @@
 """``scan [DIR] [--remove-missing]``: scan a music folder into the library (incremental).
 
 Without a folder, the library's own folders are rescanned (e.g. to rebuild a damaged store).
-Prints found / new / changed / unchanged / missing / unreadable, and each unreadable file with its
-reason.
+Prints found / new / changed / unchanged / missing / unreadable, and each unreadable file (and
+each folder that could not be listed) with its reason. Skipped files do not make the scan fail:
+exit 0 (3 with ``--strict``); the unreadable files stay in the library with their reason.
+Each batch is stored with the library session's scan merge (``app.session_store.save_scanned``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import argparse
 import os
 import sys
 
-from genre_desktop.cli.common import (FAILED, OK, USAGE, Progress, library_roots, open_store, reporting_busy,
-                                      store_options)
+from genre_desktop.cli.common import (FAILED, OK, USAGE, Progress, finished, library_roots, open_store,
+                                      reporting_busy, store_options, strict_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("scan", parents=[store_options()], help="scan a music folder into the library")
+    p = subparsers.add_parser("scan", parents=[store_options(), strict_options()],
+                              help="scan a music folder into the library")
     p.add_argument("folder", metavar="DIR", nargs="?",
                    help="folder to scan (default: rescan the library's folders, e.g. to rebuild a damaged store)")
     p.add_argument("--remove-missing", action="store_true",
@@ -34,25 +37,27 @@ def run(args: argparse.Namespace) -> int:
             if not folders:
                 print("error: no library folder known yet: give the folder to scan", file=sys.stderr)
                 return USAGE
-        code = OK
+        codes = []
         for folder in folders:
             if not os.path.isdir(folder):
                 print(f"error: not a folder: {args.folder or folder}", file=sys.stderr)
-                code = USAGE if args.folder is not None else FAILED
+                codes.append(USAGE if args.folder is not None else FAILED)
                 continue
-            code = max(code, _scan_one(args, ws, folder))
-        return code
+            codes.append(_scan_one(args, ws, folder))
+        # A folder that could not be scanned outweighs files skipped in another.
+        return next((c for c in (USAGE, FAILED) if c in codes), max(codes, default=OK))
     finally:
         ws.close()
 
 
 def _scan_one(args: argparse.Namespace, ws, folder: str) -> int:
+    from genre_desktop.app.session_store import save_scanned
     from genre_desktop.library.scanner import scan
 
     store = ws.store
     show = Progress()
     store.add_root(folder)
-    gen = scan(folder, store, options=ws.write_options())
+    gen = scan(folder, store, options=ws.write_options(), save=lambda tracks: save_scanned(store, tracks))
     try:
         while True:
             try:
@@ -85,4 +90,4 @@ def _scan_one(args: argparse.Namespace, ws, folder: str) -> int:
         print(f"    {path}: {reason}")
     for path, reason in summary.unlisted:
         print(f"  folder not listed: {path}: {reason}")
-    return FAILED if summary.unreadable or summary.unlisted else OK
+    return finished(args, len(summary.unreadable) + len(summary.unlisted))

@@ -1,13 +1,14 @@
 """``tag --genre G [--genre G2] [--id3v23] [--separator S] FILES...``: write genres into files' tags
-(journaled, verified, undoable). Files not in the library yet are scanned in first."""
+(journaled, verified, undoable), through the library session's one write path
+(``app.session_store.write_values``). Files not in the library yet are scanned in first."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from genre_desktop.cli.common import (FAILED, OK, journal_options, open_store, print_results, reporting_busy,
-                                      store_options, tag_service)
+from genre_desktop.cli.common import (FAILED, OK, journal_options, journal_path, open_store, print_results,
+                                      report_settled, reporting_busy, store_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from genre_desktop.app.session_store import write_values
     from genre_desktop.library.scanner import scan_paths
 
     ws = open_store(args)
@@ -32,9 +34,10 @@ def run(args: argparse.Namespace) -> int:
         bad = {p for p, _ in problems}
         for path, reason in problems:
             print(f"FAILED  {path}: {reason}")
-        with tag_service(args, ws, id3v23=args.id3v23, separator=args.separator) as service:
-            results = service.write({p: list(args.genre) for p in paths if p not in bad})
+        options = ws.write_options(id3_version=3 if args.id3v23 else None, id3_separator=args.separator)
+        outcome = write_values(ws, {p: list(args.genre) for p in paths if p not in bad}, options, journal_path(args))
     finally:
         ws.close()
-    failed = print_results(results, "written") + len(problems)
+    report_settled(outcome.settled)
+    failed = print_results(outcome.results, "written") + len(problems)
     return FAILED if failed else OK

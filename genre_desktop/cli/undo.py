@@ -1,9 +1,10 @@
 """``undo [--last N | --all] [--genres-only]``: give the files of the last N write batches (or of
-every write) back byte for byte from the journal's undo data.
+every write) back byte for byte from the journal's undo data (``app.session_store.undo_writes``:
+the window's undo).
 
 A file another program changed since the write is left as it is and reported once; later undos
 skip it and remind how many there are. ``--genres-only`` puts the old genres back into such files
-as they are now (and into files whose undo data expired, which is also what happens by default).
+as they are now (what happens anyway to writes whose undo data expired).
 
 Exit codes: 0 everything asked was undone (or nothing was left to undo); 3 partly: some files
 were undone and others not (each one reported); 1 none could be undone; 2 a usage error.
@@ -14,11 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from genre_desktop.cli.common import (FAILED, OK, PARTLY, USAGE, genres_text, journal_options, open_store,
-                                      reporting_busy, store_options, tag_service)
+from genre_desktop.cli.common import (FAILED, OK, PARTIAL, USAGE, genres_text, journal_options, journal_path,
+                                      open_store, report_settled, reporting_busy, store_options)
 
-EPILOG = ("exit codes: 0 all undone (or nothing to undo), 3 partly undone (the rest is reported), "
-          "1 nothing could be undone, 2 usage error")
+EPILOG = (f"exit codes: {OK} all undone (or nothing to undo), {PARTIAL} partly undone (the rest is reported), "
+          f"{FAILED} nothing could be undone, {USAGE} usage error")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,14 +40,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.all and last < 1:
         print("error: --last needs a positive number", file=sys.stderr)
         return USAGE
+    from genre_desktop.app.session_store import undo_writes
+
     ws = open_store(args)
     try:
-        with tag_service(args, ws) as service:
-            results = service.undo(last=last, all=args.all, genre_level=args.genres_only)
-            left = [] if args.genres_only else service.left_by_undo()
+        outcome = undo_writes(ws, None, last=last, all=args.all, journal_path=journal_path(args),
+                              genre_level=args.genres_only)
     finally:
         ws.close()
-    earlier = len({e.path for e in left} - {r.path for r in results})
+    report_settled(outcome.settled)
+    results = outcome.results
+    earlier = len(set(outcome.left) - {r.path for r in results})
     if not results:
         print("nothing to undo")
         _remind(earlier)
@@ -54,24 +58,26 @@ def run(args: argparse.Namespace) -> int:
     failed = offered = 0
     for r in results:
         if r.ok:
-            how = "" if r.exact is not False or not r.note else f" (genres only: {r.note})"
+            how = f" (genres only: {r.note})" if r.exact is False and r.note else ""
             print(f"undone  {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}{how}")
         else:
             failed += 1
             offered += r.offer == "genres"
             print(f"FAILED  {r.path}: {r.error}")
     if offered:
-        print(f"{offered} file{'s' if offered != 1 else ''} changed since the write: "
-              f"`genre-desktop-cli undo --genres-only` puts {'their' if offered != 1 else 'its'} old genres back "
-              f"into {'them' if offered != 1 else 'it'} as {'they are' if offered != 1 else 'it is'} now")
+        many = offered != 1
+        print(f"{offered} file{'s' if many else ''} changed since the write: `genre-desktop-cli undo --genres-only` "
+              f"puts {'their' if many else 'its'} old genres back into {'them' if many else 'it'} as "
+              f"{'they are' if many else 'it is'} now")
     _remind(earlier)
     if not failed:
         return OK
-    return PARTLY if failed < len(results) else FAILED
+    return PARTIAL if failed < len(results) else FAILED
 
 
 def _remind(count: int) -> None:
     if count:
-        print(f"({count} earlier write{'s were' if count != 1 else ' was'} left by an earlier undo because "
-              f"{'their files' if count != 1 else 'its file'} changed since; `undo --genres-only` restores "
-              f"{'their' if count != 1 else 'its'} genres)")
+        many = count != 1
+        print(f"({count} earlier write{'s were' if many else ' was'} left by an earlier undo because "
+              f"{'their files' if many else 'its file'} changed since; `undo --genres-only` restores "
+              f"{'their' if many else 'its'} genres)")

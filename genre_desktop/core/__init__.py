@@ -7,7 +7,7 @@ from genre_desktop.core.genre import (
     GenreTree,
     canonical_genre,
     default_tree,
-    display_genre,
+    genre_matcher,
     resolve,
     same_genre,
 )
@@ -28,5 +28,5 @@ from genre_desktop.core.track import Track
 __all__ = [
     "ACCEPTED", "CORRECTED", "ERROR", "PREDICTED", "REVIEWED", "SCHEMA", "STATUSES", "UNANALYSED",
     "WRITTEN", "GenreNode", "GenreTree", "Prediction", "SegmentScore", "Status", "Track",
-    "canonical_genre", "default_tree", "display_genre", "resolve", "same_genre",
+    "canonical_genre", "default_tree", "genre_matcher", "resolve", "same_genre",
 ]

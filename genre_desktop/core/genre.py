@@ -37,11 +37,18 @@ names work on any tree, e.g. one with the librarian's own genres):
   ``(node or key)`` (depth first, without the node), ``GenreTree.is_under(node, ancestor)``.
 - :func:`gtzan_nodes` ``() -> {"hiphop": <Hip-Hop>, ...}``; :func:`class_index_nodes`
   ``() -> {216: <Pop>, ...}``.
+- :func:`genre_matcher` ``(name, aliases=None, tree=None) -> (genres -> bool)``: the one genre
+  filter. A filter by a genre includes the genres under it in the tree ("Electronic" finds House
+  and Drum and Bass tracks; "Hip-Hop" finds the librarian's "Lo-fi" placed under it), as a folder
+  includes its subfolders; a genre that is no node matches its own spellings only.
+
+One spelling per genre (what a write puts in the tag, what completion offers) is
+``core/genre_spelling.py``; the librarian's own genres join the tree there (``user_tree``).
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Iterable, Mapping
 
 from genre_desktop.core.genre_tree import (
     GenreNode,
@@ -54,7 +61,7 @@ from genre_desktop.core.genre_tree import (
 
 __all__ = [
     "GenreNode", "GenreTree", "canonical_genre", "children", "class_index_nodes", "default_tree",
-    "descendants", "display_genre", "gtzan_nodes", "load_tree", "name_key", "node", "path", "resolve",
+    "descendants", "genre_matcher", "gtzan_nodes", "load_tree", "name_key", "node", "path", "resolve",
     "same_genre",
 ]
 
@@ -96,8 +103,24 @@ def class_index_nodes() -> dict[int, GenreNode]:
     return default_tree().by_class_index()
 
 
-def display_genre(name: str) -> str:
-    """A genre name tidied for use as a class name: spaces collapsed, case-folded ("Drum  and Bass"
-    -> "drum and bass"). Two names with one :func:`canonical_genre` may still differ here; pick one
-    per identity (see ``training/dataset.py``)."""
-    return " ".join(str(name).split()).casefold()
+def genre_matcher(name: str, aliases: Mapping[str, str] | None = None,
+                  tree: GenreTree | None = None) -> Callable[[Iterable[str]], bool]:
+    """A test of a track's genres: does one of them name ``name``'s genre or a genre under it in
+    ``tree`` (default: the shipped tree; pass ``Settings.genre_tree()`` for the librarian's own)?"""
+    tree = tree if tree is not None else default_tree()
+    identity = tree.canonical(name, aliases)
+    wanted = {identity}
+    if identity in tree:
+        wanted.update(n.key for n in tree.descendants(identity))
+    seen: dict[str, bool] = {}  # a library holds few distinct genre strings
+
+    def matches(genres: Iterable[str]) -> bool:
+        for genre in genres:
+            hit = seen.get(genre)
+            if hit is None:
+                hit = seen[genre] = tree.canonical(genre, aliases) in wanted
+            if hit:
+                return True
+        return False
+
+    return matches

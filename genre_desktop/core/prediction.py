@@ -2,16 +2,27 @@
 
 Stored shape (``to_dict``), shared with ``classify --json`` and the store's track documents::
 
-    {"schema": 2,
+    {"schema": 3,
      "path": str, "genres": [{"genre": str, "probability": float}, ...],   # highest first
      "models": {member_name: {genre: probability, ...}, ...},
      "segments": [{"start": s, "end": s, "genres": {genre: probability, ...}}, ...],
      "tags": {music_tag: score, ...},
+     "broad": [{"genre": str, "path": [str, ...], "probability": float}, ...],   # highest first
+     "content": "music" | "spoken word" | "no audible audio" | null,
      "model_version": str, "error": None | str}
 
-Schema history: 1 is the same shape without the ``schema`` key (every store written before the
-key existed); 2 adds the key. ``from_dict`` reads both, and keeps the keys of a newer schema it
-does not know in ``extra`` so that re-saving a track does not drop them.
+``broad`` and ``content`` are absent when the analysis did not tell them (no network heard the
+file; every record before schema 3). ``genres`` is the ten-genre vote (plus a user model's genres). ``broad`` are the genre tree's genres
+the AudioSet network hears (``inference/broad.py``): each with ``path``, its ancestors from the
+root, highest first, and a calibrated probability (a parent scores at least its best child); only
+the best few are kept (a 100,000-track store holds every prediction). ``content`` says what the
+audio is (``inference/content.py``): music genres apply only to ``"music"``; null when the models
+that tell it did not run. :attr:`Prediction.is_music` is the predicate a bulk accept asks.
+
+Schema history: 1 is the shape of 2 without the ``schema`` key (every store written before the
+key existed); 2 adds the key; 3 adds ``broad`` and ``content``. ``from_dict`` reads all three (an
+older one has no broad genres and unknown content), and keeps the keys of a newer schema it does
+not know in ``extra`` so that re-saving a track does not drop them.
 """
 
 from __future__ import annotations
@@ -20,13 +31,19 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-SCHEMA = 2
+SCHEMA = 3
+
+MUSIC = "music"
+SPOKEN_WORD = "spoken word"
+NO_AUDIO = "no audible audio"
+CONTENTS = (MUSIC, SPOKEN_WORD, NO_AUDIO)
 
 # Probabilities are stored and printed with this many decimals: more is noise, and a full
 # prediction (members x segments x labels, plus 50 tag scores) is the bulk of the store's size.
 DECIMALS = 5
 
-_KNOWN = frozenset({"schema", "path", "genres", "models", "segments", "tags", "model_version", "error"})
+_KNOWN = frozenset({"schema", "path", "genres", "models", "segments", "tags", "broad", "content", "model_version",
+                    "error"})
 
 
 def _r(value: float) -> float:
@@ -70,6 +87,32 @@ def _read_genres(raw: Any) -> list[tuple[str, float]]:
     return out
 
 
+@dataclass(frozen=True)
+class BroadGenre:
+    """A genre of the tree the network hears: ``path`` its ancestors from the root, highest first."""
+
+    genre: str
+    path: tuple[str, ...]
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"genre": self.genre, "path": list(self.path), "probability": _r(self.probability)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "BroadGenre":
+        return cls(str(raw["genre"]), tuple(str(p) for p in raw.get("path") or ()), float(raw["probability"]))
+
+
+def _read_broad(raw: Any) -> list[BroadGenre]:
+    out = []
+    for item in raw or ():
+        try:
+            out.append(BroadGenre.from_dict(item))
+        except (KeyError, TypeError, ValueError):
+            continue  # one damaged entry must not hide the others
+    return out
+
+
 @dataclass
 class Prediction:
     """One file's prediction: ranked genres, per-member and per-segment scores, music tags.
@@ -85,6 +128,8 @@ class Prediction:
     tags: dict[str, float] = field(default_factory=dict)
     model_version: str = ""
     error: str | None = None
+    broad: list[BroadGenre] = field(default_factory=list)
+    content: str | None = None  # one of CONTENTS; None: not told (schema < 3, or no network)
     schema: int = SCHEMA  # the schema it was read from (SCHEMA for a new one)
     extra: dict[str, Any] = field(default_factory=dict)  # keys of a newer schema, kept on save
 
@@ -107,6 +152,13 @@ class Prediction:
     @property
     def confidence(self) -> float | None:
         return float(self.genres[0][1]) if self.genres else None
+
+    @property
+    def is_music(self) -> bool:
+        """Whether a music genre may be taken for this file without a person looking: False when the
+        analysis heard spoken word or no audible audio (a bulk accept skips those tracks); True
+        when it heard music or could not tell (an older prediction)."""
+        return self.content not in (SPOKEN_WORD, NO_AUDIO)
 
     def ranked(self, n: int | None = None) -> list[str]:
         """The genre names, most likely first (the first ``n``)."""
@@ -132,6 +184,11 @@ class Prediction:
             "model_version": self.model_version,
             "error": self.error,
         })
+        # absent rather than empty when not told: an older record keeps its shape and its size
+        if self.broad:
+            data["broad"] = [b.to_dict() for b in self.broad]
+        if self.content is not None:
+            data["content"] = self.content
         return data
 
     @classmethod
@@ -150,8 +207,8 @@ class Prediction:
         return cls.from_dict(value)
 
     @classmethod
-    def failed(cls, path: str, reason: str) -> "Prediction":
-        return cls(path=path, error=reason)
+    def failed(cls, path: str, reason: str, content: str | None = None) -> "Prediction":
+        return cls(path=path, error=reason, content=content)
 
 
 
@@ -181,6 +238,15 @@ class _Stored(Prediction):
     @cached_property
     def tags(self) -> dict[str, float]:  # type: ignore[override]
         return self._data.get("tags") or {}
+
+    @cached_property
+    def broad(self) -> list[BroadGenre]:  # type: ignore[override]
+        return _read_broad(self._data.get("broad"))
+
+    @cached_property
+    def content(self) -> str | None:  # type: ignore[override]
+        value = self._data.get("content")
+        return value if value in CONTENTS else None
 
     @cached_property
     def model_version(self) -> str:  # type: ignore[override]

@@ -5,11 +5,12 @@ over the track (skipping the first and last seconds); only those windows are dec
 window is shifted forward and retried a bounded number of times, then dropped.
 
 The models folder's members are built by kind (``inference/members.py``); each asks the window
-inputs (``inference/inputs.py``) for what it needs, computed on first use and once. The voting
+inputs (``inference/inputs.py``) for what it needs, computed on first use and once. Which networks
+load is decided from what the members declare, not from their kinds: the networks providing a
+capability some member or the track vectors read, plus the chosen tag networks. The voting
 members go through the one :class:`~genre_desktop.inference.ensemble.Ensemble`: a weighted soft vote
 per window, windows combined by averaging log-probabilities, and the active user model (if any)
-mixed in by its weight. The musicnn taggers (kind "musicnn") give ``Prediction.tags``; they are not
-genre voters.
+mixed in by its weight. Tag networks give ``Prediction.tags``; they are not genre voters.
 
 Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) instead.
 
@@ -30,13 +31,15 @@ import numpy as np
 
 from genre_desktop.audio import DecodeError, decode, probe
 from genre_desktop.cancel import NEVER, CancelToken, Cancelled
+from genre_desktop.core.prediction import Prediction, SegmentScore
+from genre_desktop.features.embedding_stats import stat_networks
 from genre_desktop.features.gtzan import RECIPE_VERSION
 from genre_desktop.features.segments import is_silent, plan_segments
+from genre_desktop.inference.common import ModelError
 from genre_desktop.inference.ensemble import Ensemble, normalise_weights
-from genre_desktop.inference.inputs import AudioInputs
-from genre_desktop.inference.manifest import ModelError, load_manifest
-from genre_desktop.inference.members import load_members
-from genre_desktop.core.prediction import Prediction, SegmentScore
+from genre_desktop.inference.inputs import AudioInputs, VectorSpec
+from genre_desktop.inference.manifest import load_manifest
+from genre_desktop.inference.members import FACTORIES, capabilities, gives_tags, load_members, networks_for, stat_reads
 from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache, cache_recipe, vector_recipe
 from genre_desktop.paths import bundled_models_dir
 
@@ -45,7 +48,6 @@ __all__ = ["Analysis", "Analyzer", "ModelError", "SAMPLE_RATE"]
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22050  # the GTZAN table's rate; the features are only comparable at this rate
-MUSICNN_RATE = 16000
 MAX_SILENCE_SHIFTS = 3  # per window; a mostly silent track must not cost a decode per second
 MIN_WINDOW_SECONDS = 1.0  # shorter windows (the tail of a shift) say nothing about genre
 # musicnn costs ~25 ms per 3 s patch and network, far more than everything else per second of
@@ -61,30 +63,28 @@ WindowReader = Callable[[float, float], np.ndarray]
 
 def track_vector_recipe(manifest) -> str:
     """What the track vectors of ``manifest``'s models mean ("" without an embedding network)."""
-    if manifest.embedding_model not in {e.name for e in manifest.by_kind("musicnn")}:
-        return ""
-    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
-
+    embedding = manifest.find(manifest.embedding_model) if manifest.embedding_model else None
     head = vector_head(manifest)
-    if head is None:
+    if embedding is None or not capabilities(embedding) or head is None:
         return ""
     stats, patches = head
-    from genre_desktop.features.embedding_stats import stat_networks
-
-    listed = {e.name: e.sha256 for e in manifest.by_kind("musicnn")}
-    hashes = {net: listed.get(net, "unlisted") for net in stat_networks(stats)}  # the loader refuses those
-    return vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, manifest.get(manifest.embedding_model).sha256,
-                         stats, hashes, patches)
+    # a network the manifest does not list gets "unlisted": the loader refuses it anyway
+    hashes = {net: (manifest.find(net).sha256 if manifest.find(net) else "unlisted") for net in stat_networks(stats)}
+    return vector_recipe(RECIPE_VERSION, embedding.feature_recipe, embedding.sha256, stats, hashes, patches)
 
 
 def vector_head(manifest) -> tuple[list[str], int | None] | None:
-    """(stats, patches per window) the vectors carry: the manifest's first embedding head's input,
+    """(stats, patches per window) the vectors carry: the manifest's first embedding head's input
+    (the first member reading ``embedding_stats``),
     so that it runs on cached vectors and user models learn from the same representation; without
     a head, the embedding network's mean embedding over the analysis' patches. None if neither."""
-    for entry in manifest.by_kind("embedding_head"):
+    for entry in manifest.models:
+        if "embedding_stats" not in getattr(FACTORIES.get(entry.kind), "needs", ()):
+            continue
         k = entry.raw.get("patches_per_window")
         return [str(s) for s in entry.raw.get("stats", [])], (None if k is None else max(0, int(k)))
-    if manifest.embedding_model in {e.name for e in manifest.by_kind("musicnn")}:
+    embedding = manifest.find(manifest.embedding_model) if manifest.embedding_model else None
+    if embedding is not None and capabilities(embedding):
         return [f"{manifest.embedding_model}.embedding.mean"], None
     return None
 
@@ -122,15 +122,16 @@ class Analyzer:
                  tag_networks: Iterable[str] | None = None) -> None:
         """Raises ModelError if the manifest or a model is missing, tampered or incompatible.
 
-        ``musicnn``: run musicnn taggers for ``Prediction.tags``; ``tag_networks`` names them (None:
-        every musicnn network the manifest lists; names it does not list are skipped with a
-        warning). Networks that a voting member or the vectors read run either way, but give tags
-        only if chosen: the networks run are the members' and the vectors' plus the chosen ones
-        (each costs ~35 ms of CPU per 3 s patch). ``tag_patches``: 3 s patches per window for the tags
-        and the vectors (evenly spread; 0 = every patch).
+        ``musicnn``: report tags (``Prediction.tags``) from the tag networks; ``tag_networks`` names
+        them (None: every network of the manifest that gives tags; names it does not list are
+        skipped with a warning). The networks loaded and run are those whose capabilities a
+        member, a reporter or the vectors read, plus the chosen tag networks (each musicnn network
+        costs ~35 ms of CPU per 3 s patch). ``tag_patches``: 3 s patches per window of the musicnn
+        networks (evenly spread; 0 = every patch).
         ``vector_cache``: a cache folder (e.g. ``AppDirs.feature_cache``) or a VectorCache built
         with :meth:`cache_recipe`: analyses then return the files' vectors (for the caller to store
-        there). ``user_model``: a loaded ``inference.user_model.UserModel`` to mix into the ensemble.
+        there). ``user_model``: a loaded user model member (``inference.user_model.UserModel``) to
+        mix into the ensemble.
         """
         self.models_dir = Path(models_dir) if models_dir is not None else bundled_models_dir()
         self.manifest = load_manifest(self.models_dir)
@@ -141,19 +142,24 @@ class Analyzer:
         self.tag_patches = max(0, int(tag_patches))
         self.embedding_model = self.manifest.embedding_model
         self.want_vectors = vector_cache is not None or user_model is not None
-        if self.want_vectors and not track_vector_recipe(self.manifest):
-            raise ModelError(f"{self.models_dir}: the manifest names no musicnn embedding_model and "
-                             f"embedding head for the track vectors (embedding_model: {self.embedding_model!r})")
+        self.vector_recipe = track_vector_recipe(self.manifest)
+        if self.want_vectors and not self.vector_recipe:
+            raise ModelError(f"{self.models_dir}: the manifest names no embedding network (embedding_model: "
+                             f"{self.embedding_model!r}) and embedding head for the track vectors")
         self.vector_head = vector_head(self.manifest)
-        others = load_members(self.manifest, threads, lambda e: e.kind != "musicnn")
+        # Every member but the networks (cheap to build); their reads decide which networks load.
+        others = load_members(self.manifest, threads, lambda e: not capabilities(e))
         self._members = [m for m in others if m.votes]
         if not self._members:
             raise ModelError(f"{self.models_dir}: the manifest lists no genre-voting model")
         taggers = self._chosen_taggers(musicnn, tag_networks)
-        networks = self._load_networks(others, taggers, threads)
-        self.networks = {m.name: m.network for m in networks}
+        reads = set().union(*(m.reads for m in others))
+        if self.want_vectors:
+            reads |= {f"{self.embedding_model}:embedding"} | stat_reads(self.vector_head[0])
+        wanted = {e.name for e in networks_for(self.manifest, reads)} | taggers
+        networks = load_members(self.manifest, threads, lambda e: e.name in wanted)
+        self.networks = {m.name: m for m in networks}
         self.tag_members = [m for m in networks if m.name in taggers]
-        self._taggers = [m.network for m in self.tag_members]
         self.members = [m.name for m in self._members]
         self.bundled_labels = list(self.manifest.labels)
         self.weights = normalise_weights(self.manifest.weights, self.members)
@@ -161,7 +167,6 @@ class Analyzer:
         self.labels = self.ensemble.output_labels
         self.user_model = user_model
         self.model_version = self.manifest.version
-        self.vector_recipe = track_vector_recipe(self.manifest)
         if isinstance(vector_cache, (str, Path)):
             vector_cache = VectorCache(vector_cache, self.cache_recipe())
         self.vector_cache = vector_cache  # where this configuration's vectors belong (read by training)
@@ -172,8 +177,8 @@ class Analyzer:
             self.model_version = f"{self.manifest.version}+{user_model.version}"
 
     def _chosen_taggers(self, musicnn: bool, tag_networks: Iterable[str] | None) -> set[str]:
-        """The musicnn networks whose tags the analysis reports (listed in the manifest)."""
-        listed = {e.name for e in self.manifest.by_kind("musicnn")}
+        """The networks whose tags the analysis reports (listed in the manifest, giving tags)."""
+        listed = {e.name for e in self.manifest.models if gives_tags(e)}
         if not musicnn:
             return set()
         if tag_networks is None:
@@ -183,22 +188,12 @@ class Analyzer:
             log.warning("tag networks %s are not in %s; skipped", sorted(chosen - listed), self.models_dir)
         return chosen & listed
 
-    def _load_networks(self, others: list, taggers: set[str], threads: int) -> list:
-        """The musicnn members to load: the chosen ``taggers`` and the networks another member reads
-        or the vectors need (loading a network costs time and memory; running it ~35 ms a patch)."""
-        wanted = {net for m in others for net in m.networks}
+    def inputs(self, windows: list, cancel: CancelToken = NEVER) -> AudioInputs:
+        """The lazy inputs of ``windows`` for this analyzer's members, networks and vectors."""
+        spec = None
         if self.want_vectors:
-            from genre_desktop.features.embedding_stats import stat_networks
-
-            wanted.add(self.embedding_model)
-            wanted.update(stat_networks(self.vector_head[0]))
-        listed = {e.name for e in self.manifest.by_kind("musicnn")}
-        missing = sorted(wanted - listed)
-        if missing:
-            raise ModelError(f"{self.models_dir}: members read musicnn networks {missing}, "
-                             "which the manifest does not list")
-        return load_members(self.manifest, threads,
-                            lambda e: e.kind == "musicnn" and (e.name in taggers or e.name in wanted))
+            spec = VectorSpec(self.embedding_model, tuple(self.vector_head[0]), self.vector_head[1])
+        return AudioInputs(windows, self.networks, self.tag_patches, cancel, spec)
 
     def cache_recipe(self) -> str:
         """The vector cache recipe of this configuration (vectors depend on windows and patches)."""
@@ -246,13 +241,13 @@ class Analyzer:
         Raises DecodeError if the file cannot be decoded, ValueError if it has no audible audio,
         ModelError if the manifest names no embedding network.
         """
-        if self.embedding_model not in self.networks:
+        if not self.want_vectors:
             raise ModelError("this Analyzer computes no vectors: pass vector_cache= or user_model=")
         duration = probe(path).duration
         windows = self._windows(lambda start, length: decode(path, SAMPLE_RATE, start, length), duration, cancel)
         if not windows:
             raise ValueError(f"{path}: no audible audio (every segment is silent or too short)")
-        return self._vectors(AudioInputs(windows, self.networks, self.tag_patches, cancel))
+        return self.inputs(windows, cancel).vectors()
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -279,9 +274,9 @@ class Analyzer:
         windows = self._windows(read, duration, cancel)
         if not windows:
             return Analysis(Prediction.failed(name, "no audible audio (every segment is silent or too short)"))
-        inputs = AudioInputs(windows, self.networks, self.tag_patches, cancel)
-        vectors = self._vectors(inputs) if self.want_vectors else None
-        result, overall, segments, p_user = self.ensemble.predict(inputs, vectors)
+        inputs = self.inputs(windows, cancel)
+        vectors = inputs.vectors() if self.want_vectors else None
+        result, overall, segments, p_user = self.ensemble.predict(inputs)
         models = {m: self._as_dict(p) for m, p in result.members.items()}
         if p_user is not None:
             models[f"user:{self.user_model.version}"] = self._as_dict(p_user, self.user_model.labels)
@@ -311,31 +306,17 @@ class Analyzer:
             start += shift
         return None
 
-    def _vectors(self, inputs: AudioInputs) -> TrackVectors:
-        """Per window: the features, the embedding network's mean embedding over its patches, and the
-        statistics the bundled head reads (the same values the head gets in this analysis)."""
-        outputs = inputs.musicnn(self.embedding_model)
-        stats, patches = self.vector_head
-        return TrackVectors([s for s, _, _ in inputs.windows], [e for _, e, _ in inputs.windows], inputs.table(),
-                            np.stack([o["embedding"].mean(axis=0) for o in outputs]),
-                            np.array([len(o["embedding"]) for o in outputs]),
-                            inputs.embedding_stats(stats, patches), stats, patches)
-
     def _tags(self, inputs: AudioInputs) -> dict[str, float]:
-        """musicnn tag scores averaged over every patch of every window (and over taggers, per tag)."""
+        """The chosen tag networks' scores, averaged over every patch of every window (and over
+        networks, per tag), highest first."""
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         for member in self.tag_members:
-            for tag, score in zip(member.labels, member.tag_scores(inputs)):
+            for tag, score in member.report(inputs)["tags"].items():
                 sums[tag] = sums.get(tag, 0.0) + float(score)
                 counts[tag] = counts.get(tag, 0) + 1
         tags = {t: sums[t] / counts[t] for t in sums}
         return dict(sorted(tags.items(), key=lambda kv: -kv[1]))
-
-    def tag_input(self, y: np.ndarray) -> np.ndarray:
-        """musicnn patches [n, 187, 96] of one 22050 Hz window: resampled to 16 kHz (soxr HQ, as
-        librosa.load does), up to ``tag_patches`` patches evenly spread over the window."""
-        return AudioInputs([(0.0, len(y) / SAMPLE_RATE, y)], patches=self.tag_patches).patches()[0]
 
     def _as_dict(self, p: np.ndarray, labels: list[str] | None = None) -> dict[str, float]:
         return {label: float(v) for label, v in zip(self.bundled_labels if labels is None else labels, p)}

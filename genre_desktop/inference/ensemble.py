@@ -24,6 +24,10 @@ from typing import Mapping
 
 import numpy as np
 
+from genre_desktop.inference.common import POOLINGS
+from genre_desktop.inference.inputs import CachedInputs
+from genre_desktop.inference.user_model import union_labels
+
 # Floor for probabilities before taking logs: a model that says exactly 0 must not veto a genre.
 _EPS = 1e-7
 
@@ -50,9 +54,6 @@ def normalise_weights(weights: Mapping[str, float], available: list[str]) -> dic
     if total <= 0:
         raise ValueError(f"no positive ensemble weight among members {available}")
     return {m: w / total for m, w in picked.items() if w > 0}
-
-
-POOLINGS = ("arithmetic", "geometric")
 
 
 def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float],
@@ -106,8 +107,8 @@ class Ensemble:
     Used by the Analyzer (on a track's audio inputs), by evaluation and by training (on cached
     vectors, where only the members whose inputs the cache holds can run: the weights are then
     renormalised over those). ``weights`` are the manifest's ``ensemble.members``; non-voting members
-    are ignored. ``user_model``: an ``inference.user_model.UserModel`` (or None) mixed in by its own
-    weight over the union of labels.
+    are ignored. ``user_model``: the member of kind ``user_model`` (``inference.user_model.UserModel``)
+    or None, mixed in by its own weight over the union of labels.
     """
 
     def __init__(self, members: list, weights: Mapping[str, float], labels: list[str],
@@ -130,8 +131,6 @@ class Ensemble:
         """The labels of the final distribution: the bundled ones, then the user model's new ones."""
         if self.user_model is None:
             return list(self.labels)
-        from genre_desktop.inference.user_model import union_labels
-
         return union_labels(self.labels, self.user_model.labels)
 
     def runnable(self, inputs) -> list:
@@ -160,24 +159,20 @@ class Ensemble:
         _, segments = self.user_model.mix(self.labels, result.segments, p_windows)
         return overall, segments
 
-    def predict(self, inputs, vectors=None) -> tuple[EnsembleResult, np.ndarray, np.ndarray, np.ndarray | None]:
+    def predict(self, inputs) -> tuple[EnsembleResult, np.ndarray, np.ndarray, np.ndarray | None]:
         """One track: (bundled result, overall, segments over ``output_labels``, user track proba).
 
-        ``vectors`` (``TrackVectors``) are required with a user model: its input."""
+        With a user model, ``inputs`` must provide the track's ``vectors``: its input."""
         result = self.combine(self.member_probas(inputs))
         if self.user_model is None:
             return result, result.overall, result.segments, None
-        if vectors is None:
-            raise ValueError("the user model needs the track's vectors")
-        p_track = self.user_model.predict_proba(vectors.vector)[0]
-        overall, segments = self.mix_user(result, p_track, self.user_model.predict_proba(vectors.window_vectors))
+        p_track = self.user_model.predict_track(inputs)
+        overall, segments = self.mix_user(result, p_track, self.user_model.predict(inputs))
         return result, overall, segments, p_track
 
     def predict_tracks(self, vectors: list) -> np.ndarray:
         """(n, len(output_labels)): one final distribution per track from cached ``TrackVectors``,
         every member's windows of all tracks in one run."""
-        from genre_desktop.inference.inputs import CachedInputs
-
         if not vectors:
             return np.zeros((0, len(self.output_labels)))
         first = vectors[0]

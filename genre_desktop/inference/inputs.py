@@ -1,47 +1,66 @@
-"""What members read: the inputs of a track's analysed windows, each kind computed on first use.
+"""What members read: the inputs of a track's analysed windows, each computed on first use and once.
 
-A member declares the input kinds it needs (``Member.needs``); it asks an inputs object for them
-and gets one entry per window. Nothing is computed before some member asks, and nothing twice: the
-musicnn networks run only when a tagger, an embedding head or the user-model vectors want them.
+A member declares the input kinds it needs (``Member.needs``) and, if it reads a network, the
+network capabilities it reads (``Member.reads``, ``"<network>:<output>"``); it asks an inputs object
+for them and gets one entry per window. Nothing is computed before some member asks, and nothing
+twice: a network runs only when a member, the track vectors or a reporter (tags, broad genres)
+reads it.
 
 Kinds:
 
 - ``table``: the 57 GTZAN features of each window (``features.gtzan``), float32 (W, 57);
-- ``musicnn``: per network, per window, the network's per-patch outputs
-  ``{"embedding": (P, 200), "tags": (P, 50)}`` for the window's chosen patches (``patches``:
-  that many evenly spread 3 s patches per window, 0 = all of them);
-- ``embedding_stats``: per window, ``features.embedding_stats.embedding_stats`` of the musicnn
-  outputs on the window's patches, float32 (W, S): what an embedding head reads;
+- ``outputs``: per network, per window, the network's outputs on that window's excerpts, e.g.
+  ``{"embedding": (P, 200), "tags": (P, 50)}`` for P musicnn patches of 3 s, or
+  ``{"scores": (E, 527), "embedding": (E, D)}`` for E EfficientAT excerpts of 10 s. The network
+  member computes them (``outputs(inputs, units)``) from what the inputs share: the windows
+  resampled once per rate (:meth:`AudioInputs.resampled`) and anything memoised by key
+  (:meth:`AudioInputs.memo`, e.g. the musicnn log-mel patches both musicnn networks read);
+- ``embedding_stats``: per window, ``features.embedding_stats.embedding_stats`` of the networks'
+  outputs, float32 (W, S): what an embedding head reads;
 - ``mel``: per window, the CNN batch of ``features.cnn_input.cnn_segments`` for the parameters a
-  member's manifest entry declares, (N, 1, n_mels, frames).
+  member's manifest entry declares, (N, 1, n_mels, frames);
+- ``vectors``: the track's ``TrackVectors`` (``inference/vector_cache.py``): what a user model
+  reads and the wizard learns from.
+
+``units`` is how many excerpts of a network's own length each window gives (musicnn: 3 s patches,
+EfficientAT: 10 s excerpts; evenly spread, 0 = all); None means the network's own default, or else
+the analysis' ``patches`` setting.
 
 :class:`AudioInputs` computes them from a track's decoded windows; :class:`CachedInputs` serves the
-``table`` and ``embedding_stats`` kinds from cached vectors (``inference.vector_cache``: the
-statistics the bundled head reads, at its patches per window), so evaluation on cached vectors runs
-the bundled voting members (the table models and the embedding head), not a table-only vote.
+``table`` and ``embedding_stats`` kinds from cached vectors (the statistics the bundled head reads,
+at its patches per window), so evaluation on cached vectors runs the bundled voting members (the
+table models and the embedding head), not a table-only vote.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from genre_desktop.cancel import NEVER, CancelToken
-from genre_desktop.inference.manifest import ModelError
+from genre_desktop.inference.common import MissingInput
+from genre_desktop.inference.vector_cache import TrackVectors
 
-__all__ = ["AudioInputs", "CachedInputs", "INPUT_KINDS", "MissingInput", "Window"]
+__all__ = ["AudioInputs", "CachedInputs", "INPUT_KINDS", "MissingInput", "VectorSpec", "Window"]
 
-INPUT_KINDS = ("table", "musicnn", "embedding_stats", "mel")
+INPUT_KINDS = ("table", "outputs", "embedding_stats", "mel", "vectors")
 SAMPLE_RATE = 22050  # windows arrive at the GTZAN table's rate
-MUSICNN_RATE = 16000
 
 Window = tuple  # (start seconds, end seconds, mono float32 samples at SAMPLE_RATE)
 
 
-class MissingInput(ModelError):
-    """An inputs object cannot provide a kind a member needs (e.g. audio inputs from a cache)."""
+@dataclass(frozen=True)
+class VectorSpec:
+    """What a track's vectors hold: the mean embedding of ``embedding_model`` over each window's
+    default units, and the head statistics ``stats`` over ``patches`` units per window (None = the
+    default)."""
+
+    embedding_model: str
+    stats: tuple[str, ...]
+    patches: int | None = None
 
 
 class CachedInputs:
@@ -76,115 +95,138 @@ class CachedInputs:
                                f"{self.stat_patches} patches, not {list(stats)} over {patches}")
         return self._stats
 
-    def musicnn(self, network: str, patches: int | None = None) -> list[dict[str, np.ndarray]]:
-        raise MissingInput("cached vectors hold no musicnn outputs per patch")
+    def outputs(self, network: str, units: int | None = None) -> list[dict[str, np.ndarray]]:
+        raise MissingInput(f"cached vectors hold no outputs of the network {network!r} per excerpt")
 
     def mel(self, params: Mapping) -> list[np.ndarray]:
         raise MissingInput("cached vectors hold no mel spectrograms")
+
+    def vectors(self) -> TrackVectors:
+        raise MissingInput("these cached inputs are rows of vectors, not one track's")
 
 
 class AudioInputs:
     """Inputs of a track's decoded windows, computed lazily and once per kind (and parameters).
 
-    ``networks``: musicnn network name -> ``inference.musicnn.MusicnnTagger`` (the loaded ones).
-    ``patches``: the default number of patches per window for the ``musicnn`` kind (0 = all).
+    ``networks``: network name -> a loaded network member (``outputs(inputs, units)``,
+    ``default_units``). ``patches``: the units per window of a network without its own default
+    (0 = all). ``vector_spec``: what :meth:`vectors` holds (None: no vectors).
     """
 
     kinds = frozenset(INPUT_KINDS)
 
-    def __init__(self, windows: list[Window], networks: Mapping[str, object] | None = None,
-                 patches: int = 0, cancel: CancelToken = NEVER) -> None:
+    def __init__(self, windows: list[Window], networks: Mapping[str, Any] | None = None,
+                 patches: int = 0, cancel: CancelToken = NEVER, vector_spec: VectorSpec | None = None) -> None:
         if not windows:
             raise ValueError("no windows")
         self.windows = list(windows)
         self.networks = dict(networks or {})
         self.default_patches = max(0, int(patches))
         self.cancel = cancel
-        self._table: np.ndarray | None = None
-        self._patches: dict[int, list[np.ndarray]] = {}
-        self._outputs: dict[tuple[str, int], list[dict[str, np.ndarray]]] = {}
-        self._mel: dict[str, list[np.ndarray]] = {}
-        self._y16: list[np.ndarray] | None = None
+        self.vector_spec = vector_spec
+        self._memo: dict[Any, Any] = {}
 
     @property
     def n_windows(self) -> int:
         return len(self.windows)
 
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for, the same value after (a hashable key
+        naming what it is and its parameters)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def computed(self, kind: str) -> bool:
+        """Whether anything of ``kind`` (a memo key's first element) was computed yet."""
+        return any(isinstance(k, tuple) and k and k[0] == kind for k in self._memo)
+
     def table(self) -> np.ndarray:
         """(W, 57) float32 GTZAN features, one row per window."""
-        if self._table is None:
+        def compute() -> np.ndarray:
             from genre_desktop.features.gtzan import extract_features
 
             rows = []
             for _, _, y in self.windows:
                 self.cancel.raise_if_cancelled()
                 rows.append(extract_features(y, SAMPLE_RATE))
-            self._table = np.stack(rows).astype(np.float32)
-        return self._table
+            return np.stack(rows).astype(np.float32)
 
-    def patches(self, patches: int | None = None) -> list[np.ndarray]:
-        """Per window, musicnn log-mel patches [p, 187, 96]: ``patches`` evenly spread (0 = all)."""
-        k = self.default_patches if patches is None else max(0, int(patches))
-        if k not in self._patches:
-            from genre_desktop.features.musicnn_input import musicnn_patches, n_patches
+        return self.memo(("table",), compute)
 
-            if self._y16 is None:
-                import soxr
+    def resampled(self, rate: int) -> list[np.ndarray]:
+        """Per window, the samples at ``rate`` Hz (soxr HQ, as librosa.load resamples), float32."""
+        if rate == SAMPLE_RATE:
+            return [y for _, _, y in self.windows]
 
-                self._y16 = []
-                for _, _, y in self.windows:
-                    self.cancel.raise_if_cancelled()
-                    self._y16.append(soxr.resample(y, SAMPLE_RATE, MUSICNN_RATE, quality="HQ").astype(np.float32))
-            # Only the chosen patches' spectrogram frames are computed (the same values).
-            self._patches[k] = [musicnn_patches(y16, which=_spread_indices(n_patches(len(y16)), k))
-                                for y16 in self._y16]
-        return self._patches[k]
+        def compute() -> list[np.ndarray]:
+            import soxr
 
-    def musicnn(self, network: str, patches: int | None = None) -> list[dict[str, np.ndarray]]:
-        """Per window, ``network``'s outputs {"embedding": (P, 200), "tags": (P, 50)} on the window's
-        chosen patches. All windows go through the network in one run."""
-        k = self.default_patches if patches is None else max(0, int(patches))
-        key = (network, k)
-        if key not in self._outputs:
-            tagger = self.networks.get(network)
-            if tagger is None:
-                raise MissingInput(f"musicnn network {network!r} is not loaded (have {sorted(self.networks)})")
-            per_window = self.patches(k)
+            out = []
+            for _, _, y in self.windows:
+                self.cancel.raise_if_cancelled()
+                out.append(soxr.resample(y, SAMPLE_RATE, rate, quality="HQ").astype(np.float32))
+            return out
+
+        return self.memo(("resampled", int(rate)), compute)
+
+    def units(self, network: str, units: int | None = None) -> int:
+        """The units per window ``network`` runs on when asked for ``units`` (None: its default)."""
+        if units is not None:
+            return max(0, int(units))
+        default = getattr(self.networks.get(network), "default_units", None)
+        return self.default_patches if default is None else max(0, int(default))
+
+    def outputs(self, network: str, units: int | None = None) -> list[dict[str, np.ndarray]]:
+        """Per window, ``network``'s outputs on ``units`` evenly spread excerpts of that window
+        (see the module docstring). All windows go through the network in one run."""
+        member = self.networks.get(network)
+        if member is None:
+            raise MissingInput(f"network {network!r} is not loaded (have {sorted(self.networks)})")
+        k = self.units(network, units)
+
+        def compute() -> list[dict[str, np.ndarray]]:
             self.cancel.raise_if_cancelled()
-            tags, embedding = tagger.run(np.concatenate(per_window))
-            bounds = np.cumsum([len(p) for p in per_window])[:-1]
-            self._outputs[key] = [{"embedding": e, "tags": t}
-                                  for e, t in zip(np.split(embedding, bounds), np.split(tags, bounds))]
-        return self._outputs[key]
+            return member.outputs(self, k)
+
+        return self.memo(("outputs", network, k), compute)
 
     def embedding_stats(self, stats: list[str], patches: int | None = None) -> np.ndarray:
-        """(W, S) float32: ``stats`` (``features.embedding_stats``) of each window's musicnn outputs
-        over ``patches`` patches (None = the default)."""
+        """(W, S) float32: ``stats`` (``features.embedding_stats``) of each window's network
+        outputs over ``patches`` units (None = each network's default)."""
         from genre_desktop.features.embedding_stats import embedding_stats, stat_networks
 
         nets = stat_networks(list(stats))
-        outputs = {net: self.musicnn(net, patches) for net in nets}
+        outputs = {net: self.outputs(net, patches) for net in nets}
         return np.stack([embedding_stats({net: outputs[net][w] for net in nets}, list(stats))
                          for w in range(self.n_windows)]).astype(np.float32)
 
     def mel(self, params: Mapping) -> list[np.ndarray]:
         """Per window, the CNN batch (N, 1, n_mels, frames) float32 for ``params`` (a manifest's
         ``"mel"`` object); see ``features.cnn_input.cnn_segments``."""
-        key = json.dumps(dict(params), sort_keys=True)
-        if key not in self._mel:
+        def compute() -> list[np.ndarray]:
             from genre_desktop.features.cnn_input import cnn_segments
 
             out = []
             for _, _, y in self.windows:
                 self.cancel.raise_if_cancelled()
                 out.append(cnn_segments(y, SAMPLE_RATE, dict(params)))
-            self._mel[key] = out
-        return self._mel[key]
+            return out
 
+        return self.memo(("mel", json.dumps(dict(params), sort_keys=True)), compute)
 
-def _spread_indices(n: int, k: int) -> np.ndarray:
-    """``k`` evenly spread indices of ``n`` (first and last included; 0 or more than there are =
-    all), as the analyzer has always chosen the patches for the tags."""
-    if k and n > k:
-        return np.linspace(0, n - 1, k).round().astype(int)
-    return np.arange(n)
+    def vectors(self) -> TrackVectors:
+        """Per window: the features, the embedding network's mean embedding over its units, and the
+        statistics of ``vector_spec`` (the same values a head reading them gets in this analysis)."""
+        spec = self.vector_spec
+        if spec is None:
+            raise MissingInput("this analysis computes no track vectors")
+
+        def compute() -> TrackVectors:
+            outputs = self.outputs(spec.embedding_model)  # the analysis' units, as the cache recipe says
+            return TrackVectors([s for s, _, _ in self.windows], [e for _, e, _ in self.windows], self.table(),
+                                np.stack([o["embedding"].mean(axis=0) for o in outputs]),
+                                np.array([len(o["embedding"]) for o in outputs]),
+                                self.embedding_stats(list(spec.stats), spec.patches), spec.stats, spec.patches)
+
+        return self.memo(("vectors",), compute)

@@ -1,12 +1,28 @@
 """Model members: an interface, and a table from a manifest entry's ``kind`` to the code that builds it.
 
-A **member** is one model of a models folder. It declares the input kinds it reads (``needs``, see
-``inference/inputs.py``: ``table``, ``musicnn``, ``mel``) and ``predict(inputs)`` returns one row per
-analysed window: a genre distribution over ``labels`` for a voting member (``votes``), or scores
-over its own ``labels`` (tags) for a non-voting one. It asks ``inputs`` only for what it needs; an
-input nobody asks for is never computed. Members are built from manifest entries through
+A **member** is one model of a models folder. It declares
+
+- ``needs``: the input kinds it reads (``inference/inputs.py``: ``table``, ``outputs``,
+  ``embedding_stats``, ``mel``, ``vectors``): which inputs object can feed it (cached vectors
+  feed only ``table`` and ``embedding_stats``);
+- ``reads``: the network capabilities it reads, ``"<network>:<output>"`` (an embedding head over
+  ``musicnn_msd.embedding.mean`` reads ``"musicnn_msd:embedding"``): which networks must run;
+- ``provides``: for a network, the capabilities it offers (``"musicnn_msd:embedding"``,
+  ``"musicnn_msd:tags"``); it then also has ``outputs(inputs, units)`` (per window, output name ->
+  (units, D)) and ``default_units`` (None: the analysis' patch setting);
+- ``votes``: a genre voter over the manifest's labels, or not;
+- optionally ``report(inputs) -> dict``: fields it adds to the Prediction (a tag network's
+  ``tags``, with ``gives_tags`` set on its class).
+
+A factory of a network kind also answers ``provides_of(entry)`` from the manifest entry alone, so
+the analyzer knows which networks to load before loading any (:func:`networks_for`).
+
+``predict(inputs)`` returns one row per analysed window: a genre distribution over ``labels`` for a
+voting member, or scores over its own ``labels`` otherwise. It asks ``inputs`` only for what it
+needs; an input nobody asks for is never computed. Members are built from manifest entries through
 :data:`FACTORIES` (kind -> factory), as ``tagging/registry.py`` picks a tag backend; adding a kind
-is one factory and one row. An unknown kind is a ModelError naming it.
+is one factory and one row. An unknown kind is a ModelError naming it. The analyzer resolves which
+networks to load from ``reads`` and ``provides`` alone, never from a kind's name.
 
 Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha256``, ``size``,
 ``labels``, ``inputs``, ``outputs``; a voting member's labels must equal the manifest's, in order):
@@ -14,19 +30,25 @@ Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha
 - ``classical``: ``inputs: {"features": [null, 57]}``; the 57 table features of each window
   (``features/gtzan.py``) -> ``probability_output`` (default ``probabilities``).
 - ``musicnn``: a music-tagging network (``inference/musicnn.py``; input ``patches``, outputs ``tags``
-  and ``embedding``). Not a genre voter: its tag scores become ``Prediction.tags``, and its per-patch
-  outputs are the ``musicnn`` input of other members (and of the user-model vectors: the top-level
-  manifest field ``"embedding_model"`` names the network whose embedding they hold).
-- ``embedding_head``: a genre classifier on statistics of the musicnn outputs::
+  and ``embedding``). Not a genre voter: it provides ``<name>:tags`` and ``<name>:embedding`` per
+  3 s patch, and its tag scores become ``Prediction.tags`` when chosen as a tag network (the
+  top-level manifest field ``"embedding_model"`` names the network whose embedding the user-model
+  vectors hold).
+- ``efficientat``: the AudioSet tagger (``inference/efficientat.py``; input ``mel``, outputs
+  ``logits`` and ``embedding``). Not a genre voter: it provides ``<name>:scores`` (527 class
+  probabilities) and ``<name>:embedding`` per 10 s excerpt; ``excerpts_per_window`` (default 1).
+- ``embedding_head``: a genre classifier on statistics of networks' outputs::
 
       "inputs": {"embedding_stats": [null, D]},
       "stats": ["musicnn_msd.embedding.mean", "musicnn_msd.embedding.max", "musicnn_mtt.tags.mean"],
-      "patches_per_window": K            # optional; 0 = all 3 s patches of the window;
-                                         # absent = the analysis' tag patches (2 by default)
+      "patches_per_window": K            # optional; units per window (3 s patches of musicnn,
+                                         # 10 s excerpts of EfficientAT); 0 = all of the window's;
+                                         # absent = each network's default
 
   Each entry of ``stats`` is ``network.output.statistic`` (statistic: mean|max|std over the
-  window's patches); the input row is ``features.embedding_stats.embedding_stats(outputs, stats)``,
-  the same function the training script must call; D is checked against it.
+  window's units) and reads ``network:output``; the input row is
+  ``features.embedding_stats.embedding_stats(outputs, stats)``, the same function the training
+  script must call; D is checked against it.
 - ``cnn``: a CNN on log-mel spectrograms::
 
       "inputs": {"mel": [null, 1, n_mels, frames]},
@@ -36,6 +58,8 @@ Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha
   Each window's samples become ``features.cnn_input.cnn_segments(y, sr, mel)``, (N, 1, n_mels,
   frames): non-overlapping segments; the graph's probabilities (a softmax output,
   ``probability_output`` or ``probabilities``) are averaged over a window's segments.
+- ``user_model``: the librarian's trained model (``inference/user_model.py``; its own manifest
+  layout, see ``inference/manifest.py``): reads the ``vectors`` input, mixed in by its weight.
 
 Voting members' weights come from the manifest's ``ensemble.members`` (see ``inference/ensemble.py``).
 Sessions are created once per member (creating one costs far more than running it) with the thread
@@ -45,14 +69,18 @@ count the caller chose.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from genre_desktop.inference.manifest import Manifest, ModelEntry, ModelError
+from genre_desktop.inference.common import ModelError, open_session
+from genre_desktop.inference.manifest import Manifest, ModelEntry
+from genre_desktop.inference.efficientat import EfficientatMember
+from genre_desktop.inference.musicnn import MusicnnMember
+from genre_desktop.inference.user_model import UserModel
 
 __all__ = ["FACTORIES", "Classifier", "Member", "OnnxClassifier", "build_member", "load_classical",
-           "load_members", "session_options"]
+           "capabilities", "gives_tags", "load_members", "networks_for", "stat_reads"]
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +91,10 @@ class Member(Protocol):
     name: str
     kind: str
     labels: list[str]
-    votes: bool  # a genre voter (over the manifest's labels) or not (tags)
-    needs: frozenset[str]  # input kinds it reads: "table", "musicnn", "mel"
-    networks: tuple[str, ...]  # the musicnn networks it reads (empty unless it needs "musicnn")
+    votes: bool  # a genre voter (over the manifest's labels) or not
+    needs: frozenset[str]  # input kinds it reads
+    reads: frozenset[str]  # network capabilities it reads, "<network>:<output>"
+    provides: frozenset[str]  # network capabilities it offers (networks only)
 
     def predict(self, inputs) -> np.ndarray:
         """(W, len(labels)) one row per window of ``inputs``."""
@@ -80,38 +109,21 @@ class Classifier(Protocol):
     def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
 
 
-def session_options(threads: int = 0):
-    """onnxruntime SessionOptions: ``threads`` intra-op threads (0 = onnxruntime's default), and
-    threads that sleep when idle.
+def stat_reads(stats: Iterable[str]) -> frozenset[str]:
+    """The capabilities ``stats`` (``features.embedding_stats`` names) read: ``"net:output"`` each."""
+    from genre_desktop.features.embedding_stats import parse_stat
 
-    onnxruntime's pool threads spin after each run by default; between two network runs the
-    analysis computes features in Python for ~100 ms, so with 2 threads on 2 cores a window cost
-    495 ms of CPU (283 ms wall) instead of 243 (183 wall) with spinning off (measured, GTZAN clips).
-    """
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = max(0, int(threads))
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    opts.log_severity_level = 3  # warnings about unused initialisers etc. are not the user's concern
-    return opts
+    return frozenset(f"{net}:{output}" for net, output, _ in (parse_stat(s) for s in stats))
 
 
 def _open(entry: ModelEntry, threads: int, rank: int):
     """(session, input name, declared input shape, output name) of a one-input genre model."""
-    import onnxruntime as ort
-
     if len(entry.inputs) != 1:
         raise ModelError(f"model {entry.name!r}: expected one input, manifest lists {list(entry.inputs)}")
     input_name, declared = next(iter(entry.inputs.items()))
     if len(declared) != rank or not all(isinstance(d, int) for d in declared[1:]):
         raise ModelError(f"model {entry.name!r}: input shape {declared} is not [n, ...] of rank {rank}")
-    try:
-        session = ort.InferenceSession(str(entry.path), session_options(threads), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for bad files
-        raise ModelError(f"model {entry.name!r}: onnxruntime cannot load {entry.path}: {exc}") from exc
+    session = open_session(entry.path, threads, f"model {entry.name!r}")
     inputs = session.get_inputs()
     actual = [d if isinstance(d, int) else None for d in inputs[0].shape]
     if inputs[0].name != input_name or len(actual) != rank or actual[1:] != list(declared[1:]):
@@ -139,7 +151,8 @@ class OnnxClassifier:
     kind = "classical"
     votes = True
     needs = frozenset({"table"})
-    networks: tuple[str, ...] = ()
+    reads: frozenset[str] = frozenset()
+    provides: frozenset[str] = frozenset()
 
     def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
         self.name = entry.name
@@ -164,18 +177,16 @@ class OnnxClassifier:
 
 
 class EmbeddingHead(OnnxClassifier):
-    """An ``embedding_head`` member: statistics of musicnn outputs over a window's patches in."""
+    """An ``embedding_head`` member: statistics of networks' outputs over a window's units in."""
 
     kind = "embedding_head"
     needs = frozenset({"embedding_stats"})
 
     def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
-        from genre_desktop.features.embedding_stats import stat_networks
-
         super().__init__(entry, threads)
         try:
             self.stats = [str(s) for s in entry.raw["stats"]]
-            self.networks = tuple(stat_networks(self.stats))
+            self.reads = stat_reads(self.stats)
             k = entry.raw.get("patches_per_window")
             self.patches = None if k is None else max(0, int(k))
         except (KeyError, TypeError, ValueError) as exc:
@@ -192,7 +203,8 @@ class CnnMember:
     kind = "cnn"
     votes = True
     needs = frozenset({"mel"})
-    networks: tuple[str, ...] = ()
+    reads: frozenset[str] = frozenset()
+    provides: frozenset[str] = frozenset()
 
     def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
         self.name = entry.name
@@ -218,35 +230,6 @@ class CnnMember:
         return means / means.sum(axis=1, keepdims=True)
 
 
-class MusicnnMember:
-    """A ``musicnn`` member: a tagging network. Per window, its tag scores' mean over the patches."""
-
-    kind = "musicnn"
-    votes = False
-    needs = frozenset({"musicnn"})
-
-    def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
-        from genre_desktop.inference.musicnn import MusicnnTagger
-
-        self.name = entry.name
-        self.labels = list(entry.labels)
-        self.networks = (entry.name,)
-        try:
-            self.network = MusicnnTagger(entry.path, entry.labels, threads=threads,
-                                         genre_map=entry.raw.get("genre_map"))
-        except (ValueError, OSError) as exc:
-            raise ModelError(f"model {entry.name!r}: {exc}") from exc
-        except Exception as exc:  # onnxruntime's own exception types
-            raise ModelError(f"model {entry.name!r}: onnxruntime cannot load {entry.path}: {exc}") from exc
-
-    def predict(self, inputs) -> np.ndarray:
-        return np.stack([out["tags"].mean(axis=0) for out in inputs.musicnn(self.name)])
-
-    def tag_scores(self, inputs) -> np.ndarray:
-        """(len(labels),) mean score over every chosen patch of every window."""
-        return np.concatenate([out["tags"] for out in inputs.musicnn(self.name)]).mean(axis=0)
-
-
 Factory = Callable[[ModelEntry, int], Member]
 
 #: kind -> factory(entry, threads). One row per kind; nothing else branches on the kind.
@@ -255,6 +238,8 @@ FACTORIES: dict[str, Factory] = {
     "musicnn": MusicnnMember,
     "embedding_head": EmbeddingHead,
     "cnn": CnnMember,
+    "efficientat": EfficientatMember,
+    "user_model": UserModel,
 }
 
 
@@ -285,3 +270,27 @@ def load_classical(manifest: Manifest, threads: int = 0) -> list[OnnxClassifier]
     if not members:
         raise ModelError(f"{manifest.folder}: the manifest lists no classical model")
     return members
+
+
+def capabilities(entry: ModelEntry) -> frozenset[str]:
+    """What ``entry`` provides to other members (its kind's ``provides_of``; empty if not a network)."""
+    provides_of = getattr(FACTORIES.get(entry.kind), "provides_of", None)
+    return frozenset(provides_of(entry)) if provides_of else frozenset()
+
+
+def gives_tags(entry: ModelEntry) -> bool:
+    """Whether ``entry``'s kind reports tags (``Prediction.tags``) when chosen as a tag network."""
+    return bool(getattr(FACTORIES.get(entry.kind), "gives_tags", False))
+
+
+def networks_for(manifest: Manifest, reads: Iterable[str]) -> list[ModelEntry]:
+    """The entries of ``manifest`` providing the capabilities ``reads``, in manifest order;
+    ModelError naming any capability no entry provides."""
+    offered = {cap: e for e in manifest.models for cap in capabilities(e)}
+    missing = sorted(set(reads) - set(offered))
+    if missing:
+        networks = [e.name for e in manifest.models if capabilities(e)]
+        raise ModelError(f"{manifest.folder}: members read {', '.join(missing)}, which no network of the "
+                         f"manifest provides (networks: {', '.join(networks) or 'none'})")
+    wanted = {offered[cap].name for cap in reads}
+    return [e for e in manifest.models if e.name in wanted]

@@ -8,6 +8,11 @@ repeats the first batch's embedding for all later patches, a bug we do not copy.
 
 The sidecar ``<name>.meta.json`` holds the tag labels and ``genre_map`` (GTZAN label -> tags);
 ``genre_distribution`` turns tag scores into a distribution over the mapped labels.
+
+:class:`MusicnnMember` is the manifest kind ``musicnn``: a network member. It provides
+``"<name>:embedding"`` and ``"<name>:tags"`` (per window, per 3 s patch) to whoever reads them, and
+reports its tag scores as ``Prediction.tags`` when the analysis chose it as a tag network. Its
+units are 3 s patches; without an explicit count a window gives the analysis' ``tag_patches``.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_desktop.features.musicnn_input import N_MELS, PATCH_FRAMES, musicnn_patches
+from genre_desktop.features.musicnn_input import N_MELS, PATCH_FRAMES, RECIPE_VERSION, musicnn_patches, n_patches
+from genre_desktop.inference.common import ModelError, session_options, spread_indices
 
 log = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 200
+MUSICNN_RATE = 16000
 PATCHES_PER_RUN = 1  # patches per onnxruntime run: bounds the arena's peak (see MusicnnTagger.run)
 
 
@@ -33,8 +40,6 @@ class MusicnnTagger:
                  genre_map: dict[str, list[str]] | None = None):
         """``threads``: onnxruntime intra-op threads (0 = onnxruntime's default, all cores)."""
         import onnxruntime as ort  # lazily: importing onnxruntime costs ~0.2 s
-
-        from genre_desktop.inference.members import session_options
 
         options = session_options(threads)
         self.path = Path(onnx_path)
@@ -75,7 +80,8 @@ class MusicnnTagger:
         """Mean tag score per tag (dict, in label order) and mean embedding (200,) over patches.
 
         ``max_patches`` bounds the cost (about 50 ms per patch on one core): when the audio has
-        more patches, that many evenly spaced ones are used (first and last included).
+        more patches, that many evenly spaced ones are used (first and last included), as the
+        analysis picks them (``common.spread_indices``).
         """
         patches = musicnn_patches(y16k)
         patches = patches[spread_indices(len(patches), max_patches)]
@@ -87,17 +93,6 @@ class MusicnnTagger:
     def genre_distribution(self, tag_scores: dict[str, float]) -> dict[str, float]:
         """This model's tag scores mapped onto genre labels with its ``genre_map``."""
         return genre_distribution(tag_scores, self.genre_map)
-
-
-def spread_indices(n: int, limit: int | None) -> np.ndarray:
-    """Indices of at most ``limit`` of ``n`` items, evenly spread, first and last included."""
-    if limit is None or n <= limit:
-        return np.arange(n)
-    if limit < 1:
-        raise ValueError("max_patches must be at least 1")
-    if limit == 1:
-        return np.array([n // 2])
-    return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(int))
 
 
 def genre_distribution(tag_scores: dict[str, float], genre_map: dict[str, list[str]]) -> dict[str, float]:
@@ -115,3 +110,70 @@ def genre_distribution(tag_scores: dict[str, float], genre_map: dict[str, list[s
     if total <= 0.0:  # every mapped tag scored exactly zero: nothing to prefer
         return {g: 1.0 / len(raw) for g in raw}
     return {g: s / total for g, s in raw.items()}
+
+
+def window_patches(inputs, units: int) -> list[np.ndarray]:
+    """Per window of ``inputs``, the musicnn log-mel patches [p, 187, 96] of ``units`` evenly spread
+    3 s patches (0 = all); only the chosen patches' frames are computed (the same values). Both
+    musicnn networks read the same patches: computed once per analysis."""
+    def compute() -> list[np.ndarray]:
+        out = []
+        for y16 in inputs.resampled(MUSICNN_RATE):
+            inputs.cancel.raise_if_cancelled()
+            out.append(musicnn_patches(y16, which=spread_indices(n_patches(len(y16)), units)))
+        return out
+
+    return inputs.memo(("musicnn_patches", int(units)), compute)
+
+
+class MusicnnMember:
+    """A ``musicnn`` member: a tagging network (see the module docstring)."""
+
+    kind = "musicnn"
+    votes = False
+    gives_tags = True
+    needs = frozenset({"outputs"})
+    reads: frozenset[str] = frozenset()
+    default_units = None  # the analysis' tag_patches
+
+    @staticmethod
+    def provides_of(entry) -> frozenset[str]:
+        return frozenset({f"{entry.name}:embedding", f"{entry.name}:tags"})
+
+    def __init__(self, entry, threads: int = 0) -> None:
+        self.name = entry.name
+        self.labels = list(entry.labels)
+        self.provides = self.provides_of(entry)
+        if entry.feature_recipe and entry.feature_recipe != RECIPE_VERSION:
+            raise ModelError(f"model {entry.name!r} was built for the input recipe {entry.feature_recipe!r}; "
+                             f"this app computes {RECIPE_VERSION!r}")
+        try:
+            self.network = MusicnnTagger(entry.path, entry.labels, threads=threads,
+                                         genre_map=entry.raw.get("genre_map"))
+        except (ValueError, OSError) as exc:
+            raise ModelError(f"model {entry.name!r}: {exc}") from exc
+        except Exception as exc:  # onnxruntime's own exception types
+            raise ModelError(f"model {entry.name!r}: onnxruntime cannot load {entry.path}: {exc}") from exc
+
+    @property
+    def _session(self):
+        return self.network._session
+
+    def outputs(self, inputs, units: int) -> list[dict[str, np.ndarray]]:
+        """Per window, {"embedding": (P, 200), "tags": (P, 50)} of its ``units`` patches; every
+        window's patches in one run of the network."""
+        per_window = window_patches(inputs, units)
+        inputs.cancel.raise_if_cancelled()
+        tags, embedding = self.network.run(np.concatenate(per_window))
+        bounds = np.cumsum([len(p) for p in per_window])[:-1]
+        return [{"embedding": e, "tags": t} for e, t in zip(np.split(embedding, bounds), np.split(tags, bounds))]
+
+    def predict(self, inputs) -> np.ndarray:
+        """(W, 50) each window's tag scores averaged over its patches."""
+        return np.stack([out["tags"].mean(axis=0) for out in inputs.outputs(self.name)])
+
+    def report(self, inputs) -> dict:
+        """What it adds to the Prediction as a chosen tag network: its mean score per tag over
+        every chosen patch of every window."""
+        scores = np.concatenate([out["tags"] for out in inputs.outputs(self.name)]).mean(axis=0)
+        return {"tags": {tag: float(s) for tag, s in zip(self.labels, scores)}}

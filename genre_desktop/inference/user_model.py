@@ -1,15 +1,20 @@
-"""The librarian's own model (trained by ``training/``) and how it joins the bundled ensemble.
+"""The librarian's own model (trained by ``training/``): the member kind ``user_model``, and how it
+joins the bundled ensemble.
 
 A user model lives in ``AppDirs.user_models/<version>/``: ``model.onnx`` (input ``features``
 float32 [n, D] = the track vector of :mod:`inference.vector_cache`, output ``probabilities``)
-and ``manifest.json`` (labels, sha256, vector recipe, the ensemble weight, metrics, training set).
-``AppDirs.user_models/active.json`` names the active version; no file (or ``{"version": null}``)
-means the bundled models alone. This module only *reads* that layout; ``training/registry.py``
-writes it. It lives here so the Analyzer does not depend on the training layer.
+and ``manifest.json`` (labels, sha256, vector recipe, the ensemble weight, metrics, training set),
+read by the one manifest loader (``inference.manifest.load_manifest``, the user layout) as one
+entry of kind ``user_model``. ``AppDirs.user_models/active.json`` names the active version; no
+file (or ``{"version": null}``) means the bundled models alone. This module only *reads* that
+layout; ``training/registry.py`` writes it. It lives here so the Analyzer does not depend on the
+training layer.
 
-How the distributions are combined (:func:`mix`): the user model's labels can differ from the
-bundled ten (new genres such as "techno", and it may lack some bundled ones). The final
-distribution is over the union of labels (bundled order first, then the user's new labels)::
+As a member it needs the ``vectors`` input (the track's vectors: each window's head statistics and
+their mean) and does not vote with the bundled members: the ensemble mixes it in (:func:`mix`).
+The user model's labels can differ from the bundled ten (new genres such as "techno", and it may
+lack some bundled ones). The final distribution is over the union of labels (bundled order first,
+then the user's new labels)::
 
     p(g) = w * p_user(g) + (1 - w) * p_bundled(g)
 
@@ -24,17 +29,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from genre_desktop.inference.manifest import MANIFEST_NAME, ModelError, sha256_file
+from genre_desktop.inference.common import ModelError, open_session
+from genre_desktop.inference.manifest import USER_FORMAT, USER_KIND, ModelEntry, load_manifest
+
+__all__ = ["ACTIVE_FILE", "INPUT_NAME", "MODEL_FILE", "USER_FORMAT", "UserModel", "load_active", "mix",
+           "read_active", "union_labels"]
 
 log = logging.getLogger(__name__)
 
-USER_FORMAT = "genre-desktop-user-model-1"
 ACTIVE_FILE = "active.json"
 MODEL_FILE = "model.onnx"
 INPUT_NAME = "features"
@@ -78,17 +84,32 @@ def mix(bundled_labels: list[str], p_bundled: np.ndarray, user_labels: list[str]
     return labels, out / out.sum(axis=-1, keepdims=True)
 
 
-@dataclass
 class UserModel:
-    """A verified user model, ready to run."""
+    """A verified user model, ready to run: the member of kind ``user_model``."""
 
-    folder: Path
-    version: str
-    labels: list[str]
-    weight: float
-    vector_recipe: str
-    manifest: dict[str, Any] = field(default_factory=dict)
-    _session: Any = None
+    kind = USER_KIND
+    votes = False  # mixed in by its own weight, not a voter of the bundled ensemble
+    needs = frozenset({"vectors"})
+    reads: frozenset[str] = frozenset()
+    provides: frozenset[str] = frozenset()
+
+    def __init__(self, entry: ModelEntry, threads: int = 0) -> None:
+        raw = entry.raw
+        self.name = entry.name
+        self.folder = entry.path.parent
+        self.version = str(raw.get("version") or self.folder.name)
+        self.labels = list(entry.labels)
+        self.weight = float(raw["ensemble"]["weight"])
+        self.vector_recipe = str(raw["vector_recipe"])
+        self.manifest = raw
+        self._session = open_session(entry.path, threads, f"user model {self.version!r}")
+        inputs = self._session.get_inputs()
+        shape = inputs[0].shape
+        # the width follows the vector recipe (57 features + the head's statistics), which the
+        # Analyzer checks; here only that the model declares one fixed width
+        if inputs[0].name != INPUT_NAME or not isinstance(shape[-1], int) or shape[-1] < 1:
+            raise ModelError(f"user model {self.version!r}: input {inputs[0].name} {shape}, "
+                             f"expected {INPUT_NAME} [n, D]")
 
     @property
     def dim(self) -> int:
@@ -98,45 +119,15 @@ class UserModel:
     @classmethod
     def load(cls, folder: str | Path, threads: int = 0) -> "UserModel":
         """Read and verify ``folder/manifest.json`` and its ONNX file; ModelError if anything is off."""
-        folder = Path(folder)
-        path = folder / MANIFEST_NAME
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelError(f"user model {folder.name!r}: {path} is missing") from None
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"user model manifest {path} is unreadable: {exc}") from exc
-        if not isinstance(raw, dict) or raw.get("format") != USER_FORMAT:
-            raise ModelError(f"{path} is not a user model manifest ({USER_FORMAT})")
-        try:
-            model_path = folder / str(raw["file"])
-            labels = [str(g) for g in raw["labels"]]
-            weight = float(raw["ensemble"]["weight"])
-            recipe = str(raw["vector_recipe"])
-            expected = str(raw["sha256"]).lower()
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"{path}: malformed user model manifest: {exc!r}") from exc
-        if not model_path.is_file():
-            raise ModelError(f"user model {folder.name!r}: {model_path} is missing")
-        if sha256_file(model_path) != expected:
-            raise ModelError(f"user model {folder.name!r}: {model_path} does not match its sha256 "
-                             "(modified or corrupted)")
-        import onnxruntime as ort
+        return cls(load_manifest(folder, user=True).models[0], threads)
 
-        from genre_desktop.inference.members import session_options
+    def predict(self, inputs) -> np.ndarray:
+        """(W, len(labels)) one distribution per window of ``inputs``' track vectors."""
+        return self.predict_proba(inputs.vectors().window_vectors)
 
-        try:
-            session = ort.InferenceSession(str(model_path), session_options(threads),
-                                           providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"user model {folder.name!r}: onnxruntime cannot load it: {exc}") from exc
-        shape = session.get_inputs()[0].shape
-        # the width follows the vector recipe (57 features + the head's statistics), which the
-        # Analyzer checks; here only that the model declares one fixed width
-        if session.get_inputs()[0].name != INPUT_NAME or not isinstance(shape[-1], int) or shape[-1] < 1:
-            raise ModelError(f"user model {folder.name!r}: input {session.get_inputs()[0].name} {shape}, "
-                             f"expected {INPUT_NAME} [n, D]")
-        return cls(folder, str(raw.get("version") or folder.name), labels, weight, recipe, raw, session)
+    def predict_track(self, inputs) -> np.ndarray:
+        """(len(labels),) the distribution of the track vector (the windows' statistics averaged)."""
+        return self.predict_proba(inputs.vectors().vector)[0]
 
     def predict_proba(self, V: np.ndarray) -> np.ndarray:
         """(n, D) track or window vectors -> (n, len(labels)) probabilities (rows sum to one)."""

@@ -47,6 +47,8 @@ class Job(str, Enum):
     TRAINING = "training"
     TRAINING_CHECK = "training-check"
     LIBRARY_MAP = "library-map"
+    WATCH = "watch"  # reading what other processes wrote to the store
+    RESTORE = "restore"  # writing a deleted store again from memory
     OTHER = "job"
 
     def __str__(self) -> str:
@@ -340,5 +342,5 @@ def _job(name: Job | str) -> Job:
 
 
 # Serial jobs that must not be cancelled at shutdown: they carry decisions the user already made.
-WRITE_JOBS = frozenset({Job.SAVE, Job.WRITE_TAGS, Job.UNDO})
+WRITE_JOBS = frozenset({Job.SAVE, Job.WRITE_TAGS, Job.UNDO, Job.RESTORE})
 WRITE_JOB_NAMES = WRITE_JOBS  # the old name

@@ -30,7 +30,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Generator, Iterator
+from typing import Callable, Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
 from genre_desktop.audio.probe import mp3_truncation
@@ -81,8 +81,14 @@ class _Found:
 
 def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER, *,
          batch_size: int = 500, progress_interval: float = 0.1,
-         options: WriteOptions | None = None) -> Generator[ScanProgress, None, ScanSummary]:
-    """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value)."""
+         options: WriteOptions | None = None,
+         save: Callable[[list[Track]], None] | None = None) -> Generator[ScanProgress, None, ScanSummary]:
+    """Scan ``root`` into ``store``; yields ScanProgress, returns ScanSummary (StopIteration.value).
+
+    ``save``: how each batch (and the tracks flagged missing) is stored; default ``store.upsert``.
+    The library session passes one that merges each track onto the record as stored by then
+    (decisions saved meanwhile survive) and runs on the window's writer thread."""
+    save = save or store.upsert
     started = time.monotonic()
     root = os.path.abspath(os.fspath(root))
     if not os.path.isdir(root):
@@ -108,7 +114,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
         summary.elapsed = time.monotonic() - started
         return summary
 
-    _flag_missing(root, store, {f.path for f in files}, summary)
+    _flag_missing(root, store, {f.path for f in files}, summary, save)
     total = len(files)
     pending: list[Track] = []
     try:
@@ -120,7 +126,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
             if track is not None:
                 pending.append(track)
                 if len(pending) >= batch_size:
-                    store.upsert(pending)
+                    save(pending)
                     pending = []
             now = time.monotonic()
             if now - last_yield >= progress_interval or done == total:
@@ -128,7 +134,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
                 yield progress(done, total, found.path)
     finally:  # cancel, an exception, or the caller closing the generator: keep what was read
         if pending:
-            store.upsert(pending)
+            save(pending)
     summary.elapsed = time.monotonic() - started
     log.info("scan of %s: %s", root, summary)
     return summary
@@ -176,7 +182,8 @@ def _walk(root: str, summary: ScanSummary, cancel: CancelToken) -> Iterator[_Fou
         stack.extend(reversed(subfolders))  # pop() then visits them in name order
 
 
-def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSummary) -> None:
+def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSummary,
+                  save: Callable[[list[Track]], None]) -> None:
     prefix = root.rstrip(os.sep) + os.sep
     blind = tuple(folder.rstrip(os.sep) + os.sep for folder, _ in summary.unlisted)
     gone = []
@@ -187,7 +194,7 @@ def _flag_missing(root: str, store: Store, present: set[str], summary: ScanSumma
                 track.missing = True
                 gone.append(track)
     if gone:
-        store.upsert(gone)
+        save(gone)
         summary.removed = len(gone)
 
 

@@ -46,7 +46,10 @@ touches the disk on flush; the store keeps a path -> (shard, doc_id) index, so `
 
 Several processes (the GUI and the CLI) may open the same store: each keeps its unsaved changes
 as per-field patches and merges them onto what the others wrote (``store_sync``); for a field
-both changed, the later flush wins. ``refresh()`` re-reads what other processes changed.
+both changed, the later flush wins. ``changed_on_disk()`` tells cheaply (a ``stat`` per file)
+whether another process wrote since; ``refresh()`` re-reads what it changed and returns it.
+Files deleted under an open store raise :class:`StoreLost` on the next flush or refresh instead of
+being re-read as an empty library; ``restore()`` writes them back from memory.
 
 A corrupt file at open is renamed to ``<name>.corrupt-<timestamp>``, a warning is logged, the
 backup path is added to ``store.recovered_from`` (a list; empty when all was well), and that part
@@ -61,15 +64,18 @@ import copy
 import os
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+from genre_desktop.core.genre import genre_matcher
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.library import store_sync
 from genre_desktop.library.store_files import AtomicJSONStorage, CorruptFile, dumps_compact
 from genre_desktop.library.store_lock import DEFAULT_TIMEOUT, StoreBusy, StoreLock, StoreUnavailable
 from genre_desktop.library.store_migrate import FORMAT_VERSION, StoreTooNew, migrate, refuse_newer
+from genre_desktop.library.store_sync import StoreLost
 from genre_desktop.library.store_shards import MAX_SHARD_BYTES, Layout, Shard
 from genre_desktop.core.track import Track
 
@@ -77,7 +83,7 @@ _TRACK_FIELDS = tuple(f.name for f in dataclass_fields(Track) if f.name != "extr
 _FIELD_SET = frozenset(_TRACK_FIELDS)
 
 __all__ = ["AtomicJSONStorage", "CorruptFile", "FORMAT_VERSION", "MAX_SHARD_BYTES", "Store", "StoreBusy",
-           "StoreTooNew", "StoreUnavailable", "dumps_compact", "lock_path"]
+           "StoreChanges", "StoreLost", "StoreTooNew", "StoreUnavailable", "dumps_compact", "lock_path"]
 
 
 def lock_path(store_path: Path) -> Path:
@@ -109,6 +115,17 @@ def _to_track(doc: dict[str, Any]) -> Track:
     if track.chosen is not None:
         track.chosen = list(track.chosen)
     return track
+
+
+@dataclass
+class StoreChanges:
+    """What other processes changed in the store since this one last read it."""
+
+    changed: list[Track] = field(default_factory=list)  # stored now (new or changed), as stored
+    removed: list[str] = field(default_factory=list)  # paths no longer in the store
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed)
 
 
 class Store:
@@ -152,14 +169,46 @@ class Store:
         layout.load(FORMAT_VERSION, lambda: store_sync.write(layout, store_sync.Pending()))
         return layout
 
-    def refresh(self) -> None:
-        """Re-read the files other processes changed since this one last read or wrote them."""
+    def refresh(self) -> StoreChanges:
+        """Re-read the files other processes changed since this one last read or wrote them;
+        returns what changed. Raises StoreLost if the store's files were deleted meanwhile."""
+        changes: dict[str, bool] = {}
         with self._lock, self._file_lock:
-            self._sync_from_disk(everything=True)
+            self._sync_from_disk(everything=True, changes=changes)
+            changed = [_to_track(doc) for doc in map(self._doc, [p for p, kept in changes.items() if kept])
+                       if doc is not None]
+            return StoreChanges(changed, [p for p, kept in changes.items() if not kept and p not in self])
 
-    def _sync_from_disk(self, everything: bool = False) -> None:
+    def changed_on_disk(self) -> bool:
+        """Another process wrote the store (or someone deleted it) since this one last read or
+        wrote it: a ``stat`` of each file, nothing read (cheap enough to ask every second or two
+        of a 100,000-track store: about 200 files)."""
+        with self._lock:
+            return store_sync.changed_on_disk(self._layout)
+
+    def lost(self) -> bool:
+        """Files of this store were deleted while it was open (its tracks are still in memory)."""
+        with self._lock:
+            return bool(store_sync.lost_files(self._layout))
+
+    def restore(self) -> None:
+        """Write every file of the store again from memory: after the store (or its folder) was
+        deleted under this process, nothing this process knew is lost."""
+        with self._lock, self._file_lock:
+            layout = self._layout
+            layout.folder.mkdir(parents=True, exist_ok=True)
+            layout.meta_storage.dirty = True
+            for shard in layout.shards:
+                shard.storage.dirty, shard.written = True, False
+            store_sync.write(layout, self._pending)
+
+    def _doc(self, path: str) -> dict[str, Any] | None:
+        return self._layout.shard_for(path).doc(path)
+
+    def _sync_from_disk(self, everything: bool = False, changes: dict[str, bool] | None = None) -> None:
         self._layout = store_sync.sync_from_disk(
-            self._layout, self._pending, lambda: self._read_layout(self.path, self.recovered_from), everything)
+            self._layout, self._pending, lambda: self._read_layout(self.path, self.recovered_from), everything,
+            changes)
 
     # ----------------------------------------------------------------- reading
     def __len__(self) -> int:
@@ -183,17 +232,20 @@ class Store:
         with self._lock:
             return [path for shard in self._layout.shards for path in shard.ids]
 
-    def query(self, *, genre: str | None = None, search: str | None = None, status: str | None = None) -> list[Track]:
-        """Tracks whose current genres include ``genre`` (case-insensitive), whose path, title,
-        artist, album or album artist contain ``search`` (case-insensitive), with ``status``."""
-        want_genre = genre.casefold() if genre else None
+    def query(self, *, genre: str | Callable[[Iterable[str]], bool] | None = None, search: str | None = None,
+              status: str | None = None) -> list[Track]:
+        """Tracks whose current genres include ``genre`` or a genre under it in the genre tree (any
+        spelling: ``core.genre_matcher``, or a matcher made with the librarian's aliases and tree),
+        whose path, title, artist, album or album artist contain ``search`` (case-insensitive),
+        with ``status``."""
+        want_genre = (genre if callable(genre) else genre_matcher(genre)) if genre else None
         needle = search.casefold() if search else None
         with self._lock:
             out = []
             for doc in self._layout.docs():
                 if status and doc.get("status") != status:
                     continue
-                if want_genre and want_genre not in (g.casefold() for g in doc.get("genres") or ()):
+                if want_genre and not want_genre(doc.get("genres") or ()):
                     continue
                 if needle:
                     hay = "\0".join(str(doc.get(k) or "") for k in ("path", "title", "artist", "album", "albumartist"))
@@ -287,9 +339,13 @@ class Store:
             self._sync_from_disk()
             store_sync.write(self._layout, self._pending)
 
-    def close(self) -> None:
+    def close(self, save: bool = True) -> None:
+        """Flush and close (``save=False``: drop what is not saved, e.g. a store deleted on purpose)."""
         with self._lock:
-            self.flush()
+            if save:
+                self.flush()
+            else:
+                self._pending.clear()
             self._layout.close()
 
     def __enter__(self) -> "Store":

@@ -24,12 +24,14 @@ freshly read record:
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from genre_desktop.core.status import REVIEWED
 from genre_desktop.fsutil import fsync_dir
 from genre_desktop.library import store_shards
 from genre_desktop.library.store_files import signature
+from genre_desktop.library.store_lock import StoreUnavailable
 from genre_desktop.library.store_shards import Layout, Shard
 
 log = logging.getLogger(__name__)
@@ -183,26 +185,75 @@ def _keep_decision(fresh: dict[str, Any], change: Change) -> None:
 
 
 # --------------------------------------------------------------------------- reading others' writes
+def lost_files(layout: Layout) -> list[Path]:
+    """Files of the store this process read or wrote that are gone from disk (someone deleted the
+    store, or its folder, while it was open). Its tracks are still in memory."""
+    gone = [layout.path] if layout.meta_storage.signature is not None and not layout.path.exists() else []
+    return gone + [s.file for s in layout.shards if s.written and not s.file.exists()]
+
+
+def changed_on_disk(layout: Layout) -> bool:
+    """Another process rewrote (or someone deleted) a file of the store since this process last
+    read or wrote it: one ``stat`` per file, no reading."""
+    if layout.meta_storage.signature != signature(layout.path):
+        return True
+    return any(s.written and s.storage.signature != signature(s.file) for s in layout.shards)
+
+
+def _by_path(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {doc["path"]: doc for doc in docs}
+
+
 def sync_from_disk(layout: Layout, pending: Pending, reread: Callable[[], Layout],
-                   everything: bool = False) -> Layout:
+                   everything: bool = False, changes: dict[str, bool] | None = None) -> Layout:
     """Under the file lock: pick up other processes' writes before writing ours.
 
     Returns the layout to use from now on: ``reread()`` builds a new one when another process
-    changed the meta file; this process's changes are merged onto it."""
+    changed the meta file; this process's changes are merged onto it. ``changes``, if given,
+    receives the paths whose stored record differs from what this process had before (True: the
+    track is stored now, False: it is gone). Raises :class:`StoreLost` when a file this process
+    read is gone: re-reading then would replace the library by an empty one."""
+    gone = lost_files(layout)
+    if gone:
+        raise StoreLost(layout.path, gone)
     if layout.meta_storage.signature != signature(layout.path):
         log.info("store: another process changed the layout; re-reading it")
+        before = _by_path(dict(d) for d in layout.docs()) if changes is not None else {}
         layout = reread()
         for root in pending.roots:
             layout.add_root(root)
         merge(layout, pending, list(pending.tracks))
+        if changes is not None:
+            _diff(before, _by_path(layout.docs()), changes)
         return layout
     for shard in layout.shards:
         if (everything or shard.storage.dirty) and shard.written \
                 and shard.storage.signature != signature(shard.file):
             log.debug("store: %s was rewritten by another process; re-reading it", shard.file.name)
+            before = _by_path(dict(d) for d in shard.docs().values()) if changes is not None else {}
             layout.reload_shard(shard)
             merge(layout, pending, [p for p in pending.tracks if layout.shard_for(p) is shard])
+            if changes is not None:
+                _diff(before, _by_path(shard.docs().values()), changes)
     return layout
+
+
+def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], changes: dict[str, bool]) -> None:
+    for path, doc in after.items():
+        if before.get(path) != doc:
+            changes[path] = True
+    for path in before.keys() - after.keys():
+        changes.setdefault(path, False)  # moved to another shard by a split: that shard says True
+
+
+class StoreLost(StoreUnavailable):
+    """Files of an open store were deleted under it; its tracks are still in memory
+    (``Store.restore()`` writes them back)."""
+
+    def __init__(self, path: Path, gone: list[Path]) -> None:
+        self.path, self.gone = path, gone
+        super().__init__(f"the library file {path} (or its folder) was deleted while it was open; the library "
+                         f"is still in memory and can be saved again")
 
 
 # --------------------------------------------------------------------------- writing

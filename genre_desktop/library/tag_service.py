@@ -35,7 +35,7 @@ from genre_desktop.core.track import Track
 from genre_desktop.library.tag_undo import INTERRUPTED, READ_ONLY, WriteResult, _Refused, _writable
 from genre_desktop.library.undo_expiry import UndoLimits
 from genre_desktop.library.undo_store import UndoStore
-from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
+from genre_desktop.tagging import TagError, WriteOptions, read_tags, restore_fields, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 from genre_desktop.tagging.rebuild import UndoData
 from genre_desktop.tagging.reasons import quoted
@@ -119,6 +119,9 @@ class TagService:
         extra: dict = {"status": track.status, "raw_old": list(tags.raw_genres)}
         if tags.raw_other:  # e.g. a WAV's INFO genre, kept beside its ID3 tag
             extra["raw_other_old"] = dict(tags.raw_other)
+        # Every declared field's places as stored (tagging.restore_fields puts them back): a write
+        # may add more than the genre (a WAV tagged in INFO only gets an ID3 chunk seeded from INFO).
+        extra["raw_fields_old"] = tags.raw
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
@@ -127,14 +130,16 @@ class TagService:
 
     def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
                options: WriteOptions, raw: list[str] | None = None,
-               other: dict[str, str | None] | None = None) -> WriteResult:
+               other: dict[str, str | None] | None = None, fields: dict | None = None) -> WriteResult:
         """Write, verify, update the store, close the journal entry.
 
         ``raw``: the field's stored values to put back exactly (undo); ``genres`` is what they read as.
         """
         path = track.path
         try:
-            if raw is None:
+            if fields is not None:
+                restore_fields(path, fields, options)
+            elif raw is None:
                 write_genres(path, genres, options, keep=lambda undo: self._keep(entry, undo))
             else:
                 write_genres(path, raw, options, exact=True, other=other)

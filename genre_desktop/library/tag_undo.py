@@ -192,8 +192,12 @@ def undo_genres(service: "TagService", batch: str, entry: JournalEntry, note: st
     undo = service.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
                                   extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
     other = entry.extra.get("raw_other_old")
+    fields = entry.extra.get("raw_fields_old")  # every declared field's places as stored
+    if isinstance(fields, dict) and not preflight:  # a file another program changed: keep its edits,
+        fields = {name: places for name, places in fields.items() if name in entry.fields}  # ours only
     result = service._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry),
-                            other=other if isinstance(other, dict) else None)
+                            other=other if isinstance(other, dict) else None,
+                            fields=fields if isinstance(fields, dict) else None)
     result.exact, result.note = False, note if result.ok else None
     if not result.ok:
         result.error = f"undo failed: {result.error}"

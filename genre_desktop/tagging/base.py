@@ -1,17 +1,29 @@
-"""Shared vocabulary of the tag backends: the records, the errors, and the Backend interface.
+"""Shared vocabulary of the tag backends: the records, the errors, the options, and the Backend.
 
-A backend knows one tag format (ID3, Vorbis comments, MP4 atoms, ASF attributes): how to read the
-plain fields the library shows, and how to replace the genre field in a loaded mutagen file.
-Opening files, choosing the backend (``registry``) and saving safely (``files``) are not its job.
+A backend knows one container's mechanics: which tag formats it carries (a WAV file: an ID3
+chunk and a RIFF INFO list), how to reach them in a loaded mutagen file, when a place holds one
+value only (ID3v2.3), how to save. Which fields exist and where each format keeps them is the
+declaration's (``fields``); the generic reading and writing here walk it, so no backend names a
+field. Opening files, choosing the backend (``registry``) and saving safely (``files``) are not a
+backend's job either.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Mapping
+
+from genre_desktop.tagging.fields import FIELDS, TagField, year_of
+from genre_desktop.tagging.separators import joinable, separator_of, split_all
+from genre_desktop.tagging.storage import Place
+
+__all__ = ["Backend", "Fields", "FileTags", "TagError", "UnsupportedFormat", "WriteOptions", "year_of"]
+
+#: ``WriteOptions.id3_version`` that keeps each file's own ID3 version.
+KEEP = "keep"
+#: Where ``WriteOptions.style_field`` may put styles.
+STYLE_FIELDS = ("style", "grouping")
 
 
 class TagError(Exception):
@@ -27,94 +39,126 @@ class UnsupportedFormat(TagError):
     """The file may well be audio, but no tag backend handles its container (e.g. Sun .au)."""
 
 
-@dataclass
-class FileTags:
-    """What the library records about a file: plain tag fields plus the stream header."""
-
-    title: str = ""
-    artist: str = ""
-    album: str = ""
-    albumartist: str = ""
-    year: str = ""
-    genres: list[str] = field(default_factory=list)
-    duration: float | None = None
-    samplerate: int | None = None
-    channels: int | None = None
-    format: str = ""
-    # The ID3 tag's version (3 or 4) for files with an ID3v2.3/2.4 tag, else None: undo writes
-    # old genres back in the version the file had.
-    id3_version: int | None = None
-    # The genre field's values exactly as stored (unsplit, unstripped, ID3 references unresolved):
-    # what undo writes back (``write_genres(..., exact=True)``) so the file's tag returns as it was.
-    raw_genres: list[str] = field(default_factory=list)
-    # Other places the file keeps its genre, exactly as stored (WAV: RIFF INFO's IGNR, None when
-    # absent); undo puts them back through ``write_genres(..., exact=True, other=...)``.
-    raw_other: dict[str, str | None] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class WriteOptions:
-    """How genres are written (and, when passed to the readers, how ID3v2.3 values are split).
+    """How fields are written (and, given to the readers, how one-value places are split).
 
-    ``id3_version``: 4 writes one TCON frame with one value per genre (ID3v2.4 multi-value);
-    3 writes an ID3v2.3 tag whose TCON holds the genres joined by ``id3_separator``.
+    ``id3_version``: "keep" writes each file's ID3 tag in the version it has (an ID3v2.2 tag,
+    which no library writes, becomes ID3v2.3; a file without one gets ``NEW_ID3_VERSION``);
+    4 or 3 convert every file to that version. ID3v2.4 stores several values per frame;
+    ID3v2.3 holds one, so several genres are joined by the separator the value already uses
+    (the file's own form), else by ``id3_separator``, which also joins values in RIFF INFO and
+    in single-valued fields. ``style_field``: "style" (STYLE, the convention TagLib reads) or
+    "grouping" (GROUPING: ID3 TIT1 and GRP1, \\xa9grp, ...) receives the styles.
     """
 
-    id3_version: int = 4
+    id3_version: int | str = KEEP
     id3_separator: str = "; "
+    style_field: str = "style"
 
     def __post_init__(self) -> None:
-        if self.id3_version not in (3, 4):
-            raise ValueError(f"id3_version must be 3 or 4, not {self.id3_version!r}")
+        if self.id3_version not in (KEEP, 3, 4):
+            raise ValueError(f"id3_version must be 'keep', 3 or 4, not {self.id3_version!r}")
         if not self.id3_separator or "\x00" in self.id3_separator:
             raise ValueError("id3_separator must be a non-empty string without NUL")
+        if self.style_field not in STYLE_FIELDS:
+            raise ValueError(f"style_field must be one of {', '.join(STYLE_FIELDS)}, not {self.style_field!r}")
+
+    def target(self, name: str) -> str:
+        """The declared field a logical field name is written to ("style" may go to "grouping")."""
+        return self.style_field if name == "style" else name
+
+
+def _attr_field(name: str) -> TagField | None:
+    for tag_field in FIELDS.values():
+        if tag_field.attr == name:
+            return tag_field
+    return None
 
 
 @dataclass
 class Fields:
-    """The text fields a backend reads from a tag (FileTags without the stream header)."""
+    """What a backend reads from a file's tags: every declared field, as the library shows it.
 
-    title: str = ""
-    artist: str = ""
-    album: str = ""
-    albumartist: str = ""
-    year: str = ""
-    genres: list[str] = field(default_factory=list)
+    ``values``: field name -> values (a one-text field has at most one), split and stripped;
+    also readable as attributes by each field's ``attr`` (``.genres``, ``.styles``, ``.title``,
+    where a one-text field reads as a string). ``raw``: for each field, each place (by key:
+    "TCON", "IGNR", "GENRE", ...) -> its values exactly as stored, None when absent: what
+    ``restore_fields`` puts back (a JSON-ready snapshot of the file's tags for undo). ``id3_version``: 2, 3 or 4 for a file with an ID3v2 tag, else None.
+    """
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    raw: dict[str, dict[str, list[str] | None]] = field(default_factory=dict)
     id3_version: int | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        tag_field = _attr_field(name)
+        if tag_field is None:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+        values = self.__dict__.get("values", {}).get(tag_field.name, [])
+        return list(values) if tag_field.multi else (values[0] if values else "")
 
-class Backend(ABC):
-    """One tag format. Subclasses implement ``read`` and ``set_genres``; instances hold no state."""
+    @property
+    def raw_genres(self) -> list[str]:
+        """The genre's first place exactly as stored (ID3 TCON, Vorbis GENRE, ...; [] when absent)."""
+        places = self.raw.get("genre", {})
+        first = next(iter(places.values()), None) if places else None
+        return list(first or [])
 
-    #: Short name used in logs and error messages ("id3", "vorbis", "mp4", "asf").
+    @property
+    def raw_other(self) -> dict[str, str | None]:
+        """The genre's other places exactly as stored (a WAV's INFO "IGNR": its text, or None)."""
+        places = list(self.raw.get("genre", {}).items())[1:]
+        return {key: (values[0] if values else None) for key, values in places}
+
+
+@dataclass
+class FileTags(Fields):
+    """What the library records about a file: the declared fields plus the stream header."""
+
+    duration: float | None = None
+    samplerate: int | None = None
+    channels: int | None = None
+    format: str = ""
+
+
+class Backend:
+    """One container: the tag formats it carries and how to reach, judge and save them."""
+
+    #: Short name used in logs and error messages ("id3", "vorbis", "mp4", "asf", "wave").
     name = "base"
+    #: The tag formats of the container, in reading order (the first that has a field wins).
+    formats: tuple[str, ...] = ()
 
-    @abstractmethod
-    def read(self, audio: Any, options: WriteOptions | None) -> Fields:
-        """The fields of a loaded mutagen file (``audio.tags`` may be None: all empty)."""
+    # ------------------------------------------------------------ container mechanics
+    def containers(self, audio: Any) -> dict[str, Any]:
+        """Tag format -> the object its places read (None: the file has no such tag)."""
+        return {self.formats[0]: audio.tags}
 
-    @abstractmethod
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
-        """Replace the genre field of ``audio`` in memory (an empty list removes it).
+    def container_for_write(self, audio: Any, tag_format: str) -> Any:
+        """The object to write a format's places into, created when missing (None: not written)."""
+        if audio.tags is None:
+            audio.add_tags()
+        return audio.tags
 
-        ``exact``: store the values as given, one value each (no ID3v2.3 joining): a field as
-        ``raw_genres`` read it, put back by undo.
-        """
+    def one_value(self, audio: Any, tag_format: str, container: Any, writing: WriteOptions | None) -> bool:
+        """Whether the format's places hold one value each, as the file is (``writing`` None) or
+        as it will be saved with ``writing``."""
+        return False
 
-    @abstractmethod
-    def raw_genres(self, audio: Any) -> list[str]:
-        """The genre field's values exactly as stored (see FileTags.raw_genres)."""
+    def one_value_reason(self, audio: Any, tag_format: str, options: WriteOptions) -> str:
+        """Why the format holds one value per place, for a refusal message."""
+        return "that tag holds one value per field"
+
+    def id3_version(self, audio: Any) -> int | None:
+        """The file's ID3v2 version (2, 3, 4), None without an ID3v2 tag."""
+        return None
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         """Write ``audio``'s tags back to the file it was loaded from."""
         audio.save()
-
-    def raw_other(self, audio: Any) -> dict[str, str | None]:
-        """Other places the file keeps its genre, exactly as stored (see FileTags.raw_other)."""
-        return {}
-
-    def set_other(self, audio: Any, other: dict[str, str | None]) -> None:
-        """Put ``raw_other`` values back exactly (undo); applied by ``save``."""
 
     def drop_if_empty(self, audio: Any) -> bool:
         """Remove ``audio``'s whole tag from the file if it holds nothing; True if it did.
@@ -123,46 +167,132 @@ class Backend(ABC):
         behind empty (a larger file, and a tag that hides another one from some players).
         """
         return False
+
     def channels(self, audio: Any) -> int | None:
         """The stream's channel count as the file declares it (the header's, unless a format knows better)."""
         return getattr(getattr(audio, "info", None), "channels", None)
 
-    def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
-        """Why these genres cannot be stored faithfully in this format (None when they can)."""
+    def check_file(self, audio: Any, names: Iterable[str] = ("genre",)) -> str | None:
+        """Why saving this loaded file (writing the fields ``names``) would lose tag data besides
+        them (None when it would not)."""
         return None
 
-    def check_file(self, audio: Any) -> str | None:
-        """Why saving this loaded file would lose tag data besides the genre (None when it would not)."""
+    # ------------------------------------------------------------ reading, from the declaration
+    def places(self, tag_field: TagField) -> list[tuple[str, Place]]:
+        return [(fmt, place) for fmt in self.formats for place in tag_field.places_in(fmt)]
+
+    def read(self, audio: Any, options: WriteOptions | None = None) -> Fields:
+        """Every declared field of a loaded mutagen file (a file without tags: all empty)."""
+        containers = self.containers(audio)
+        extra = (options.id3_separator,) if options is not None else ()
+        values: dict[str, list[str]] = {}
+        raw: dict[str, dict[str, list[str] | None]] = {}
+        for tag_field in FIELDS.values():
+            found: list[str] | None = None
+            stored_by_place: dict[str, list[str] | None] = {}
+            for fmt, place in self.places(tag_field):
+                container = containers.get(fmt)
+                stored = place.get(container) if container is not None else None
+                stored_by_place[place.key] = stored
+                if found is None and stored:
+                    one = self.one_value(audio, fmt, container, None)
+                    found = _clean(tag_field, place.shown(container) or [], one, extra) or None
+            values[tag_field.name] = found or []
+            raw[tag_field.name] = stored_by_place
+        return Fields(values=values, raw=raw, id3_version=self.id3_version(audio))
+
+    # ------------------------------------------------------------ writing, from the declaration
+    def check_values(self, audio: Any, values: Mapping[str, list[str]], options: WriteOptions) -> str | None:
+        """Why these values cannot be stored faithfully in this file (None when they can)."""
+        containers = self.containers(audio)
+        for name, wanted in values.items():
+            tag_field = FIELDS[name]
+            places = [(fmt, place) for fmt, place in self.places(tag_field) if not place.read_only]
+            for fmt, place in places:
+                problem = place.check(wanted)
+                if problem:
+                    return problem
+            if not places or not tag_field.multi:
+                continue
+            fmt, place = places[0]  # where the library reads the field back from
+            container = containers.get(fmt)
+            if not self.one_value(audio, fmt, container, options):
+                continue
+            joined = self._joined(audio, tag_field, fmt, place, container, wanted, options) or options.id3_separator
+            problem = joinable(wanted, joined, (options.id3_separator,))
+            if problem:
+                return (f"{tag_field.name} {problem}: {self.one_value_reason(audio, fmt, options)}, where "
+                        f"\"/\", \";\" and \",\" separate values; write ID3v2.4 (the ID3 version setting) "
+                        f"or a name without them")
         return None
 
+    def set_fields(self, audio: Any, values: Mapping[str, list[str]], options: WriteOptions) -> None:
+        """Replace each named field in memory with its values (an empty list removes it)."""
+        containers = self.containers(audio)
+        for name, wanted in values.items():
+            tag_field = FIELDS[name]
+            for fmt, place in self.places(tag_field):
+                if place.read_only:
+                    continue
+                existing = containers.get(fmt)
+                joined = self._joined(audio, tag_field, fmt, place, existing, wanted, options)
+                container = self.container_for_write(audio, fmt)
+                if container is not None:
+                    place.set(container, [joined.join(wanted)] if joined is not None else list(wanted))
+        self._reform(audio, containers, values, options)
 
-def first_text(values: Any) -> str:
-    """The first value of a tag as a stripped string ('' when absent)."""
-    if values is None:
-        return ""
-    if isinstance(values, (list, tuple)):
-        values = values[0] if values else ""
-    return str(values).strip()
+    def _reform(self, audio: Any, containers: dict[str, Any], written: Mapping[str, list[str]],
+                options: WriteOptions) -> None:
+        """Store again, in the saved form, the several-valued fields not being written whose form
+        the save changes (an ID3v2.3 "Rock/Blues" becomes v2.4's two values, or the other way), so
+        they read the same afterwards."""
+        extra = (options.id3_separator,)
+        for tag_field in FIELDS.values():
+            if tag_field.name in written or not tag_field.multi:
+                continue
+            for fmt, place in self.places(tag_field):
+                container = containers.get(fmt)
+                if place.read_only or container is None or not place.get(container):
+                    continue
+                was_one = self.one_value(audio, fmt, container, None)
+                if was_one == self.one_value(audio, fmt, container, options):
+                    continue
+                shown = _clean(tag_field, place.shown(container) or [], was_one, extra)
+                joined = self._joined(audio, tag_field, fmt, place, container, shown, options)
+                place.set(container, [joined.join(shown)] if joined is not None else shown)
+
+    def restore_fields(self, audio: Any, raw: Mapping[str, Mapping[str, list[str] | None]]) -> None:
+        """Put places back exactly as ``Fields.raw`` read them (None: remove the place)."""
+        for name, by_place in raw.items():
+            places = {place.key: (fmt, place) for fmt, place in self.places(FIELDS[name])}
+            for key, stored in by_place.items():
+                if key not in places or places[key][1].read_only:
+                    continue
+                fmt, place = places[key]
+                if stored is None and self.containers(audio).get(fmt) is None:
+                    continue  # absent before, absent now
+                container = self.container_for_write(audio, fmt)
+                if container is not None:
+                    place.restore(container, list(stored or []))
+
+    def _joined(self, audio: Any, tag_field: TagField, fmt: str, place: Place, container: Any,
+                wanted: list[str], options: WriteOptions) -> str | None:
+        """The separator that joins ``wanted`` into the place's one value (None: stored one each)."""
+        if len(wanted) < 2:
+            return None
+        if tag_field.multi and not self.one_value(audio, fmt, container, options):
+            return None
+        own = separator_of(place.get(container)) if container is not None else None
+        return own or options.id3_separator
 
 
-def clean_genres(values: Any) -> list[str]:
-    """Genre values as a list of non-empty strings, in file order."""
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
+def _clean(tag_field: TagField, values: list[str], one_value: bool, extra: tuple[str, ...]) -> list[str]:
+    """Stored values as the library shows them: stripped, blanks dropped, one-value places split."""
+    if tag_field.multi and one_value:
+        values = split_all(values, extra)
     out = []
     for value in values:
         text = str(value).strip()
         if text:
-            out.append(text)
-    return out
-
-
-_YEAR = re.compile(r"^\s*(\d{4})")
-
-
-def year_of(date: str) -> str:
-    """The year of a date tag ("2001-05-03" -> "2001"); other text is kept as it is."""
-    match = _YEAR.match(date)
-    return match.group(1) if match else date.strip()
+            out.append(tag_field.parse(text) if tag_field.parse else text)
+    return out if tag_field.multi else out[:1]

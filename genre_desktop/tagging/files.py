@@ -1,21 +1,22 @@
-"""Reading tags and writing genres on files: opening, backend choice, and a verified, proven save.
+"""Writing fields on files (``write_fields``, ``restore_fields``): a verified, proven, crash-safe save.
 
 Saving never modifies the user's file before the result is known to be right. The file is copied
 to a hidden working copy (``working_copy``), mutagen saves the tag into the copy, and the copy is
-verified: it must still open as the same container, its genres must read back as intended, its
-other fields as they were, and its audio region (``regions``: the bytes a tag write must not
-touch, located per container by the registry's table) must be byte-identical to the original's.
-A write that will be journaled (``keep``) is also *proven undoable*: the original is rebuilt
-from the written copy (``rebuild``) and must come back byte for byte (its SHA-256), and the undo
-data goes to the caller before the copy replaces the file. Only then is the copy flushed and
-renamed over the original; a crash, a kill, a full disk or a failed check at any moment leaves
-the original byte-identical or replaced by a verified copy. ``restore`` gives the original back.
+verified: it must still open as the same container, the fields written must read back as
+intended, every other declared field (``tagging.fields``) as it was, and its audio region
+(``regions``: the bytes a tag write must not touch, located per container by the registry's
+table) must be byte-identical to the original's. A write that will be journaled (``keep``) is
+also *proven undoable*: the original is rebuilt from the written copy (``rebuild``) and must come
+back byte for byte (its SHA-256), and the undo data goes to the caller before the copy replaces
+the file. Only then is the copy flushed and renamed over the original; a crash, a kill, a full
+disk or a failed check at any moment leaves the original byte-identical or replaced by a verified
+copy. ``restore`` gives the original back.
 
 Symlinks are followed: the target file is written, the link stays. Read-only files are refused
 ("file is read-only") even where the permissions would let us replace them (root, or a writable
 folder): the librarian marked them so. Real audio in a container without a tag backend (WavPack,
 APE, Speex, ... whatever the extension) is refused as "tags cannot be written for this format
-(WavPack) yet", and read through audio.probe for its header and ``foreign`` for its tags.
+(WavPack) yet". Reading lives in ``reading``.
 """
 
 from __future__ import annotations
@@ -23,109 +24,149 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
-from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.tagging import rebuild, regions
-from genre_desktop.tagging.base import Fields, FileTags, TagError, UnsupportedFormat, WriteOptions
-from genre_desktop.tagging.foreign import read_foreign_tags
+from genre_desktop.tagging.base import Fields, TagError, WriteOptions
+from genre_desktop.tagging.fields import FIELDS
 from genre_desktop.tagging.reasons import damaged, quoted
 from genre_desktop.tagging.rebuild import UndoData
-from genre_desktop.tagging.regions.iff import streamed_wav_seconds
-from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
+from genre_desktop.tagging.separators import joinable
+from genre_desktop.tagging.reading import check_readable as _check_readable
+from genre_desktop.tagging.reading import load as _load
+from genre_desktop.tagging.reading import stat_of as _stat
+from genre_desktop.tagging.registry import Entry
 from genre_desktop.tagging.working_copy import (  # noqa: F401 - is_working_copy, remove_working_copies: API
     WorkingCopy,
     is_working_copy,
     remove_working_copies,
-    sha256_of,
-    stat_of,
 )
 
 log = logging.getLogger(__name__)
-
-_TAGGED_FORMATS = {"au", "aac"}  # containers whose audio the tables know and that carry no tags at all
 
 #: Called with a write's proven undo data before the written copy replaces the file.
 Keep = Callable[[UndoData], None]
 
 
-def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None) -> FileTags:
-    """Tags and stream header of ``path``.
+def write_fields(path: str | os.PathLike[str], values: Mapping[str, Sequence[str]],
+                 options: WriteOptions = WriteOptions(), *, keep: Keep | None = None) -> None:
+    """Replace fields of ``path``: ``{"genre": [...], "style": [...]}`` (an empty list removes one).
 
-    ``options`` only matters for ID3v2.3 files (see tagging.id3): when given, a single TCON value
-    is split on ``options.id3_separator``. Audio without a tag format (Sun .au) gives empty tag
-    fields and the header from audio.probe; anything unreadable raises TagError.
+    The keys are declared writable fields (``tagging.fields``: genre, style, grouping, ...);
+    "style" goes where ``options.style_field`` says. Fields not named, every other tag and the
+    audio are untouched; the working copy is verified before it replaces the file (see the
+    module docstring). Raises TagError (UnsupportedFormat for containers without a tag
+    backend) with the reason, the file then byte-identical to before; ValueError for a value
+    that is not a list of clean strings. ``keep``: prove the write undoable and hand its undo
+    data (``rebuild.UndoData``) to ``keep`` before the file is replaced; if ``keep`` raises,
+    nothing is written.
     """
-    p = Path(path)
-    _check_readable(p)
-    try:
-        audio, entry = _load(p)
-    except UnsupportedFormat:
-        return _untagged(p)
-    try:
-        fields = entry.backend.read(audio, options)
-        raw = entry.backend.raw_genres(audio)
-        raw_other = entry.backend.raw_other(audio)
-    except Exception as exc:  # odd values in a tag that mutagen itself accepted: a reason, not a crash
-        raise TagError(p, f"malformed tags: {damaged(exc, p)}") from None
-    info = getattr(audio, "info", None)
-    return FileTags(
-        title=fields.title,
-        artist=fields.artist,
-        album=fields.album,
-        albumartist=fields.albumartist,
-        year=fields.year,
-        genres=fields.genres,
-        duration=_duration(entry, p, info),
-        samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
-        channels=_number(entry.backend.channels(audio), int),
-        format=entry.format,
-        id3_version=fields.id3_version,
-        raw_genres=raw,
-        raw_other=raw_other,
-    )
+    change = _Change(values=_physical(values, options))
+    _write(path, change, options, keep)
 
 
-def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = None) -> list[str]:
-    """The genre values of ``path`` (see read_tags for ``options``)."""
-    return read_tags(path, options).genres
+def restore_fields(path: str | os.PathLike[str], raw: Mapping[str, Mapping[str, list[str] | None]],
+                   options: WriteOptions = WriteOptions()) -> None:
+    """Put fields back exactly as ``FileTags.raw`` read them: for each field, each place (by key)
+    gets its stored values again, one value each, without the checks meant for typed-in values;
+    None removes a place. What undo calls, with the ``id3_version`` the file had."""
+    change = _Change(raw={name: dict(places) for name, places in raw.items()})
+    _write(path, change, options)
 
 
 def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions(),
                  *, exact: bool = False, other: dict[str, str | None] | None = None,
                  keep: Keep | None = None) -> None:
-    """Replace the genre field of ``path`` with ``genres`` (empty list: remove it).
+    """Replace the genre field of ``path`` with ``genres``: ``write_fields(path, {"genre": genres})``.
 
-    Other tags and the audio are untouched. Raises TagError (UnsupportedFormat for containers
-    without a tag backend) with the reason; the file is then byte-identical to before.
-
-    ``exact``: ``genres`` are a field's values as ``FileTags.raw_genres`` read them (undo puts
-    them back): they are stored one value each, as given, without the checks meant for new
-    values typed by a user (NUL, surrounding spaces, the ID3v2.3 separator, ID3 references).
-    ``other``: with ``exact``, ``FileTags.raw_other`` values to put back too (WAV INFO genre).
-    ``keep``: prove the write undoable and hand its undo data (``rebuild.UndoData``) to ``keep``
-    before the file is replaced; if ``keep`` raises, nothing is written.
+    ``exact``: ``genres`` are the field's first place as ``FileTags.raw_genres`` read it, and
+    ``other`` its other places as ``FileTags.raw_other`` did (a WAV's INFO genre): put back as
+    ``restore_fields`` does. ``keep``: see ``write_fields``.
     """
-    genres = _validated(genres, exact)
+    if not exact:
+        write_fields(path, {"genre": genres}, options, keep=keep)
+        return
+    _validated(genres, exact=True)
+    places: dict[str, list[str] | None] = {_FIRST_PLACE: list(genres)}
+    places.update({key: ([value] if value is not None else None) for key, value in (other or {}).items()})
+    restore_fields(path, {"genre": places}, options)
+
+
+_FIRST_PLACE = ""  # in a raw snapshot: the field's first place in the file's format, whichever it is
+
+
+@dataclass
+class _Change:
+    """A write: new values by declared field, or raw places to put back exactly (undo)."""
+
+    values: dict[str, list[str]] | None = None
+    raw: dict[str, dict[str, list[str] | None]] | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.raw is not None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.raw if self.raw is not None else self.values or {})
+
+
+def _physical(values: Mapping[str, Sequence[str]], options: WriteOptions) -> dict[str, list[str]]:
+    """The declared fields and values a write stores: "style" moved where the options put it,
+    several values for a one-text field joined by the separator."""
+    if not isinstance(values, Mapping):
+        raise ValueError(f"fields must be a mapping of field name to values, not {type(values).__name__}")
+    out: dict[str, list[str]] = {}
+    for name, wanted in values.items():
+        target = options.target(name)
+        tag_field = FIELDS.get(target)
+        if tag_field is None or not tag_field.writable:
+            known = ", ".join(n for n, f in FIELDS.items() if f.writable)
+            raise ValueError(f"{name!r} is not a field this app writes (it writes {known})")
+        wanted = _validated(wanted, what=name)
+        if not tag_field.multi and len(wanted) > 1:
+            problem = joinable(wanted, options.id3_separator, (options.id3_separator,))
+            if problem:
+                raise ValueError(f"{name} {problem} once joined into {target.upper()}, which holds one value")
+            wanted = [options.id3_separator.join(wanted)]
+        out[target] = wanted
+    return out
+
+
+def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions, keep: Keep | None = None) -> None:
     p = Path(path)
     target = Path(os.path.realpath(p))
     before = check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
-    problem = entry.backend.check_file(audio)
-    if not exact:
-        problem = entry.backend.check_genres(genres, options) or problem
+    if change.raw is not None:
+        change.raw = _resolved_raw(entry, change.raw)
+    problem = entry.backend.check_file(audio, change.names)
+    if not change.exact:
+        problem = entry.backend.check_values(audio, change.values or {}, options) or problem
     if problem:
         raise TagError(p, problem)
     in_place = before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK)
     if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
-    _replace_verified(p, target, before, entry, genres, options, exact, in_place, other if exact else None, keep)
+    _replace_verified(p, target, before, entry, change, options, in_place, keep)
 
 
-def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, genres: list[str],
-                      options: WriteOptions, exact: bool, in_place: bool,
-                      other: dict[str, str | None] | None = None, keep: Keep | None = None) -> None:
+def _resolved_raw(entry: Entry, raw: dict[str, dict[str, list[str] | None]]) -> dict[str, dict[str, list[str] | None]]:
+    """A raw snapshot with ``_FIRST_PLACE`` named by the file's format (its first place's key)."""
+    out = {}
+    for name, places in raw.items():
+        if name not in FIELDS:
+            raise ValueError(f"{name!r} is not a declared tag field")
+        first = next((place.key for _, place in entry.backend.places(FIELDS[name])), None)
+        out[name] = {(first if key == _FIRST_PLACE else key): values for key, values in places.items()
+                     if key != _FIRST_PLACE or first is not None}
+    return out
+
+
+def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, change: _Change,
+                      options: WriteOptions, in_place: bool, keep: Keep | None = None) -> None:
     with WorkingCopy(shown, target, before, in_place) as copy:
         tmp = copy.path
         original_sha = copy.fill()
@@ -136,11 +177,11 @@ def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: 
             fields = entry.backend.read(audio, options)
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
             raise TagError(shown, f"cannot read tags: {damaged(exc, tmp, shown)}") from None
-        _save(audio, entry, genres, options, shown, exact, other)
-        written = _verify(shown, tmp, entry, layout.digest, fields, genres, options, exact, other)
+        _save(audio, entry, change, options, shown)
+        written = _verify(shown, tmp, entry, layout.digest, fields, change, options)
         if keep is not None:
             keep(_proven_undo(shown, target, tmp, layout, written, original_sha))
-        copy.commit()
+        copy.commit("the restored copy" if change.exact else "the retagged copy")
 
 
 def _apply_fixes(tmp: Path, layout: regions.Layout, shown: Path) -> None:
@@ -187,12 +228,12 @@ def _region(entry: Entry, path: Path, shown: Path) -> regions.Layout:
         raise TagError(shown, f"cannot read the file: {exc.strerror or exc}") from None
 
 
-def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, genres: list[str],
-            options: WriteOptions, exact: bool, other: dict[str, str | None] | None = None) -> regions.Layout:
-    """The retagged copy is the same container, holds ``genres``, the other fields and the same audio.
-
-    Returns the copy's layout (for the undo data)."""
-    copy, outcome = ("the restored copy", "the file is unchanged") if exact else ("the retagged copy", "nothing written")
+def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, change: _Change,
+            options: WriteOptions) -> regions.Layout:
+    """The retagged copy is the same container, holds the new values, every other declared field
+    as it was, and the same audio. Returns the copy's layout (for the undo data)."""
+    copy, outcome = ("the restored copy", "the file is unchanged") if change.exact else ("the retagged copy",
+                                                                                         "nothing written")
     try:
         audio, again = _load(tmp, shown_as=shown)
     except TagError as exc:
@@ -200,22 +241,29 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
     if again is not entry:
         raise TagError(shown, f"{copy} no longer reads as {entry.format}; {outcome}")
     try:
-        got = entry.backend.raw_genres(audio) if exact else entry.backend.read(audio, options).genres
         after = entry.backend.read(audio, options)
-        other_after = entry.backend.raw_other(audio)
     except Exception as exc:
         raise TagError(shown, f"{copy}'s tags do not read ({damaged(exc, tmp, shown)}); {outcome}") from None
-    if got != genres and not (not exact and options.id3_version == 3
-                              and options.id3_separator.join(got) == options.id3_separator.join(genres)):
-        raise TagError(shown, f"the genres did not read back from {copy} (read {quoted(got)}, "
-                              f"expected {quoted(genres)}); {outcome}")
-    wrong = {k: other_after.get(k) for k, v in (other or {}).items() if k in other_after and other_after[k] != v}
-    if wrong:
-        raise TagError(shown, f"the genres did not read back from {copy} ({quoted(wrong)}); {outcome}")
-    for name in ("title", "artist", "album", "albumartist", "year"):
-        if getattr(after, name) != getattr(fields, name):
-            raise TagError(shown, f"the {'undo' if exact else 'write'} would change the {name} "
-                                  f"({quoted(getattr(fields, name))} -> {quoted(getattr(after, name))}); {outcome}")
+    for name, tag_field in FIELDS.items():
+        if change.raw is not None and name in change.raw:
+            got_raw = after.raw.get(name, {})
+            wrong = {key: got_raw.get(key) for key, wanted in change.raw[name].items()
+                     if key in got_raw and got_raw[key] != (wanted or None)}
+            if wrong:
+                raise TagError(shown, f"the {_noun(name)} did not read back from {copy} (read {quoted(wrong)}); "
+                                      f"{outcome}")
+            continue
+        got = after.values.get(name, [])
+        if change.values is not None and name in change.values:
+            wanted = change.values[name]
+            if got != wanted:
+                raise TagError(shown, f"the {_noun(name)} did not read back from {copy} (read {quoted(got)}, "
+                                      f"expected {quoted(wanted)}); {outcome}")
+        elif got != fields.values.get(name, []):
+            was = fields.values.get(name, [])
+            shown_was, shown_got = (was, got) if tag_field.multi else (was[0] if was else "", got[0] if got else "")
+            raise TagError(shown, f"the {'undo' if change.exact else 'write'} would change the {name} "
+                                  f"({quoted(shown_was)} -> {quoted(shown_got)}); {outcome}")
     written = _region(entry, tmp, shown)
     if written.digest != region:
         raise TagError(shown, f"the tag library would damage this {entry.format} file's audio "
@@ -223,14 +271,19 @@ def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, g
     return written
 
 
-def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, shown: Path,
-          exact: bool = False, other: dict[str, str | None] | None = None) -> None:
+def _noun(name: str) -> str:
+    tag_field = FIELDS.get(name)
+    return tag_field.attr if tag_field is not None else name
+
+
+def _save(audio: Any, entry: Entry, change: _Change, options: WriteOptions, shown: Path) -> None:
     try:
-        entry.backend.set_genres(audio, genres, options, exact)
-        if exact and other:
-            entry.backend.set_other(audio, other)
-        if exact and not genres and entry.backend.drop_if_empty(audio):
-            return  # undo of a write that added the tag: the tag goes
+        if change.raw is not None:
+            entry.backend.restore_fields(audio, change.raw)
+            if entry.backend.drop_if_empty(audio):
+                return  # undo of a write that added the tag: the tag goes
+        else:
+            entry.backend.set_fields(audio, change.values or {}, options)
         entry.backend.save(audio, options)
     except TagError:
         raise
@@ -240,107 +293,27 @@ def _save(audio: Any, entry: Entry, genres: list[str], options: WriteOptions, sh
         raise TagError(shown, f"cannot write tags: {damaged(exc, Path(audio.filename), shown)}") from None
 
 
-def _load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
-    shown = shown_as or path
-    foreign = _foreign(path)
-    if foreign:
-        raise UnsupportedFormat(shown, f"tags cannot be written for this format ({foreign}) yet")
-    try:
-        audio = _open(path, shown)
-    except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
-        if not looks_like_audio(path):
-            raise TagError(shown, "not an audio file: header not recognised") from None
-        raise TagError(shown, damaged(exc, path, shown)) from None
-    if audio is None:
-        ext = path.suffix.lower()
-        if ext in UNTAGGABLE_EXTENSIONS:
-            raise UnsupportedFormat(shown, f"audio format not supported for tagging "
-                                           f"({UNTAGGABLE_EXTENSIONS[ext]}, which has no tag format)")
-        raise TagError(shown, "not an audio file: header not recognised")
-    entry = entry_for(type(audio))
-    if entry is None:  # cannot happen while KINDS comes from the table; kept for subclasses
-        raise UnsupportedFormat(shown, f"no tag backend for {type(audio).__name__} files")
-    return audio, entry
-
-
-def _open(path: Path, shown: Path) -> Any:
-    """``mutagen.File(path)`` limited to our containers, sniffed under the name the user sees: a
-    working copy's ``.tmp`` name must not cost an untagged MPEG-2.5 MP3 its extension's vote."""
-    with open(path, "rb") as handle:
-        header = handle.read(128)
-        (score, _name), kind = max(((k.score(str(shown), handle, header), k.__name__), k) for k in KINDS)
-    return kind(str(path)) if score > 0 else None
-
-
-def _foreign(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return foreign_audio(handle.read(64))
-    except OSError:
-        return None
-
-
-def _untagged(path: Path) -> FileTags:
-    try:
-        info = probe(path)
-    except DecodeError as exc:
-        foreign = _foreign(path)
-        if foreign:
-            raise TagError(path, f"{foreign} audio, a format not supported here ({exc.reason})") from None
-        raise TagError(path, exc.reason) from None
-    fields = read_foreign_tags(path) if _foreign(path) or info.format not in _TAGGED_FORMATS else Fields()
-    return FileTags(title=fields.title, artist=fields.artist, album=fields.album, albumartist=fields.albumartist,
-                    year=fields.year, genres=fields.genres, raw_genres=list(fields.genres),
-                    duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
-
-
-def _validated(genres: Any, exact: bool = False) -> list[str]:
-    if isinstance(genres, str) or not isinstance(genres, (list, tuple)):
-        raise ValueError(f"genres must be a list of strings, not {type(genres).__name__}")
-    for genre in genres:
-        if not isinstance(genre, str):
-            raise ValueError(f"genre {quoted(repr(genre))} is not text")
+def _validated(values: Any, exact: bool = False, what: str = "genre") -> list[str]:
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValueError(f"{what} values must be a list of strings, not {type(values).__name__}")
+    for value in values:
+        if not isinstance(value, str):
+            raise ValueError(f"{what} {quoted(repr(value))} is not text")
         if exact:  # values read from a file, put back as they were
             continue
-        if not genre.strip() or genre != genre.strip():
-            raise ValueError(f"genre {quoted(genre)} is empty or has surrounding spaces")
-        if "\x00" in genre:
-            raise ValueError(f"genre {quoted(genre)} contains a NUL character")
-    return list(genres)
-
-
-def _check_readable(path: Path) -> None:
-    st = stat_of(path, path)
-    if stat.S_ISDIR(st.st_mode):
-        raise TagError(path, "is a folder, not a file")
-    if st.st_size == 0:
-        raise TagError(path, "empty file (0 bytes)")
-    if not os.access(path, os.R_OK):
-        raise TagError(path, "file is not readable (permission denied)")
+        if not value.strip() or value != value.strip():
+            raise ValueError(f"{what} {quoted(value)} is empty or has surrounding spaces")
+        if "\x00" in value:
+            raise ValueError(f"{what} {quoted(value)} contains a NUL character")
+    return list(values)
 
 
 def check_writable(shown: Path, target: Path) -> os.stat_result:
     """The stat of a regular file the app may replace (``target``: ``shown`` with links resolved)."""
     _check_readable(shown)
-    st = stat_of(shown, target)
+    st = _stat(shown, target)
     if not stat.S_ISREG(st.st_mode):
         raise TagError(shown, "not a regular file")
     if not (st.st_mode & stat.S_IWUSR) or not os.access(target, os.W_OK):
         raise TagError(shown, "file is read-only")
     return st
-
-
-def _duration(entry: Entry, path: Path, info: Any) -> float | None:
-    """The header's duration; a streamed WAV's runs to the end of the file (not the 4 GB it claims)."""
-    if entry.format == "wav":
-        streamed = streamed_wav_seconds(str(path))
-        if streamed is not None:
-            return streamed
-    return _number(getattr(info, "length", None), float)
-
-
-def _number(value: Any, kind: type) -> Any:
-    try:
-        return kind(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

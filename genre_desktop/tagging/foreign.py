@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from genre_desktop.tagging.base import Fields, clean_genres, first_text, year_of
+from genre_desktop.tagging.fields import year_of
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +26,19 @@ _KEYS = {"title": ("title", "tit2"), "artist": ("artist", "tpe1"), "album": ("al
          "year": ("year", "date", "tdrc"), "genre": ("genre", "tcon")}
 
 
-def read_foreign_tags(path: Path) -> Fields:
-    """The plain fields of a file in a container without a tag backend (empty when there are none)."""
-    values = _mutagen_values(path)
-    if values is None:
-        values = _ffprobe_values(path)
-    fields = Fields()
-    for name in ("title", "artist", "album", "albumartist"):
-        setattr(fields, name, first_text(values.get(name)))
-    fields.year = year_of(first_text(values.get("year")))
-    genres: list[str] = []
-    for value in values.get("genre") or []:
-        genres += str(value).split("\x00")  # APEv2 keeps several values NUL-separated
-    fields.genres = clean_genres(genres)
-    return fields
+def read_foreign_tags(path: Path) -> dict[str, list[str]]:
+    """Field name -> values (``FileTags.values``) of a file in a container without a tag backend."""
+    found = _mutagen_values(path)
+    if found is None:
+        found = _ffprobe_values(path)
+    values: dict[str, list[str]] = {}
+    for name in ("title", "artist", "album", "albumartist", "year"):
+        text = next((str(v).strip() for v in found.get(name) or [] if str(v).strip()), "")
+        if text:
+            values[name] = [year_of(text) if name == "year" else text]
+    genres = [g.strip() for value in found.get("genre") or [] for g in str(value).split("\x00")]  # APEv2: NULs
+    values["genre"] = [g for g in genres if g]
+    return values
 
 
 def _mutagen_values(path: Path) -> dict[str, list[str]] | None:

@@ -1,18 +1,26 @@
-"""ID3 genres for MP3, and for the ID3 chunks of WAV (mutagen.wave) and AIFF (mutagen.aiff).
+"""ID3 tags: MP3 files, and the ID3 chunks of WAV (mutagen.wave) and AIFF (mutagen.aiff).
 
-Writing
-- ID3v2.4 (``WriteOptions.id3_version == 4``): one TCON frame holding one value per genre.
-- ID3v2.3: one TCON frame holding a single value, the genres joined by ``id3_separator``. The tag
-  is converted with mutagen's ``update_to_v23`` (dates go to TYER/TDAT, people lists to IPLS:
+Versions: each file keeps its own form unless the user converts (``WriteOptions.id3_version``)
+- "keep" (the default): an ID3v2.4 tag is saved as v2.4, a v2.3 tag as v2.3. An ID3v2.2 tag
+  (iTunes before 2005) is saved as ID3v2.3, the nearest version any library writes (mutagen reads
+  v2.2 but cannot write it); ``describe_write`` says so before the write, and a v2.2 frame that
+  has no v2.3 form refuses the write, naming it. A file without an ID3v2 tag (or with ID3v1 only)
+  gets ``NEW_ID3_VERSION``: ID3v2.3, which every player and playout system reads, and in which
+  ffprobe shows every genre (it shows only the first value of an ID3v2.4 frame).
+- 3 or 4: every file is converted to that version.
+- Converting to v2.3 uses mutagen's ``update_to_v23`` (dates go to TYER/TDAT, people lists to IPLS:
   the same information in v2.3 form), except that v2.4-only frames without a v2.3 equivalent
   (sort orders, RVA2 replay gain, mood, ...) are kept rather than dropped, as iTunes and foobar2000
-  do: losing them would change tags other than the genre. Other multi-value frames are saved
-  with the NUL separator (``v23_sep=None``), exactly as they were read, so they round-trip.
-- Genres are written as plain text, without the ID3v2.3 "((" escape (v2.4 readers would show
-  it literally). A genre that ID3 reads as a reference ("17", "(17)", "(17)Rock", "CR", "RX")
-  cannot round-trip, since mutagen resolves references when it loads a tag; such a write is
-  refused with a TagError that says what it would read back as.
-- An existing ID3v1 tag is updated (mutagen's v1=1); none is added.
+  do. Other multi-value frames are saved with the NUL separator (``v23_sep=None``), exactly as
+  they were read, so they round-trip.
+
+Values: ID3v2.4 frames hold several values. An ID3v2.3 (or older) frame holds one: the fields we
+write (genres, styles) are joined by the separator the frame already uses ("Rock/Blues": "/"),
+else by ``id3_separator``, and split again on reading (``separators``: "/", ";", ","; never inside
+a known name such as "Pop/Funk"; never " / "). A value that would not split back into itself is
+refused. Genres are written as plain text, without the ID3v2.3 "((" escape; a genre that ID3
+reads as a reference ("17", "(17)", "CR") is refused with what it would read back as. An
+existing ID3v1 tag is updated (mutagen's v1=1); none is added.
 
 Malformed tags (MP3; the tag at the start of the file)
 - mutagen silently skips frames it cannot parse (an unknown text encoding, invalid UTF-8/UTF-16,
@@ -22,30 +30,23 @@ Malformed tags (MP3; the tag at the start of the file)
   skipped with a reason rather than quietly losing the librarian's data. Bytes that are not
   frames at all (invalid ids: junk inside the tag) are dropped by the save: that is the minimal
   repair, and it is logged.
-
-Reading
-- Genres are ``TCON.genres``: mutagen resolves numeric references ("(17)", "17" -> "Rock"),
-  splits NUL-separated values, and reads ID3v1-only files through the same frames.
-- A single v2.3 value is NOT split on "/" or "; " silently: genre names contain those ("AC/DC",
-  "Drum & Bass; Live" is rare but real). It is split on ``options.id3_separator`` only when the
-  caller passes options *and* the file's tag is ID3v2.3 or older: the configuration that wrote
-  it. So ``read_genres(p, opts)`` after ``write_genres(p, g, opts)`` returns ``g`` for both
-  versions, and ``read_genres(p)`` shows what is literally stored.
-- Year comes from TDRC (mutagen builds it from v2.3 TYER/TDAT too).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Iterable
 
-from mutagen.id3 import TCON
+from mutagen.id3 import Frames_2_2
 from mutagen.mp3 import MP3
 
-from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
+from genre_desktop.tagging.base import KEEP, Backend, WriteOptions
 
 log = logging.getLogger(__name__)
+
+#: The ID3 version a file without an ID3v2 tag gets when the setting keeps each file's version.
+NEW_ID3_VERSION = 3
 
 _FRAME_ID = re.compile(rb"^[A-Z][A-Z0-9]{3}$")
 # v2.3 frames mutagen folds into a v2.4 frame on load (the information survives).
@@ -55,56 +56,63 @@ _MAX_RAW_TAG = 64 * 1024 * 1024  # larger claims are corrupt; mutagen refuses su
 # v2.4 frames that update_to_v23 would delete although they have no v2.3 equivalent; kept.
 _V24_ONLY_KEPT = ("ASPI", "EQU2", "RVA2", "SEEK", "SIGN", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
                   "TSOA", "TSOP", "TSOT", "TSST")
+_LOADED_VERSION = "_genre_desktop_id3_version"  # attribute on a loaded file: its version at load
+
+
+def loaded_version(audio: Any) -> int | None:
+    """The ID3v2 version (2, 3, 4) the file had when it was loaded; None without an ID3v2 tag.
+
+    Remembered on the loaded object, since adding a tag to it (a write) makes mutagen report 2.4.
+    """
+    known = getattr(audio, _LOADED_VERSION, False)
+    if known is not False:
+        return known
+    version = getattr(audio.tags, "version", None) if audio.tags is not None else None
+    result = version[1] if version and version[0] == 2 and version[1] in (2, 3, 4) else None
+    setattr(audio, _LOADED_VERSION, result)
+    return result
+
+
+def target_version(current: int | None, options: WriteOptions) -> int:
+    """The ID3 version a write saves: the setting's, else the file's own (see the module docstring)."""
+    if options.id3_version != KEEP:
+        return int(options.id3_version)
+    if current in (3, 4):
+        return current
+    return 3 if current == 2 else NEW_ID3_VERSION
 
 
 class ID3Backend(Backend):
     name = "id3"
+    formats = ("id3",)
 
-    def read(self, audio: Any, options: WriteOptions | None) -> Fields:
-        tags = audio.tags
-        if tags is None:
-            return Fields()
-        genres = clean_genres(tags["TCON"].genres) if "TCON" in tags else []
-        version = getattr(tags, "version", (2, 4, 0))
-        if options is not None and version < (2, 4, 0) and len(genres) == 1:
-            genres = clean_genres(genres[0].split(options.id3_separator))
-        return Fields(
-            title=_text(tags, "TIT2"),
-            artist=_text(tags, "TPE1"),
-            album=_text(tags, "TALB"),
-            albumartist=_text(tags, "TPE2"),
-            year=year_of(_text(tags, "TDRC")),
-            genres=genres,
-            id3_version={(2, 3): 3, (2, 4): 4}.get(tuple(version[:2])),
-        )
+    def containers(self, audio: Any) -> dict[str, Any]:
+        loaded_version(audio)
+        return {"id3": audio.tags}
 
-    def raw_genres(self, audio: Any) -> list[str]:
-        if audio.tags is None or "TCON" not in audio.tags:
-            return []
-        return [str(v) for v in audio.tags["TCON"].text]
+    def id3_version(self, audio: Any) -> int | None:
+        return loaded_version(audio)
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
-        if audio.tags is None:
-            audio.add_tags()
-        audio.tags.delall("TCON")
-        if not genres:
-            return
-        values = list(genres)
-        # exact: the values as the frame held them; v2.3 saves several as NUL-separated (v23_sep=None)
-        if options.id3_version == 3 and not exact:
-            values = [options.id3_separator.join(values)]
-        audio.tags.add(TCON(encoding=3, text=values))
+    def one_value(self, audio: Any, tag_format: str, container: Any, writing: WriteOptions | None) -> bool:
+        if writing is not None:
+            return target_version(loaded_version(audio), writing) < 4
+        return container is not None and tuple(container.version[:2]) < (2, 4)
+
+    def one_value_reason(self, audio: Any, tag_format: str, options: WriteOptions) -> str:
+        version = target_version(loaded_version(audio), options)
+        return f"an ID3v2.{version} tag holds one value per frame"
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         tags = audio.tags
-        if options.id3_version == 3:
+        version = target_version(loaded_version(audio), options)
+        if version == 3:
             kept = [frame for key in _V24_ONLY_KEPT for frame in tags.getall(key)]
             tags.update_to_v23()
             for frame in kept:
                 tags.add(frame)
         # (For v2.4 nothing to convert: mutagen upgraded the frames in memory when it loaded them.)
         # WAVE/AIFF save() take no v1 argument; MP3's keeps an existing ID3v1 tag up to date.
-        audio.save(v2_version=options.id3_version, v23_sep=None)
+        audio.save(v2_version=version, v23_sep=None)
 
     def drop_if_empty(self, audio: Any) -> bool:
         if audio.tags is None or len(audio.tags.keys()) > 0:
@@ -112,11 +120,13 @@ class ID3Backend(Backend):
         audio.delete()  # MP3: the ID3v2 tag; WAV/AIFF: the ID3 chunk
         return True
 
-    def check_file(self, audio: Any) -> str | None:
+    def check_file(self, audio: Any, names: Iterable[str] = ("genre",)) -> str | None:
         if isinstance(audio, MP3) and audio.tags is None:
             return _hidden_tag(audio.filename)
         if not isinstance(audio, MP3) or audio.tags is None:
             return None  # WAV/AIFF keep ID3 in a chunk: not walked here
+        if loaded_version(audio) == 2:
+            return _v22_unconvertible(audio.filename)
         parsed = {key[:4] for key in audio.tags.keys()}
         parsed |= {bytes(raw[:4]).decode("latin-1") for raw in getattr(audio.tags, "unknown_frames", [])}
         lost, junk = [], 0
@@ -133,20 +143,30 @@ class ID3Backend(Backend):
             log.info("%s: %d byte(s) of junk inside the ID3 tag are dropped by the save", audio.filename, junk)
         return None
 
-    def check_genres(self, genres: list[str], options: WriteOptions) -> str | None:
-        for genre in genres:
-            # What a reader gets back: mutagen resolves references once on load, then again on read.
-            frame = TCON(encoding=3, text=[genre])
-            frame.genres = frame.genres
-            if frame.genres != [genre]:
-                return (f"genre {genre!r} would read back as {frame.genres!r} "
-                        f"(ID3 treats it as a numeric genre reference)")
-        if options.id3_version == 3:
-            for genre in genres:
-                if options.id3_separator in genre:
-                    return (f"genre {genre!r} contains the ID3v2.3 separator {options.id3_separator!r}, "
-                            f"so it would read back as several genres")
+
+def _v22_unconvertible(path: str) -> str | None:
+    """Why an ID3v2.2 tag cannot become ID3v2.3 without loss: frames with no v2.3 form (None: all convert)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(10)
+            if len(head) < 10 or head[:3] != b"ID3" or head[3] != 2:
+                return None
+            size = _synchsafe(head[6:10])
+            data = handle.read(min(size, _MAX_RAW_TAG))
+    except OSError:
         return None
+    if head[5] & 0x80:  # unsynchronised: mutagen reverses it; not walked here
+        return None
+    lost, pos = set(), 0
+    while pos + 6 <= len(data) and data[pos] != 0:
+        fid = data[pos:pos + 3].decode("latin-1")
+        if fid not in Frames_2_2:
+            lost.add(fid)
+        pos += 6 + int.from_bytes(data[pos + 3:pos + 6], "big")
+    if lost:
+        return (f"the file's ID3v2.2 tag has frame(s) with no ID3v2.3 form ({', '.join(sorted(lost))}); "
+                f"ID3v2.2 cannot be written, and converting would delete them, so the file is not written")
+    return None
 
 
 _ID3_HEADER = re.compile(rb"ID3[\x02-\x04]\x00[\x00-\xf0][\x00-\x7f]{4}")
@@ -165,11 +185,6 @@ def _hidden_tag(path: str) -> str | None:
         return None
     return (f"the file's ID3 tag starts {match.start():,} bytes in, after other data, where this app "
             f"cannot read it but other players do; a new tag would hide it, so the file is not written")
-
-
-def _text(tags: Any, key: str) -> str:
-    frame = tags.get(key)
-    return first_text(frame.text) if frame is not None else ""
 
 
 def _synchsafe(b: bytes) -> int:

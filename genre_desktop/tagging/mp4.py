@@ -1,7 +1,8 @@
-"""MP4/M4A atoms: genres in the free-text ``\\xa9gen`` atom, one value per genre.
+"""MP4/M4A atoms (the ``moov.udta.meta.ilst`` list): text atoms hold several values.
 
 mutagen turns the old numeric ``gnre`` atom into ``\\xa9gen`` when it loads a file, so numeric
-genres read as names and are saved back as text. Year is the start of ``\\xa9day``.
+genres read as names and are saved back as text. Which atom holds which field is the
+declaration's (``fields``); this backend knows the container's hazards.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import logging
 import os
 import struct
 from io import BytesIO
-from typing import Any
+from typing import Any, Iterable
 
-from genre_desktop.tagging.base import Backend, Fields, WriteOptions, clean_genres, first_text, year_of
+from genre_desktop.tagging.base import Backend
+from genre_desktop.tagging.fields import FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -21,34 +23,26 @@ GENRE = "\xa9gen"
 
 class MP4Backend(Backend):
     name = "mp4"
+    formats = ("mp4",)
 
-    def read(self, audio: Any, options: WriteOptions | None) -> Fields:
-        tags = audio.tags
-        if tags is None:
-            return Fields()
-        return Fields(
-            title=first_text(tags.get("\xa9nam")),
-            artist=first_text(tags.get("\xa9ART")),
-            album=first_text(tags.get("\xa9alb")),
-            albumartist=first_text(tags.get("aART")),
-            year=year_of(first_text(tags.get("\xa9day"))),
-            genres=clean_genres(tags.get(GENRE)),
-        )
-
-    def raw_genres(self, audio: Any) -> list[str]:
-        return [str(v) for v in audio.tags.get(GENRE, [])] if audio.tags is not None else []
-
-    def check_file(self, audio: Any) -> str | None:
+    def check_file(self, audio: Any, names: Iterable[str] = ("genre",)) -> str | None:
         # mutagen keeps atoms it cannot parse and writes them back, except one whose key we set:
-        # a damaged genre atom (which other players may still read) would be replaced for good.
+        # a damaged atom (which other players may still read) would be replaced for good.
+        keys = {place.key for name in names for place in FIELDS[name].places_in("mp4")}
+        if "genre" in names:
+            keys.add("gnre")
         failed = getattr(audio.tags, "_failed_atoms", None) or {}
-        if any(key in failed for key in (GENRE, "gnre")):
-            return ("the file's genre atom is damaged: this app cannot read it (other players may), and "
-                    "writing would replace it for good, so the file is not written")
-        odd = sorted(set(_genre_data_types(audio.filename)) - {1, 2})
-        if odd:  # mutagen reads them as text, other players skip them; undo would write them as text
-            return (f"the file's genre atom holds values of an unexpected data type ({odd[0]}); writing "
-                    f"would change what other players read, so the file is not written")
+        damaged = sorted(key for key in keys if key in failed)
+        if damaged:
+            what = "genre atom" if set(damaged) & {GENRE, "gnre"} else f"{damaged[0]!r} atom"
+            return (f"the file's {what} is damaged: this app cannot read it (other players may), and "
+                    f"writing would replace it for good, so the file is not written")
+        for key in sorted(k for k in keys if not k.startswith("----") and k != "gnre"):
+            odd = sorted(set(_data_types(audio.filename, key)) - {1, 2})
+            if odd:  # mutagen reads them as text, other players skip them; undo would write them as text
+                what = "genre" if key == GENRE else repr(key)
+                return (f"the file's {what} atom holds values of an unexpected data type ({odd[0]}); writing "
+                        f"would change what other players read, so the file is not written")
         return None
 
     def channels(self, audio: Any) -> int | None:
@@ -58,20 +52,12 @@ class MP4Backend(Backend):
             return 1
         return super().channels(audio)
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
-        if audio.tags is None:
-            audio.add_tags()
-        if genres:
-            audio.tags[GENRE] = list(genres)
-        elif GENRE in audio.tags:
-            del audio.tags[GENRE]
 
-
-def _genre_data_types(path: str) -> list[int]:
-    """The data types (1: UTF-8, 2: UTF-16, ...) of the values of the file's \xa9gen atom."""
+def _data_types(path: str, key: str) -> list[int]:
+    """The data types (1: UTF-8, 2: UTF-16, ...) of the values of the file's ``key`` atom."""
     from genre_desktop.tagging.regions import _atoms
 
-    chain = (b"moov", b"udta", b"meta", b"ilst", GENRE.encode("latin-1"))
+    chain = (b"moov", b"udta", b"meta", b"ilst", key.encode("latin-1"))
     try:
         with open(path, "rb") as handle:
             start, end = 0, os.fstat(handle.fileno()).st_size

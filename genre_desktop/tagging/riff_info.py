@@ -1,16 +1,18 @@
 """WAV files: ID3 in an ``ID3 `` chunk (mutagen) and the RIFF INFO list (``LIST``/``INFO``).
 
 Many rippers and ffmpeg tag WAV files in the INFO list only (INAM title, IART artist, IPRD album,
-ICRD date, IGNR genre); players and ffprobe read it. mutagen neither reads nor writes it, so:
+ICRD date, IGNR genre); Windows, players and ffprobe read it. mutagen, beets, Picard and every
+mediafile-based tool read the ID3 chunk only. So:
 
-- Reading: each field comes from the ID3 tag when it has it, else from INFO. An INFO genre is one
-  string; with ``options`` it is split on the ID3v2.3 separator, as a v2.3 TCON is.
-- Writing the genre where the file keeps it: into the ID3 tag if the file has one (or has no INFO
-  list at all), and into INFO's IGNR if the file has an INFO list with an IGNR, or an INFO list
-  and no ID3 tag. So a file tagged in INFO only gets no ID3 chunk (no growth), and players that
-  read either agree afterwards.
-- Undo: ``raw_other`` holds IGNR's bytes exactly (as latin-1 text, None when absent) and
-  ``set_other`` puts them back, or removes an IGNR the write added.
+- Reading: each field comes from the ID3 chunk when it has it, else from INFO (the declaration's
+  places, ID3 first). An INFO value is one text: several genres in it are split like an ID3v2.3
+  value ("Rock; Jazz").
+- Writing a genre: into the ID3 chunk always (one is added when the file has none), and into
+  INFO's IGNR too when the file has an INFO list (every ffmpeg-made WAV), joined by the separator
+  IGNR already uses, else the setting's. So every reader sees the same genres afterwards. No INFO
+  list is added to a file without one. INFO has no style field: styles go to the ID3 chunk only.
+- Undo: ``Fields.raw`` holds IGNR's bytes exactly (as Latin-1 text, None when absent) and
+  ``restore_fields`` puts them back, or removes an IGNR the write added.
 
 The INFO list is rewritten on the working copy (tagging.files verifies it before the rename):
 the other INFO fields keep their bytes and order, and the RIFF size is updated.
@@ -23,13 +25,15 @@ from typing import Any
 
 from mutagen._util import resize_bytes
 
-from genre_desktop.tagging.base import Fields, WriteOptions, clean_genres, year_of
+from typing import Mapping
+
+from genre_desktop.tagging.base import WriteOptions
+from genre_desktop.tagging.fields import FIELDS
 from genre_desktop.tagging.id3 import ID3Backend
+from genre_desktop.tagging.separators import split_all
 
 IGNR = "IGNR"
-_FIELDS = {"title": b"INAM", "artist": b"IART", "album": b"IPRD", "year": b"ICRD"}
-_PENDING = "_genre_desktop_ignr"  # attribute on the loaded file: the IGNR change to apply on save
-_ABSENT = object()
+_INFO = "_genre_desktop_info"  # attribute on the loaded file: its InfoList (with pending changes)
 
 
 def _info_chunk(handle: Any) -> tuple[int, int, list[tuple[bytes, bytes]]] | None:
@@ -70,9 +74,27 @@ def _text(raw: bytes) -> str:
         return raw.decode("latin-1").strip()
 
 
-def _exact(raw: bytes) -> str:
-    """The value's bytes (without the terminating NULs) as latin-1 text: restored byte for byte."""
-    return raw.rstrip(b"\x00").decode("latin-1")
+class InfoList:
+    """A WAV file's INFO fields as loaded, and the changes to apply on save.
+
+    ``get`` gives a value's bytes (without the terminating NULs) as Latin-1 text, so it comes back
+    byte for byte; ``text`` the value as players show it (UTF-8, else Latin-1, stripped).
+    """
+
+    def __init__(self, fields: list[tuple[bytes, bytes]]) -> None:
+        self._fields = {cid.decode("latin-1"): raw for cid, raw in fields}
+        self.pending: dict[str, bytes | None] = {}
+
+    def get(self, cid: str) -> str | None:
+        raw = self.pending[cid] if cid in self.pending else self._fields.get(cid)
+        return raw.rstrip(b"\x00").decode("latin-1") if raw is not None else None
+
+    def text(self, cid: str) -> str | None:
+        raw = self.pending[cid] if cid in self.pending else self._fields.get(cid)
+        return _text(raw) if raw is not None else None
+
+    def set(self, cid: str, value: bytes | None) -> None:
+        self.pending[cid] = value
 
 
 def read_info(path: str) -> list[tuple[bytes, bytes]] | None:
@@ -82,23 +104,23 @@ def read_info(path: str) -> list[tuple[bytes, bytes]] | None:
     return found[2] if found else None
 
 
-def write_ignr(path: str, value: bytes | None) -> None:
-    """Set (or with None remove) IGNR in the file's INFO list, keeping every other field's bytes."""
+def write_info_field(path: str, cid: str, value: bytes | None) -> None:
+    """Set (or with None remove) one field of the file's INFO list, keeping every other field's bytes."""
     with open(path, "r+b") as handle:
         found = _info_chunk(handle)
         if found is None:
             raise ValueError("no INFO list")
         offset, old_size, fields = found
-        new, seen = [], False
-        for cid, raw in fields:
-            if cid == IGNR.encode():
+        key, new, seen = cid.encode("latin-1"), [], False
+        for field_id, raw in fields:
+            if field_id == key:
                 seen = True
                 if value is not None:
-                    new.append((cid, value + b"\x00"))
+                    new.append((field_id, value + b"\x00"))
             else:
-                new.append((cid, raw))
+                new.append((field_id, raw))
         if not seen and value is not None:
-            new.append((IGNR.encode(), value + b"\x00"))
+            new.append((key, value + b"\x00"))
         body = b"INFO" + b"".join(struct.pack("<4sI", c, len(r)) + r + b"\x00" * (len(r) % 2) for c, r in new)
         chunk = b"LIST" + struct.pack("<I", len(body)) + body
         resize_bytes(handle, old_size, len(chunk), offset)
@@ -114,48 +136,53 @@ class WaveBackend(ID3Backend):
     """ID3 chunk plus the RIFF INFO list (see the module docstring)."""
 
     name = "wave"
+    formats = ("id3", "info")
 
-    def read(self, audio: Any, options: WriteOptions | None) -> Fields:
-        fields = super().read(audio, options)
-        info = read_info(audio.filename)
-        if not info:
-            return fields
-        values = {cid: _text(raw) for cid, raw in info}
-        for name, cid in _FIELDS.items():
-            if not getattr(fields, name) and values.get(cid):
-                setattr(fields, name, year_of(values[cid]) if name == "year" else values[cid])
-        if not fields.genres and values.get(b"IGNR"):
-            genre = values[b"IGNR"]
-            fields.genres = clean_genres(genre.split(options.id3_separator) if options else [genre])
-        return fields
+    def containers(self, audio: Any) -> dict[str, Any]:
+        found = super().containers(audio)
+        info = getattr(audio, _INFO, False)
+        if info is False:
+            fields = read_info(audio.filename)
+            info = InfoList(fields) if fields is not None else None
+            setattr(audio, _INFO, info)
+        found["info"] = info
+        return found
 
-    def raw_genres(self, audio: Any) -> list[str]:
-        if audio.tags is not None:
-            return super().raw_genres(audio)
-        other = self.raw_other(audio).get(IGNR)
-        return [other] if other is not None else []
+    def container_for_write(self, audio: Any, tag_format: str) -> Any:
+        if tag_format == "info":
+            return self.containers(audio)["info"]  # None: no INFO list, none is added
+        return super().container_for_write(audio, tag_format)
 
-    def raw_other(self, audio: Any) -> dict[str, str | None]:
-        info = read_info(audio.filename)
-        if info is None:
-            return {}
-        raw = next((r for c, r in info if c == IGNR.encode()), None)
-        return {IGNR: _exact(raw) if raw is not None else None}
+    def one_value(self, audio: Any, tag_format: str, container: Any, writing: WriteOptions | None) -> bool:
+        return tag_format == "info" or super().one_value(audio, tag_format, container, writing)
 
-    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions, exact: bool = False) -> None:
-        info = read_info(audio.filename)
-        if audio.tags is not None or info is None:
-            super().set_genres(audio, genres, options, exact)
-        if exact or info is None:
-            return  # exact: INFO comes back through set_other
-        if any(c == IGNR.encode() for c, _ in info) or audio.tags is None:
-            text = options.id3_separator.join(genres)
-            setattr(audio, _PENDING, text.encode("utf-8") if genres else None)
+    def one_value_reason(self, audio: Any, tag_format: str, options: WriteOptions) -> str:
+        if tag_format == "info":
+            return "a RIFF INFO field holds one value"
+        return super().one_value_reason(audio, tag_format, options)
 
-    def set_other(self, audio: Any, other: dict[str, str | None]) -> None:
-        if IGNR in other and read_info(audio.filename) is not None:
-            value = other[IGNR]
-            setattr(audio, _PENDING, value.encode("latin-1") if value is not None else None)
+    def set_fields(self, audio: Any, values: Mapping[str, list[str]], options: WriteOptions) -> None:
+        info = self.containers(audio)["info"]
+        if audio.tags is None and info is not None:
+            self._seed_id3(audio, info, values, options)
+        super().set_fields(audio, values, options)
+
+    def _seed_id3(self, audio: Any, info: InfoList, values: Mapping[str, list[str]], options: WriteOptions) -> None:
+        """A WAV tagged in INFO only gets an ID3 chunk that starts with INFO's fields: TagLib-based
+        players (VLC, Strawberry, Kid3) read only the ID3 chunk of a file that has one, and mutagen-
+        based tools (beets, Picard) never read INFO, so after the write every reader sees them all."""
+        tags = self.container_for_write(audio, "id3")
+        for tag_field in FIELDS.values():
+            id3_places, info_places = tag_field.places_in("id3"), tag_field.places_in("info")
+            if tag_field.name in values or not id3_places or not info_places:
+                continue
+            text = next((t for t in (p.shown(info) for p in info_places) if t and t[0].strip()), None)
+            if text is None:
+                continue
+            shown = split_all(text, (options.id3_separator,)) if tag_field.multi else [text[0].strip()]
+            place = id3_places[0]
+            joined = self._joined(audio, tag_field, "id3", place, None, shown, options)
+            place.set(tags, [joined.join(shown)] if joined is not None else shown)
 
     def save(self, audio: Any, options: WriteOptions) -> None:
         if audio.tags is not None:
@@ -170,12 +197,14 @@ class WaveBackend(ID3Backend):
         self._write_info(audio)
         return True
 
-    @staticmethod
-    def _write_info(audio: Any) -> None:
-        pending = getattr(audio, _PENDING, _ABSENT)
-        if pending is not _ABSENT:
-            write_ignr(audio.filename, pending)
-            info = read_info(audio.filename) or []
-            got = next((r.rstrip(b"\x00") for c, r in info if c == IGNR.encode()), None)
-            if got != pending:
-                raise ValueError(f"the INFO genre did not read back (read {got!r}, wrote {pending!r})")
+    def _write_info(self, audio: Any) -> None:
+        info = self.containers(audio)["info"]
+        if info is None:
+            return
+        for cid, value in info.pending.items():
+            write_info_field(audio.filename, cid, value)
+            again = dict(read_info(audio.filename) or [])
+            got = again.get(cid.encode("latin-1"))
+            got = got.rstrip(b"\x00") if got is not None else None
+            if got != value:
+                raise ValueError(f"the INFO field {cid} did not read back (read {got!r}, wrote {value!r})")

@@ -14,15 +14,17 @@ Five members, each a pipeline (``StandardScaler`` + classifier; the tree models 
 Classes are the integers 0..9 indexing :data:`GTZAN_LABELS` (alphabetical), so every exported
 model's probability tensor has its columns in that order.
 
-skl2onnx and onnxmltools are development dependencies: they are imported inside the export
-functions only, so the app (which never trains) does not need them.
+ONNX export: the pipelines a user's model can be (scaler + logistic regression, scaler + calibrated
+SVM, XGBoost) are written by :mod:`training.onnx_heads` with no converter package, so retraining
+works in every install (a plain ``pip install``, the bundle). The other members (k-NN, gradient
+boosting) go through skl2onnx and onnxmltools, development dependencies imported only then: only
+the tools that train the bundled models export those.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -259,45 +261,20 @@ def full_proba(model: Pipeline, X: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # ONNX export
 
-_XGB_REGISTERED = False
-
-
-def _register_xgboost_converter() -> None:
-    """Teach skl2onnx to convert XGBClassifier inside a Pipeline (onnxmltools' converter)."""
-    global _XGB_REGISTERED  # one-time registration in skl2onnx's own global registry
-    if _XGB_REGISTERED:
-        return
-    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
-    from skl2onnx import update_registered_converter
-    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
-    from xgboost import XGBClassifier
-
-    update_registered_converter(
-        XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
-        convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
-    )
-    _XGB_REGISTERED = True
-
-
 def to_onnx_bytes(model: Pipeline, n_features: int = N_FEATURES, name: str = "") -> bytes:
     """Convert a fitted pipeline to ONNX: input ``features`` float32 [None, n], outputs
-    ``label`` int64 [None] and ``probabilities`` float32 [None, 10] (no ZipMap)."""
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
+    ``label`` int64 [None] and ``probabilities`` float32 [None, classes] (no ZipMap).
 
-    _register_xgboost_converter()
-    clf = model.steps[-1][1]
-    with warnings.catch_warnings():
-        # skl2onnx reads SVC.probA_/probB_, which sklearn 1.9 flags as deprecated even when unused.
-        warnings.simplefilter("ignore", FutureWarning)
-        onx = convert_sklearn(
-            model,
-            name=name or type(clf).__name__,
-            initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-            options={id(clf): {"zipmap": False}},
-            target_opset={"": 17, "ai.onnx.ml": 3},
-        )
-    return onx.SerializeToString()
+    The pipelines of user models need nothing beyond the app's own dependencies
+    (:mod:`training.onnx_heads`); any other needs the development converters.
+    """
+    from genre_desktop.training import onnx_heads
+
+    if onnx_heads.supports(model):
+        return onnx_heads.export(model, n_features, name)
+    from genre_desktop.training.converters import convert
+
+    return convert(model, n_features, name, INPUT_NAME)
 
 
 def onnx_proba(onnx_bytes: bytes, X: np.ndarray) -> np.ndarray:

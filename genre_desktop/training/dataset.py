@@ -9,11 +9,11 @@ Sources, in order of trust:
    genre tag (``Track.genres``, first value) is one of those genres.
 
 Genre names are grouped by ``core.canonical_genre`` (the identity the review queue and the write
-plan use: "Hip Hop", "Hip-Hop" and "hiphop" are one genre, and an alias spelling is its bundled
-label), then ``merges`` (``{"house": "electronic"}``; a rename is a merge into a new name) are
-applied. Each genre's class name is its bundled label, else its most used spelling, trimmed and
-case-folded ("drum and bass"). Any name is allowed, including genres the bundled models never saw
-("techno", "k-pop").
+plan use: "Hip Hop", "Hip-Hop" and "hiphop" are one genre, "DnB" is Drum and Bass, and an alias
+spelling is its bundled label), then ``merges`` (``{"house": "electronic"}``; a rename is a merge
+into a new name) are applied. Each genre's class name is its bundled label, else its one spelling
+(the genre tree's name, "Drum and Bass", else the most used spelling; see :class:`_Names`) in
+lowercase. Any name is allowed, including genres the bundled models never saw ("techno", "k-pop").
 
 Each track gets a *group* for cross-validation: its artist (or album artist); tracks without one
 are grouped by album, and failing that by folder, so one artist's (or album's) tracks never sit on
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre as genre_identity
-from genre_desktop.core.genre import display_genre
+from genre_desktop.core.genre_spelling import GenreSpelling
 from genre_desktop.core.status import ACCEPTED, CORRECTED, WRITTEN
 from genre_desktop.core.track import Track
 
@@ -41,37 +41,38 @@ SOURCE_CHOSEN = "chosen"
 SOURCE_TRUSTED = "trusted tag"
 
 
-def canonical_genre(name: str, aliases: Mapping[str, str] | None = None) -> str:
-    """The class name of a genre name on its own: its bundled label when it is one (or an alias
-    spelling of one), else the name trimmed and case-folded. Names that are one genre for
-    ``core.canonical_genre`` but spelled differently are unified by :class:`_Names` over a
-    dataset."""
-    key = genre_identity(name, aliases)
-    for label in (aliases or {}):
-        if genre_identity(label) == key:
-            return display_genre(label)
-    return display_genre(name)
+def class_name(name: str, aliases: Mapping[str, str] | None = None) -> str:
+    """The class name of a genre name on its own (see :class:`_Names`; no spellings counted)."""
+    return _Names(aliases).name(genre_identity(name, aliases), name)
 
 
 class _Names:
-    """One class name per genre identity: the bundled label, else the most used spelling (ties:
-    the alphabetically first), so "Hip Hop" x3 and "hip-hop" x2 make one class, "hip hop"."""
+    """One class name per genre identity (``core.canonical_genre``): the label the aliases give it,
+    or the bundled label of its tree node ("hiphop": a user model's classes line up with the
+    bundled models' labels, which ``inference.user_model.mix`` joins by name), else its one
+    spelling (``core.genre_spelling``: the alias, the genre tree's name, else the most used
+    spelling seen, ties in code-point order) in lowercase, as model labels are. "Hip Hop" x3 and
+    "hip-hop" x2 make one class, "hiphop"; "DnB" and "Drum & Bass" make "drum and bass"."""
 
     def __init__(self, aliases: Mapping[str, str] | None) -> None:
         self._aliases = aliases
-        self._seen: dict[str, Counter[str]] = {}
+        self._spelling = GenreSpelling(aliases)
 
     def key(self, name: str) -> str:
         """Record a use of ``name``; returns its identity."""
-        key = genre_identity(name, self._aliases)
-        self._seen.setdefault(key, Counter())[canonical_genre(name, self._aliases)] += 1
-        return key
+        return self._spelling.note(name)
 
-    def name(self, key: str) -> str:
-        counts = self._seen.get(key)
-        if not counts:
-            return key
-        return min(counts, key=lambda n: (-counts[n], n))
+    def identity(self, name: str) -> str:
+        return self._spelling.identity(name)
+
+    def name(self, key: str, fallback: str = "") -> str:
+        label = self._spelling.label(key)
+        if label is None:
+            node = self._spelling.tree.get(key)
+            label = node.gtzan if node is not None else None  # the bundled label, aliases or not
+        # Model labels are lowercase, as the bundled ones: what a librarian sees and what is written
+        # is the genre's one spelling (Settings.spell), whatever the case of its label.
+        return label if label is not None else self._spelling.spell_identity(key, fallback).casefold()
 
 
 def resolve_merges(merges: Mapping[str, str], aliases: Mapping[str, str] | None = None,
@@ -81,7 +82,7 @@ def resolve_merges(merges: Mapping[str, str], aliases: Mapping[str, str] | None 
     Keys and values are genre identities when ``names`` is given (it records the spellings),
     else class names."""
     if names is None:
-        flat = {canonical_genre(a, aliases): canonical_genre(b, aliases) for a, b in merges.items()}
+        flat = {class_name(a, aliases): class_name(b, aliases) for a, b in merges.items()}
     else:
         flat = {names.key(a): names.key(b) for a, b in merges.items()}
     out = {}
@@ -136,6 +137,15 @@ class GenreSummary:
 class Dataset:
     examples: list[Example]
     excluded: dict[str, int] = field(default_factory=dict)  # genre -> tracks left out (too few)
+    # How genre names became class names (identity rule, merges), for names outside the examples.
+    _names: "_Names | None" = field(default=None, repr=False, compare=False)
+    _merges: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def class_of(self, genre: str) -> str:
+        """The class ``genre`` (any spelling) belongs to under this dataset's names and merges."""
+        names = self._names or _Names(None)
+        key = names.identity(genre)
+        return names.name(self._merges.get(key, key), genre)
 
     @property
     def labels(self) -> list[str]:
@@ -221,4 +231,4 @@ def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
     counts = Counter(e.genre for e in examples)
     excluded = {g: n for g, n in counts.items() if n < min_tracks}
     kept = [e for e in examples if e.genre not in excluded]
-    return Dataset(kept, excluded)
+    return Dataset(kept, excluded, names, merge_map)

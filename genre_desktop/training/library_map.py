@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from genre_desktop.core.track import Track
-from genre_desktop.training.dataset import Dataset, build_dataset, canonical_genre, resolve_merges
+from genre_desktop.training.dataset import Dataset, build_dataset
 
 METHODS = ("pca", "tsne")
 
@@ -54,13 +54,11 @@ def map_labels(tracks: Iterable[Track], aliases: Mapping[str, str] | None = None
     tracks = list(tracks)
     dataset = build_dataset(tracks, trust_existing, merges, aliases, min_tracks=1)
     labelled = {e.path for e in dataset.examples}
-    merge_map = resolve_merges(merges or {}, aliases)
     tagged = {}
     for t in tracks:
         if t.path in labelled or t.missing or not t.genres:
             continue
-        genre = canonical_genre(t.genres[0], aliases)
-        tagged[t.path] = merge_map.get(genre, genre)
+        tagged[t.path] = dataset.class_of(t.genres[0])  # the class names and merges of the dataset
     return dataset, tagged
 
 

@@ -1,5 +1,9 @@
 """A line edit for typing a genre, with completion from the genres already known.
 
+Completion offers every known name containing the typed text ("bass" finds "Drum and Bass"), and
+the known name of the same genre when the text is another spelling of it ("dnb", "hip hop": the
+identity function, by default ``core.canonical_genre``, decides).
+
 Enter submits (the highlighted completion if the popup shows one, else the typed text) whether the
 key reaches the field directly or through the completer's popup, which forwards every key to the
 field before its own handling; Escape closes the popup first, then gives up. The field takes focus
@@ -9,8 +13,28 @@ only by a click or when told to (``ClickFocus``): Qt must never move the keyboar
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
+
+from genre_desktop.core.genre import canonical_genre
+
+
+class _GenreCompleter(QCompleter):
+    """Filters by containment; a text that names a known genre by another spelling filters by
+    that genre's known name instead."""
+
+    def __init__(self, model: QStringListModel, parent: QWidget) -> None:
+        super().__init__(model, parent)
+        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.identity: Callable[[str], str] = canonical_genre
+        self.by_identity: dict[str, str] = {}
+
+    def splitPath(self, path: str) -> list[str]:  # noqa: N802 (Qt's name)
+        known = self.by_identity.get(self.identity(path)) if path.strip() else None
+        return [known if known is not None and path.casefold() not in known.casefold() else path]
 
 
 class GenreInput(QLineEdit):
@@ -22,17 +46,23 @@ class GenreInput(QLineEdit):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setClearButtonEnabled(True)
         self._names = QStringListModel(self)
-        completer = QCompleter(self._names, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setCompleter(completer)
+        self._completer = _GenreCompleter(self._names, self)
+        self.setCompleter(self._completer)
 
-    def set_known(self, names: list[str]) -> None:
-        self._names.setStringList(sorted(set(names), key=str.casefold))
+    def set_known(self, names: list[str], identity: Callable[[str], str] | None = None) -> None:
+        """The names to offer; ``identity`` (default ``core.canonical_genre``) tells which genre a
+        typed text names."""
+        if identity is not None:
+            self._completer.identity = identity
+        ordered = sorted(set(names), key=str.casefold)
+        self._completer.by_identity = {}
+        for name in ordered:
+            self._completer.by_identity.setdefault(self._completer.identity(name), name)
+        self._names.setStringList(ordered)
 
     def add_known(self, name: str) -> None:
-        names = self._names.stringList()
-        if name not in names:
-            self.set_known(names + [name])
+        if self._completer.identity(name) not in self._completer.by_identity:
+            self.set_known(self._names.stringList() + [name])
 
     def known(self) -> list[str]:
         return self._names.stringList()

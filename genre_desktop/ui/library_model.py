@@ -166,6 +166,21 @@ class LibraryModel(QAbstractTableModel):
                 self.endInsertRows()
         self.countsChanged.emit()
 
+    def remove_paths(self, paths: Iterable[str]) -> None:
+        """Drop tracks that left the library (another process purged them)."""
+        gone = {self._pos[p] for p in paths if p in self._pos}
+        if not gone:
+            return
+        self.beginResetModel()
+        keep = [i for i in range(len(self._tracks)) if i not in gone]
+        self._tracks = [self._tracks[i] for i in keep]
+        self._keys = [self._keys[i] for i in keep]
+        self._sort_keys = {c: [keys[i] for i in keep] for c, keys in self._sort_keys.items()}
+        self._pos = {t.path: i for i, t in enumerate(self._tracks)}
+        self._rebuild()
+        self.endResetModel()
+        self.countsChanged.emit()
+
     def update_fields(self, path: str, **fields: Any) -> Track | None:
         """Change fields of one track in memory (the store is written separately, by the writer)."""
         index = self._pos.get(path)

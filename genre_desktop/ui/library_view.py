@@ -1,4 +1,6 @@
-"""The library page: search box, status filter, the table over LibraryModel, or the empty state."""
+"""The library page: search box, status filter, the table over LibraryModel, or the empty state.
+
+A view of the library session: ``bind`` connects it to the session's Qt adapter."""
 
 from __future__ import annotations
 
@@ -110,6 +112,17 @@ class LibraryView(QStackedWidget):
                 self.table.setColumnWidth(c, max(MIN_TEXT_WIDTH, int(DEFAULT_WIDTHS[c] * scale)))
         finally:
             self._fitting = False
+
+    def bind(self, signals) -> None:
+        """Show the library session (its Qt adapter, ``jobs.session_signals.SessionSignals``)."""
+        signals.reset.connect(self.set_tracks)
+        signals.changed.connect(self.update_tracks)
+        signals.removed.connect(lambda paths: (self.model.remove_paths(paths), self.show_page()))
+
+    def update_tracks(self, tracks: list[Track]) -> None:
+        """Tracks changed or added: their rows repaint, the selection and scroll stay put."""
+        self.model.update_tracks(tracks)
+        self.show_page()
 
     def set_tracks(self, tracks: list[Track]) -> None:
         self.model.set_tracks(tracks)

@@ -14,7 +14,8 @@ from genre_desktop import __version__
 from genre_desktop.app.workspace import Workspace
 from genre_desktop.audio.output import AudioOutput, make_output
 from genre_desktop.audio.player import Player
-from genre_desktop.jobs.library_jobs import AnalyzerProvider, LibraryJobs
+from genre_desktop.app.analysis import AnalyzerProvider
+from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import JobRunner
 from genre_desktop.paths import AppDirs, default_music_folder, resources_dir
 from genre_desktop.ui.main_window import MainWindow

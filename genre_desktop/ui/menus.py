@@ -27,8 +27,8 @@ def build_menus(w) -> None:
     """Create the menus of MainWindow ``w``; sets ``w.act_*`` for actions enabled/disabled later."""
     mb = w.menuBar()
     f = mb.addMenu("&File")
-    w.act_open = add_action(w, f, "&Open folder…", w.choose_folder, QKeySequence.StandardKey.Open)
-    w.act_rescan = add_action(w, f, "&Rescan", w.rescan, "F5", "Look for new, changed and removed files")
+    w.act_open = add_action(w, f, "&Open folder…", w.libraries.choose_folder, QKeySequence.StandardKey.Open)
+    w.act_rescan = add_action(w, f, "&Rescan", w.libraries.rescan, "F5", "Look for new, changed and removed files")
     f.addSeparator()
     add_action(w, f, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
@@ -44,12 +44,12 @@ def build_menus(w) -> None:
     add_action(w, v, "&Library", lambda: w.tabs.setCurrentIndex(0), "Ctrl+1")
     add_action(w, v, "&Review queue", w.show_review, "Ctrl+2")
     v.addSeparator()
-    add_action(w, v, "Zoom to the playing &segment", w.zoom_to_playing_segment, "Ctrl+=")
+    add_action(w, v, "Zoom to the playing &segment", w.details.zoom_to_playing_segment, "Ctrl+=")
     add_action(w, v, "Show the &whole track", w.spectrogram.zoom_out, "Ctrl+0")
 
     a = mb.addMenu("&Analysis")
-    w.act_analyze = add_action(w, a, "Analyse &unanalysed tracks", w.analyze_unanalyzed, "Ctrl+R")
-    w.act_analyze_sel = add_action(w, a, "Analyse &selected tracks", w.analyze_selection, "Ctrl+Shift+R")
+    w.act_analyze = add_action(w, a, "Analyse &unanalysed tracks", w.analysis.analyze_unanalyzed, "Ctrl+R")
+    w.act_analyze_sel = add_action(w, a, "Analyse &selected tracks", w.analysis.analyze_selection, "Ctrl+Shift+R")
     w.act_cancel = add_action(w, a, "&Cancel", w.cancel_jobs, "Ctrl+.")
     w.act_cancel.setEnabled(False)
     a.addSeparator()
@@ -57,10 +57,10 @@ def build_menus(w) -> None:
 
     p = mb.addMenu("&Playback")
     bar = w.player_bar
-    add_action(w, p, "&Play / pause", w.toggle_play, "Space")
+    add_action(w, p, "&Play / pause", w.details.toggle_play, "Space")
     add_action(w, p, "&Stop", bar.stop, "Ctrl+Space")
-    add_action(w, p, "&Next track", w.next_track, "Ctrl+Right")
-    add_action(w, p, "P&revious track", w.previous_track, "Ctrl+Left")
+    add_action(w, p, "&Next track", lambda: w.details.step(1), "Ctrl+Right")
+    add_action(w, p, "P&revious track", lambda: w.details.step(-1), "Ctrl+Left")
     add_action(w, p, "Seek &forward 5 s", lambda: bar.seek(bar.player.position() + 5), "Shift+Right")
     add_action(w, p, "Seek &back 5 s", lambda: bar.seek(bar.player.position() - 5), "Shift+Left")
     add_action(w, p, "Volume &up", lambda: bar.set_volume(bar.player.volume + 0.1), "Ctrl+Up")

@@ -4,16 +4,18 @@ Keys (when the queue has focus): A or Enter accept the predicted genre; 1-9 pick
 the list (most likely first); E or / type a new genre (Enter applies, Escape returns); S skip;
 Ctrl+Z undo the last decision (a bulk accept is one decision); Up/Down move in the queue.
 
-Decisions are emitted as ``decided([(path, {"chosen": [...], "status": ...}), ...])``; the main
-window applies them to the table and saves them through the serial writer. The queue itself only
-holds references to the same Track objects the library model shows.
+A view of the library session: the queue shows the session's tracks that wait for review, and a
+decision is a :class:`~genre_desktop.app.review.Decision` (the fields it sets) handed to
+``session.decide``, which changes the track, saves it and keeps the undo; Ctrl+Z is
+``session.undo_decision``. Changes made elsewhere (an analysis, another process, the library
+table) reach the queue through the session's events and refresh it when it is on screen.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,82 +34,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.app.review import ReviewRules, decision, in_queue
+from genre_desktop.app.review import Decision, ReviewRules, in_queue
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
+from genre_desktop.jobs.session_signals import SessionSignals
 from genre_desktop.ui.genre_input import GenreInput
 from genre_desktop.ui.library_model import display_title
-
-
-def disagrees(track: Track, spell: Callable[[str], str]) -> bool:
-    """The file has a genre tag and the predicted genre is not among it (see ``ReviewRules``)."""
-    return ReviewRules(spell).disagrees(track)
-
-
-class QueueModel(QAbstractTableModel):
-    HEADERS = ("Title", "Artist", "In file", "Predicted", "Conf.")
-
-    def __init__(self, spell: Callable[[str], str], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[Track] = []
-        self._spell = spell
-
-    def set_rows(self, rows: list[Track]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def remove_paths(self, paths: set[str]) -> None:
-        self.beginResetModel()
-        self.rows = [t for t in self.rows if t.path not in paths]
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        track = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            col = index.column()
-            if col == 0:
-                return display_title(track)
-            if col == 1:
-                return track.artist
-            if col == 2:
-                return ", ".join(track.genres)
-            if col == 3:
-                return self._spell(track.predicted_genre or "")
-            return f"{track.confidence:.0%}" if track.confidence is not None else ""
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return track.path
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 4:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+from genre_desktop.ui.review_model import QueueModel
 
 
 class ReviewQueue(QWidget):
-    decided = Signal(object)  # list[tuple[str, dict]]: (path, fields to set)
     currentTrackChanged = Signal(str)  # the path of the track the card shows, "" when none
     thresholdChanged = Signal(float)
 
-    def __init__(self, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8, parent: QWidget | None = None,
-                 rules: ReviewRules | None = None) -> None:
+    REFRESH_MS = 500  # changes made elsewhere refresh the queue at most this often while it is shown
+
+    def __init__(self, session, spell: Callable[[str], str] = lambda g: g, threshold: float = 0.8,
+                 parent: QWidget | None = None, rules: ReviewRules | None = None,
+                 signals: SessionSignals | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         self._spell = spell
         self.rules = rules or ReviewRules(spell)
-        self._all: list[Track] = []
-        self._undo: list[list[tuple[str, list[str] | None, str, str]]] = []  # (path, old chosen, old status, new status)
-        self._session = {ACCEPTED: 0, CORRECTED: 0}
+        self._labels: list[str] = []
+        self._deciding = False  # our own decision: the session's echo needs no refresh
+        self._stale = True
         self._choices: list[str] = []
         self._current: Track | None = None
         self._typing_for: str | None = None  # path of the track shown when the librarian began typing
@@ -208,18 +159,49 @@ class ReviewQueue(QWidget):
         self.new_genre.cancelled.connect(self._stop_typing)
         for widget in (self.table, self.choices):
             widget.installEventFilter(self)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(self.REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh_if_stale)
+        self.signals = signals or SessionSignals(session, self)
+        self.signals.reset.connect(lambda _tracks: self._on_library_changed(at_once=True))
+        self.signals.changed.connect(lambda _tracks: self._on_library_changed())
+        self.signals.removed.connect(lambda _paths: self._on_library_changed())
+        self.signals.decisions.connect(lambda *_: self._update_counts())
         self._show_current()
 
     # -- content ---------------------------------------------------------------------------------
-    def set_tracks(self, tracks: list[Track], known_genres: list[str] | None = None) -> None:
-        """All library tracks; the queue takes the predicted, not yet reviewed ones."""
-        self._all = tracks
-        self.new_genre.set_known(self.rules.known_genres(tracks, known_genres or []))
-        self.refresh()
+    def set_known_genres(self, labels: list[str]) -> None:
+        """Genre names to offer when typing one, besides every genre chosen so far."""
+        self._labels = list(labels)
+        self._stale = True
+
+    def _on_library_changed(self, at_once: bool = False) -> None:
+        if self._deciding:
+            return  # our own decision: the rows were updated already
+        self._stale = True
+        if self.isVisible():
+            if at_once:
+                self.refresh()
+            elif not self._refresh_timer.isActive():
+                self._refresh_timer.start()
+
+    def refresh_if_stale(self) -> None:
+        """Refresh if the library changed since the queue was last built (the window calls this
+        when the queue comes on screen)."""
+        if self._stale:
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.refresh_if_stale()
 
     def refresh(self) -> None:
+        self._stale = False
+        tracks = self.session.tracks()
+        self.new_genre.set_known(self.rules.known_genres(tracks, self._labels), self.rules.identity)
         keep = self._current.path if self._current else None
-        rows = self.rules.queue(self._all, only_disagreeing=self.only_disagreeing.isChecked(),
+        rows = self.rules.queue(tracks, only_disagreeing=self.only_disagreeing.isChecked(),
                                 most_confident_first=self.order.currentIndex() == 0)
         self.model.set_rows(rows)
         row = next((i for i, t in enumerate(rows) if t.path == keep), 0)
@@ -263,7 +245,7 @@ class ReviewQueue(QWidget):
         enabled = track is not None
         for w in (self.accept_button, self.skip_button, self.choices, self.new_genre):
             w.setEnabled(enabled)
-        self.undo_button.setEnabled(bool(self._undo))
+        self.undo_button.setEnabled(self.session.can_undo)
         if track is None:
             self.title.setText("Nothing to review")
             self.details.setText("Analysed tracks appear here, most confident first. Analyse the library with "
@@ -284,27 +266,29 @@ class ReviewQueue(QWidget):
         self.choices.setCurrentRow(0)
 
     def _update_counts(self) -> None:
-        queued = sum(1 for t in self._all if in_queue(t))
+        queued = sum(1 for t in self.session.tracks() if in_queue(t))
+        made = self.session.decision_counts()
         shown = len(self.model.rows)
         above = len(self.rules.above(self.model.rows, self.threshold.value() / 100.0))
         self.bulk_button.setText(f"Accept {above} ≥ threshold")
         self.bulk_button.setEnabled(above > 0)
         filtered = f" · {shown} shown by the filter" if shown != queued else ""
-        self.counts.setText(f"{queued} to review{filtered} · this session: {self._session[ACCEPTED]} accepted, "
-                            f"{self._session[CORRECTED]} corrected")
+        self.counts.setText(f"{queued} to review{filtered} · this session: {made.get(ACCEPTED, 0)} accepted, "
+                            f"{made.get(CORRECTED, 0)} corrected")
+        self.undo_button.setEnabled(self.session.can_undo)
 
     # -- decisions ---------------------------------------------------------------------------------
-    def _decide(self, decisions: list[tuple[Track, list[str], str]]) -> None:
+    def _decide(self, decisions: list[Decision]) -> None:
         if not decisions:
             return
         row = self.table.currentIndex().row()
-        self._undo.append([(t.path, list(t.chosen) if t.chosen else None, t.status, status) for t, _, status in decisions])
-        for _, _, status in decisions:
-            self._session[status] += 1
-        self.decided.emit([(t.path, decision(chosen, status)) for t, chosen, status in decisions])
-        # The main window has updated the Track objects by now (direct connection); the model keeps
-        # the rows until refreshed, so drop the decided ones and stay at the same row (= the next item).
-        self.model.remove_paths({t.path for t, _, _ in decisions})
+        self._deciding = True
+        try:
+            self.session.decide(decisions)
+        finally:
+            self._deciding = False
+        # The decided rows leave the queue; the same row is then the next item.
+        self.model.remove_paths({d.path for d in decisions})
         self._current = None
         self._select(row if row >= 0 else 0)
         self._update_counts()
@@ -312,23 +296,22 @@ class ReviewQueue(QWidget):
     def accept_current(self) -> None:
         track = self._current
         if track is not None and track.predicted_genre:
-            self._decide([(track, [track.predicted_genre], ACCEPTED)])
+            self._decide([Decision.choose(track, [track.predicted_genre], ACCEPTED)])
 
     def pick(self, index: int) -> None:
         """Pick the index-th genre of the list (0 = the predicted one, which counts as accepting)."""
         track = self._current
         if track is None or not (0 <= index < len(self._choices)):
             return
-        genre = self._choices[index]
-        self._decide([(track, [genre], self.rules.status_for(track, genre))])
+        self._decide([self.rules.choose(track, self._choices[index])])
 
     def choose_new(self, genre: str) -> None:
         genre = genre.strip()
         track = self._current
         if track is None or not genre:
             return
-        self._decide([(track, [genre], self.rules.status_for(track, genre))])
-        self.new_genre.add_known(genre)
+        self._decide([self.rules.choose(track, genre)])
+        self.new_genre.add_known(self._spell(genre))
 
     def start_typing(self) -> None:
         """E or /: the field takes the keyboard for the track shown now (any leftover text selected)."""
@@ -367,16 +350,16 @@ class ReviewQueue(QWidget):
         return len(chosen)
 
     def undo(self) -> None:
-        if not self._undo:
+        """Take the last decision back (the session's undo); its first track becomes current."""
+        self._deciding = True
+        try:
+            paths = self.session.undo_decision()
+        finally:
+            self._deciding = False
+        if not paths:
             return
-        entry = self._undo.pop()
-        for _, _, _, new_status in entry:
-            self._session[new_status] -= 1
-        self.decided.emit([(path, decision(chosen, status)) for path, chosen, status, _ in entry])
-        first = entry[0][0]
-        self._current = next((t for t in self._all if t.path == first), None)
+        self._current = self.session.track(paths[0])
         self.refresh()
-        self.undo_button.setEnabled(bool(self._undo))
 
     # -- keyboard ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

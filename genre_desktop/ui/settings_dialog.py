@@ -82,8 +82,8 @@ class SettingsDialog(QDialog):
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
         tag_form.addRow("ID3v2.3 separator", self.separator)
-        self.aliases = AliasEditor(settings.aliases)
-        tag_form.addRow(QLabel("Genre spelling in tags:"))
+        self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
         self.undo_usage = QLabel(undo_usage or "none")
         self.undo_usage.setWordWrap(True)
@@ -172,6 +172,7 @@ class SettingsDialog(QDialog):
             aliases=self.aliases.aliases(),
             undo_max_mb=self.undo_max_mb.value(),
             undo_max_days=self.undo_max_days.value(),
+            user_genres=self.aliases.user_genres(),
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
             analysis_workers=self.workers.value(),

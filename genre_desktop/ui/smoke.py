@@ -94,7 +94,7 @@ class SmokeTest(QObject):
         self.report["confidence"] = track.confidence
         review = self.window.review
         self.window.show_review()
-        review.set_tracks(self.window.model.tracks(), list(self.window.settings.aliases))
+        review.refresh()
         current = review.current()
         if current is None or current.path != self.path:
             self._fail(f"the review queue does not offer {self.path}")

@@ -27,11 +27,16 @@ GENRE_COLOURS = {
 }
 
 
+_FIXED: dict[str, str] = {}  # genre identity -> colour, filled on first use (the tree loads lazily)
+
+
 def genre_colour(genre: str) -> QColor:
-    """A stable colour per genre; unknown genres get a hue derived from their name."""
+    """A stable colour per genre; unknown genres get a hue derived from their identity."""
+    if not _FIXED:
+        _FIXED.update({canonical_genre(label): colour for label, colour in GENRE_COLOURS.items()})
     key = canonical_genre(genre)  # one genre, one colour: "Hip Hop", "hip-hop" and "hiphop" alike
-    if key in GENRE_COLOURS:
-        return QColor(GENRE_COLOURS[key])
+    if key in _FIXED:
+        return QColor(_FIXED[key])
     hue = int(hashlib.md5(key.encode("utf-8")).hexdigest()[:4], 16) % 360
     return QColor.fromHsl(hue, 150, 120)
 

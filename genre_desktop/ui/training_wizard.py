@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from genre_desktop.core.genre import same_genre
 from genre_desktop.jobs.runner import Job
 from genre_desktop.core.track import Track
 from genre_desktop.paths import AppDirs
@@ -189,7 +190,7 @@ class GenresPage(QWizardPage):
         for r in range(self.table.rowCount()):
             source = self.table.item(r, 0).text()
             target = (self.table.item(r, 3).text() if self.table.item(r, 3) else "").strip()
-            if target and target.casefold() != source:
+            if target and not same_genre(target, source, self.w.settings.aliases):  # a respelling: no merge
                 merges[source] = target
         self.w.rebuild(merges=merges)
         self.render()

@@ -1,15 +1,18 @@
 """The write preview: every file and its exact change (old genres -> new) before anything is written.
 
-The plan is computed by :func:`genre_desktop.app.plan.plan_changes` (Qt-free, shared with the
-CLI); this dialog shows it and the options it depends on. Files whose container has no tag format
-(``tagging.registry.unwritable_reason``: Sun .au, raw AAC) are listed apart with the reason, and
-not counted as files to write.
+The plan is the library session's (:class:`genre_desktop.app.plan.WritePlan`, Qt-free, the CLI's
+too): the dialog asks its ``planner`` for the plan under the options as edited, and shows it.
+Files whose container has no tag format (Sun .au, raw AAC) are listed apart with the reason, and
+not counted as files to write. Further tag fields a plan changes get their own pair of columns,
+notes about a file (a tag version the write changes) a Notes column. The window refreshes the
+dialog when the library changes while it is open, and shows it again (``set_notice`` says why)
+when the plan went stale between the click on Write and the write.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -31,24 +34,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.app.plan import PlannedChange, plan_changes
-from genre_desktop.core.track import Track
+from genre_desktop.app.plan import PlannedChange, WritePlan
 from genre_desktop.settings import Settings
-from genre_desktop.tagging.registry import unwritable_reason
 from genre_desktop.ui.alias_editor import AliasEditor
 
 
 class ChangesModel(QAbstractTableModel):
+    """File, Now, Will be; then "<field> now", "<field> will be" for each further field the plan
+    sets; then Notes when a change has any."""
+
     HEADERS = ("File", "Now", "Will be")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.changes: list[PlannedChange] = []
         self._base = ""
+        self._fields: list[str] = []
+        self._notes = False
 
-    def set_changes(self, changes: list[PlannedChange]) -> None:
+    def set_changes(self, changes: list[PlannedChange], fields: list[str] | None = None) -> None:
         self.beginResetModel()
         self.changes = changes
+        self._fields = list(fields or [])
+        self._notes = any(c.notes for c in changes)
         # Paths are shown relative to the folder all of them share: "Album/01 Song.flac", so two
         # files with the same name in different folders stay distinguishable.
         folders = [os.path.dirname(c.path) for c in changes]
@@ -61,37 +69,56 @@ class ChangesModel(QAbstractTableModel):
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.changes)
 
+    def headers(self) -> list[str]:
+        extra = [f"{name.capitalize()} {when}" for name in self._fields for when in ("now", "will be")]
+        return [*self.HEADERS, *extra, *(["Notes"] if self._notes else [])]
+
     def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else 3
+        return 0 if parent.isValid() else len(self.headers())
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return self.headers()[section]
         return None
+
+    def _cell(self, change: PlannedChange, column: int) -> str:
+        if column == 0:
+            return self.shown_path(change.path)
+        if column <= 2:
+            values = change.old if column == 1 else change.new
+        elif column - 3 < 2 * len(self._fields):
+            pair = change.fields.get(self._fields[(column - 3) // 2])
+            if pair is None:
+                return ""
+            values = pair[(column - 3) % 2]
+        else:
+            return "; ".join(change.notes)
+        return "; ".join(values) if values else "(none)"
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         change = self.changes[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            if index.column() == 0:
-                return self.shown_path(change.path)
-            genres = change.old if index.column() == 1 else change.new
-            return "; ".join(genres) if genres else "(none)"
+            return self._cell(change, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
-            return change.path
+            return "\n".join([change.path, *change.notes])
         return None
 
 
 class WriteDialog(QDialog):
-    """Modal preview; ``exec()`` == Accepted means: write ``changes()`` with ``settings()``."""
+    """Modal preview; accepted means: write ``plan`` with ``settings()``.
 
-    def __init__(self, tracks: list[Track], settings: Settings, parent: QWidget | None = None) -> None:
+    ``planner(settings) -> WritePlan``: the library session's plan under the edited options."""
+
+    def __init__(self, planner: Callable[[Settings], WritePlan], settings: Settings,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Write genres to files")
         self.resize(900, 560)
-        self._tracks = tracks
+        self._planner = planner
         self._settings = settings  # immutable: the edits make a new one (settings())
+        self.plan = WritePlan()
 
         options = QGroupBox("How to write")
         form = QFormLayout(options)
@@ -121,8 +148,8 @@ class WriteDialog(QDialog):
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
         form.addRow("ID3v2.3 separator", self.separator)
-        self.aliases = AliasEditor(settings.aliases)
-        aliases_box = QGroupBox("Genre spelling")
+        self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        aliases_box = QGroupBox("Genres and their spelling in tags")
         QVBoxLayout(aliases_box).addWidget(self.aliases)
 
         self.model = ChangesModel(self)
@@ -139,6 +166,11 @@ class WriteDialog(QDialog):
         header.resizeSection(2, 130)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.notice = QLabel()  # why the preview is shown again, or changed while open
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("notice")
+        self.notice.setStyleSheet("QLabel#notice { font-weight: bold; padding: 4px; }")
+        self.notice.hide()
         self.unwritable_label = QLabel()
         self.unwritable_label.setWordWrap(True)
         self.unwritable = QListWidget()
@@ -161,6 +193,7 @@ class WriteDialog(QDialog):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.notice)
         right_layout.addWidget(self.table, 1)
         right_layout.addWidget(self.unwritable_label)
         right_layout.addWidget(self.unwritable)
@@ -191,15 +224,20 @@ class WriteDialog(QDialog):
             id3_version=int(self.id3_version.currentData()),
             id3_separator=self.separator.text() or "; ",
             aliases=self.aliases.aliases(),
+            user_genres=self.aliases.user_genres(),
         )
 
+    def set_notice(self, text: str) -> None:
+        """A sentence above the preview (why it is shown again; empty: none)."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
     def refresh(self) -> None:
-        changes, unchanged = plan_changes(self._tracks, self.settings())
-        formats = {t.path: t.format for t in self._tracks}
-        self.skipped = [(c, why) for c in changes if (why := unwritable_reason(c.path, formats.get(c.path, "")))]
-        skipped = {c.path for c, _ in self.skipped}
-        changes = [c for c in changes if c.path not in skipped]
-        self.model.set_changes(changes)
+        """Plan again under the options as edited (also when the library changed meanwhile)."""
+        self.plan = plan = self._planner(self.settings())
+        changes, unchanged = plan.changes, plan.unchanged
+        self.skipped = list(plan.unwritable)
+        self.model.set_changes(changes, plan.field_names())
         self._show_skipped()
         n = len(changes)
         self.write_button.setText(f"Write {n} file{'s' if n != 1 else ''}")
@@ -228,4 +266,4 @@ class WriteDialog(QDialog):
         self.unwritable.setVisible(k > 0)
 
     def changes(self) -> dict[str, list[str]]:
-        return {c.path: c.new for c in self.model.changes}
+        return self.plan.values()
