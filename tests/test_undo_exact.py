@@ -239,8 +239,6 @@ def test_the_proof_agrees_with_hashlib_in_order_and_out_of_order(tmp_path):
     for ops in ([("L", 3), ("C", 0, 100), ("C", 500, 2000), ("L", 2)],       # in order: one read
                 [("C", 500, 2000), ("L", 3), ("C", 0, 100), ("L", 2)]):      # out of order: two reads
         literal = b"abcde"
-        with open(written, "rb") as handle:
-            (rebuilt, size), (whole, w_size) = rebuild.prove(ops, literal, handle)
         pieces, used = [], 0
         for op in ops:
             if op[0] == "L":
@@ -249,8 +247,14 @@ def test_the_proof_agrees_with_hashlib_in_order_and_out_of_order(tmp_path):
             else:
                 pieces.append(data[op[1]:op[1] + op[2]])
         expected = b"".join(pieces)
-        assert (rebuilt, size) == (hashlib.sha256(expected).hexdigest(), len(expected))
-        assert (whole, w_size) == (hashlib.sha256(data).hexdigest(), len(data))
+        (tmp_path / "o.bin").write_bytes(expected)
+        (tmp_path / "other.bin").write_bytes(expected[:-1] + b"?")
+        (tmp_path / "longer.bin").write_bytes(expected + b"!")
+        for name, result in (("o.bin", True), ("other.bin", False), ("longer.bin", False)):
+            with open(written, "rb") as handle, open(tmp_path / name, "rb") as original:
+                same, (whole, w_size) = rebuild.prove(ops, literal, handle, original)
+            assert same is result, name
+            assert (whole, w_size) == (hashlib.sha256(data).hexdigest(), len(data))
 
 
 def test_hard_links_and_symlinks_get_the_original_back_too(tmp_path):

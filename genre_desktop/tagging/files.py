@@ -200,19 +200,18 @@ def _apply_fixes(tmp: Path, layout: regions.Layout, shown: Path) -> None:
 def _proven_undo(shown: Path, target: Path, tmp: Path, before: regions.Layout, after: regions.Layout,
                  original_sha: str) -> UndoData:
     """The undo data of this write, proven: the original rebuilt from the written copy is the
-    original, byte for byte (same SHA-256). Otherwise the write is refused: no write whose undo
-    is not known to work."""
+    original, byte for byte (compared with it; its SHA-256 is journaled for undo to check again).
+    Otherwise the write is refused: no write whose undo is not known to work."""
     try:
         with open(target, "rb") as original, open(tmp, "rb") as written:
             undo = rebuild.plan(original, before, written, after)
-            (rebuilt, size), (written_sha, written_size) = rebuild.prove(undo.ops, undo.literal, written)
+            same, (written_sha, written_size) = rebuild.prove(undo.ops, undo.literal, written, original)
     except rebuild.RebuildError as exc:
         raise TagError(shown, f"the write could not be proven undoable ({exc}); nothing written") from None
     except OSError as exc:
         raise TagError(shown, f"cannot read the file: {exc.strerror or exc}") from None
-    if (rebuilt, size) != (original_sha, undo.size):
-        log.error("%s: the undo plan rebuilds %d bytes with SHA-256 %s, the original is %d bytes with %s",
-                  shown, size, rebuilt, undo.size, original_sha)
+    if not same:
+        log.error("%s: the undo plan does not rebuild the original's %d bytes", shown, undo.size)
         raise TagError(shown, "the original could not be rebuilt from the written file, so this write could "
                               "not be undone byte for byte; nothing written")
     return UndoData(undo.ops, undo.literal, original_sha, undo.size, written_sha, written_size)

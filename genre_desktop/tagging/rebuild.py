@@ -16,7 +16,7 @@ the written file's by key; the bytes between them are cut into content-defined c
 (``chunking``) and a chunk the written file also holds is copied from it rather than kept. So a
 write to a file with a 300 KB cover keeps a few hundred bytes, and nothing depends on how a
 container lays its tags out: whatever the save did, the plan reproduces the original, which
-``rebuilt_sha256`` proves before the write may replace the file.
+``prove`` checks before the write may replace the file.
 """
 
 from __future__ import annotations
@@ -285,38 +285,64 @@ def _renumbering(blocks: Iterator[bytes], delta: int) -> Iterator[tuple[bytes, b
         raise RebuildError("the undo data splits an Ogg page")
 
 
-def prove(ops: list[Op], literal: bytes, written: BinaryIO) -> tuple[tuple[str, int], tuple[str, int]]:
-    """((SHA-256, size) of the rebuilt original, (SHA-256, size) of the written file), reading the
-    written file once where the operations take its bytes in order (they do for every container
-    here), else twice."""
+def prove(ops: list[Op], literal: bytes, written: BinaryIO, original: BinaryIO) -> tuple[bool, tuple[str, int]]:
+    """(whether ``ops`` rebuild ``original`` byte for byte from ``written`` and ``literal``,
+    (SHA-256, size) of the written file). The rebuilt bytes are compared with the original's as
+    they come (memcmp, not a second hash), and the written file is read once where the operations
+    take its bytes in order (they do for every container here), else twice."""
     w_size = os.fstat(written.fileno()).st_size
+    same = _Same(original)
     spans = [(op[1], op[1] + op[2]) for op in ops if op[0] != "L"]
     if any(b[0] < a[1] for a, b in zip(spans, spans[1:])) or any(e > w_size for _, e in spans):
-        rebuilt = rebuilt_sha256(ops, literal, written)
-        return rebuilt, _hash_all(written)
-    out, whole = hashlib.sha256(), hashlib.sha256()
-    total = pos = used = 0
+        used = [0]
+
+        def take(count: int) -> bytes:
+            data = literal[used[0]:used[0] + count]
+            used[0] += count
+            return data
+
+        for block in blocks(ops, take, written):
+            same.feed(block)
+        if used[0] != len(literal):
+            raise RebuildError("the undo data holds bytes the rebuild does not use")
+        return same.done(), _hash_all(written)
+    whole = hashlib.sha256()
+    pos = used = 0
     for op in ops:
         if op[0] == "L":
             data = literal[used:used + op[1]]
             if len(data) != op[1]:
                 raise RebuildError("the undo data is incomplete")
             used += op[1]
-            out.update(data)
-            total += len(data)
+            same.feed(data)
             continue
         for block in _blocks_between(written, pos, op[1]):  # bytes only the written file has
             whole.update(block)
         for raw, rebuilt in _raw_and_rebuilt(written, op):
             whole.update(raw)
-            out.update(rebuilt)
-            total += len(rebuilt)
+            same.feed(rebuilt)
         pos = op[1] + op[2]
     for block in _blocks_between(written, pos, w_size):
         whole.update(block)
     if used != len(literal):
         raise RebuildError("the undo data holds bytes the rebuild does not use")
-    return (out.hexdigest(), total), (whole.hexdigest(), w_size)
+    return same.done(), (whole.hexdigest(), w_size)
+
+
+class _Same:
+    """Compares a stream of blocks with a file's bytes, in order."""
+
+    def __init__(self, original: BinaryIO) -> None:
+        self.original = original
+        self.original.seek(0)
+        self.equal = True
+
+    def feed(self, block: bytes) -> None:
+        if self.equal and block and self.original.read(len(block)) != block:
+            self.equal = False
+
+    def done(self) -> bool:
+        return self.equal and self.original.read(1) == b""
 
 
 def _blocks_between(written: BinaryIO, start: int, end: int) -> Iterator[bytes]:
@@ -349,26 +375,6 @@ def _hash_all(handle: BinaryIO) -> tuple[str, int]:
         h.update(block)
         size += len(block)
     return h.hexdigest(), size
-
-
-def rebuilt_sha256(ops: list[Op], literal: bytes, written: BinaryIO) -> tuple[str, int]:
-    """(hex SHA-256, size) of what ``ops`` rebuild from ``written`` with ``literal``: the proof."""
-    h = hashlib.sha256()
-    total = 0
-    pos = 0
-
-    def take(count: int) -> bytes:
-        nonlocal pos
-        data = literal[pos:pos + count]
-        pos += count
-        return data
-
-    for block in blocks(ops, take, written):
-        h.update(block)
-        total += len(block)
-    if pos != len(literal):
-        raise RebuildError("the undo data holds bytes the rebuild does not use")
-    return h.hexdigest(), total
 
 
 @dataclass(frozen=True)
