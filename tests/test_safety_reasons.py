@@ -19,7 +19,7 @@ from genre_desktop.tagging import TagError, UnsupportedFormat, read_tags, write_
 from genre_desktop.tagging.reasons import plain
 
 ffmpeg_mod = importlib.import_module("genre_desktop.audio.ffmpeg")
-files_mod = importlib.import_module("genre_desktop.tagging.files")
+reading_mod = importlib.import_module("genre_desktop.tagging.reading")
 needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg not installed")
 
 NAMES = {"wavpack": "WavPack", "tta": "TTA", "speex": "Speex in Ogg", "caf": "Core Audio (CAF)",
@@ -55,7 +55,7 @@ def test_python_internals_never_reach_the_user(tmp_path, monkeypatch):
                 struct.error("'I' format requires 0 <= number <= 4294967295"), mutagen.MutagenError("error")):
         def boom(*args, exc=exc, **kwargs):
             raise exc
-        monkeypatch.setattr(files_mod, "_open", boom)  # where mutagen opens the file
+        monkeypatch.setattr(reading_mod, "_open", boom)  # where mutagen opens the file
         for call in (lambda: read_tags(path), lambda: write_genres(path, ["Rock"])):
             with pytest.raises(TagError) as info:
                 call()
