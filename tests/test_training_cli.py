@@ -92,3 +92,32 @@ def test_map_colours_by_every_label_the_librarian_has(tmp_path, capsys):
     assert sum(1 for k, g in rows.items() if k.startswith("techno/") and g == "techno") == 4
     assert sum(1 for k, g in rows.items() if k.startswith("ambient/") and g == "ambient") == 4
     assert rows["music/" + os.path.basename(str(untagged))] == ""
+
+
+def test_a_model_that_changes_nothing_is_said_so_and_never_offered(tmp_path, capsys, monkeypatch):
+    """The issue: `train --trust-existing Lo-fi` chose "your model + bundled ensemble (w = 0.00)" and
+    said "activate with ...". At w = 0 the mix is the bundled ensemble, which knows neither genre."""
+    from genre_desktop.training import trainer
+    from genre_desktop.training.registry import Registry
+
+    store_path = _library(tmp_path / "music")
+    monkeypatch.setattr(trainer, "fit_mix_weight", lambda *args, **kwargs: 0.0)  # as fitted in the issue
+    assert main(["train", "--store", str(store_path), "--trust-existing", "Ambient", "--activate"]) == 0
+    out = capsys.readouterr().out
+    assert "this model would change nothing and cannot predict ambient, techno:" in out
+    assert "activating it would change no prediction: the fitted weight of your model is 0.00" in out
+    assert "techno: never the answer for" in out and "the bundled models do not know it: it can never win" in out
+    assert "what would help:" in out and "techno: more tracks of it by more artists (now 4 tracks by 4 artists)" in out
+    assert "not activated: activating it would change no prediction" in out
+    assert "activate with" not in out and "\nactivated" not in out
+    assert Registry(app_dirs().user_models).active() is None
+    version = Registry(app_dirs().user_models).versions()[0].version
+    assert main(["models", "activate", version]) == 0  # asked for by name: done, and said again
+    assert "note: activating it would change no prediction" in capsys.readouterr().out
+
+
+def test_a_model_that_can_predict_what_it_was_taught_is_offered(tmp_path, capsys):
+    store_path = _library(tmp_path / "music")
+    assert main(["train", "--store", str(store_path), "--trust-existing", "Ambient"]) == 0
+    out = capsys.readouterr().out
+    assert "cannot predict" not in out and "not active; activate with: genre-desktop-cli models activate user-" in out

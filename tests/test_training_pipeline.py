@@ -195,4 +195,4 @@ def test_map_points_cover_labelled_and_cached_unlabelled_tracks(library):
     spread = max(np.std(np.array(v), axis=0).max() for v in by_genre.values())
     # distinct signal types form separate clusters on the map
     assert min(np.linalg.norm(centres[a] - centres[b]) for a in centres for b in centres if a < b) > spread
-    assert all(p.mislabel_score == 0 for p in points)
+    assert not any(p.flagged for p in points) and all(p.mislabel_score < 0.2 for p in points)

@@ -148,11 +148,14 @@ def test_library_map_flags_a_planted_mislabel(tmp_path):
     paths = [f"/t/{i}" for i in range(30)]
     for method in ("pca", "tsne"):
         points = library_map(paths, X, genres, method=method, k=5)
-        flagged = [p for p in points if p.mislabel_score > 0]
-        assert [p.path for p in flagged] == ["/t/3"] and flagged[0].neighbour_genre == "jazz"
+        flagged = [p for p in points if p.flagged]
+        assert [p.path for p in flagged] == ["/t/3"] and flagged[0].suspected == "jazz"
+        assert flagged[0].reason == "tagged metal; 5 of its 5 nearest neighbours are tagged jazz"
         xy = np.array([[p.x, p.y] for p in points])
         assert np.all(np.isfinite(xy))
         if method == "pca":  # centred: the two clusters land on opposite sides of the origin
             assert xy[:15].mean(axis=0) @ xy[15:].mean(axis=0) < 0
     write_csv(points, tmp_path / "map.csv")
-    assert (tmp_path / "map.csv").read_text().splitlines()[0].startswith("path,genre,x,y")
+    rows = (tmp_path / "map.csv").read_text().splitlines()
+    assert rows[0] == "path,genre,x,y,mislabel_score,flagged,suspected_genre,reason"
+    assert sum(",yes,jazz," in r for r in rows) == 1

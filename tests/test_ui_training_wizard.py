@@ -242,7 +242,6 @@ def test_report_page_and_wizard_import_one_way():
 def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, tmp_path, runner):
     from genre_desktop.core.track import Track
     from genre_desktop.training.session import vector_analyzer, vectors_for
-    from genre_desktop.ui.theme import genre_colour
 
     tracks, dirs = _library(tmp_path / "music")
     untagged = make_audio(tmp_path / "music" / "untagged.wav", seconds=5.0, freq=300.0, signal="tone")
@@ -258,12 +257,15 @@ def test_library_map_colours_by_the_files_genre_where_nothing_was_chosen(qtbot, 
     qtbot.waitUntil(lambda: bool(dialog.widget.view.items_by_path), timeout=60000)
     items = dialog.widget.view.items_by_path
     assert len(items) == 14  # 4 techno + 4 classical + the oddball (chosen), 4 metal (tag), 1 untagged
-    colours = {p: item.brush().color().name() for p, item in items.items()}
+    styles = dialog.widget.view.styles
+    colours = {p: item.brush().color().name() for p, item in items.items() if item.brush().style() != Qt.BrushStyle.NoBrush}
     metal = [p for p in colours if "/metal/" in p]
-    assert len(metal) == 4 and {colours[p] for p in metal} == {genre_colour("metal").name()}
-    grey = [p for p, c in colours.items() if c == "#9a9a9a"]
-    assert grey == [str(untagged)]
-    assert "metal" in dialog.widget.legend.text()
+    assert len(metal) == 4 and {colours[p] for p in metal} == {styles["metal"][0]}
+    assert len(set(styles[g][0] for g in styles)) == len(styles) == 3  # metal, techno, classical: one colour each
+    hollow = [p for p, item in items.items() if item.brush().style() == Qt.BrushStyle.NoBrush]
+    assert hollow == [str(untagged)]  # "no genre": a ring, unlike every genre's filled mark
+    legend = dialog.widget.legend.texts
+    assert legend == ["techno (5)", "classical (4)", "metal (4)", "no genre (1)", "likely mislabel"]
 
 
 def test_report_page_shows_ten_genres_in_full_without_scrolling(qtbot):

@@ -271,3 +271,17 @@ def test_hard_links_and_symlinks_get_the_original_back_too(tmp_path):
     assert all(r.exact for r in service.undo())
     assert (sha(real), sha(other)) == originals and sha(link) == originals[0]
     assert symlink.is_symlink() and real.stat().st_ino == link.stat().st_ino
+
+
+def test_a_write_of_genre_and_style_is_journaled_per_field_and_undone_byte_for_byte(tmp_path):
+    path = make_audio(tmp_path / "a.mp3", seconds=0.5, tags={"genre": ["Rock"], "title": "T"})
+    original = sha(path)
+    service, store = service_for(tmp_path, [path])
+    [written] = service.write({str(path): {"genre": ["Jazz"], "style": ["Bebop"]}})
+    assert written.ok, written.error
+    assert read_tags(path).styles == ["Bebop"]
+    [entry] = service.journal.entries()
+    assert entry.fields == {"genre": {"old": ["Rock"], "new": ["Jazz"]}, "style": {"old": [], "new": ["Bebop"]}}
+    [undone] = service.undo()
+    assert undone.exact and sha(path) == original
+    assert store.get(str(path)).styles == [] and store.get(str(path)).genres == ["Rock"]

@@ -1,17 +1,23 @@
 """``models list | activate VERSION | rollback | map --out FILE.csv``: the user's trained models.
 
 - ``models list [--json]``: the saved versions, the active one marked.
-- ``models activate VERSION`` (``bundled`` = no user model) and ``models rollback``.
-- ``models map --out FILE.csv [--method pca|tsne]``: 2-D map coordinates and mislabel scores.
+- ``models activate VERSION`` (``bundled`` = no user model) and ``models rollback``; both then
+  re-score the library's analysed tracks from their cached vectors (``training.rescore``: seconds,
+  not an analysis) and analyse only the tracks whose vectors are not cached (counted and said);
+  ``--no-rescore`` only switches.
+- ``models map --out FILE.csv [--method pca|tsne]``: 2-D map coordinates and mislabel scores (the
+  estimated chance each label is wrong, ``training.mislabels``), the likely mislabels with why.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
-from genre_desktop.cli.common import Progress, library_tracks, parse_merges, training_options
+from genre_desktop.cli.common import (FAILED, OK, Progress, library_tracks, open_session, parse_merges,
+                                      reporting_busy, store_options, training_options)
 
 
 def register(subparsers) -> None:
@@ -21,11 +27,18 @@ def register(subparsers) -> None:
     s = sub.add_parser("list", help="list the saved versions")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_list)
-    s = sub.add_parser("activate", help="make a version active ('bundled': none, the bundled models alone)")
+    switch = argparse.ArgumentParser(add_help=False, parents=[store_options()])
+    switch.add_argument("--no-rescore", dest="rescore", action="store_false",
+                        help="only switch; leave the library's predictions as they are")
+    switch.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes for tracks that must be analysed (default: the analysis_workers setting)")
+    s = sub.add_parser("activate", parents=[switch], help="make a version active ('bundled': none, the bundled "
+                                                          "models alone) and re-score the library with it")
     s.add_argument("version")
-    s.set_defaults(func=cmd_activate)
-    s = sub.add_parser("rollback", help="reactivate the version active before the current one")
-    s.set_defaults(func=cmd_rollback)
+    s.set_defaults(func=reporting_busy(cmd_activate))
+    s = sub.add_parser("rollback", parents=[switch], help="reactivate the version active before the current one "
+                                                          "and re-score the library with it")
+    s.set_defaults(func=reporting_busy(cmd_rollback))
     s = sub.add_parser("map", parents=[training_options()], help="write a 2-D map of the labelled tracks with mislabel scores")
     s.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     s.add_argument("--method", choices=("pca", "tsne"), default="pca")
@@ -63,13 +76,17 @@ def cmd_activate(args) -> int:
     from genre_desktop.training.registry import RegistryError
 
     version = None if args.version.lower() in ("bundled", "none") else args.version
+    registry = _registry(args)
     try:
-        _registry(args).activate(version)
+        registry.activate(version)
+        verdict = registry.manifest(version).get("can_predict", {}) if version else {}
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"active: {version or 'the bundled models alone'}")
-    return 0
+    for problem in verdict.get("problems", []):  # said at training time; said again where it matters
+        print(f"note: {problem}")
+    return rescore_library(args) if args.rescore else OK
 
 
 def cmd_rollback(args) -> int:
@@ -81,7 +98,62 @@ def cmd_rollback(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"active: {version or 'the bundled models alone'}")
-    return 0
+    return rescore_library(args) if args.rescore else OK
+
+
+def rescore_library(args) -> int:
+    """Give the library's analysed tracks the predictions of the model now active: from their
+    cached vectors where they are, by an analysis where they are not (``training.rescore``)."""
+    from genre_desktop.app.analysis import analyse_into_session
+    from genre_desktop.app.executors import default_workers, open_executor
+    from genre_desktop.cancel import CancelToken
+    from genre_desktop.training.rescore import analysed, rescore
+
+    session = open_session(args)
+    ws = session.workspace
+    cancel = CancelToken()
+    show = Progress()
+    try:
+        tracks = analysed(session.tracks())
+        if not tracks:
+            print("no analysed tracks to re-score")
+            return OK
+        problem = ws.user_model_problem()
+        if problem:
+            print(f"warning: {problem}", file=sys.stderr)
+        analyzer = ws.analysis_spec().with_(musicnn=False).build()  # the vote of what is active now
+
+        def step(summary) -> None:
+            show(summary.done / max(1, summary.total), f"re-scoring {summary.total} tracks from their cached vectors "
+                                                       f"({summary.done}/{summary.total})")
+
+        summary = rescore(analyzer, tracks, session.add_result, step, cancel)
+        session.flush()
+        show.close()
+        print(f"re-scored {summary.done} of {len(tracks)} analysed tracks from their cached vectors in "
+              f"{summary.elapsed:.1f} s")
+        if not summary.uncached:
+            return OK
+        why = summary.cannot or "analysed before the vector cache held them, or changed since"
+        print(f"{len(summary.uncached)} track{'s' if len(summary.uncached) != 1 else ''} cannot be re-scored "
+              f"({why}): analysing {'them' if len(summary.uncached) != 1 else 'it'}")
+        workers = args.workers or ws.settings.analysis_workers or default_workers()
+        runner = open_executor(min(workers, len(summary.uncached)), None)  # no pool of 8 for one file
+        try:
+            left = [session.track(p) for p in summary.uncached]
+            done = analyse_into_session(session, [t for t in left if t is not None], runner, cancel,
+                                        progress=lambda s: show(s.done / max(1, s.total),
+                                                                f"analysing ({s.done}/{s.total})"))
+        finally:
+            runner.close(cancelled=cancel.cancelled)
+        show.close()
+        print(f"analysed {done.done} of {done.total} in {done.elapsed:.1f} s"
+              + (f"; {len(done.errors)} failed" if done.errors else ""))
+        for path, reason in done.errors:
+            print(f"  FAILED {path}: {reason}")
+        return OK if done.done == done.total else FAILED
+    finally:
+        ws.close()
 
 
 def cmd_map(args) -> int:
@@ -100,11 +172,12 @@ def cmd_map(args) -> int:
         return 1
     progress = Progress()
     points = map_points(dataset, args.dirs, args.method, settings.segments, args.threads, progress,
-                        unlabelled=others, tagged=tagged)
+                        unlabelled=others, tagged=tagged, aliases=settings.aliases)
     progress.close()
     write_csv(points, args.out)
-    flagged = sorted((p for p in points if p.mislabel_score > 0), key=lambda p: -p.mislabel_score)
-    print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels")
+    flagged = sorted((p for p in points if p.flagged), key=lambda p: -p.mislabel_score)
+    print(f"{len(points)} tracks mapped ({args.method}) to {args.out}; {len(flagged)} likely mislabels "
+          "(mislabel_score: the estimated chance that the label is wrong)")
     for p in flagged[:20]:
-        print(f"  {p.mislabel_score:.2f}  {p.genre} -> neighbours say {p.neighbour_genre}: {p.path}")
+        print(f"  {p.mislabel_score:.2f}  {p.path}\n        {p.reason}")
     return 0

@@ -72,5 +72,24 @@ def run(args) -> int:
         for name in ("report.html", "metrics.csv", "confusion.csv"):
             shutil.copy2(Path(result.folder) / name, args.report / name)
         print(f"report: {args.report / 'report.html'}")
-    print("activated" if result.activated else f"not active; activate with: genre-desktop-cli models activate {result.version}")
+    verdict = result.verdict
+    if verdict is not None and not verdict.useful:
+        print(f"this model {verdict.summary()}:")
+        for problem in verdict.problems():
+            print(f"  - {problem}")
+        if verdict.advice():
+            print("what would help:")
+            for advice in verdict.advice():
+                print(f"  - {advice}")
+    if result.activated:
+        print("activated")
+    elif result.refused_activation:
+        print(f"not activated: {result.refused_activation}")
+    elif verdict is not None and verdict.changes_nothing:
+        print("not active (activating it would change nothing)")
+    elif verdict is not None and not verdict.useful:
+        print(f"not active; activating it changes predictions but {verdict.summary()}: "
+              f"genre-desktop-cli models activate {result.version}")
+    else:
+        print(f"not active; activate with: genre-desktop-cli models activate {result.version}")
     return 0

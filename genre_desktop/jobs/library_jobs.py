@@ -155,6 +155,32 @@ class LibraryJobs(QObject):
         return self.runner.submit(lambda job: self._analyse(paths, provider, job), name=Job.ANALYSIS,
                                   key="analysis", on_item=item, on_done=done, **callbacks)
 
+    def rescore(self, tracks: list[Track], **callbacks) -> JobHandle:
+        """Re-score the analysed ``tracks`` with the model now active from their cached vectors
+        (``training.rescore``: seconds, no decoding); each new prediction goes to the session as an
+        analysis result does. The summary names the tracks without cached vectors (to analyse)."""
+        from types import SimpleNamespace
+
+        from genre_desktop.training.rescore import analysed, rescore
+
+        todo = [SimpleNamespace(path=t.path, prediction=t.prediction) for t in analysed(tracks)]  # read here, once
+        session, provider = self.session, self.analyzers
+        user_item = callbacks.pop("on_item", None)
+        user_done = callbacks.pop("on_done", None)
+
+        def item(prediction) -> None:
+            session.add_result(prediction)
+            if user_item is not None:
+                user_item(prediction)
+
+        def done() -> None:
+            self.flush_pending()
+            if user_done is not None:
+                user_done()
+
+        return self.runner.submit(lambda job: rescore(provider.get(), todo, job.item, job.progress, job.token),
+                                  name=Job.ANALYSIS, key="analysis", on_item=item, on_done=done, **callbacks)
+
     def _analyse(self, paths: list[str], provider: AnalyzerProvider, job) -> RunSummary:
         """The one analysis driver on the worker processes the settings ask for (``analysis_workers``,
         0: every core; spawned, never forked next to Qt); one file, or a test's stand-in analyzer,

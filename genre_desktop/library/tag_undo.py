@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from genre_desktop.core.status import PREDICTED, UNANALYSED
@@ -49,13 +49,15 @@ class WriteResult:
     could still put the old genres back (``undo(genre_level=True)``)."""
 
     path: str
-    old: list[str]
+    old: list[str]  # genres
     new: list[str]
     ok: bool
     error: str | None = None
     exact: bool | None = None
     note: str | None = None
     offer: str | None = None
+    # Other fields a write changed: name ("style") -> (old values, new values).
+    fields: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
 
 class _Refused(Exception):
@@ -112,7 +114,7 @@ def _undo_exact(service: "TagService", batch: str, entry: JournalEntry, genre_le
             return WriteResult(path, entry.old, entry.old, True, exact=True)
         undo = service.journal.intent(batch, path, entry.new, entry.old, kind=UNDO, undoes=entry.id)
         service._done(undo.id)
-        service._mark(service.store.get(path), _genres(service, path, entry.old), restore_status)
+        _mark_now(service, path, entry.old, restore_status)
         return WriteResult(path, entry.new, entry.old, True, exact=True)
     if current != (recipe["written_sha256"], recipe["written_size"]):
         if genre_level:
@@ -137,7 +139,7 @@ def _undo_exact(service: "TagService", batch: str, entry: JournalEntry, genre_le
             return _left(service, entry, reason, offer=True)
         log.warning("undo of the write to %s failed: %s", path, reason)
         return WriteResult(path, now, entry.old, False, f"undo failed, the file is unchanged: {reason}")
-    service._mark(service.store.get(path), _genres(service, path, entry.old), restore_status)
+    _mark_now(service, path, entry.old, restore_status)
     service._done(undo.id)
     return WriteResult(path, now, entry.old, True, exact=True)
 
@@ -202,6 +204,16 @@ def undo_genres(service: "TagService", batch: str, entry: JournalEntry, note: st
     if not result.ok:
         result.error = f"undo failed: {result.error}"
     return result
+
+
+def _mark_now(service: "TagService", path: str, genres: list[str], status: str) -> None:
+    """Record the restored file in the store as it reads now (its genres and styles)."""
+    try:
+        tags = service._read_tags(path, service.options)
+        genres, styles = list(tags.genres), list(tags.styles)
+    except Exception:  # noqa: BLE001 - a file whose tags do not parse: what the journal says
+        styles = None
+    service._mark(service.store.get(path), genres, status, styles)
 
 
 def _genres(service: "TagService", path: str, fallback: list[str]) -> list[str]:

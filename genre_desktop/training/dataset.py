@@ -6,7 +6,8 @@ Sources, in order of trust:
    a non-empty ``Track.chosen``: the first chosen genre is the label (the model is single-label;
    a second chosen genre is a tag for the file, not a second training row);
 2. if the user opts in per genre (``trust_existing``), tracks not labelled by (1) whose *existing*
-   genre tag (``Track.genres``, first value) is one of those genres.
+   genre tag (``Track.genres``, first value) is one of those genres, unless the file could not be
+   read or analysed (status ERROR): those are listed in ``Dataset.unreadable``, not counted.
 
 Genre names are grouped by ``core.canonical_genre`` (the identity the review queue and the write
 plan use: "Hip Hop", "Hip-Hop" and "hiphop" are one genre, "DnB" is Drum and Bass, and an alias
@@ -29,7 +30,7 @@ from typing import Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre as genre_identity
 from genre_desktop.core.genre_spelling import GenreSpelling
-from genre_desktop.core.status import ACCEPTED, CORRECTED, WRITTEN
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, WRITTEN
 from genre_desktop.core.track import Track
 
 LABELLED_STATUSES = (ACCEPTED, CORRECTED, WRITTEN)
@@ -140,6 +141,8 @@ class Dataset:
     # How genre names became class names (identity rule, merges), for names outside the examples.
     _names: "_Names | None" = field(default=None, repr=False, compare=False)
     _merges: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # path -> why: files that would be examples but could not be read or analysed (status ERROR)
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def class_of(self, genre: str) -> str:
         """The class ``genre`` (any spelling) belongs to under this dataset's names and merges."""
@@ -189,7 +192,7 @@ def existing_genre_counts(tracks: Iterable[Track], aliases: Mapping[str, str] | 
     names = _Names(aliases)
     counts: Counter[str] = Counter()
     for t in tracks:
-        if _chosen_label(t) is None and t.genres and not t.missing:
+        if _chosen_label(t) is None and t.genres and not t.missing and t.status != ERROR:
             counts[names.key(t.genres[0])] += 1
     named = {names.name(key): n for key, n in counts.items()}
     return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -215,6 +218,7 @@ def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
     merge_map = resolve_merges(merges or {}, aliases, names)
     trusted = {genre_identity(g, aliases) for g in trust_existing}
     examples = []
+    unreadable = {}
     for t in tracks:
         if t.missing:
             continue
@@ -222,6 +226,9 @@ def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
         if chosen is not None:
             key, source = names.key(chosen), SOURCE_CHOSEN
         elif t.genres and genre_identity(t.genres[0], aliases) in trusted:
+            if t.status == ERROR:  # its tag is no label to learn from: there is no audio to learn it on
+                unreadable[t.path] = t.error or "the file could not be read"
+                continue
             key, source = names.key(t.genres[0]), SOURCE_TRUSTED
         else:
             continue
@@ -231,4 +238,4 @@ def build_dataset(tracks: Iterable[Track], trust_existing: Iterable[str] = (),
     counts = Counter(e.genre for e in examples)
     excluded = {g: n for g, n in counts.items() if n < min_tracks}
     kept = [e for e in examples if e.genre not in excluded]
-    return Dataset(kept, excluded, names, merge_map)
+    return Dataset(kept, excluded, names, merge_map, unreadable)

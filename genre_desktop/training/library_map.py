@@ -1,22 +1,19 @@
-"""A 2-D map of the library's track vectors, and the tracks whose genre disagrees with their neighbours.
+"""A 2-D map of the library's track vectors, and the tracks whose genre label is likely wrong.
 
 - Coordinates: PCA (fast, stable, linear) or t-SNE (``sklearn.manifold.TSNE``: local structure,
-  slower: ~10 s for 1,000 tracks) of the standardised 200-d musicnn embeddings. UMAP is not a
+  slower: ~10 s for 1,000 tracks) of the standardised embedding statistics. UMAP is not a
   dependency, so it is not offered.
-- Colours: :func:`map_labels`: the librarian's choice, else a trusted tag, else the file's own
-  genre tag; grey only for a track with none of them.
-- Likely mislabels: for each labelled track, its ``k`` nearest neighbours among the labelled tracks
-  (Euclidean, standardised embedding + features, in the full space, not on the 2-D map; ``k`` at
-  most the smallest genre's size less one, at least 3). If the
-  majority genre of the neighbours is not the track's, the score is the share of neighbours with
-  that majority genre (0.5 to 1; higher = more suspicious); otherwise 0. Tracks with a score are
-  worth a second listen, not necessarily wrong.
+- Labels: :func:`map_labels`: the librarian's choice, else a trusted tag, else the file's own
+  genre tag; a track with none of them is mapped unlabelled ("no genre").
+- Likely mislabels: ``training.mislabels``: for each labelled track the estimated chance that its
+  label is wrong, from the bundled models' distribution (where they know the label) and its
+  nearest labelled neighbours, calibrated on GTZAN libraries with planted wrong tags; flagged at
+  ``mislabels.FLAG_THRESHOLD``, with the reason in words. Worth a second listen, not proof.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from genre_desktop.core.track import Track
 from genre_desktop.training.dataset import Dataset, build_dataset
+from genre_desktop.training.mislabels import FLAG_THRESHOLD, K_NEIGHBOURS, N_TABLE, judge
 
 METHODS = ("pca", "tsne")
 
@@ -37,8 +35,14 @@ class MapPoint:
     genre: str | None
     x: float
     y: float
-    mislabel_score: float  # 0 = agrees with its neighbours
-    neighbour_genre: str | None  # the majority genre of its neighbours
+    mislabel_score: float  # the estimated chance that ``genre`` is wrong (0 for unlabelled tracks)
+    suspected: str | None = None  # the genre the evidence points to instead
+    reason: str = ""  # why, in words ("tagged pop; the models say classical 0.91; ...")
+
+    @property
+    def flagged(self) -> bool:
+        """A likely mislabel: more likely wrong than right (``mislabels.FLAG_THRESHOLD``)."""
+        return self.genre is not None and self.mislabel_score >= FLAG_THRESHOLD
 
 
 def map_labels(tracks: Iterable[Track], aliases: Mapping[str, str] | None = None,
@@ -80,40 +84,27 @@ def embed_2d(X: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
     return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(Z)
 
 
-def mislabel_scores(X: np.ndarray, genres: list[str | None], k: int = 10) -> tuple[np.ndarray, list[str | None]]:
-    """Per track: the mislabel score and the neighbours' majority genre (None for unlabelled tracks)."""
-    from sklearn.neighbors import NearestNeighbors
-
-    labelled = [i for i, g in enumerate(genres) if g]
-    scores = np.zeros(len(genres))
-    majority: list[str | None] = [None] * len(genres)
-    if len(labelled) < 3:
-        return scores, majority
-    Z = StandardScaler().fit_transform(np.asarray(X, dtype=np.float64)[labelled])
-    # A neighbourhood larger than a genre would outvote every track of that genre: bound k by the
-    # smallest genre's size (but look at three neighbours at least).
-    smallest = min(Counter(genres[i] for i in labelled).values())
-    k = min(k, len(labelled) - 1, max(3, smallest - 1))
-    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)
-    for row, i in enumerate(labelled):
-        neighbours = [genres[labelled[j]] for j in idx[row] if j != row][:k]
-        genre, count = Counter(neighbours).most_common(1)[0]
-        majority[i] = genre
-        if genre != genres[i] and count * 2 > len(neighbours):
-            scores[i] = count / len(neighbours)
-    return scores, majority
-
-
 def library_map(paths: list[str], vectors: np.ndarray, genres: list[str | None], method: str = "pca",
-                k: int = 10, seed: int = 0) -> list[MapPoint]:
-    """Map points for tracks with track ``vectors`` (57 features, then the embedding statistics:
-    the embedding part is mapped; both parts
-    judge the neighbours). ``genres``: the label of each track, None if unlabelled."""
+                model_proba: np.ndarray | None = None, model_labels: list[str] = (), k: int = K_NEIGHBOURS,
+                seed: int = 0, aliases: Mapping[str, str] | None = None) -> list[MapPoint]:
+    """Map points for tracks with map ``vectors`` (57 features, then the embedding statistics: the
+    statistics are mapped; ``mislabels`` judges the labels). ``genres``: the label of each track,
+    None if unlabelled. ``model_proba`` (n, len(model_labels)): the bundled models' distribution of
+    each track (None: the neighbours judge alone)."""
     vectors = np.asarray(vectors, dtype=np.float64)
-    coords = embed_2d(vectors[:, 57:], method, seed)
-    scores, majority = mislabel_scores(vectors, genres, k)
-    return [MapPoint(p, g, float(c[0]), float(c[1]), float(s), m)
-            for p, g, c, s, m in zip(paths, genres, coords, scores, majority)]
+    coords = embed_2d(vectors[:, N_TABLE:] if vectors.shape[1] > N_TABLE else vectors, method, seed)
+    labelled = [i for i, g in enumerate(genres) if g]
+    verdicts = {}
+    if len(labelled) >= 3:
+        proba = None if model_proba is None else np.asarray(model_proba)[labelled]
+        found = judge([genres[i] for i in labelled], vectors[labelled], proba, list(model_labels), k, aliases)
+        verdicts = dict(zip(labelled, found))
+    points = []
+    for i, (p, g, c) in enumerate(zip(paths, genres, coords)):
+        v = verdicts.get(i)
+        points.append(MapPoint(p, g, float(c[0]), float(c[1]), v.score if v else 0.0,
+                               v.suspected if v else None, v.reason if v else ""))
+    return points
 
 
 def write_csv(points: list[MapPoint], path: str | Path) -> None:
@@ -122,7 +113,8 @@ def write_csv(points: list[MapPoint], path: str | Path) -> None:
 
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["path", "genre", "x", "y", "mislabel_score", "neighbour_genre"])
+    w.writerow(["path", "genre", "x", "y", "mislabel_score", "flagged", "suspected_genre", "reason"])
     for p in points:
-        w.writerow([p.path, p.genre or "", f"{p.x:.5f}", f"{p.y:.5f}", f"{p.mislabel_score:.3f}", p.neighbour_genre or ""])
+        w.writerow([p.path, p.genre or "", f"{p.x:.5f}", f"{p.y:.5f}", f"{p.mislabel_score:.3f}",
+                    "yes" if p.flagged else "", p.suspected or "", p.reason])
     atomic_write_text(path, out.getvalue())

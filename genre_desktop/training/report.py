@@ -34,6 +34,26 @@ class Report:
     weight: float
     models: list[ModelScores]
     notes: list[str] = field(default_factory=list)
+    verdict: dict[str, Any] = field(default_factory=dict)  # ``can_predict.Verdict.to_dict()``
+    fitted_on: int = 0  # tracks the candidates were cross-validated and fitted on (all but the held-out)
+
+    def headline(self) -> str:
+        """The one figure to judge the new model by, and how it was obtained: what activating it
+        gives (the mix with the bundled models) on the held-out artists."""
+        if len(self.models) < 3:  # new, new + bundled, current: a report written by train()
+            return ""
+        mixed = self.models[1]
+        return (f"With the bundled models, as activating it would run, it scores accuracy {mixed.accuracy:.0%}, "
+                f"macro F1 {mixed.macro_f1:.2f} on {self.heldout} held-out tracks by {self.groups_heldout} "
+                f"artists that were never used to fit or choose it (your model alone: "
+                f"{self.models[0].accuracy:.0%}, {self.models[0].macro_f1:.2f}; the current model: "
+                f"{self.models[2].accuracy:.0%}, {self.models[2].macro_f1:.2f}).")
+
+    def candidates_note(self) -> str:
+        """What the candidates' two kinds of figures are, so that they are not read as one."""
+        return (f"CV (cross-validated): grouped by artist over the {self.fitted_on or 'other'} tracks the heads "
+                f"were fitted on, used only to choose the head. Held-out: the {self.heldout} tracks kept apart, "
+                "the figures of the summary (the chosen head's row is 'your new model').")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,7 +93,13 @@ class Report:
                  f"<h1>Your model {e(self.version)} against the current model</h1>",
                  f"<p>{self.heldout} held-out tracks from {self.groups_heldout} artists/albums, never used to fit "
                  f"or choose the new model; created {e(self.created)}. Chosen head: <b>{e(self.chosen)}</b>; "
-                 f"weight of your model in the ensemble: <b>{self.weight:.2f}</b>.</p>"]
+                 f"weight of your model in the ensemble: <b>{self.weight:.2f}</b>.</p>",
+                 f"<p><b>{e(self.headline())}</b></p>" if self.headline() else ""]
+        if self.verdict and not self.verdict.get("useful", True):
+            parts.append("<h2>Before you activate it</h2><ul class='warn'>"
+                         + "".join(f"<li>{e(p)}</li>" for p in self.verdict.get("problems", []))
+                         + "".join(f"<li>What would help: {e(a)}</li>" for a in self.verdict.get("advice", []))
+                         + "</ul>")
         parts.append("<h2>Summary</h2><table><tr><th class='l'>model</th><th>accuracy</th><th>macro F1</th>"
                      "<th>accuracy on the genres it knows</th><th>genres it knows</th></tr>")
         for m in self.models:
@@ -88,12 +114,16 @@ class Report:
         parts.append("</table>")
         if self.warnings:
             parts.append("<ul class='warn'>" + "".join(f"<li>{e(w)}</li>" for w in self.warnings) + "</ul>")
-        parts.append("<h2>Candidates (cross-validation grouped by artist)</h2><table><tr><th class='l'>head</th>"
-                     "<th>accuracy</th><th>macro F1</th><th>log-loss</th><th>seconds</th></tr>")
+        parts.append("<h2>Candidates</h2><table><tr><th class='l'>head</th><th>cross-validated accuracy</th>"
+                     "<th>cross-validated macro F1</th><th>log-loss</th><th>held-out accuracy</th>"
+                     "<th>held-out macro F1</th><th>seconds</th></tr>")
         for c in self.candidates:
-            parts.append(f"<tr><td class='l'>{e(c['name'])}</td><td>{c['accuracy']:.3f}</td><td>{c['macro_f1']:.3f}</td>"
-                         f"<td>{c['log_loss']:.3f}</td><td>{c['seconds']:.1f}</td></tr>")
-        parts.append("</table>")
+            held = (f"<td>{c['heldout_accuracy']:.3f}</td><td>{c['heldout_macro_f1']:.3f}</td>"
+                    if "heldout_accuracy" in c else "<td>—</td><td>—</td>")
+            parts.append(f"<tr><td class='l'>{e(c['name'])}{' (chosen)' if c['name'] == self.chosen else ''}</td>"
+                         f"<td>{c['accuracy']:.3f}</td><td>{c['macro_f1']:.3f}</td><td>{c['log_loss']:.3f}</td>{held}"
+                         f"<td>{c['seconds']:.1f}</td></tr>")
+        parts.append(f"</table><p>{e(self.candidates_note())}</p>")
         parts.append("<h2>Per genre (held-out)</h2><table><tr><th class='l'>genre</th><th>tracks</th>"
                      + "".join(f"<th>{e(m.name)}<br>precision / recall</th>" for m in self.models) + "</tr>")
         for g in self.labels:

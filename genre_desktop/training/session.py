@@ -91,18 +91,21 @@ def run_training(dataset: Dataset, dirs: AppDirs, n_segments: int = 5, threads: 
 
 def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments: int = 5, threads: int = 0,
                progress: Progress | None = None, cancel: CancelToken = NEVER,
-               unlabelled: list[str] = (), tagged: dict[str, str] | None = None) -> list[MapPoint]:
+               unlabelled: list[str] = (), tagged: dict[str, str] | None = None,
+               aliases: dict[str, str] | None = None) -> list[MapPoint]:
     """The library map of the dataset's tracks (vectors read from the cache, computed if missing),
     plus the ``unlabelled`` paths whose vectors are already cached (never decoded here: mapping a
-    whole library must not cost an analysis of it), coloured by ``tagged`` (their file's genre,
-    ``library_map.map_labels``) or None."""
+    whole library must not cost an analysis of it), labelled by ``tagged`` (their file's genre,
+    ``library_map.map_labels``) or None. Labelled tracks are judged for likely mislabels with the
+    bundled models' answers on their cached vectors (``training.mislabels``)."""
     import numpy as np
 
+    report = progress or (lambda fraction, message: None)
     analyzer = vector_analyzer(dirs, n_segments, threads)
-    data = load_vectors(dataset, vectors_for(analyzer), progress, cancel)
+    data = load_vectors(dataset, vectors_for(analyzer), lambda f, m: report(0.6 * f, m), cancel)
     paths = [e.path for e in data.examples]
     genres: list[str | None] = [e.genre for e in data.examples]
-    rows = [v.map_vector for v in data.vectors]
+    vectors = list(data.vectors)
     labelled = set(paths)
     for path in unlabelled:
         cancel.raise_if_cancelled()
@@ -110,7 +113,40 @@ def map_points(dataset: Dataset, dirs: AppDirs, method: str = "pca", n_segments:
         if cached is not None:
             paths.append(path)
             genres.append((tagged or {}).get(path))
-            rows.append(cached.map_vector)
-    if not rows:
+            vectors.append(cached)
+    if not vectors:
         return []
-    return library_map(paths, np.stack(rows), genres, method)
+    proba, labels = model_evidence([v for v, g in zip(vectors, genres) if g], threads, report, cancel)
+    if proba is not None:  # one row per track, labelled or not (library_map reads the labelled rows)
+        full = np.zeros((len(vectors), proba.shape[1]))
+        full[[i for i, g in enumerate(genres) if g]] = proba
+        proba = full
+    report(0.9, f"placing {len(vectors)} tracks on the map ({method})")
+    return library_map(paths, np.stack([v.map_vector for v in vectors]), genres, method, proba, labels,
+                       aliases=aliases)
+
+
+MODEL_BATCH = 500  # tracks per run of the bundled members (progress, and memory for big libraries)
+
+
+def model_evidence(vectors: list, threads: int = 0, progress: Progress | None = None,
+                   cancel: CancelToken = NEVER) -> tuple["np.ndarray | None", list[str]]:
+    """(the bundled ensemble's distribution of each track from its cached vectors, its labels); (None,
+    []) when the bundled models cannot run on them (logged: the neighbours then judge alone)."""
+    import numpy as np
+
+    if not vectors:
+        return None, []
+    try:
+        bundled = BundledPredictor(threads=threads)
+        out = []
+        for start in range(0, len(vectors), MODEL_BATCH):
+            cancel.raise_if_cancelled()
+            out.append(bundled.predict(vectors[start:start + MODEL_BATCH]))
+            if progress:
+                done = min(len(vectors), start + MODEL_BATCH)
+                progress(0.6 + 0.3 * done / len(vectors), f"asking the bundled models ({done}/{len(vectors)})")
+        return np.concatenate(out), list(bundled.labels)
+    except (ModelError, ValueError) as exc:
+        log.warning("the bundled models cannot judge the labels on cached vectors (%s); neighbours only", exc)
+        return None, []

@@ -30,6 +30,7 @@ from genre_desktop.inference.manifest import MANIFEST_NAME
 from genre_desktop.inference.user_model import INPUT_NAME, MODEL_FILE, USER_FORMAT, mix
 from genre_desktop.inference.vector_cache import TrackVectors
 from genre_desktop.training import heads
+from genre_desktop.training.can_predict import Verdict, check
 from genre_desktop.training.dataset import MIN_TRACKS, Dataset, Example
 from genre_desktop.training.evaluate import BundledPredictor, argmax_labels, fit_mix_weight, score
 from genre_desktop.training.registry import Registry
@@ -69,6 +70,9 @@ class TrainResult:
     manifest: dict[str, Any]
     report: Report
     activated: bool
+    verdict: Verdict | None = None  # can it predict the taught genres (``can_predict``)
+    refused_activation: str = ""  # why ``activate=True`` did not activate it
+    failed: dict[str, str] = field(default_factory=dict)  # path -> why: files left out, unreadable
 
 
 def load_vectors(dataset: Dataset, vectors_for: Callable[..., TrackVectors], progress: Progress | None = None,
@@ -208,11 +212,19 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     candidates = heads.cross_validate(X[fit_idx], y[fit_idx], groups[fit_idx], len(labels), options.folds,
                                       options.seed, options.candidates, cv_progress, cancel, options.n_jobs)
     best = candidates[0]
-    report_progress(0.72, f"comparing {best.name} with the current model on held-out tracks")
-    head = heads.fit_head(best.kind, best.params, X[fit_idx], y[fit_idx], len(labels), options.seed, options.n_jobs)
-    held_vectors = [vectors[i] for i in held_idx]
     true = [labels[i] for i in y[held_idx]]
-    p_new = head.predict_proba(X[held_idx])
+    # Every candidate fitted on the training part and scored on the held-out tracks too: the table
+    # that chose the head then shows the figure the summary gives for it, beside its CV figure.
+    heldout_scores, p_new = [], None
+    for n, c in enumerate(candidates):
+        cancel.raise_if_cancelled()
+        report_progress(0.7 + 0.05 * n / len(candidates), f"scoring {c.name} on the held-out tracks")
+        head = heads.fit_head(c.kind, c.params, X[fit_idx], y[fit_idx], len(labels), options.seed, options.n_jobs)
+        p = head.predict_proba(X[held_idx])
+        heldout_scores.append(score(c.name, true, argmax_labels(p, labels), labels, labels))
+        p_new = p if c is best else p_new
+    report_progress(0.75, f"comparing {best.name} with the current model on held-out tracks")
+    held_vectors = [vectors[i] for i in held_idx]
     p_bundled = bundled.predict(held_vectors)
     current = current or bundled
     p_current = current.predict(held_vectors)
@@ -228,6 +240,8 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     report_progress(0.8, f"fitting {best.name} on all {len(y)} tracks")
     final = heads.fit_head(best.kind, best.params, X, y, len(labels), options.seed, options.n_jobs)
     cancel.raise_if_cancelled()
+    verdict = _verdict(labels, y, groups, held_idx, true, argmax_labels(p_mixed, mixed_labels), weight, final, X,
+                       vectors, bundled)
     report_progress(0.9, "exporting to ONNX")
     onnx_bytes = heads.export_onnx(final, X[: min(len(X), 200)], X.shape[1])
     cancel.raise_if_cancelled()
@@ -246,16 +260,21 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     if current is not bundled:
         notes.append("Your current model may have been trained on some of these held-out tracks, which "
                      "flatters its figures; the bundled models never saw them.")
+    notes += [f"It cannot be offered as it is: {problem}." for problem in verdict.problems()]
+    notes += [f"What would help: {advice}." for advice in verdict.advice()]
     if data.failed:
-        notes.append(f"{len(data.failed)} file(s) could not be read and were left out.")
+        notes.append(f"{len(data.failed)} file(s) could not be read and were left out: "
+                     + "; ".join(f"{path} ({reason})" for path, reason in sorted(data.failed.items())) + ".")
     report = Report(
         created=created, version=version, labels=labels,
         counts={g: int(np.sum(y == i)) for i, g in enumerate(labels)},
         warnings=list(warnings_text or []),
         candidates=[{"name": c.name, "kind": c.kind, "accuracy": c.accuracy, "macro_f1": c.macro_f1,
-                     "log_loss": c.log_loss, "seconds": c.seconds} for c in candidates],
+                     "log_loss": c.log_loss, "seconds": c.seconds, "heldout_accuracy": h.accuracy,
+                     "heldout_macro_f1": h.macro_f1} for c, h in zip(candidates, heldout_scores)],
+        fitted_on=len(fit_idx),
         chosen=best.name, heldout=len(held_idx), groups_heldout=len(np.unique(groups[held_idx])),
-        weight=weight, models=models, notes=notes)
+        weight=weight, models=models, notes=notes, verdict=verdict.to_dict())
     manifest = {
         "format": USER_FORMAT, "version": version, "created": created, "kind": "user-head",
         "file": MODEL_FILE, "sha256": hashlib.sha256(onnx_bytes).hexdigest(), "size": len(onnx_bytes),
@@ -275,6 +294,7 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         "training_set": {"tracks": len(y), "counts": report.counts, "groups": int(len(np.unique(groups))),
                          "sources": _sources(examples), "excluded": excluded, "failed": len(data.failed),
                          "warnings": report.warnings},
+        "can_predict": verdict.to_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }
     with registry.staging() as stage:
@@ -284,11 +304,33 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         atomic_write_json(stage / MANIFEST_NAME, manifest, indent=2)
         cancel.raise_if_cancelled()
         folder = registry.commit(stage, version)
+    refused = ""
+    if activate and verdict.changes_nothing:  # asked to, but it would change no prediction: say so instead
+        refused = verdict.problems()[0]
+        activate = False
     if activate:
         registry.activate(version)
     report_progress(1.0, f"saved {version}")
     log.info("trained %s (%s) in %.1f s", version, best.name, time.perf_counter() - started)
-    return TrainResult(version, folder, manifest, report, activate)
+    return TrainResult(version, folder, manifest, report, activate, verdict, refused, dict(data.failed))
+
+
+def _verdict(labels: list[str], y: np.ndarray, groups: np.ndarray, held_idx: np.ndarray, true: list[str],
+             answers: list[str], weight: float, final, X: np.ndarray, vectors: list[TrackVectors],
+             bundled: BundledPredictor) -> Verdict:
+    """``can_predict.check`` of the new version: the held-out answers of the mix, and for the genres
+    with no held-out track the saved model's mix on their own training tracks."""
+    untested = [i for i, g in enumerate(labels) if g not in set(true)]
+    training_answers = {}
+    if untested:
+        rows = np.flatnonzero(np.isin(y, untested))
+        mixed_labels, p = mix(bundled.labels, bundled.predict([vectors[i] for i in rows]), labels,
+                              final.predict_proba(X[rows]), weight)
+        for r, a in zip(rows, argmax_labels(p, mixed_labels)):
+            training_answers.setdefault(labels[y[r]], []).append(a)
+    counts = {g: int(np.sum(y == i)) for i, g in enumerate(labels)}
+    artists = {g: int(len(np.unique(groups[y == i]))) for i, g in enumerate(labels)}
+    return check(labels, true, answers, weight, counts, artists, list(bundled.labels), training_answers)
 
 
 def _sources(examples: list[Example]) -> dict[str, int]:

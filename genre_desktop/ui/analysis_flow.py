@@ -1,5 +1,6 @@
-"""Analysing from the window: which tracks, the progress in the status bar, and resuming an
-analysis the app was closed in the middle of.
+"""Analysing from the window: which tracks, the progress in the status bar, resuming an analysis
+the app was closed in the middle of, and re-scoring the library when the active model changes
+(from the cached vectors; the tracks without them are then analysed).
 
 The results go to the library session as they arrive (``LibraryJobs.analyze``): the table, the
 queue and the details follow its events; the session saves them with the analysed-file mark,
@@ -8,7 +9,7 @@ as the CLI's ``analyze`` does.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from genre_desktop.app.workflow import analysis_pending, to_analyze
 from genre_desktop.core.track import Track
@@ -27,7 +28,7 @@ class AnalysisFlow(QObject):
         self.analyze(to_analyze(self.session.tracks(), only_new=True))
 
     def analyze_selection(self) -> None:
-        self.analyze(to_analyze(self.w.selected_tracks()))
+        self.analyze(to_analyze(self.w.library.selected_tracks()))
 
     def analyze(self, tracks: list[Track]) -> None:
         w = self.w
@@ -51,6 +52,37 @@ class AnalysisFlow(QObject):
             on_finished=self._on_analysed, on_failed=self._on_failed,
             on_cancelled=lambda: self._stopped("Analysis cancelled; Ctrl+R resumes with the tracks left."),
             on_done=w.end_progress)
+
+    def rescore(self, which: str) -> None:
+        """After a model change (``which`` names what is active now): every analysed track
+        re-scored from its cached vectors, then the few without them analysed."""
+        from genre_desktop.training.rescore import analysed
+
+        w = self.w
+        if not analysed(self.session.tracks()):
+            w.status_text.setText(f"Analyses now use {which}.")
+            return
+        if w.jobs.runner.active(Job.ANALYSIS):
+            w.status_text.setText(f"Analyses now use {which}. An analysis is running: its tracks get the new "
+                                  "model; press Ctrl+Shift+R afterwards to bring the others up to date.")
+            return
+        text = f"Re-scoring the library with {which}…"
+        w.begin_progress(text)
+        self.handle = w.jobs.rescore(
+            self.session.tracks(), on_item=self._on_prediction,
+            on_progress=lambda s: w.job_status.step(s.done, s.total, text),
+            on_finished=lambda s: self._on_rescored(s, which), on_failed=self._on_failed,
+            on_cancelled=lambda: w.status_text.setText("Re-scoring cancelled; Ctrl+Shift+R analyses tracks again."),
+            on_done=w.end_progress)
+
+    def _on_rescored(self, summary, which: str) -> None:
+        message = (f"Analyses now use {which}: {count(summary.done, 'track')} re-scored from their cached features "
+                   f"in {summary.elapsed:.1f} s.")
+        left = [t for t in (self.session.track(p) for p in summary.uncached) if t is not None]
+        if left:
+            message += f" Analysing the {count(len(left), 'track')} without cached features…"
+            QTimer.singleShot(0, lambda: self.analyze(left))  # after this job's progress has ended
+        self.w.status_text.setText(message)
 
     def _on_prediction(self, prediction) -> None:
         if prediction.path == self.w.current_path:

@@ -104,6 +104,13 @@ class ThemeStyle(QProxyStyle):
             painter.translate(0.5, 0.5)  # Fusion's own outline sits on the half pixel too
             painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
             painter.restore()
+        elif element == QStyle.PrimitiveElement.PE_IndicatorRadioButton and is_dark(option.palette):
+            painter.save()  # the same for a radio button's circle (the wizard's last page has two)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Mid).lighter(130), 1))
+            painter.drawEllipse(option.rect.adjusted(1, 1, -1, -1))
+            painter.restore()
 
 
 def apply_theme(app: QApplication, theme: str) -> bool:

@@ -1,0 +1,77 @@
+"""The window re-scores the library from the cached vectors when a model is activated (and when it
+is rolled back): no track is decoded again, the predictions are the new model's, the status bar
+says what happened (training/rescore.py through jobs/ and ui/analysis_flow.py)."""
+
+from __future__ import annotations
+
+import pytest
+from media import make_audio
+
+from genre_desktop.audio.output import NullOutput
+from genre_desktop.inference import analyzer as analyzer_module
+from genre_desktop.library.store import Store
+from genre_desktop.paths import app_dirs
+from genre_desktop.settings import Settings
+from genre_desktop.ui.main import create_main_window
+
+SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0)}
+
+
+@pytest.fixture
+def library(tmp_path):
+    root = tmp_path / "music"
+    for genre, (signal, base) in SPECS.items():
+        for a in range(3):
+            for t in range(2):
+                make_audio(root / genre / f"{a}-{t}.wav", seconds=5.5 + 0.25 * (2 * a + t),
+                           freq=base * (1 + 0.12 * a + 0.05 * t), signal=signal,
+                           tags={"artist": f"{genre} artist {a}", "genre": genre.title()})
+    return root
+
+
+def wait_idle(qtbot, win, timeout=120000):
+    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
+    win.jobs.runner.wait()
+    qtbot.wait(50)
+
+
+def test_activating_a_model_in_the_window_rescores_without_decoding(qtbot, library, monkeypatch):
+    from genre_desktop.training.dataset import build_dataset
+    from genre_desktop.training.session import run_training
+
+    dirs = app_dirs().ensure()
+    settings = Settings(segments=1, cpu_threads=1, analysis_workers=1)
+    store = Store.open(dirs.store_path)
+    win = create_main_window(settings, dirs.settings_path, store, output=NullOutput())
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.open_folder(str(library))
+        wait_idle(qtbot, win)
+        win.analyze_unanalyzed()
+        wait_idle(qtbot, win)
+        tracks = win.session.tracks()
+        assert len(tracks) == 12 and all(t.prediction is not None and not t.prediction.error for t in tracks)
+        bundled = {t.path: t.prediction.model_version for t in tracks}
+        dataset = build_dataset(tracks, ["Techno", "Classical"])
+        result, _ = run_training(dataset, dirs, settings.segments, 1)
+
+        decoded = []
+        real = analyzer_module.decode
+        monkeypatch.setattr(analyzer_module, "decode", lambda p, *a, **k: (decoded.append(p), real(p, *a, **k))[1])
+        win._activate_model(result.version)
+        wait_idle(qtbot, win)
+        assert decoded == []
+        assert all(t.prediction.model_version.endswith(result.version) for t in win.session.tracks())
+        assert all(f"user:{result.version}" in t.prediction.models for t in win.session.tracks())
+        text = win.status_text.text()
+        assert f"Analyses now use your model {result.version}" in text and "12 tracks re-scored" in text
+        win.grab().save(str(app_dirs().data / "rescored.png"))
+
+        win._activate_model(None)  # back to the bundled models alone
+        wait_idle(qtbot, win)
+        assert decoded == [] and {t.path: t.prediction.model_version for t in win.session.tracks()} == bundled
+        assert "Analyses now use the bundled models alone: 12 tracks re-scored" in win.status_text.text()
+    finally:
+        win.shutdown()
+        store.close()
