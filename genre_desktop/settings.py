@@ -4,6 +4,12 @@ Passed to whoever needs it (no global instance). Immutable: a change makes a new
 (``settings.replace(volume=0.5)``) that the owner swaps in, so a worker thread that read the old
 one never sees it half-changed. Unknown keys written by a newer version are
 kept on save; a corrupt file is moved aside (``settings.json.corrupt``) and defaults are used.
+
+The file records ``settings_version``. Version 1 files (none recorded) were written with every
+value, chosen or not, so a value equal to the default of its day cannot be told from a choice:
+when a default changes, such a value follows the new default and any other value (a choice) is
+kept. Version 2 changed two: ``write_mode`` "replace" -> "add" (a file's other genres are kept)
+and ``id3_version`` 4 -> "keep" (each file keeps its ID3 version).
 """
 
 from __future__ import annotations
@@ -44,14 +50,31 @@ TAG_NETWORK_CHOICES = (
 )
 
 
+SETTINGS_VERSION = 2
+# Defaults that changed, by the version that changed them: a value equal to the old default in an
+# older file was most likely never chosen (old files hold every value), so it takes the new one.
+_CHANGED_DEFAULTS = {2: {"write_mode": "replace", "id3_version": 4}}
+# Fields whose values are one of a few choices (a wrong one falls back to the default).
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "write_mode": ("add", "replace"),
+    "id3_version": ("keep", 3, 4),
+    "style_field": ("style", "grouping"),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     last_library: str | None = None
     # Tag writing
-    write_mode: str = "replace"  # "replace" the genres, or "add" to the existing ones
+    # "add": the chosen genres join what the file has (its secondary genres stay); "replace".
+    write_mode: str = "add"
     max_genres: int = 1  # how many of the predicted genres to write
-    id3_version: int = 4  # 4: one TCON frame with several values; 3: values joined by separator
+    # "keep": each file keeps its ID3 version (tagging.id3); 4 or 3 convert every file to it.
+    id3_version: int | str = "keep"
+    # Joins several values where a tag holds one (ID3v2.3, RIFF INFO) unless the file has its own.
     id3_separator: str = "; "
+    # Where styles go: "style" (STYLE, what TagLib reads) or "grouping" (GROUPING).
+    style_field: str = "style"
     aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     # The librarian's own genres in the genre tree: [{"name": "Lo-fi", "parent": "hip-hop" or None}]
     # (parent: a node key; None: the top level). Edited in the genre editor (ui/alias_editor.py).
@@ -115,21 +138,38 @@ class Settings:
             return cls()
         known = {f.name for f in fields(cls)} - {"extra"}
         defaults = cls()
+        version = raw.get("settings_version", 1)
+        version = version if isinstance(version, int) else 1
         kwargs: dict[str, Any] = {}
         for name in known:
             if name in raw:
                 value = raw[name]
+                if _followed_new_default(name, value, version):
+                    log.info("settings: %s=%r was the default before; now %r", name, value, getattr(defaults, name))
+                    continue
                 expected = type(getattr(defaults, name))
-                if getattr(defaults, name) is None or isinstance(value, expected) or (
+                if name in _CHOICES:
+                    if value in _CHOICES[name] and type(value) is not bool:
+                        kwargs[name] = value
+                    else:
+                        log.warning("settings: ignoring %s=%r (expected one of %s)", name, value, _CHOICES[name])
+                elif getattr(defaults, name) is None or isinstance(value, expected) or (
                     expected is float and isinstance(value, int)
                 ):
                     kwargs[name] = value
                 else:
                     log.warning("settings: ignoring %s=%r (expected %s)", name, value, expected.__name__)
-        extra = {k: v for k, v in raw.items() if k not in known}
+        extra = {k: v for k, v in raw.items() if k not in known and k != "settings_version"}
         return cls(**kwargs, extra=extra)
 
     def save(self, path: str | Path) -> None:
         data = asdict(self)
         data.update(data.pop("extra"))
+        data["settings_version"] = SETTINGS_VERSION
         atomic_write_json(path, data, indent=2)
+
+
+def _followed_new_default(name: str, value: Any, version: int) -> bool:
+    """Whether a value read from a file of ``version`` is a default that changed since."""
+    return any(v > version and name in changed and changed[name] == value and type(changed[name]) is type(value)
+               for v, changed in _CHANGED_DEFAULTS.items())

@@ -49,7 +49,8 @@ version=$("$cli" models list | awk '/^\*/ {print $2}')
 "$cli" classify --json "$music/ambient/2.flac" > "$WORK/cli-user.json"
 grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-user.json" || fail "the user model $version did not run: $(cat "$WORK/cli-user.json")"
 "$cli" models map --trust-existing Techno Ambient --out "$WORK/cli-map.csv" > /dev/null
-[ "$(wc -l < "$WORK/cli-map.csv")" -eq 9 ] || fail "the map has $(wc -l < "$WORK/cli-map.csv") lines, not 9"
+# (the library may hold the caller's other tracks too: the bundle's window wrote one)
+[ "$(grep -c "^$music/" "$WORK/cli-map.csv")" -eq 8 ] || fail "the map lists $(grep -c "^$music/" "$WORK/cli-map.csv") of the 8 tracks"
 "$cli" models rollback > /dev/null
 "$cli" classify --json "$music/ambient/2.flac" > "$WORK/cli-back.json"
 grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-back.json" && fail "rollback left $version active"

@@ -40,7 +40,7 @@ def test_a_typed_genre_accepts_when_it_is_the_prediction_however_spelled():
 
 
 def test_write_plan_spells_dedupes_and_counts_unchanged():
-    settings = Settings(max_genres=2)
+    settings = Settings(max_genres=2, write_mode="replace")
     tracks = [Track("/a", genres=["Rock"], status=ACCEPTED, chosen=["hiphop"],
                     prediction=Prediction("/a", genres=[("hiphop", 0.6), ("Hip Hop", 0.3), ("jazz", 0.1)])),
               Track("/b", genres=["Jazz"], status=CORRECTED, chosen=["Jazz"]),

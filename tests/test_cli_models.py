@@ -37,8 +37,10 @@ def test_classify_json_over_a_folder_with_a_corrupt_file(tmp_path, capsys):
     assert by_name["c.mp3"]["error"] and by_name["c.mp3"]["genres"] == []
     for name in ("a.wav", "b.flac"):
         r = by_name[name]
-        assert set(r) == {"schema", "path", "genres", "models", "segments", "tags", "model_version", "error"}
-        assert r["error"] is None and r["model_version"]
+        assert set(r) == {"schema", "path", "genres", "models", "segments", "tags", "broad", "content",
+                          "model_version", "error"}
+        assert r["error"] is None and r["model_version"] and r["content"] in ("music", "spoken word")
+        assert all(set(b) == {"genre", "path", "probability"} for b in r["broad"])
         assert len(r["genres"]) == 3 and set(r["genres"][0]) == {"genre", "probability"}
         probs = [g["probability"] for g in r["genres"]]
         assert probs == sorted(probs, reverse=True)

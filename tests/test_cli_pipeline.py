@@ -85,15 +85,15 @@ def test_scan_analyze_accept_write_undo(music, tmp_path, capsys, app_home):
         else:
             assert r["status"] == "predicted" and r["choice"] is None
 
-    # write --dry-run shows the plan, touches nothing
+    # write --dry-run shows the plan, touches nothing; by default the file's own genre stays
     spelled = Settings().spell(first["genre"])
     code, out, _ = cli(capsys, "write", "--store", store, "--dry-run")
-    assert code == 0 and f"{len(taken)} file(s) will change." in out and f"Rock -> {spelled}" in out
+    assert code == 0 and f"{len(taken)} file(s) will change." in out and f"Rock -> Rock; {spelled}" in out
     assert all(read_genres(str(music / n)) == ["Rock"] for n in rows)
     code, out, _ = cli(capsys, "write", "--store", store)
     assert code == 0, out
     for name in rows:
-        assert read_genres(str(music / name)) == ([spelled] if name in taken else ["Rock"])
+        assert read_genres(str(music / name)) == (["Rock", spelled] if name in taken else ["Rock"])
     assert {listing(capsys, store)[n]["status"] for n in taken} == {"written"}
     code, out, _ = cli(capsys, "undo", "--store", store)
     assert code == 0 and all(read_genres(str(music / n)) == ["Rock"] for n in rows)

@@ -104,14 +104,14 @@ def test_a_track_reads_its_stored_prediction_only_when_asked():
 def test_schema_3_keeps_broad_genres_and_content_and_older_records_read_unchanged():
     from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD, BroadGenre
 
-    house = BroadGenre("House", ("Electronic", "House"), 0.61234567)
-    p = Prediction("/m/d.flac", genres=[("disco", 0.6)], broad=[house, BroadGenre("Electronic", ("Electronic",), 0.7)],
+    house = BroadGenre("House", ("Electronic",), 0.61234567)
+    p = Prediction("/m/d.flac", genres=[("disco", 0.6)], broad=[BroadGenre("Electronic", (), 0.7), house],
                    content="music")
     data = json.loads(json.dumps(p.to_dict()))
     assert data["schema"] == 3 and data["content"] == "music"
-    assert data["broad"][0] == {"genre": "House", "path": ["Electronic", "House"], "probability": 0.61235}
+    assert data["broad"][1] == {"genre": "House", "path": ["Electronic"], "probability": 0.61235}
     again = Prediction.from_dict(data)
-    assert again.broad[0] == BroadGenre("House", ("Electronic", "House"), 0.61235) and again.content == "music"
+    assert again.broad[1] == BroadGenre("House", ("Electronic",), 0.61235) and again.content == "music"
     assert again.is_music and again.extra == {}
     old = Prediction.from_dict(SCHEMA_1)
     assert old.broad == [] and old.content is None and old.is_music  # unknown content: a music genre may apply
@@ -121,3 +121,12 @@ def test_schema_3_keeps_broad_genres_and_content_and_older_records_read_unchange
     odd = Prediction.from_dict(dict(SCHEMA_1, schema=3, content="karaoke", broad=[{"genre": "Ska"}, house.to_dict()]))
     assert odd.content is None and [b.genre for b in odd.broad] == ["House"]  # damaged entries are dropped
     assert Prediction.failed("/m/s.wav", "no audible audio", content=NO_AUDIO).to_dict()["content"] == NO_AUDIO
+
+
+def test_a_track_says_whether_a_music_genre_may_be_taken_for_it():
+    assert Track("/m/new.flac").is_music  # not analysed
+    assert Track("/m/a.flac", prediction=SCHEMA_1).is_music  # analysed before schema 3: unknown, music
+    talk = Track("/m/talk.mp3", prediction=dict(SCHEMA_1, schema=3, content="spoken word"))
+    assert not talk.is_music and not talk.prediction.is_music
+    assert not Track("/m/s.wav", prediction=Prediction.failed("/m/s.wav", "no audible audio", content="no audible audio")).is_music
+    assert Track("/m/m.ogg", prediction=Prediction("/m/m.ogg", genres=[("rock", 1.0)], content="music")).is_music

@@ -62,9 +62,11 @@ def entry(folder, name, kind, inputs, **extra):
 
 
 def _table_voters_only(manifest: dict) -> dict:
-    """The manifest without the bundle's own audio voters (e.g. its embedding head), so a test's
-    members and weights are exactly the ones it adds."""
-    dropped = {m["name"] for m in manifest["models"] if m["kind"] in ("embedding_head", "cnn")}
+    """The manifest without the bundle's own audio voters (e.g. its embedding head) and its AudioSet
+    network with what reads it (content rule, broad genres), so a test's members and weights are
+    exactly the ones it adds."""
+    dropped = {m["name"] for m in manifest["models"]
+               if m["kind"] in ("embedding_head", "cnn", "efficientat", "content", "broad_genres")}
     manifest["models"] = [m for m in manifest["models"] if m["name"] not in dropped]
     manifest["ensemble"]["members"] = {k: v for k, v in manifest["ensemble"]["members"].items() if k not in dropped}
     return manifest

@@ -39,13 +39,13 @@ def msd_head_models(tmp_path_factory):
 
 
 def _count_runs(analyzer: Analyzer) -> dict[str, int]:
-    """Wrap every loaded network's ``run`` to count its calls."""
+    """Wrap every loaded network's ``outputs`` to count its runs."""
     runs = {name: 0 for name in analyzer.networks}
     for name, member in analyzer.networks.items():
-        def counted(patches, _run=member.network.run, _name=name):
+        def counted(inputs, units, _outputs=member.outputs, _name=name):
             runs[_name] += 1
-            return _run(patches)
-        member.network.run = counted
+            return _outputs(inputs, units)
+        member.outputs = counted
     return runs
 
 
@@ -88,7 +88,7 @@ def test_the_window_analysis_tags_with_the_settings_networks(tmp_path):
     spec = ws.analysis_spec()
     assert spec.tag_networks == ("musicnn_msd",)
     analyzer = spec.build()
-    read = {cap.split(":")[0] for member in analyzer._members for cap in member.reads}
+    read = {cap.split(":")[0] for member in analyzer._members + analyzer.reporters for cap in member.reads}
     read |= {analyzer.embedding_model} | {s.split(".")[0] for s in analyzer.vector_head[0]}
     assert set(analyzer.networks) == read | {"musicnn_msd"}
     runs = _count_runs(analyzer)

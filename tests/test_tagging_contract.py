@@ -26,11 +26,6 @@ from genre_desktop.tagging.storage import ASFAttribute, ID3Frame, MP4Freeform, V
 FIXTURES = Path(__file__).parent / "data" / "tagging"
 EXPECTED: dict[str, dict] = json.loads((FIXTURES / "fixtures.json").read_text(encoding="utf-8"))
 NAMES = sorted(EXPECTED)
-# The raw mutagen keys of each declared writable field, by file (everything else must survive).
-KEYS = {
-    "genre": {"id3": "TCON", "vorbis": "genre", "mp4": "\xa9gen", "asf": "WM/Genre"},
-    "style": {"id3": "TXXX:STYLE", "vorbis": "style", "mp4": "----:com.apple.iTunes:STYLE", "asf": "STYLE"},
-}
 UNICODE = ["Música Popular Brasileira", "日本のロック", "Ελληνική μουσική", "🎸 Rock 'n' Roll", "Drum & Bass", "R&B"]
 
 
@@ -64,7 +59,10 @@ def _plain(value) -> str:
 
 
 def without(raw: dict[str, list[str]], path: Path, *names: str) -> dict[str, list[str]]:
-    keys = {KEYS[name][tag_format(path)] for name in names}
+    """``raw`` without the mutagen keys the declaration gives the named fields in this file's format."""
+    fmt = tag_format(path)
+    keys = {place.key.lower() if fmt == "vorbis" else place.key
+            for name in names for place in FIELDS[name].places_in(fmt)}
     return {k: v for k, v in raw.items() if k not in keys}
 
 

@@ -57,7 +57,7 @@ def library(tmp_path):
 @pytest.fixture
 def window(qtbot, library):
     dirs = app_dirs().ensure()
-    settings = Settings()
+    settings = Settings(write_mode="replace")  # the test follows replaced genres
     store = Store.open(dirs.store_path)
     analyzers = []
     win = create_main_window(settings, dirs.settings_path, store, output=NullOutput(reason="no audio output device found"),
@@ -221,7 +221,7 @@ def test_real_analyzer_in_the_window(qtbot, library):
         pytest.skip(f"bundled models unavailable: {exc}")
     dirs = app_dirs().ensure()
     store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(),
+    win = create_main_window(Settings(write_mode="replace"), dirs.settings_path, store, output=NullOutput(),
                              analyzer_factory=lambda **kw: analyzer)
     qtbot.addWidget(win)
     win.show()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
 from genre_desktop.core.track import Track
 from genre_desktop.settings import Settings
@@ -29,7 +31,7 @@ def tracks() -> list[Track]:
 
 
 def test_plan_replaces_spells_and_counts_the_unchanged():
-    changes, unchanged = plan_changes(tracks(), Settings())
+    changes, unchanged = plan_changes(tracks(), Settings(write_mode="replace"))
     assert [(c.path, c.old, c.new) for c in changes] == [
         ("/m/a.mp3", ["Rock"], ["Hip-Hop"]),
         ("/m/b.flac", [], ["Trip Hop"]),
@@ -47,7 +49,7 @@ def test_plan_add_mode_and_several_genres():
 
 
 def test_dialog_previews_every_change_and_options_update_it(qtbot):
-    settings = Settings()
+    settings = Settings(write_mode="replace")
     dialog = WriteDialog(planner(tracks()), settings)
     qtbot.addWidget(dialog)
     model = dialog.model
@@ -59,7 +61,7 @@ def test_dialog_previews_every_change_and_options_update_it(qtbot):
     # Editing a genre's spelling in the genre editor changes the preview at once.
     dialog.aliases.item("hip-hop").setText(1, "Hip Hop")
     assert model.data(model.index(0, 2)) == "Rock; Hip Hop"
-    dialog.id3_version.setCurrentIndex(1)
+    dialog.id3_version.setCurrentIndex(dialog.id3_version.findData(3))
     assert dialog.separator.isEnabled()
     chosen = dialog.settings()
     assert chosen.write_mode == "add" and chosen.id3_version == 3 and chosen.aliases["hiphop"] == "Hip Hop"
@@ -91,7 +93,7 @@ def test_dialog_lists_files_that_cannot_be_written_apart_with_the_reason(qtbot, 
     model = dialog.model
     assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == ["ok.flac"]
     assert dialog.write_button.text() == "Write 1 file"
-    assert dialog.changes() == {str(flac): ["Blues"]}
+    assert dialog.changes() == {str(flac): ["Rock", "Blues"]}  # the default keeps the file's genres
     assert dialog.unwritable.isVisible() and dialog.unwritable.count() == 1
     assert "sun.au" in dialog.unwritable.item(0).text() and "no tag format" in dialog.unwritable.item(0).text()
     assert "1 reviewed file cannot be written" in dialog.unwritable_label.text()
@@ -107,3 +109,28 @@ def test_registry_says_which_containers_take_no_tags():
     assert "no tag format" in unwritable_reason("/m/x.au", "au")
     assert "no tag format" in unwritable_reason("/m/x.aac", "aac")
     assert unwritable_reason("/m/x.flac", "") is None  # unknown format, a taggable extension: let the write try
+
+
+def test_the_preview_shows_further_fields_and_notes_of_a_plan(qtbot):
+    """The interface for later tag fields (a style) and notes (a tag version the write changes):
+    an entry of ``PlannedChange.fields`` or ``notes``, shown without touching the dialog."""
+    from genre_desktop.app.plan import PlannedChange, WritePlan
+
+    def planner(_settings):
+        return WritePlan(changes=[
+            PlannedChange("/m/a.mp3", ["Jazz"], ["Jazz"], fields={"style": (["Bebop"], ["Hard Bop"])},
+                          notes=["the tag becomes ID3v2.4 (it is ID3v2.3 now)"]),
+            PlannedChange("/m/b.flac", [], ["Rock"])])
+
+    dialog = WriteDialog(planner, Settings())
+    qtbot.addWidget(dialog)
+    model = dialog.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["File", "Now", "Will be", "Style now", "Style will be", "Notes"]
+    first = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    assert first == ["a.mp3", "Jazz", "Jazz", "Bebop", "Hard Bop", "the tag becomes ID3v2.4 (it is ID3v2.3 now)"]
+    second = [model.data(model.index(1, c)) for c in range(model.columnCount())]
+    assert second == ["b.flac", "(none)", "Rock", "", "", ""]
+    assert "ID3v2.4" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    dialog.set_notice("The library changed while this preview was open.")
+    assert not dialog.notice.isHidden()

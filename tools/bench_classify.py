@@ -113,7 +113,7 @@ class Timer:
         return out
 
 
-def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None) -> dict:
+def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None, models: Path | None = None) -> dict:
     import librosa
 
     from genre_desktop.audio import decode, probe
@@ -123,7 +123,7 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None) -> dict
     from genre_desktop.inference.inputs import AudioInputs
     from genre_desktop.inference.musicnn import window_patches
 
-    analyzer = Analyzer(n_segments=1, threads=1, tag_networks=tag_networks)
+    analyzer = Analyzer(models, n_segments=1, threads=1, tag_networks=tag_networks)
     # the same sessions the analyzer runs (bench-only access); the other kinds read other inputs
     # and are timed inside the end-to-end row
     members = [m for m in analyzer._members if m.kind == "classical"]
@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
     parser.add_argument("--wall", action="store_true", help="time wall clock instead of CPU time")
+    parser.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled one)")
     parser.add_argument("--tag-networks", default="default",
                         help="tagging networks to run for tags: 'default' (the app's setting), 'all', or names "
                              "joined by commas")
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     CLOCK = time.perf_counter if args.wall else time.process_time
     with tempfile.TemporaryDirectory() as tmp:
         paths = generated_clips(Path(tmp), args.generated) + sorted((args.data / "clips").glob("*.au"))
-        rows = bench(paths, args.data, args.repeat, _tag_networks(args.tag_networks))
+        rows = bench(paths, args.data, args.repeat, _tag_networks(args.tag_networks), args.models)
     print(report(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -9,6 +9,11 @@ licence, training data and figures; plus the ensemble weights fitted on the vali
 - musicnn models: one per ``<name>.meta.json`` sidecar (written by the musicnn conversion tool);
   the sidecar's fields are carried over (its ``file`` defaults to ``<name>.onnx``), kind "musicnn".
   They vote on nothing themselves; their per-patch outputs feed the embedding head.
+- The AudioSet tagger (kind "efficientat"): a sidecar whose graph outputs ``logits`` (or that says
+  ``"kind": "efficientat"``), e.g. ``efficientat_mn04.meta.json`` from ``tools/convert_efficientat.py``.
+- Reporters reading it: ``content_rule.json`` (kind "content", ``tools/fit_content_rule.py``) and
+  ``broad_calibration.json`` (kind "broad_genres", the network's calibration) when present and
+  the network they read (named inside them) is a model of the folder.
 - The audio member (kind "embedding_head"): ``audio_head.onnx`` with ``audio_head.json`` (written
   by ``tools/train_audio_head.py``: the statistics it reads, patches per window, figures).
 - Ensemble weights: ``ensemble_v3.json`` (``tools/train_ensemble.py``: a vote over every member,
@@ -85,7 +90,24 @@ def classical_entry(models: Path, name: str, member: dict, labels: list[str], re
     }
 
 
-def musicnn_entry(models: Path, meta_path: Path) -> dict:
+def sidecar_kind(meta: dict) -> str:
+    """The kind of a ``*.meta.json`` sidecar: its own ``kind``, else "efficientat" for the AudioSet
+    tagger (its graph outputs logits), else "musicnn"."""
+    if meta.get("kind"):
+        return str(meta["kind"])
+    return "efficientat" if "logits" in (meta.get("outputs") or {}) else "musicnn"
+
+
+def reporter_entry(models: Path, name: str, kind: str, file: str) -> dict:
+    """A reporter (content rule, broad-genre calibration): its JSON file is its model file."""
+    path = models / file
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {"name": name, "file": file, "sha256": sha256_file(path), "size": path.stat().st_size, "kind": kind,
+            "inputs": {}, "outputs": {}, "labels": [], "reads": f"{raw['network']}:scores",
+            "licence": CLASSICAL_LICENCE, "training_data": raw.get("fitted_by", "")}
+
+
+def musicnn_entry(models: Path, meta_path: Path, kind: str = "musicnn") -> dict:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     name = meta.get("name") or meta_path.name[: -len(".meta.json")]
     path = models / meta.get("file", f"{name}.onnx")
@@ -98,7 +120,7 @@ def musicnn_entry(models: Path, meta_path: Path) -> dict:
         "file": path.name,
         "sha256": sha256_file(path),
         "size": path.stat().st_size,
-        "kind": "musicnn",
+        "kind": kind,
     })
     entry.setdefault("inputs", inputs)
     entry.setdefault("outputs", outputs)
@@ -145,9 +167,18 @@ def build(models: Path) -> dict:
     for meta_path in sorted(models.glob("*.meta.json")):
         # Sidecars of other kinds (cnn.meta.json) are not musicnn models; they enter the manifest
         # by their own entry, not as musicnn ones.
-        if json.loads(meta_path.read_text(encoding="utf-8")).get("kind", "musicnn") != "musicnn":
+        kind = sidecar_kind(json.loads(meta_path.read_text(encoding="utf-8")))
+        if kind not in ("musicnn", "efficientat"):
             continue
-        entries.append(musicnn_entry(models, meta_path))
+        entries.append(musicnn_entry(models, meta_path, kind))
+    for name, kind, file in (("content", "content", "content_rule.json"),
+                             ("broad_genres", "broad_genres", "broad_calibration.json")):
+        if (models / file).exists():
+            entry = reporter_entry(models, name, kind, file)
+            if entry["reads"].split(":")[0] in {e["name"] for e in entries}:
+                entries.append(entry)
+            else:  # its network is not (yet) a model of the folder: it could not run
+                log.warning("%s reads %s, which no model of %s provides: left out", file, entry["reads"], models)
     if (models / "audio_head.json").exists():
         entries.append(head_entry(models, labels))
     table_weights = {n: float(w) for n, w in metrics["ensemble"]["weights"].items()}

@@ -1,5 +1,6 @@
-"""Screenshots of the desktop app for docs/: main window, review queue, write preview, settings,
-empty state, the training wizard's first pages and the library map, in the light and the dark palette.
+"""Screenshots of the desktop app for docs/: main window, review queue, write preview (and shown
+again after another process changed the library), the deleted-library dialog, settings, empty
+state, the training wizard's first pages and the library map, in the light and the dark palette.
 
 Builds a small library in a temporary folder (the eight GTZAN clips from /work/shared/data/gtzan
 converted to tagged FLAC, one clip kept as an untaggable Sun .au, a generated track with a very
@@ -173,7 +174,33 @@ def shoot(app, theme: str, library: Path, out: Path, analyzer) -> None:
     dialog.resize(1000, 600)
     app.processEvents()
     save(dialog, out / f"write_preview_{theme}.png")
-    dialog.reject()
+
+    # Another process decides differently before the click: nothing is written, the preview returns.
+    from genre_desktop.library.store import Store
+
+    changed = dialog.plan.changes[0].path
+    window.jobs.flush_pending()  # the window's decisions are saved (within a second anyway)...
+    idle(app, window)
+    other = Store.open(workspace.store_path)  # ...before another process decides otherwise
+    other.update(changed, chosen=["Rockabilly"], status="corrected")
+    other.close()
+    window.jobs.watch(False)  # the click comes before the next look at the store
+    dialog.write_button.click()
+    idle(app, window)
+    stale = window.write_dialog
+    stale.resize(1000, 600)
+    app.processEvents()
+    save(stale, out / f"write_preview_stale_{theme}.png")
+    stale.reject()
+    window.jobs.watch(True)
+
+    # The library file deleted under the window (the dialog as the watcher opens it).
+    window.libraries._on_store_lost("the library file was deleted while it was open")
+    box = window.libraries.lost_dialog
+    app.processEvents()
+    save(box, out / f"library_deleted_{theme}.png")
+    box.done(0)  # the default: save the library again (its files are there: rewritten as they are)
+    idle(app, window)
 
     settings_dialog = window.open_settings()
     for index, name in ((0, "general"), (1, "tags"), (2, "analysis")):

@@ -146,10 +146,11 @@ class WriteOutcome:
         return sum(1 for r in self.results if r.ok)
 
 
-def write_values(workspace, values: dict[str, list[str]], options: Any = None,
+def write_values(workspace, values: dict[str, Any], options: Any = None,
                  journal_path: str | Path | None = None) -> WriteOutcome:
-    """Write ``path -> genres`` through the journaled, verified tag service (``workspace.store``
-    open). The one write path of the window, ``write`` and ``tag``."""
+    """Write ``path -> genres`` (or ``path -> {"genre": [...], "style": [...]}``, see
+    ``TagService.write``) through the journaled, verified tag service (``workspace.store`` open).
+    The one write path of the window, ``write`` and ``tag``."""
     store = workspace.store
     current = _analysed_marks(store, values)
     with workspace.tag_service(options, journal_path=journal_path) as (service, settled):
@@ -184,11 +185,13 @@ def _analysed_marks(store, paths: Iterable[str]) -> set[str]:
 
 def _outcome(store, results: list[Any], current: set[str], settled: Any) -> WriteOutcome:
     """The tracks after a write; the analysed-file mark follows each file a verified write
-    changed (``ok`` and other genres than before) whose analysis was current before it."""
+    changed (``ok`` and other genres, or other fields, than before) whose analysis was current
+    before it."""
     carried = []
     with store.batch():
         for r in results:
-            if r.ok and r.path in current and list(r.old) != list(r.new):
+            changed = list(r.old) != list(r.new) or bool(getattr(r, "fields", None))  # a style, say
+            if r.ok and r.path in current and changed:
                 track = store.get(r.path)
                 if track is not None:
                     track.extra = {**track.extra, ANALYSED_KEY: [track.size, track.mtime]}

@@ -96,13 +96,15 @@ class Workspace:
             self.store.close()
             self.store = None
 
-    def write_options(self, id3_version: int | None = None, id3_separator: str | None = None):
+    def write_options(self, id3_version: int | str | None = None, id3_separator: str | None = None,
+                      style_field: str | None = None):
         """How tags are written, from the settings (each may be overridden)."""
         from genre_desktop.tagging import WriteOptions
 
         s = self._settings
         return WriteOptions(id3_version=s.id3_version if id3_version is None else id3_version,
-                            id3_separator=s.id3_separator if id3_separator is None else id3_separator)
+                            id3_separator=s.id3_separator if id3_separator is None else id3_separator,
+                            style_field=s.style_field if style_field is None else style_field)
 
     @contextmanager
     def tag_service(self, options: Any = None, journal_path: str | Path | None = None) -> Iterator[tuple[Any, Any]]:

@@ -80,10 +80,19 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             _print_prediction(prediction)
     if args.json:
-        print(json.dumps([p.to_dict() for p in results], indent=2))
+        print(json.dumps([json_record(p) for p in results], indent=2))
     if first_time and any(not p.error for p in results):
         jit_cache.mark_ready()  # compiled now: the next run says nothing
     return 1 if any(p.error for p in results) else 0
+
+
+def json_record(p) -> dict:
+    """``Prediction.to_dict`` with ``broad`` and ``content`` always present ([] and null when the
+    analysis did not tell them), so a script reads every object the same way."""
+    record = p.to_dict()
+    record.setdefault("broad", [])
+    record.setdefault("content", None)
+    return record
 
 
 def _print_prediction(p) -> None:
@@ -91,7 +100,12 @@ def _print_prediction(p) -> None:
         print(f"{p.path}\n  ERROR: {p.error}")
         return
     print(p.path)
+    if not p.is_music:
+        print(f"  {p.content}: a music genre does not apply")
     print("  " + ", ".join(f"{g} {prob:.2f}" for g, prob in p.genres))
+    if p.broad:
+        print("  broad: " + ", ".join(f"{b.genre}{' (' + ' > '.join(b.path) + ')' if b.path else ''} {b.probability:.2f}"
+                                      for b in p.broad))
     for seg in p.segments:
         top = max(seg.genres.items(), key=lambda kv: kv[1])
         print(f"  {seg.start:7.1f}-{seg.end:7.1f} s  {top[0]} {top[1]:.2f}")

@@ -169,7 +169,9 @@ def print_results(results, verb: str) -> int:
     failed = 0
     for r in results:
         if r.ok:
-            print(f"{verb:<7} {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}")
+            more = "".join(f"; {name}: {genres_text(old)} -> {genres_text(new)}"
+                           for name, (old, new) in getattr(r, "fields", {}).items())
+            print(f"{verb:<7} {r.path}: {genres_text(r.old)} -> {genres_text(r.new)}{more}")
         else:
             failed += 1
             print(f"FAILED  {r.path}: {r.error}")

@@ -48,13 +48,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def json_record(track) -> dict:
-    """A track for ``list --json``: its fields, ``choice`` (the pending choice or null) and
-    ``predicted`` ([{genre, probability}] highest first, or null) instead of the whole prediction
-    (windows, tags: kilobytes per track)."""
+    """A track for ``list --json``: its fields, ``choice`` (the pending choice or null),
+    ``predicted`` ([{genre, probability}] highest first, or null), ``broad`` (the genre tree's genres
+    the network heard, [{genre, path, probability}] highest first; [] when not analysed so) and
+    ``content`` ("music", "spoken word", "no audible audio" or null) instead of the whole
+    prediction (windows, tags: kilobytes per track)."""
     record = track.to_dict()
     prediction = record.pop("prediction", None)
     record["choice"] = record.get("chosen")
     genres = (prediction or {}).get("genres") if not (prediction or {}).get("error") else None
     record["predicted"] = sorted(({"genre": g["genre"], "probability": g["probability"]} for g in genres),
                                  key=lambda g: -g["probability"]) if genres else None
+    record["broad"] = list((prediction or {}).get("broad") or [])
+    record["content"] = (prediction or {}).get("content")
     return record

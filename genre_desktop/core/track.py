@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from genre_desktop.core.prediction import Prediction
+from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD, Prediction
 from genre_desktop.core.status import UNANALYSED, Status
 
 
@@ -56,6 +56,7 @@ class Track:
     albumartist: str = ""
     year: str = ""
     genres: list[str] = field(default_factory=list)  # what the file's genre tag holds
+    styles: list[str] = field(default_factory=list)  # what the file's style tag holds (tagging.fields)
     status: Status | str = UNANALYSED  # a Status; a plain string when read back (they compare equal)
     # Why the file could not be read or analysed (None when fine).
     error: str | None = None
@@ -84,9 +85,22 @@ class Track:
         top = self._top()
         return top[1] if top else None
 
+    @property
+    def is_music(self) -> bool:
+        """Whether a music genre may be taken for this track without a person looking (the review
+        queue's bulk accept asks): False when its analysis heard spoken word or no audible audio
+        (``Prediction.is_music``); True when it heard music, or was not analysed so."""
+        value = self.__dict__.get("_prediction")
+        if value is None:
+            return True
+        if isinstance(value, Prediction):
+            return value.is_music
+        return value.get("content") not in (SPOKEN_WORD, NO_AUDIO)  # a stored dict: no parsing
+
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         data["genres"] = list(self.genres)
+        data["styles"] = list(self.styles)
         data["chosen"] = list(self.chosen) if self.chosen is not None else None
         data["status"] = str(self.status)
         data["prediction"] = self.prediction.to_dict() if self.prediction is not None else None

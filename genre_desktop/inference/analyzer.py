@@ -31,7 +31,7 @@ import numpy as np
 
 from genre_desktop.audio import DecodeError, decode, probe
 from genre_desktop.cancel import NEVER, CancelToken, Cancelled
-from genre_desktop.core.prediction import Prediction, SegmentScore
+from genre_desktop.core.prediction import NO_AUDIO, Prediction, SegmentScore
 from genre_desktop.features.embedding_stats import stat_networks
 from genre_desktop.features.gtzan import RECIPE_VERSION
 from genre_desktop.features.segments import is_silent, plan_segments
@@ -160,6 +160,8 @@ class Analyzer:
         networks = load_members(self.manifest, threads, lambda e: e.name in wanted)
         self.networks = {m.name: m for m in networks}
         self.tag_members = [m for m in networks if m.name in taggers]
+        # members that add fields to the Prediction (content, broad genres), tag networks apart
+        self.reporters = [m for m in others if not m.votes and hasattr(m, "report")]
         self.members = [m.name for m in self._members]
         self.bundled_labels = list(self.manifest.labels)
         self.weights = normalise_weights(self.manifest.weights, self.members)
@@ -273,7 +275,8 @@ class Analyzer:
                  key: FileKey | None = None) -> Analysis:
         windows = self._windows(read, duration, cancel)
         if not windows:
-            return Analysis(Prediction.failed(name, "no audible audio (every segment is silent or too short)"))
+            return Analysis(Prediction.failed(name, "no audible audio (every segment is silent or too short)",
+                                              content=NO_AUDIO))
         inputs = self.inputs(windows, cancel)
         vectors = inputs.vectors() if self.want_vectors else None
         result, overall, segments, p_user = self.ensemble.predict(inputs)
@@ -288,6 +291,7 @@ class Analyzer:
             segments=[SegmentScore(s, e, self._as_dict(p, self.labels)) for (s, e, _), p in zip(windows, segments)],
             tags=self._tags(inputs),
             model_version=self.model_version,
+            **self._reports(inputs),
         )
         return Analysis(prediction, vectors, key if vectors is not None else None)
 
@@ -305,6 +309,13 @@ class Analyzer:
                 return start, start + len(y) / SAMPLE_RATE, y
             start += shift
         return None
+
+    def _reports(self, inputs: AudioInputs) -> dict:
+        """The Prediction fields the reporters tell (``content``, ``broad``)."""
+        fields: dict = {}
+        for member in self.reporters:
+            fields.update(member.report(inputs))
+        return fields
 
     def _tags(self, inputs: AudioInputs) -> dict[str, float]:
         """The chosen tag networks' scores, averaged over every patch of every window (and over

@@ -37,6 +37,10 @@ Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha
 - ``efficientat``: the AudioSet tagger (``inference/efficientat.py``; input ``mel``, outputs
   ``logits`` and ``embedding``). Not a genre voter: it provides ``<name>:scores`` (527 class
   probabilities) and ``<name>:embedding`` per 10 s excerpt; ``excerpts_per_window`` (default 1).
+- ``content``: music or spoken word from a network's speech and music scores
+  (``inference/content.py``; its file is the measured rule); reports ``Prediction.content``.
+- ``broad_genres``: the genre tree's genres a network scores, calibrated (``inference/broad.py``;
+  its file is the calibration); reports ``Prediction.broad``.
 - ``embedding_head``: a genre classifier on statistics of networks' outputs::
 
       "inputs": {"embedding_stats": [null, D]},
@@ -75,6 +79,8 @@ import numpy as np
 
 from genre_desktop.inference.common import ModelError, open_session
 from genre_desktop.inference.manifest import Manifest, ModelEntry
+from genre_desktop.inference.broad import BroadGenres
+from genre_desktop.inference.content import ContentRule
 from genre_desktop.inference.efficientat import EfficientatMember
 from genre_desktop.inference.musicnn import MusicnnMember
 from genre_desktop.inference.user_model import UserModel
@@ -239,6 +245,8 @@ FACTORIES: dict[str, Factory] = {
     "embedding_head": EmbeddingHead,
     "cnn": CnnMember,
     "efficientat": EfficientatMember,
+    "content": ContentRule,
+    "broad_genres": BroadGenres,
     "user_model": UserModel,
 }
 

@@ -30,6 +30,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Callable, Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
@@ -39,11 +40,15 @@ from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
 from genre_desktop.core.track import Track
 from genre_desktop.tagging import TagError, WriteOptions, read_tags
+from genre_desktop.tagging.fields import FIELDS
 from genre_desktop.tagging.files import is_working_copy, remove_working_copies
 
 log = logging.getLogger(__name__)
 
 STALE_WORKING_COPY = 300.0  # seconds
+# The declared tag fields a Track records (title, artist, album, albumartist, year, genres, styles).
+_TRACKED = tuple((f.attr, f.name, f.multi) for f in FIELDS.values()
+                 if f.attr in {t.name for t in dataclass_fields(Track)})
 
 
 @dataclass
@@ -238,8 +243,10 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the scan
         log.warning("reading %s failed unexpectedly", track.path, exc_info=True)
         return _reason(exc)
-    track.title, track.artist, track.album = tags.title, tags.artist, tags.album
-    track.albumartist, track.year, track.genres = tags.albumartist, tags.year, list(tags.genres)
+    values = tags.values
+    for attr, name, multi in _TRACKED:  # every declared tag field the Track records (tagging.fields)
+        found = values.get(name) or []
+        setattr(track, attr, list(found) if multi else (found[0] if found else ""))
     track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
     track.format = tags.format or track.format
     if track.format == "mp3":  # cut short: say so, and show the length the file still holds

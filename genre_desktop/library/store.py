@@ -95,6 +95,10 @@ def _to_doc(track: Track) -> dict[str, Any]:
     """Track -> stored dict; copies nested values so the store never aliases caller objects."""
     doc = {name: getattr(track, name) for name in _TRACK_FIELDS}
     doc["genres"] = list(track.genres)
+    if track.styles:
+        doc["styles"] = list(track.styles)
+    else:  # most files have none: not stored (a 100,000-track store stays as small and quick to open)
+        del doc["styles"]
     if track.chosen is not None:
         doc["chosen"] = list(track.chosen)
     if track.prediction is not None:
@@ -112,6 +116,8 @@ def _to_track(doc: dict[str, Any]) -> Track:
     extra = {k: v for k, v in doc.items() if k not in _FIELD_SET} if len(known) != len(doc) else {}
     track = Track(**known, extra=extra)  # a stored prediction dict becomes a typed Prediction
     track.genres = list(track.genres)
+    if track.styles:
+        track.styles = list(track.styles)
     if track.chosen is not None:
         track.chosen = list(track.chosen)
     return track

@@ -24,15 +24,15 @@ import logging
 from contextlib import contextmanager
 import os
 import stat
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED, WRITTEN
 from genre_desktop.core.track import Track
-from genre_desktop.tagging import TagError, WriteOptions, read_tags, restore_fields, write_genres
+from genre_desktop.tagging import TagError, WriteOptions, read_tags, restore_fields, write_fields, write_genres
 from genre_desktop.tagging.files import remove_working_copies
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,17 @@ STORE_EVERY = 50  # files per store flush in a long batch
 @dataclass
 class WriteResult:
     path: str
-    old: list[str]
+    old: list[str]  # genres
     new: list[str]
     ok: bool
     error: str | None = None
+    # Other fields the write changed: name ("style") -> (old values, new values).
+    fields: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+
+
+#: What ``TagService.write`` puts in one file: its genres, or fields by name
+#: (``{"genre": [...], "style": [...]}``; a field not named keeps what the file has).
+Change = Sequence[str] | Mapping[str, Sequence[str]]
 
 
 class _Refused(Exception):
@@ -85,33 +92,39 @@ class TagService:
             self._finished.append(entry_id)
 
     # ----------------------------------------------------------------- writing
-    def write(self, changes: dict[str, list[str]], cancel: CancelToken = NEVER) -> list[WriteResult]:
-        """Write ``path -> genres`` for every file; returns one result per file (in order)."""
+    def write(self, changes: Mapping[str, Change], cancel: CancelToken = NEVER) -> list[WriteResult]:
+        """Write ``path -> genres`` (or ``path -> {"genre": [...], "style": [...]}``) for every file;
+        returns one result per file (in order)."""
         batch = self.journal.new_batch_id()
         results: list[WriteResult] = []
         items = list(changes.items())
         with self.journal.writing():
             for start in range(0, len(items), STORE_EVERY):
                 with self._chunk():
-                    for path, genres in items[start:start + STORE_EVERY]:
+                    for path, change in items[start:start + STORE_EVERY]:
                         if cancel.cancelled:
                             return results
-                        results.append(self._write_one(batch, path, list(genres)))
+                        results.append(self._write_one(batch, path, change))
         return results
 
-    def _write_one(self, batch: str, path: str, new: list[str]) -> WriteResult:
+    def _write_one(self, batch: str, path: str, change: Change) -> WriteResult:
+        values = ({name: list(v) for name, v in change.items()} if isinstance(change, Mapping)
+                  else {"genre": list(change)})
         track = self.store.get(path)
         old: list[str] = list(track.genres) if track else []
+        new = list(values.get("genre", old))
         try:
             if track is None:
                 raise _Refused("not in the library: scan it first")
             self._preflight(track)
             tags = self._read_tags(path, self.options)
             old = list(tags.genres)
+            new = list(values.get("genre", old))
         except _Refused as exc:
             return WriteResult(path, old, new, False, str(exc))
-        if old == new:  # nothing to write; the file already says so
-            self._mark(track, new, WRITTEN)
+        others = {name: (list(tags.values.get(name, [])), v) for name, v in values.items() if name != "genre"}
+        if old == new and all(was == now for was, now in others.values()):  # the file already says so
+            self._mark(track, new, WRITTEN, tags.styles)
             return WriteResult(path, old, new, True)
         # The field exactly as stored: undo writes it back as it was (same values, same count),
         # even values the checks for new genres would refuse (NUL, the v2.3 separator).
@@ -119,32 +132,47 @@ class TagService:
         if tags.raw_other:  # e.g. a WAV's INFO genre, kept beside its ID3 tag
             extra["raw_other_old"] = dict(tags.raw_other)
         # Every declared field's places as stored (tagging.restore_fields puts them back): a write
-        # may add more than the genre (a WAV tagged in INFO only gets an ID3 chunk seeded from INFO).
+        # may add more than the genre (a style; a WAV tagged in INFO only gets an ID3 chunk).
         extra["raw_fields_old"] = tags.raw
+        if others:
+            extra["fields"] = {name: {"old": was, "new": now} for name, (was, now) in others.items()}
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
         entry = self.journal.intent(batch, path, old, new, extra=extra)
-        return self._apply(entry, track, new, WRITTEN, self.options)
+        # Genres alone go through write_genres (a thin wrapper of write_fields), as they always did.
+        result = self._apply(entry, track, new, WRITTEN, self.options, write=values if others else None)
+        result.fields = {name: pair for name, pair in others.items() if pair[0] != pair[1]}
+        return result
 
     def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str,
                options: WriteOptions, raw: list[str] | None = None,
-               other: dict[str, str | None] | None = None, fields: dict | None = None) -> WriteResult:
+               other: dict[str, str | None] | None = None, fields: dict | None = None,
+               write: dict[str, list[str]] | None = None) -> WriteResult:
         """Write, verify, update the store, close the journal entry.
 
-        ``raw``: the field's stored values to put back exactly (undo); ``genres`` is what they read as.
+        ``write``: the fields to write (genre, style, ...); ``fields``: every field's places as
+        stored, to put back exactly (undo); ``raw``/``other``: the genre's alone (older journals).
+        ``genres`` is what the file's genres read as afterwards.
         """
         path = track.path
         try:
             if fields is not None:
                 restore_fields(path, fields, options)
+            elif write is not None:
+                write_fields(path, write, options)
             elif raw is None:
                 write_genres(path, genres, options)
             else:
                 write_genres(path, raw, options, exact=True, other=other)
-            got = self._read(path, options)
+            after = self._read_tags(path, options)
+            got = list(after.genres)
             if not self._same(got, genres, options):
                 raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
+            wrong = {n: after.values.get(n) for n, v in (write or {}).items()
+                     if n != "genre" and after.values.get(n) != list(v)}
+            if wrong:
+                raise _Refused(f"verification failed: read back {wrong!r}")
         except (_Refused, TagError, OSError, ValueError) as exc:  # ValueError: an invalid genre value
             reason = exc.reason if isinstance(exc, TagError) else str(exc)
             found = self._changed_anyway(path, entry.old, options)
@@ -155,7 +183,7 @@ class TagService:
             else:
                 log.warning("writing genres to %s failed: %s", path, reason)
             return WriteResult(path, entry.old, entry.new, False, reason)
-        self._mark(track, got, status)
+        self._mark(track, got, status, after.styles)
         self._done(entry.id)
         return WriteResult(path, entry.old, entry.new, True)
 
@@ -206,13 +234,14 @@ class TagService:
         return WriteOptions(id3_version=version,
                             id3_separator=entry.extra.get("id3_separator") or self.options.id3_separator)
 
-    def _mark(self, track: Track, genres: list[str], status: str) -> None:
-        """Record the file's genres and new size/mtime. A problem the file has (its audio does not
-        analyse, it is truncated) stays: writing a tag fixes none of them."""
+    def _mark(self, track: Track, genres: list[str], status: str, styles: list[str] | None = None) -> None:
+        """Record the file's genres (and styles, when read) and new size/mtime. A problem the file
+        has (its audio does not analyse, it is truncated) stays: writing a tag fixes none of them."""
         st = os.stat(track.path)
         if track.status == ERROR and status == WRITTEN:
             status = ERROR
-        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime)
+        more = {"styles": list(styles)} if styles is not None else {}
+        self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime, **more)
 
     # ----------------------------------------------------------------- undo
     def undo(self, last: int | None = 1, all: bool = False) -> list[WriteResult]:  # noqa: A002 - contract name

@@ -10,8 +10,9 @@ for users. The journal and undo live in library/, above this layer.
 """
 
 from genre_desktop.tagging.base import KEEP, FileTags, TagError, UnsupportedFormat, WriteOptions
+from genre_desktop.tagging.describe import WriteNote, describe_write
 from genre_desktop.tagging.files import restore_fields, write_fields, write_genres
 from genre_desktop.tagging.reading import read_genres, read_tags
 
-__all__ = ["KEEP", "FileTags", "TagError", "UnsupportedFormat", "WriteOptions", "read_genres", "read_tags",
-           "restore_fields", "write_fields", "write_genres"]
+__all__ = ["KEEP", "FileTags", "TagError", "UnsupportedFormat", "WriteNote", "WriteOptions", "describe_write",
+           "read_genres", "read_tags", "restore_fields", "write_fields", "write_genres"]

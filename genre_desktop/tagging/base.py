@@ -69,11 +69,14 @@ class WriteOptions:
         return self.style_field if name == "style" else name
 
 
+_BY_ATTR: list = [None, {}]  # (the table's fields when built, attr -> field): rebuilt when the table changes
+
+
 def _attr_field(name: str) -> TagField | None:
-    for tag_field in FIELDS.values():
-        if tag_field.attr == name:
-            return tag_field
-    return None
+    fields = tuple(FIELDS.values())
+    if _BY_ATTR[0] != fields:
+        _BY_ATTR[:] = [fields, {f.attr: f for f in fields}]
+    return _BY_ATTR[1].get(name)
 
 
 @dataclass
@@ -84,12 +87,14 @@ class Fields:
     also readable as attributes by each field's ``attr`` (``.genres``, ``.styles``, ``.title``,
     where a one-text field reads as a string). ``raw``: for each field, each place (by key:
     "TCON", "IGNR", "GENRE", ...) -> its values exactly as stored, None when absent: what
-    ``restore_fields`` puts back (a JSON-ready snapshot of the file's tags for undo). ``id3_version``: 2, 3 or 4 for a file with an ID3v2 tag, else None.
+    ``restore_fields`` puts back (a JSON-ready snapshot of the file's tags for undo). ``tag_formats``:
+    the tags the file has ("id3", "info" for a WAV with both; empty for an untagged file). ``id3_version``: 2, 3 or 4 for a file with an ID3v2 tag, else None.
     """
 
     values: dict[str, list[str]] = field(default_factory=dict)
     raw: dict[str, dict[str, list[str] | None]] = field(default_factory=dict)
     id3_version: int | None = None
+    tag_formats: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -177,29 +182,45 @@ class Backend:
         them (None when it would not)."""
         return None
 
+    def reading_view(self, tag_format: str, container: Any) -> Any:
+        """What the places read from while reading a whole file (by default the container itself;
+        a backend may index it once for the dozen lookups of a read)."""
+        return container
+
     # ------------------------------------------------------------ reading, from the declaration
     def places(self, tag_field: TagField) -> list[tuple[str, Place]]:
         return [(fmt, place) for fmt in self.formats for place in tag_field.places_in(fmt)]
 
+    def _reading_plan(self) -> list[tuple[TagField, list[tuple[str, Place]]]]:
+        """Every declared field with its places in this container (rebuilt when the table changes)."""
+        key = tuple(map(id, FIELDS.values()))
+        cached = self.__dict__.get("_plan")
+        if cached is None or cached[0] != key:
+            cached = (key, [(f, self.places(f)) for f in FIELDS.values()])
+            self.__dict__["_plan"] = cached
+        return cached[1]
+
     def read(self, audio: Any, options: WriteOptions | None = None) -> Fields:
         """Every declared field of a loaded mutagen file (a file without tags: all empty)."""
         containers = self.containers(audio)
+        views = {fmt: self.reading_view(fmt, c) if c is not None else None for fmt, c in containers.items()}
+        ones = {fmt: c is not None and self.one_value(audio, fmt, c, None) for fmt, c in containers.items()}
         extra = (options.id3_separator,) if options is not None else ()
         values: dict[str, list[str]] = {}
         raw: dict[str, dict[str, list[str] | None]] = {}
-        for tag_field in FIELDS.values():
+        for tag_field, places in self._reading_plan():
             found: list[str] | None = None
             stored_by_place: dict[str, list[str] | None] = {}
-            for fmt, place in self.places(tag_field):
-                container = containers.get(fmt)
-                stored = place.get(container) if container is not None else None
+            for fmt, place in places:
+                view = views.get(fmt)
+                stored = place.get(view) if view is not None else None
                 stored_by_place[place.key] = stored
                 if found is None and stored:
-                    one = self.one_value(audio, fmt, container, None)
-                    found = _clean(tag_field, place.shown(container) or [], one, extra) or None
+                    found = _clean(tag_field, place.shown(view, stored) or [], ones[fmt], extra) or None
             values[tag_field.name] = found or []
             raw[tag_field.name] = stored_by_place
-        return Fields(values=values, raw=raw, id3_version=self.id3_version(audio))
+        present = tuple(fmt for fmt in self.formats if containers.get(fmt) is not None)
+        return Fields(values=values, raw=raw, id3_version=self.id3_version(audio), tag_formats=present)
 
     # ------------------------------------------------------------ writing, from the declaration
     def check_values(self, audio: Any, values: Mapping[str, list[str]], options: WriteOptions) -> str | None:
@@ -257,7 +278,7 @@ class Backend:
                 was_one = self.one_value(audio, fmt, container, None)
                 if was_one == self.one_value(audio, fmt, container, options):
                     continue
-                shown = _clean(tag_field, place.shown(container) or [], was_one, extra)
+                shown = _clean(tag_field, place.shown(container, place.get(container) or []) or [], was_one, extra)
                 joined = self._joined(audio, tag_field, fmt, place, container, shown, options)
                 place.set(container, [joined.join(shown)] if joined is not None else shown)
 
@@ -269,8 +290,12 @@ class Backend:
                 if key not in places or places[key][1].read_only:
                     continue
                 fmt, place = places[key]
-                if stored is None and self.containers(audio).get(fmt) is None:
-                    continue  # absent before, absent now
+                present = self.containers(audio).get(fmt)
+                if present is None:
+                    if not stored:
+                        continue  # absent before, absent now
+                elif place.get(present) == (list(stored) if stored else None):
+                    continue  # as it was: the place keeps its own bytes (text encoding, order)
                 container = self.container_for_write(audio, fmt)
                 if container is not None:
                     place.restore(container, list(stored or []))
@@ -288,11 +313,11 @@ class Backend:
 
 def _clean(tag_field: TagField, values: list[str], one_value: bool, extra: tuple[str, ...]) -> list[str]:
     """Stored values as the library shows them: stripped, blanks dropped, one-value places split."""
-    if tag_field.multi and one_value:
-        values = split_all(values, extra)
-    out = []
-    for value in values:
-        text = str(value).strip()
-        if text:
-            out.append(tag_field.parse(text) if tag_field.parse else text)
-    return out if tag_field.multi else out[:1]
+    if tag_field.multi:
+        if one_value:
+            values = split_all(values, extra)
+        out = [text for text in (value.strip() for value in values) if text]
+    else:  # one text: the first that is not blank
+        out = next(([text] for text in (value.strip() for value in values) if text), [])
+    parse = tag_field.parse
+    return [parse(text) for text in out] if parse is not None else out

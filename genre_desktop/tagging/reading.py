@@ -48,6 +48,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         values=values,
         raw=fields.raw,
         id3_version=fields.id3_version,
+        tag_formats=fields.tag_formats,
         duration=_number(getattr(info, "length", None), float),
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
         channels=_number(entry.backend.channels(audio), int),

@@ -2,7 +2,8 @@
 
 mutagen sniffs the container from the file's content (its extension only breaks ties), so a
 FLAC file named .ogg still gets the FLAC entry. Adding a container is one row here plus, if its
-tag format is new, one Backend subclass; nothing else branches on the format.
+tag format is new, one Backend subclass and that format's places in the field declaration
+(``fields``); nothing else branches on the format.
 """
 
 from __future__ import annotations

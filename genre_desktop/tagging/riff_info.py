@@ -176,7 +176,8 @@ class WaveBackend(ID3Backend):
             id3_places, info_places = tag_field.places_in("id3"), tag_field.places_in("info")
             if tag_field.name in values or not id3_places or not info_places:
                 continue
-            text = next((t for t in (p.shown(info) for p in info_places) if t and t[0].strip()), None)
+            text = next((t for t in (p.shown(info, p.get(info) or []) for p in info_places) if t and t[0].strip()),
+                        None)
             if text is None:
                 continue
             shown = split_all(text, (options.id3_separator,)) if tag_field.multi else [text[0].strip()]

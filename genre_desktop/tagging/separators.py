@@ -11,8 +11,9 @@ field such as GROUPING) carries several genres joined by a separator. What real 
 " / " with a space on both sides is NOT a separator: Beatport ("Indie Dance / Nu Disco",
 "Electronica / Downtempo") and Discogs ("Funk / Soul") use it inside one genre's name, and DJ
 libraries tagged from them are common; splitting there would invent genres. Names that contain a
-separator are kept whole when they are known genres (``KNOWN``: "Pop/Funk" of ID3v1, Apple's
-"Hip-Hop/Rap", AllMusic's "Pop/Rock", Discogs' "Folk, World, & Country"). "&" never separates:
+separator are kept whole when they are known genres: ``KNOWN`` ("Pop/Funk" of ID3v1, Apple's
+"Hip-Hop/Rap", AllMusic's "Pop/Rock", Discogs' "Folk, World, & Country") or a name the genre tree
+resolves (``core.genre.resolve``: "Hip/Hop" is Hip-Hop). "&" never separates:
 "Drum & Bass" and "R&B" are one genre each. "AC/DC" is not a genre name, so it splits.
 
 Writing joins with the separator the value already uses (the file's own form), else the
@@ -22,7 +23,10 @@ setting's; ``joinable`` tells whether the joined text reads back as the same gen
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
+
+from genre_desktop.core.genre import resolve
 
 # ";" or "," with any spaces around; "/" unless it has a space on both sides (" / " is part of a name).
 _SEPARATOR = re.compile(r"\s*;\s*|\s*,\s*|(?<!\s)/\s*|\s*/(?!\s)")
@@ -46,6 +50,12 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
     ``extra``: more separators (a user's own setting such as " | "), matched literally.
     Known names (``KNOWN``) that contain a separator stay whole.
     """
+    values, used = _split(text, tuple(extra))
+    return list(values), used
+
+
+@lru_cache(maxsize=4096)  # a library repeats its genre texts thousands of times
+def _split(text: str, extra: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     pattern = _SEPARATOR
     extra = [s for s in extra if s and not s.isspace() and not _SEPARATOR.fullmatch(s)]
     if extra:
@@ -59,7 +69,7 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
         pos = match.end()
     parts.append(text[pos:])
     if len(parts) == 1:
-        return [text.strip()] if text.strip() else [], None
+        return ((text.strip(),) if text.strip() else ()), None
     values, used, i = [], None, 0
     while i < len(parts):
         j = _longest_known(parts, seps, i)
@@ -69,15 +79,17 @@ def split_values(text: str, extra: Sequence[str] = ()) -> tuple[list[str], str |
         if j < len(seps) and used is None and value:
             used = seps[j]
         i = j + 1
-    return values, used
+    return tuple(values), used
 
 
 def _longest_known(parts: list[str], seps: list[str], start: int) -> int:
     """The last index j such that parts[start..j] joined by their separators is a known name."""
     best, text = start, parts[start]
     for j in range(start + 1, len(parts)):
+        if not parts[j - 1].strip() or not parts[j].strip():
+            break  # an empty piece ("Rock//Jazz", "/Jazz") is a stray separator, never part of a name
         text += seps[j - 1] + parts[j]
-        if _norm(text) in KNOWN:
+        if _norm(text) in KNOWN or resolve(text) is not None:
             best = j
     return best
 

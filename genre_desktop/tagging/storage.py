@@ -31,9 +31,9 @@ class Place:
         """The values exactly as stored, None when the place is absent."""
         raise NotImplementedError
 
-    def shown(self, tags: Any) -> list[str] | None:
-        """The values as players show them (by default: as stored)."""
-        return self.get(tags)
+    def shown(self, tags: Any, stored: list[str]) -> list[str] | None:
+        """The values as players show them, given the ``stored`` ones ``get`` read (by default: those)."""
+        return stored
 
     def set(self, tags: Any, values: list[str]) -> None:
         """Store ``values`` one value each (an empty list removes the place)."""
@@ -51,6 +51,20 @@ class Place:
         return f"{type(self).__name__}({self.key!r})"
 
 
+def _encoding(frame: Any, values: list[str]) -> int:
+    """The text encoding for new values of a frame: the frame's own when it can hold them (a
+    rewrite keeps the file's form, and undo gets the same bytes back), else UTF-8 (mutagen saves
+    it as UTF-16 in ID3v2.3)."""
+    own = int(getattr(frame, "encoding", 3)) if frame is not None else 3
+    if own == 0:
+        try:
+            for value in values:
+                value.encode("latin-1")
+        except UnicodeEncodeError:
+            return 3
+    return own
+
+
 class ID3Frame(Place):
     """A text frame (TIT2, TCON, TIT1, GRP1, ...); TDRC's timestamps read as their text."""
 
@@ -61,9 +75,10 @@ class ID3Frame(Place):
         return [str(v) for v in frame.text] if frame is not None else None
 
     def set(self, tags: Any, values: list[str]) -> None:
+        encoding = _encoding(tags.get(self.key), values)
         tags.delall(self.key)
         if values:
-            tags.add(Frames[self.key](encoding=3, text=list(values)))
+            tags.add(Frames[self.key](encoding=encoding, text=list(values)))
 
 
 class ID3Genre(ID3Frame):
@@ -72,7 +87,7 @@ class ID3Genre(ID3Frame):
     def __init__(self) -> None:
         super().__init__("TCON")
 
-    def shown(self, tags: Any) -> list[str] | None:
+    def shown(self, tags: Any, stored: list[str]) -> list[str] | None:
         frame = tags.get("TCON")
         return list(frame.genres) if frame is not None else None
 
@@ -103,23 +118,33 @@ class ID3UserText(Place):
         return [f for f in tags.getall("TXXX") if f.desc.casefold() == wanted]
 
     def get(self, tags: Any) -> list[str] | None:
-        frames = self._frames(tags)
+        exact = tags.get(self.key)  # the usual spelling: no scan of every frame
+        frames = [exact] if exact is not None else self._frames(tags)
         return [str(v) for f in frames for v in f.text] if frames else None
 
     def set(self, tags: Any, values: list[str]) -> None:
-        for frame in self._frames(tags):
+        frames = self._frames(tags)
+        encoding = _encoding(frames[0] if frames else None, values)
+        for frame in frames:
             tags.delall(frame.HashKey)
         if values:
-            tags.add(TXXX(encoding=3, desc=self.desc, text=list(values)))
+            tags.add(TXXX(encoding=encoding, desc=self.desc, text=list(values)))
 
 
 class VorbisField(Place):
-    """A Vorbis comment name (FLAC, Ogg Vorbis, Ogg FLAC, Opus); names are case-insensitive."""
+    """A Vorbis comment name (FLAC, Ogg Vorbis, Ogg FLAC, Opus); names are case-insensitive.
+
+    Reading gets either mutagen's VCommentDict (whose lookups scan every comment) or the backend's
+    one-pass index of it by lower-case name (``VorbisBackend.reading_view``)."""
 
     format = "vorbis"
 
+    def __init__(self, key: str, read_only: bool = False) -> None:
+        super().__init__(key, read_only)
+        self.lower = key.lower()
+
     def get(self, tags: Any) -> list[str] | None:
-        values = tags.get(self.key)
+        values = tags.get(self.lower)
         return [str(v) for v in values] if values else None
 
     def set(self, tags: Any, values: list[str]) -> None:
@@ -190,7 +215,7 @@ class InfoField(Place):
         value = tags.get(self.key)
         return [value] if value is not None else None
 
-    def shown(self, tags: Any) -> list[str] | None:
+    def shown(self, tags: Any, stored: list[str]) -> list[str] | None:
         value = tags.text(self.key)
         return [value] if value is not None else None
 

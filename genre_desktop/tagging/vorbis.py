@@ -7,9 +7,19 @@ other field as it was. Which names hold which field is the declaration's (``fiel
 
 from __future__ import annotations
 
+from typing import Any
+
 from genre_desktop.tagging.base import Backend
 
 
 class VorbisBackend(Backend):
     name = "vorbis"
     formats = ("vorbis",)
+
+    def reading_view(self, tag_format: str, container: Any) -> Any:
+        # mutagen's VCommentDict finds a name by scanning every comment; a read asks for a dozen
+        # names, so index them once (lower-case name -> values in file order).
+        index: dict[str, list[str]] = {}
+        for key, value in container:
+            index.setdefault(key.lower(), []).append(value)
+        return index

@@ -28,7 +28,7 @@ class AnalysisFlow(QObject):
         self.analyze(to_analyze(self.session.tracks(), only_new=True))
 
     def analyze_selection(self) -> None:
-        self.analyze(to_analyze(self.w.selected_tracks()))
+        self.analyze(to_analyze(self.w.library.selected_tracks()))
 
     def analyze(self, tracks: list[Track]) -> None:
         w = self.w

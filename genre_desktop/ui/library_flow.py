@@ -36,15 +36,16 @@ class LibraryFlow(QObject):
         signals.store_lost.connect(self._on_store_lost)
 
     # ------------------------------------------------------------------ the store
-    def start(self, store_path: Path, folder: str | None) -> None:
-        """Open the store in the background, then ``folder``: the window never waits for the disk."""
+    def start(self, store_path: Path, folder: str | None, idle: str = "Open a music folder to begin (Ctrl+O).") -> None:
+        """Open the store in the background, then ``folder``: the window never waits for the disk.
+        ``idle``: what the status bar says when there is no folder to open."""
         w = self.w
         w.empty.set_opening()
         w.begin_progress("Opening the library…", busy=True, cancellable=False)
-        w.jobs.open_store(store_path, on_finished=lambda store: self._store_opened(store, folder),
+        w.jobs.open_store(store_path, on_finished=lambda store: self._store_opened(store, folder, idle),
                           on_failed=lambda e: w.job_failed("Opening the library", e), on_done=w.end_progress)
 
-    def _store_opened(self, store, folder: str | None) -> None:
+    def _store_opened(self, store, folder: str | None, idle: str) -> None:
         recovered = getattr(store, "recovered_from", None)
         if recovered:
             box = QMessageBox(QMessageBox.Icon.Warning, "Library file repaired",
@@ -56,7 +57,7 @@ class LibraryFlow(QObject):
             self.open_folder(folder)
         else:
             self.w.empty.set_idle()
-            self.w.status_text.setText("Open a music folder to begin (Ctrl+O).")
+            self.w.status_text.setText(idle)
 
     # ------------------------------------------------------------------ folders and scans
     def choose_folder(self) -> None:
@@ -149,5 +150,5 @@ class LibraryFlow(QObject):
             self.session.discard_store()
             self.root = None
             w.setWindowTitle("Genre Desktop")
-            self.start(w.workspace.store_path, None)  # a new, empty library in its place
-            w.status_text.setText("The deleted library was let go. Open a music folder to start a new one (Ctrl+O).")
+            self.start(w.workspace.store_path, None,  # a new, empty library in its place
+                       "The deleted library was let go. Open a music folder to start a new one (Ctrl+O).")

@@ -66,29 +66,19 @@ class MainWindow(QMainWindow):
         self.empty, self.stack = self.library.empty, self.library
         self.review = ReviewQueue(self.session, spell, workspace.settings.bulk_threshold,
                                   rules=workspace.review_rules(), signals=jobs.signals)
-        self.review.set_known_genres(list(workspace.settings.aliases))
+        self.review.set_known_genres(lambda: list(workspace.settings.aliases))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
         self.side, self.spectrogram, self.player_bar = SidePanel(spell), SpectrogramView(), player_bar
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.tabs)
-        top.addWidget(self.side)
-        top.setStretchFactor(0, 1)
-        top.setSizes([900, 340])
+        top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.setSpacing(0)
         bottom_layout.addWidget(self.spectrogram, 1)
         bottom_layout.addWidget(self.player_bar)
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(top)
-        main.addWidget(bottom)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 1)
-        main.setSizes([560, 240])
-        self.setCentralWidget(main)
+        self.setCentralWidget(_splitter(Qt.Orientation.Vertical, (top, bottom), (3, 1), [560, 240]))
 
         # --- status bar: text, progress with count/rate/eta, cancel, problems
         self.job_status = JobStatus(self.statusBar())
@@ -111,7 +101,8 @@ class MainWindow(QMainWindow):
         self.empty.openRequested.connect(self.libraries.choose_folder)
         self.review.currentTrackChanged.connect(lambda _p: details.sync() if self.tabs.currentIndex() == 1 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
-        self.jobs.signals.decisions.connect(self._on_decisions)
+        self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
+            f"{n:,} predictions accepted. Write them to the files with Ctrl+T."))
         self.jobs.signals.problems.connect(lambda _added: self.job_status.show_problems(len(self.errors)))
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
@@ -168,9 +159,6 @@ class MainWindow(QMainWindow):
     def select_path(self, path: str, scroll: bool = True) -> None:
         self.library.select_path(path, scroll)
 
-    def selected_tracks(self) -> list[Track]:
-        return self.library.selected_tracks()
-
     def show_review(self) -> None:
         self.tabs.setCurrentIndex(1)
         self.review.table.setFocus()
@@ -192,11 +180,6 @@ class MainWindow(QMainWindow):
             self.review.refresh_if_stale()
             self.review.table.setFocus()
         self.details.sync()
-
-    def _on_decisions(self, _can_undo: bool, _counts: dict) -> None:
-        bulk = self.session.last_step
-        if bulk > 1:
-            self.status_text.setText(f"{bulk:,} predictions accepted. Write them to the files with Ctrl+T.")
 
     # ------------------------------------------------------------------------------ dialogs
     def open_settings(self, tab: int = 0) -> SettingsDialog:
@@ -305,3 +288,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
+
+
+def _splitter(orientation: Qt.Orientation, widgets: tuple, stretch: tuple, sizes: list[int]) -> QSplitter:
+    splitter = QSplitter(orientation)
+    for i, (widget, factor) in enumerate(zip(widgets, stretch)):
+        splitter.addWidget(widget)
+        splitter.setStretchFactor(i, factor)
+    splitter.setSizes(sizes)
+    return splitter

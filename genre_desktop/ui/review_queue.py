@@ -40,12 +40,14 @@ from genre_desktop.core.track import Track
 from genre_desktop.jobs.session_signals import SessionSignals
 from genre_desktop.ui.genre_input import GenreInput
 from genre_desktop.ui.library_model import display_title
+from genre_desktop.ui.review_keys import handle_key
 from genre_desktop.ui.review_model import QueueModel
 
 
 class ReviewQueue(QWidget):
     currentTrackChanged = Signal(str)  # the path of the track the card shows, "" when none
     thresholdChanged = Signal(float)
+    bulkAccepted = Signal(int)  # how many predictions a bulk accept took
 
     REFRESH_MS = 500  # changes made elsewhere refresh the queue at most this often while it is shown
 
@@ -56,7 +58,7 @@ class ReviewQueue(QWidget):
         self.session = session
         self._spell = spell
         self.rules = rules or ReviewRules(spell)
-        self._labels: list[str] = []
+        self._labels: list[str] | Callable[[], list[str]] = []
         self._deciding = False  # our own decision: the session's echo needs no refresh
         self._stale = True
         self._choices: list[str] = []
@@ -171,9 +173,10 @@ class ReviewQueue(QWidget):
         self._show_current()
 
     # -- content ---------------------------------------------------------------------------------
-    def set_known_genres(self, labels: list[str]) -> None:
-        """Genre names to offer when typing one, besides every genre chosen so far."""
-        self._labels = list(labels)
+    def set_known_genres(self, labels: list[str] | Callable[[], list[str]]) -> None:
+        """Genre names to offer when typing one, besides every genre chosen so far (or a function
+        giving the current ones: the settings change while the window is open)."""
+        self._labels = labels if callable(labels) else list(labels)
         self._stale = True
 
     def _on_library_changed(self, at_once: bool = False) -> None:
@@ -199,7 +202,8 @@ class ReviewQueue(QWidget):
     def refresh(self) -> None:
         self._stale = False
         tracks = self.session.tracks()
-        self.new_genre.set_known(self.rules.known_genres(tracks, self._labels), self.rules.identity)
+        labels = self._labels() if callable(self._labels) else self._labels
+        self.new_genre.set_known(self.rules.known_genres(tracks, labels), self.rules.identity)
         keep = self._current.path if self._current else None
         rows = self.rules.queue(tracks, only_disagreeing=self.only_disagreeing.isChecked(),
                                 most_confident_first=self.order.currentIndex() == 0)
@@ -347,6 +351,8 @@ class ReviewQueue(QWidget):
     def bulk_accept(self) -> int:
         chosen = self.rules.bulk_accept(self.model.rows, self.threshold.value() / 100.0)
         self._decide(chosen)
+        if chosen:
+            self.bulkAccepted.emit(len(chosen))
         return len(chosen)
 
     def undo(self) -> None:
@@ -373,28 +379,4 @@ class ReviewQueue(QWidget):
             super().keyPressEvent(event)
 
     def _handle_key(self, event, source: QObject) -> bool:
-        key = event.key()
-        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if mods not in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
-            return False
-        if self.new_genre.hasFocus():
-            return False  # a key the genre field passed on: nothing may act on the queue while typing
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if source is self.choices and self.choices.currentRow() > 0:
-                self.pick(self.choices.currentRow())
-            else:
-                self.accept_current()
-            return True
-        if key == Qt.Key.Key_A:
-            self.accept_current()
-            return True
-        if key == Qt.Key.Key_S:
-            self.skip()
-            return True
-        if key in (Qt.Key.Key_E, Qt.Key.Key_Slash):
-            self.start_typing()
-            return True
-        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
-            self.pick(key - Qt.Key.Key_1)
-            return True
-        return False
+        return handle_key(self, event, source)

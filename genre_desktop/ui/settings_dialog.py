@@ -65,20 +65,32 @@ class SettingsDialog(QDialog):
         self.mode = QComboBox()
         self.mode.addItem("Replace the file's genres", "replace")
         self.mode.addItem("Add to the file's genres", "add")
-        self.mode.setCurrentIndex(1 if settings.write_mode == "add" else 0)
+        self.mode.setCurrentIndex(max(0, self.mode.findData(settings.write_mode)))
         tag_form.addRow("Mode", self.mode)
         self.max_genres = QSpinBox()
         self.max_genres.setRange(1, 5)
         self.max_genres.setValue(settings.max_genres)
         tag_form.addRow("Genres per file", self.max_genres)
         self.id3_version = QComboBox()
-        self.id3_version.addItem("ID3v2.4", 4)
-        self.id3_version.addItem("ID3v2.3", 3)
-        self.id3_version.setCurrentIndex(0 if settings.id3_version == 4 else 1)
+        self.id3_version.addItem("Keep each file's version", "keep")
+        self.id3_version.addItem("Convert to ID3v2.4", 4)
+        self.id3_version.addItem("Convert to ID3v2.3", 3)
+        self.id3_version.setCurrentIndex(max(0, self.id3_version.findData(settings.id3_version)))
+        self.id3_version.setToolTip("Older players and playout systems read only ID3v2.3; a file without "
+                                    "an ID3 tag gets ID3v2.3 unless you convert")
         tag_form.addRow("ID3 version", self.id3_version)
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
+        self.separator.setToolTip("Joins several genres where a tag holds one value (ID3v2.3, WAV INFO), "
+                                  "unless the file already uses its own separator")
         tag_form.addRow("ID3v2.3 separator", self.separator)
+        self.style_field = QComboBox()
+        self.style_field.addItem("STYLE", "style")
+        self.style_field.addItem("GROUPING", "grouping")
+        self.style_field.setCurrentIndex(max(0, self.style_field.findData(settings.style_field)))
+        self.style_field.setToolTip("STYLE is what TagLib-based players, foobar2000 and Mp3tag read as the "
+                                    "style; GROUPING is where iTunes, Serato and others show it")
+        tag_form.addRow("Styles are written to", self.style_field)
         self.aliases = AliasEditor(settings.aliases, settings.user_genres)
         tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
@@ -143,8 +155,9 @@ class SettingsDialog(QDialog):
             bulk_threshold=self.threshold.value() / 100.0,
             write_mode=self.mode.currentData(),
             max_genres=self.max_genres.value(),
-            id3_version=int(self.id3_version.currentData()),
+            id3_version=self.id3_version.currentData(),
             id3_separator=self.separator.text() or "; ",
+            style_field=self.style_field.currentData(),
             aliases=self.aliases.aliases(),
             user_genres=self.aliases.user_genres(),
             segments=self.segments.value(),

@@ -141,9 +141,12 @@ class WriteDialog(QDialog):
         self.max_genres.setToolTip("Accepted predictions may add their runner-up genres up to this number")
         form.addRow("Genres per file", self.max_genres)
         self.id3_version = QComboBox()
-        self.id3_version.addItem("ID3v2.4 (one frame, several values)", 4)
-        self.id3_version.addItem("ID3v2.3 (values joined by the separator)", 3)
-        self.id3_version.setCurrentIndex(0 if settings.id3_version == 4 else 1)
+        self.id3_version.addItem("Keep each file's version", "keep")
+        self.id3_version.addItem("Convert to ID3v2.4", 4)
+        self.id3_version.addItem("Convert to ID3v2.3", 3)
+        self.id3_version.setCurrentIndex(max(0, self.id3_version.findData(settings.id3_version)))
+        self.id3_version.setToolTip("ID3v2.4 holds several genres in one frame; ID3v2.3, which older players "
+                                    "and playout systems read, holds one text: genres joined by the separator")
         form.addRow("MP3/WAV/AIFF tags", self.id3_version)
         self.separator = QLineEdit(settings.id3_separator)
         self.separator.setMaximumWidth(60)
@@ -214,14 +217,14 @@ class WriteDialog(QDialog):
         self.refresh()
 
     def _sync_separator(self) -> None:
-        self.separator.setEnabled(self.id3_version.currentData() == 3)
+        self.separator.setEnabled(self.id3_version.currentData() != 4)  # v2.3 files join with it
 
     def settings(self) -> Settings:
         """The settings as edited in the dialog (the caller saves them)."""
         return self._settings.replace(
             write_mode="add" if self.add.isChecked() else "replace",
             max_genres=self.max_genres.value(),
-            id3_version=int(self.id3_version.currentData()),
+            id3_version=self.id3_version.currentData(),
             id3_separator=self.separator.text() or "; ",
             aliases=self.aliases.aliases(),
             user_genres=self.aliases.user_genres(),
