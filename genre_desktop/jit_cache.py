@@ -11,7 +11,8 @@ because numba's cache lived in each data folder. Now:
   of whatever the install's cache holds.
 - **When:** ahead of time, by ``genre-desktop-cli precompile`` (``cli/precompile.py``): the bundle's
   build and ``tools/setup.sh`` run it; a ``pip install`` can (the README says so). Without it the
-  first analysis compiles, once per install, and the CLI and the window say so (:func:`notice`).
+  first analysis compiles, once per install: ``classify`` and ``analyze`` print :func:`notice`
+  first and :func:`mark_ready` after; the window can show the same notice (Qt-free).
 - **Keyed by CPU and versions:** numba's own index key (signature, target CPU and features, the
   function's bytecode) plus a stamp per source file (the file's SHA-256, as numba does; in the
   bundle, the bundle's build stamp). On x86-64 machines with AVX2 the code is generated for the

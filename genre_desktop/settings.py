@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from genre_desktop.core.genre_spelling import GenreSpelling, spelling_for, user_tree
+from genre_desktop.core.genre_spelling import GenreSpelling, parse_user_genres, spelling_for, user_tree
 from genre_desktop.core.genre_tree import GenreTree
 from genre_desktop.fsutil import atomic_write_json
 
@@ -159,6 +159,12 @@ class Settings:
                     kwargs[name] = value
                 else:
                     log.warning("settings: ignoring %s=%r (expected %s)", name, value, expected.__name__)
+        if "user_genres" in kwargs:  # an entry of a newer version keeps its other keys
+            good = [e for e in kwargs["user_genres"] if parse_user_genres([e])]
+            if len(good) != len(kwargs["user_genres"]):
+                log.warning("settings: ignoring %d genre entries without a name",
+                            len(kwargs["user_genres"]) - len(good))
+            kwargs["user_genres"] = good
         extra = {k: v for k, v in raw.items() if k not in known and k != "settings_version"}
         return cls(**kwargs, extra=extra)
 

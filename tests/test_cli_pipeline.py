@@ -95,8 +95,14 @@ def test_scan_analyze_accept_write_undo(music, tmp_path, capsys, app_home):
     for name in rows:
         assert read_genres(str(music / name)) == (["Rock", spelled] if name in taken else ["Rock"])
     assert {listing(capsys, store)[n]["status"] for n in taken} == {"written"}
+    # A verified write proved the audio unchanged: the nightly rescan + analyze have nothing to do.
+    assert cli(capsys, "scan", str(music), "--store", store)[0] == 0
+    code, out, _ = cli(capsys, "analyze", "--store", store, "--workers", "1")
+    assert code == 0 and "nothing to analyse" in out, out
     code, out, _ = cli(capsys, "undo", "--store", store)
     assert code == 0 and all(read_genres(str(music / n)) == ["Rock"] for n in rows)
+    code, out, _ = cli(capsys, "analyze", "--store", store, "--workers", "1")
+    assert code == 0 and "nothing to analyse" in out, out  # the undo is verified too
 
 
 def test_a_changed_file_is_analysed_again_and_only_it(music, tmp_path, capsys, app_home):

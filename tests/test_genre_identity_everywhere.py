@@ -126,6 +126,9 @@ def test_old_settings_files_load_unchanged_and_user_genres_round_trip(tmp_path):
     assert again.genre_tree().path("lofi") == ("Hip-Hop", "Lo-fi") and again.spell("LOFI") == "Lo-fi"
     path.write_text(json.dumps({"user_genres": "Lo-fi"}))  # not a list: the default
     assert Settings.load(path).user_genres == []
+    newer = {"name": "Vaporwave", "parent": None, "colour": "#ff00ff"}  # a key of a newer version stays
+    path.write_text(json.dumps({"user_genres": [newer, {"parent": "rock"}, "junk"]}))
+    assert Settings.load(path).user_genres == [newer]
 
 
 def test_spelling_rules_in_order():

@@ -41,7 +41,7 @@ def library(tmp_path):
 def open_window(qtbot, library):
     """A window started the way the app starts it: the store opened in the background (and then
     watched for other processes' writes), the folder scanned, the stand-in analysis run."""
-    workspace = Workspace(app_dirs().ensure(), Settings())
+    workspace = Workspace(app_dirs().ensure(), Settings(write_mode="replace"))  # these tests are about stale plans, not the add mode
     win = create_main_window(workspace, output=NullOutput(reason="no audio output device found"),
                              analyzer_factory=lambda **kw: StandInAnalyzer(**kw))
     qtbot.addWidget(win)
@@ -201,3 +201,13 @@ def test_the_lost_store_dialog_can_let_the_library_go(qtbot, library):
         assert "let go" in win.status_text.text()
     finally:
         close(win)
+
+
+def test_closing_the_window_before_answering_saves_the_deleted_library_again(qtbot, library):
+    win = open_window(qtbot, library)
+    store_path = win.workspace.store_path
+    shutil.rmtree(store_path.parent)
+    qtbot.waitUntil(lambda: win.libraries.lost_dialog is not None, timeout=10000)
+    close(win)  # the librarian quits with the dialog still open: its default, nothing lost
+    with Store.open(store_path) as store:
+        assert len(store) == 3

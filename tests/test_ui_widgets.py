@@ -175,6 +175,15 @@ def test_status_sentences_count_in_the_singular_too():
         "Analysed 1,204 tracks in")
 
 
+def test_the_running_analysis_sentence_counts_its_failures():
+    from genre_desktop.app.analysis import RunSummary
+    from genre_desktop.ui.status import describe_analysis
+
+    running = RunSummary(total=10, done=4, errors=[("/m/a.mp3", "truncated"), ("/m/b.mp3", "empty")], elapsed=2.0,
+                         path="/m/b.mp3")
+    assert describe_analysis(running) == "Analysing 4 / 10 · 2.0 tracks/s · 3 s left · 2 failed · b.mp3"
+
+
 @pytest.mark.parametrize("channels,shown", [(1, "mono"), (2, "stereo")])
 def test_side_panel_says_mono_for_a_mono_m4a(qtbot, tmp_path, channels, shown):
     from media import make_audio

@@ -110,6 +110,8 @@ def reporter_entry(models: Path, name: str, kind: str, file: str) -> dict:
 def musicnn_entry(models: Path, meta_path: Path, kind: str = "musicnn") -> dict:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     name = meta.get("name") or meta_path.name[: -len(".meta.json")]
+    if kind == "efficientat":
+        name = "efficientat"  # what members read is "efficientat:scores", whichever conversion it is
     path = models / meta.get("file", f"{name}.onnx")
     if not path.is_file():
         raise SystemExit(f"{meta_path}: model file {path.name} not found")

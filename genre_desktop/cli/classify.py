@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from genre_desktop.cli.common import collect_files, workspace
-from genre_desktop.inference.manifest import ModelError
 
 
 def register(subparsers) -> None:
@@ -56,9 +55,9 @@ def classify_spec(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from genre_desktop.core.prediction import Prediction
-
     from genre_desktop import jit_cache
+    from genre_desktop.core.prediction import Prediction
+    from genre_desktop.inference.manifest import ModelError  # numpy: only when a command runs
 
     try:
         analyzer = classify_spec(args).build()

@@ -13,10 +13,12 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
 
-from genre_desktop.app.workspace import Workspace
 from genre_desktop.paths import journal_for
+
+if TYPE_CHECKING:  # imported when a command runs: building the parser (--help, --version) stays light
+    from genre_desktop.app.workspace import Workspace
 
 #: exit codes: done (also when some files were skipped with a reason, listed and counted); the
 #: command could not do its work (the store is busy, the models do not load, a run was stopped);
@@ -74,6 +76,8 @@ def training_options() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- the workspace
 def workspace(args: argparse.Namespace) -> Workspace:
     """The workspace for this command: ``--store`` if given, else the app's store."""
+    from genre_desktop.app.workspace import Workspace
+
     return Workspace(args.dirs, store_path=getattr(args, "store", None))
 
 

@@ -8,7 +8,6 @@ import platform
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from genre_desktop.cli.common import OK, journal_options, journal_path, reporting_busy, store_options, workspace
@@ -25,6 +24,8 @@ _PACKAGES = (("numpy",), ("librosa",), ("onnxruntime",), ("PySide6", "PySide6-Es
 
 
 def _version(names: tuple[str, ...]) -> str:
+    from importlib import metadata
+
     for name in names:
         try:
             return metadata.version(name)

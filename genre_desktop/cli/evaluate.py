@@ -16,11 +16,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterable
 
-import numpy as np
 
 from genre_desktop.cli.common import collect_files
-from genre_desktop.inference.manifest import ModelError
 
 
 def register(subparsers) -> None:
@@ -38,6 +37,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from genre_desktop.inference.manifest import ModelError  # numpy: only when the command runs
+
     if getattr(args, "audio", None) is not None:
         return cmd_evaluate_audio(args)
     from genre_desktop.inference.ensemble import Ensemble
@@ -111,6 +114,7 @@ def _table_pooling(manifest) -> str:
 
 
 def _scores(proba: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
+    import numpy as np
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     pred = np.argmax(proba, axis=1)
@@ -132,14 +136,18 @@ def _confusion_text(confusion: list[list[int]], labels: list[str]) -> str:
 # -- evaluate --audio ----------------------------------------------------------------------------
 # Audio benchmark (issue 12): every file under DIR through the same Analyzer path as ``classify``.
 
-#: folder names that mean a GTZAN label other than the folder's own lowercase name
-FOLDER_ALIASES = {"hip-hop": "hiphop", "hip hop": "hiphop", "hip_hop": "hiphop"}
+def genre_of_folder(folder: str, labels: Iterable[str] = ()) -> str:
+    """The label a folder's name states, by the one genre identity: the one of ``labels`` that is the
+    same genre ("Hip-Hop", "hip hop" -> "hiphop"; "Heavy Metal" -> "metal"), else the name as a
+    model label (training's class name: "hiphop", "drum and bass")."""
+    from genre_desktop.core.genre import canonical_genre
+    from genre_desktop.training.dataset import class_name
 
-
-def genre_of_folder(folder: str) -> str:
-    """The genre a folder's name states: lowercase, ``hip-hop`` (and ``hip hop``) read as ``hiphop``."""
-    name = folder.strip().lower()
-    return FOLDER_ALIASES.get(name, name)
+    identity = canonical_genre(folder)
+    for label in labels:
+        if canonical_genre(label) == identity:
+            return label
+    return class_name(folder)
 
 
 def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -147,7 +155,7 @@ def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tup
     ``labels``, sorted; and the files skipped because their folder names no known genre."""
     found, skipped = [], []
     for path in collect_files([str(root)]):
-        genre = genre_of_folder(os.path.basename(os.path.dirname(path)))
+        genre = genre_of_folder(os.path.basename(os.path.dirname(path)), labels)
         (found.append((path, genre)) if genre in labels else skipped.append(path))
     return found, skipped
 
@@ -155,6 +163,7 @@ def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tup
 def audio_scores(truth: list[str], predicted: list[str], labels: list[str]) -> dict:
     """accuracy, macro F1 and recall over the genres that occur in ``truth``; the confusion matrix
     over all ``labels`` (rows: true genre, columns: predicted genre)."""
+    import numpy as np
     from sklearn.metrics import confusion_matrix, f1_score, recall_score
 
     present = [g for g in labels if g in set(truth)]
@@ -196,6 +205,7 @@ def evaluate_audio(analyzer, files: list[tuple[str, str]], progress=None) -> dic
 def cmd_evaluate_audio(args: argparse.Namespace) -> int:
     """``evaluate --audio DIR [--json]``: exit 0, 1 if some file failed, 2 if nothing could be scored."""
     from genre_desktop.inference.analyzer import Analyzer
+    from genre_desktop.inference.manifest import ModelError
 
     try:
         analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0),

@@ -1,7 +1,9 @@
 """``list [--genre G] [--search TEXT] [--status S] [--json]``: the library's tracks with their genres.
 
-Two genre columns: what the file's tag holds now, and the librarian's pending choice (what the
-next write puts there), as the window's table shows them. ``--json``: one array of track records.
+``--genre`` is the one genre filter (``core.genre_matcher``): "hiphop" finds "Hip-Hop", and a genre
+finds the genres under it in the genre tree, the librarian's own included. Two genre columns: what
+the file's tag holds now, and the librarian's pending choice (what the next write puts there), as
+the window's table shows them. ``--json``: one array of track records.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from genre_desktop.cli.common import OK, USAGE, genres_text, open_store, reporti
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", parents=[store_options()], help="list the library's tracks with their genres")
-    p.add_argument("--genre", help="only tracks whose current genres include this one")
+    p.add_argument("--genre", help="only tracks whose current genres include this genre, in any spelling, or a "
+                                   "genre under it in the genre tree ('electronic' finds House too)")
     p.add_argument("--search", metavar="TEXT", help="only tracks whose path, title, artist or album contain TEXT")
     p.add_argument("--status", help="only tracks with this status (unanalysed, predicted, written, error, ...)")
     p.add_argument("--json", action="store_true", help="one JSON array of track records")
@@ -28,9 +31,13 @@ def run(args: argparse.Namespace) -> int:
     if args.status and args.status not in STATUSES:
         print(f"error: unknown status {args.status!r} (one of {', '.join(STATUSES)})", file=sys.stderr)
         return USAGE
+    from genre_desktop.core.genre import genre_matcher
+
     ws = open_store(args)
     try:
-        tracks = sorted(ws.store.query(genre=args.genre, search=args.search, status=args.status),
+        settings = ws.settings  # the librarian's aliases and own genres take part in the match
+        genre = genre_matcher(args.genre, settings.aliases, settings.genre_tree()) if args.genre else None
+        tracks = sorted(ws.store.query(genre=genre, search=args.search, status=args.status),
                         key=lambda t: t.path)
     finally:
         ws.close()

@@ -2,7 +2,9 @@
 FILES...``: write genres and styles into files' tags (journaled, verified, undoable), through the
 library session's one write path (``app.session_store.write_values``). Files not in the library
 yet are scanned in first. A field not given keeps what the file has; ``--style-field grouping``
-puts the styles in GROUPING instead of STYLE (default: the settings')."""
+puts the styles in GROUPING instead of STYLE (default: the settings'). Each genre and style is
+written in its one spelling, as the write plan does (``Settings.spell``: "dnb" -> "Drum and Bass",
+"hip hop" -> "Hip-Hop" unless the genre editor says otherwise); one given twice, once."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from genre_desktop.cli.common import (FAILED, OK, USAGE, journal_options, journa
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("tag", parents=[store_options(), journal_options()],
                               help="write genres and styles into files (journaled, undoable)")
-    p.add_argument("--genre", action="append", help="a genre to write (repeat for several)")
+    p.add_argument("--genre", action="append",
+                   help="a genre to write (repeat for several), in its one spelling ('dnb': 'Drum and Bass')")
     p.add_argument("--style", action="append", help="a style (sub-genre) to write (repeat for several)")
     p.add_argument("--style-field", choices=("style", "grouping"), default=None,
                    help="where styles go: STYLE (what TagLib-based players read) or GROUPING "
@@ -29,16 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from genre_desktop.app.plan import dedupe_genres
     from genre_desktop.app.session_store import write_values
     from genre_desktop.library.scanner import scan_paths
 
     if not args.genre and not args.style:
         print("nothing to write: give --genre and/or --style", file=sys.stderr)
         return USAGE
-    # Genres alone as a list (what every write path passes); with styles, the fields by name.
-    change = ({name: list(v) for name, v in (("genre", args.genre), ("style", args.style)) if v}
-              if args.style else list(args.genre))
     ws = open_store(args)
+    settings = ws.settings
+    genres, styles = ([dedupe_genres([settings.spell(g) for g in given], settings.aliases) for given in
+                       (args.genre or [], args.style or [])])
+    # Genres alone as a list (what every write path passes); with styles, the fields by name.
+    change = ({name: v for name, v in (("genre", genres), ("style", styles)) if v} if styles else genres)
     store = ws.store
     try:
         paths = [os.path.abspath(f) for f in args.files]

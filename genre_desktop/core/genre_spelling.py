@@ -33,13 +33,12 @@ def tidy(name: str) -> str:
 
 def parse_user_genres(entries: Iterable) -> tuple[tuple[str, str | None], ...]:
     """``Settings.user_genres`` (``[{"name": ..., "parent": key or None}]``) as (name, parent) pairs;
-    entries without a name (a hand-edited file) are skipped with a log line."""
+    entries without a name (a hand-edited file: ``Settings.load`` says so once) are skipped."""
     out = []
     for entry in entries or ():
         name = entry.get("name") if isinstance(entry, Mapping) else None
         parent = entry.get("parent") if isinstance(entry, Mapping) else None
         if not isinstance(name, str) or not tidy(name):
-            log.warning("settings: ignoring the genre entry %r (no name)", entry)
             continue
         out.append((tidy(name), parent if isinstance(parent, str) and parent.strip() else None))
     return tuple(out)
@@ -68,7 +67,7 @@ def add_user_genres(tree: GenreTree, entries: Iterable) -> GenreTree:
             known, placed = GenreTree(nodes), True
         if waiting and not placed:  # its parent is no genre, or the parents loop: the top level
             name, parent = waiting.pop(0)
-            log.warning("genre %r: its parent %r is no genre; placed at the top level", name, parent)
+            log.info("genre %r: its parent %r is no genre; placed at the top level", name, parent)
             if known.resolve(name) is None:
                 nodes.append(GenreNode(key=name_key(name), name=name, user=True))
                 known = GenreTree(nodes)

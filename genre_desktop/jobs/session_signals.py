@@ -12,11 +12,13 @@ from PySide6.QtCore import QObject, Signal
 
 
 class SessionSignals(QObject):
-    reset = Signal(list)  # every track (the objects the session holds)
-    changed = Signal(list)  # tracks changed or added
-    removed = Signal(list)  # paths no longer in the library
-    decisions = Signal(bool, dict)  # can undo, decisions of this session by status
-    problems = Signal(list)  # (path, reason) pairs added
+    # ``object``, not ``list``: PySide converts a list argument element by element (0.2 s for
+    # 100,000 tracks per emission); an object travels as the Python list itself.
+    reset = Signal(object)  # every track (the objects the session holds): a list
+    changed = Signal(object)  # tracks changed or added: a list
+    removed = Signal(object)  # paths no longer in the library: a list
+    decisions = Signal(bool, object)  # can undo, decisions of this session by status (a dict)
+    problems = Signal(object)  # (path, reason) pairs added: a list
     external = Signal(int, int)  # tracks changed, removed by another process
     store_lost = Signal(str)  # why: the store's files were deleted under the open library
     unsaved = Signal()  # the save buffer is no longer empty

@@ -108,5 +108,12 @@ def run(argv: list[str], dirs: AppDirs) -> int:
         SmokeTest(window).start()
     code = app.exec()
     window.shutdown()
-    workspace.close()
+    from genre_desktop.library.store import StoreUnavailable
+
+    try:
+        workspace.close()
+    except StoreUnavailable as exc:  # e.g. its folder deleted and not writable again: said, not a traceback
+        log.error("the library could not be saved at exit: %s", exc)
+        print(f"error: the library could not be saved: {exc}", file=sys.stderr)
+        return 1
     return int(code)

@@ -9,7 +9,6 @@ Menus carry every command with a shortcut.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -38,8 +37,6 @@ from genre_desktop.ui.theme import apply_theme
 from genre_desktop.ui.track_details import TrackDetails
 from genre_desktop.ui.write_dialog import WriteDialog
 from genre_desktop.ui.write_flow import WriteFlow
-
-log = logging.getLogger(__name__)
 
 GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, base64 of saveGeometry()
 
@@ -278,6 +275,8 @@ class MainWindow(QMainWindow):
             return
         self.closing = True
         running = bool(self.jobs.runner.active(Job.ANALYSIS))
+        if self.session.lost:  # closed before answering the deleted-library dialog: its default
+            self.session.restore_store()
         self.player_bar.shutdown()
         self.jobs.shutdown()
         self.jobs.runner.shutdown()

@@ -25,14 +25,14 @@ def format_eta(seconds: float | None) -> str:
 
 
 def describe_analysis(p: Any, finished: bool = False) -> str:
-    """From an AnalysisProgress (running) or an AnalysisSummary (finished)."""
+    """From the analysis driver's RunSummary, while it runs or when it ``finished``."""
     if finished:
         errors = len(p.errors)
         rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
         tail = f"; {errors} could not be analysed (see the problems list)" if errors else ""
         return (f"Analysed {count(p.done, 'track')} in {p.elapsed:.0f} s ({rate:.1f}/s){tail}. "
                 f"Review the predictions with Ctrl+2.")
-    errors = f" · {p.errors} failed" if p.errors else ""
+    errors = f" · {len(p.errors):,} failed" if p.errors else ""
     return (f"Analysing {p.done:,} / {p.total:,} · {p.rate:.1f} tracks/s · {format_eta(p.eta)}{errors} · "
             f"{os.path.basename(p.path)}")
 
