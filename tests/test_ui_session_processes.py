@@ -41,7 +41,7 @@ def library(tmp_path):
 def open_window(qtbot, library):
     """A window started the way the app starts it: the store opened in the background (and then
     watched for other processes' writes), the folder scanned, the stand-in analysis run."""
-    workspace = Workspace(app_dirs().ensure(), Settings())
+    workspace = Workspace(app_dirs().ensure(), Settings(write_mode="replace"))  # these tests are about stale plans, not the add mode
     win = create_main_window(workspace, output=NullOutput(reason="no audio output device found"),
                              analyzer_factory=lambda **kw: StandInAnalyzer(**kw))
     qtbot.addWidget(win)
