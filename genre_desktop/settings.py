@@ -76,6 +76,10 @@ class Settings:
     # Where styles go: "style" (STYLE, what TagLib reads) or "grouping" (GROUPING).
     style_field: str = "style"
     aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    # Undo data kept beside the journal (what gives files back byte for byte): the oldest writes'
+    # data expires past these limits (0: no limit); those writes can still be undone genre by genre.
+    undo_max_mb: int = 1024
+    undo_max_days: int = 0
     # The librarian's own genres in the genre tree: [{"name": "Lo-fi", "parent": "hip-hop" or None}]
     # (parent: a node key; None: the top level). Edited in the genre editor (ui/alias_editor.py).
     user_genres: list = field(default_factory=list)

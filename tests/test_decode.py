@@ -14,7 +14,8 @@ import pytest
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, AudioInfo, DecodeError, decode, probe
 
 # The package re-exports the function ``decode``, which shadows the submodule of the same name.
-decode_mod = importlib.import_module("genre_desktop.audio.decode")
+base_mod = importlib.import_module("genre_desktop.audio.base")
+ffmpeg_mod = importlib.import_module("genre_desktop.audio.ffmpeg")
 from media import FORMATS, ffmpeg_available, make_audio, tone
 
 ALL_GENERATED = FORMATS + [".au"]
@@ -241,7 +242,7 @@ def test_huge_fake_header_is_a_decode_error_not_a_crash(tmp_path):
 
 def test_too_long_to_hold_in_memory_asks_for_windows(tmp_path, monkeypatch):
     path = make_audio(tmp_path / "long.flac", seconds=3.0, sr=22050)
-    monkeypatch.setattr(decode_mod, "MAX_DECODE_BYTES", 22050 * 4)  # pretend: one second fits
+    monkeypatch.setattr(base_mod, "MAX_DECODE_BYTES", 22050 * 4)  # pretend: one second fits
     with pytest.raises(DecodeError, match="decode it in windows"):
         decode(path)
     assert len(decode(path, 22050, offset=1.0, duration=0.5)) == 11025
@@ -270,8 +271,8 @@ def test_truncated_m4a_is_a_decode_error(tmp_path):
 @needs_ffmpeg
 def test_without_ffmpeg_the_fallback_formats_say_why(tmp_path, monkeypatch):
     path = make_audio(tmp_path / "a.m4a", seconds=1.0)
-    real_which = decode_mod.shutil.which
-    monkeypatch.setattr(decode_mod.shutil, "which", lambda name: None if name == "ffmpeg" else real_which(name))
+    real_which = ffmpeg_mod.shutil.which
+    monkeypatch.setattr(ffmpeg_mod.shutil, "which", lambda name: None if name == "ffmpeg" else real_which(name))
     with pytest.raises(DecodeError, match="ffmpeg, which is not installed"):
         decode(path)
 
@@ -279,8 +280,8 @@ def test_without_ffmpeg_the_fallback_formats_say_why(tmp_path, monkeypatch):
 @needs_ffmpeg
 def test_ffmpeg_timeout_is_a_decode_error(tmp_path, monkeypatch):
     path = make_audio(tmp_path / "a.wma", seconds=1.0)
-    monkeypatch.setattr(decode_mod, "FFMPEG_BASE_TIMEOUT", 1e-4)
-    monkeypatch.setattr(decode_mod, "FFMPEG_TIMEOUT_PER_AUDIO_SECOND", 0.0)
+    monkeypatch.setattr(ffmpeg_mod, "FFMPEG_BASE_TIMEOUT", 1e-4)
+    monkeypatch.setattr(ffmpeg_mod, "FFMPEG_TIMEOUT_PER_AUDIO_SECOND", 0.0)
     with pytest.raises(DecodeError, match="did not finish within"):
         decode(path)
 
@@ -292,8 +293,8 @@ def test_ffmpeg_failure_reason_is_passed_on(tmp_path, monkeypatch):
     def failing_run(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 1, b"", b"frame 3: something broke\nError while decoding\n")
 
-    monkeypatch.setattr(decode_mod.subprocess, "run", failing_run)
-    with pytest.raises(DecodeError, match="ffmpeg cannot decode it: Error while decoding"):
+    monkeypatch.setattr(ffmpeg_mod.subprocess, "run", failing_run)
+    with pytest.raises(DecodeError, match="ffmpeg cannot decode it: its audio data is damaged"):
         decode(path)
 
 
@@ -302,7 +303,7 @@ def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     path.chmod(0)
     if os.geteuid() == 0:  # root reads everything: let the permission check see what a user would
         real_access = os.access
-        monkeypatch.setattr(decode_mod.os, "access",
+        monkeypatch.setattr(base_mod.os, "access",
                             lambda p, mode, **kw: False if Path(p) == path else real_access(p, mode, **kw))
     try:
         _assert_decode_error(path, "permission denied")

@@ -199,3 +199,38 @@ def test_hears_the_genre_of_real_clips(session, meta):
         scores = (1.0 / (1.0 + np.exp(-logits))).mean(axis=0)
         assert meta["labels"][genres[np.argmax(scores[genres])]] == expected[genre]
         assert scores[meta["music_index"]] > 0.5 and scores[meta["speech_index"]] < 0.2
+
+
+# -- the bundle's vote (issue 20 item 4, issue 22 item 11) ----------------------------------------
+
+def test_the_manifest_says_which_members_vote_and_with_what_weight():
+    manifest = json.loads((MODELS / "manifest.json").read_text(encoding="utf-8"))
+    entries = {e["name"]: e for e in manifest["models"]}
+    weights = manifest["ensemble"]["members"]
+    genre_models = [n for n, e in entries.items() if e["kind"] in ("classical", "embedding_head", "cnn")]
+    assert set(weights) == set(genre_models)  # every genre model listed, voting or not
+    for name in genre_models:
+        assert entries[name]["weight"] == weights[name] and entries[name]["votes"] == (weights[name] > 0)
+    assert manifest["ensemble"]["voters"] == [n for n, w in weights.items() if w > 0]
+    assert set(manifest["ensemble"]["shown_not_voting"]) == {n for n, w in weights.items() if w <= 0}
+    # The study's CNN runs and is shown with its valid figure, and does not vote.
+    assert entries["cnn"]["votes"] is False and entries["cnn"]["metrics"]["valid_clip"]["accuracy"] > 0.5
+    # The EfficientAT members vote; the network itself feeds them and is no voter.
+    assert entries["efficientat"]["votes"] is False and entries["efficientat"]["excerpts_per_window"] == 3
+    assert entries["efficientat_head"]["votes"] and entries["efficientat_genres"]["votes"]
+    assert sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
+    assert manifest["ensemble"]["metrics"]["valid_audio"]["accuracy"] >= 0.85
+
+
+def test_broad_calibration_is_monotone_and_reads_the_bundled_excerpts():
+    cal = json.loads((MODELS / "broad_calibration.json").read_text(encoding="utf-8"))
+    manifest = json.loads((MODELS / "manifest.json").read_text(encoding="utf-8"))
+    effat = next(e for e in manifest["models"] if e["name"] == cal["network"])
+    assert cal["excerpts_per_window"] == effat["excerpts_per_window"]
+    assert cal["a"] > 0  # monotone: the suggestions keep the raw scores' order
+    s = np.array([0.01, 0.05, 0.1, 0.3, 0.6])
+    p = 1 / (1 + np.exp(-(cal["a"] * np.log(s / (1 - s)) + cal["b"])))
+    assert np.all(np.diff(p) > 0) and p[2] > s[2]  # old recordings' low raw scores are lifted
+    from genre_desktop.core import genre as G
+
+    assert set(cal["nodes"]) <= {n.key for n in G.default_tree()}

@@ -69,16 +69,26 @@ def test_cached_vectors_hold_the_bundled_heads_statistics(analysis, bundled):
 
 
 def test_the_bundle_on_cached_vectors_is_the_real_bundle(analysis):
-    """The wizard's bundled predictor on a track's cached vectors gives the analysis' own genres
-    (every voting member, the embedding head included), not a classical-only vote."""
+    """The wizard's bundled predictor on a track's cached vectors runs every voting member the cache
+    can feed (the table members and the first embedding head), not a classical-only vote; it gives
+    the analysis' own genres when that is every voter, and otherwise names the voters it cannot run
+    (since ensemble v4: the EfficientAT members, whose statistics the cache does not hold)."""
     analyzer, _, result = analysis
     predictor = BundledPredictor(threads=1)
-    assert "audio_head" in [m.name for m in predictor.ensemble.runnable(
-        CachedInputs(result.vectors.features, result.vectors.stats, result.vectors.stat_names,
-                     result.vectors.stat_patches))]
+    v = result.vectors
+    runnable = [m.name for m in predictor.ensemble.runnable(CachedInputs(v.features, v.stats, v.stat_names,
+                                                                         v.stat_patches))]
+    assert "audio_head" in runnable
+    voters = {n for n, w in predictor.manifest.weights.items() if w > 0}
+    assert set(predictor.left_out) == voters - set(runnable)
     got = predictor.predict([result.vectors])[0]
-    genres = dict(result.prediction.genres)
-    np.testing.assert_allclose(got, [genres[g] for g in analyzer.labels], atol=1e-5)
+    np.testing.assert_allclose(got.sum(), 1.0, atol=1e-6)
+    if predictor.left_out:
+        assert all(name in predictor.name for name in predictor.left_out)
+        assert "not computable from the cached vectors" in predictor.name
+    else:
+        genres = dict(result.prediction.genres)
+        np.testing.assert_allclose(got, [genres[g] for g in analyzer.labels], atol=1e-5)
     assert "audio_head" in result.prediction.models
 
 
@@ -115,13 +125,13 @@ def test_an_old_cache_entry_is_recomputed_not_misread(tmp_path, analysis):
 
 def test_the_analysis_loads_only_the_networks_the_head_reads(analysis, bundled):
     """With the tags off, an analysis runs the networks its members read and no other: the bundled
-    head reads the MSD network only (one network per window, issue 14), the content rule the
-    AudioSet network."""
+    heads read the MSD network and (ensemble v4) the EfficientAT network, and so does the content
+    rule; the MTT network, whose tags are off, does not run."""
     analyzer, _, _ = analysis
-    _, head = bundled
-    assert stat_networks(head.raw["stats"]) == ["musicnn_msd"]
+    manifest = load_manifest(bundled_models_dir())
+    read = {net for e in manifest.models if e.kind == "embedding_head" for net in stat_networks(e.raw["stats"])}
     reporters = {cap.split(":")[0] for m in analyzer.reporters for cap in m.reads}
-    assert set(analyzer.networks) == {"musicnn_msd"} | reporters
+    assert set(analyzer.networks) == read | reporters == {"efficientat", "musicnn_msd"}
 
 
 def test_without_a_head_the_vectors_carry_the_embedding_mean(bundled):

@@ -70,3 +70,26 @@ def test_non_utf8_paths_round_trip(tmp_path):
     journal.intent("b", weird, [], ["Jazz"])
     journal.close()
     assert Journal(tmp_path / "j").entries()[0].path == weird
+
+
+def test_fields_undo_data_expiry_and_refresh(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    mine, other = Journal(path), Journal(path)
+    entry = mine.intent("b1", "/m/a.flac", ["Rock"], ["Jazz"], fields={"style": {"old": [], "new": ["Bebop"]}})
+    mine.undo_data(entry.id, {"recipe": "ab" * 32, "sha256": "0" * 64, "written_sha256": "1" * 64,
+                              "blobs": [["ab" * 32, 321]]})
+    mine.done(entry.id)
+    assert other.entries() == []
+    other.refresh()  # another process's records, read again only because the file grew
+    [seen] = other.entries()
+    assert seen.fields == {"genre": {"old": ["Rock"], "new": ["Jazz"]}, "style": {"old": [], "new": ["Bebop"]}}
+    assert seen.undo_blobs == {"ab" * 32: 321} and seen.state == DONE
+    other.expire([seen.id])
+    other.undo_refused(seen.id, "the file changed since the write")
+    mine.refresh()
+    again = mine.get(entry.id)
+    assert again.expired is not None and again.undo_blobs == {} and again.undo_refused.startswith("the file")
+    record = json.loads(path.read_text().splitlines()[0])
+    assert "old" not in record and record["fields"]["genre"] == {"old": ["Rock"], "new": ["Jazz"]}
+    mine.close()
+    other.close()

@@ -74,7 +74,7 @@ def test_a_write_that_changed_the_file_but_failed_verification_is_undoable(tmp_p
     path = make_audio(tmp_path / "music" / "a.flac", seconds=0.5, tags=TAGS)
     service, store = service_for(tmp_path, [path])
 
-    def wrong_write(p, genres, options=WriteOptions()):  # a backend bug: writes something else
+    def wrong_write(p, genres, options=WriteOptions(), **kwargs):  # a backend bug: writes something else
         write_genres(p, genres + ["Garbled"], options)
 
     monkeypatch.setattr(service_mod, "write_genres", wrong_write)

@@ -49,7 +49,7 @@ def test_scan_shows_the_truncation_and_the_real_length(tmp_path, cut_mp3):
 
 
 def test_decoder_notes_go_to_the_log_not_the_terminal(cut_mp3, capfd, caplog):
-    with caplog.at_level(logging.INFO, logger="genre_desktop.audio.decode"):
+    with caplog.at_level(logging.INFO, logger="genre_desktop.audio"):
         decode(cut_mp3, sr=22050, offset=1.0, duration=2.0)
         probe(cut_mp3)
     assert "Xing" not in capfd.readouterr().err

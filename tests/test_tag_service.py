@@ -109,7 +109,7 @@ def test_write_failure_is_journaled_as_failed(lib, monkeypatch):
     from genre_desktop.library import tag_service as mod
     from genre_desktop.tagging import TagError
 
-    def broken(path, genres, options):
+    def broken(path, genres, options, **kwargs):
         raise TagError(path, "disk full")
 
     monkeypatch.setattr(mod, "write_genres", broken)

@@ -112,7 +112,9 @@ def test_a_model_that_changes_nothing_is_said_so_and_never_offered(tmp_path, cap
     assert "activate with" not in out and "\nactivated" not in out
     assert Registry(app_dirs().user_models).active() is None
     version = Registry(app_dirs().user_models).versions()[0].version
-    assert main(["models", "activate", version]) == 0  # asked for by name: done, and said again
+    assert main(["models", "list"]) == 0
+    assert f"{version}" in (listing := capsys.readouterr().out) and "(would change nothing)" in listing
+    assert main(["models", "activate", version, "--no-rescore"]) == 0  # asked for by name: done, and said again
     assert "note: activating it would change no prediction" in capsys.readouterr().out
 
 

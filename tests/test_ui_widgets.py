@@ -164,6 +164,19 @@ def test_about_lists_model_and_library_licences(qtbot, tmp_path):
     assert "No model manifest" in missing.text.toPlainText()
 
 
+def test_about_credits_the_pretrained_network_its_labels_and_the_genre_tree(qtbot):
+    from genre_desktop.paths import bundled_models_dir
+
+    dialog = AboutDialog(bundled_models_dir())
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "Attributions" in text
+    assert "Efficient Large-Scale Audio Tagging" in text and "MIT" in text  # EfficientAT's weights
+    assert "CC BY 4.0" in text and "AudioSet" in text  # the class labels
+    assert "CC BY-SA 4.0" in text and "ontology" in text  # the genre tree
+    assert "LICENSE-EfficientAT" in text
+
+
 def test_status_sentences_count_in_the_singular_too():
     from types import SimpleNamespace
 

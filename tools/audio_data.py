@@ -18,6 +18,7 @@ from genre_desktop.training.classical import GTZAN_LABELS
 
 DEFAULT_CACHE = Path("/work/cache/gtzan_audio_vectors.npz")
 NETWORKS = ("musicnn_msd", "musicnn_mtt")
+EFFICIENTAT = "efficientat"  # the manifest name of the AudioSet tagger: outputs "scores", "embedding"
 BLOCK = 10  # clips per artist-proxy block: consecutive numbers of one genre mostly share an artist
 
 try:  # the app's one implementation (members branch); the fallback below has the same contract
@@ -52,6 +53,24 @@ def app_patch_indices(n: int, limit: int | None) -> np.ndarray:
     return np.linspace(0, n - 1, limit).round().astype(int)
 
 
+def app_excerpt_indices(n: int, limit: int | None) -> np.ndarray:
+    """Which of a window's ``n`` cached 10 s excerpts (``excerpt_starts`` with no limit) are the
+    ones the app computes with ``max_excerpts=limit`` (2 or more: spread like ``excerpt_starts``,
+    first and last included; one excerpt is the cache's ``@middle`` record instead)."""
+    if not limit or n <= limit:
+        return np.arange(n)
+    if limit == 1:
+        raise ValueError("one excerpt per window is the middle 10 s: read it from the @middle record")
+    return np.linspace(0, n - 1, limit).round().astype(int)
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+
+
+MIDDLE = EFFICIENTAT + "@middle"  # the cache's record of the app's one-excerpt input of each window
+
+
 @dataclass
 class AudioSet:
     """One row per clip (each GTZAN clip is a single 30 s window; checked on load)."""
@@ -65,13 +84,25 @@ class AudioSet:
     features: np.ndarray  # (n, 57) the app's table features of the window
     patches: list[dict[str, dict[str, np.ndarray]]]  # per clip: network -> output -> (P, D)
 
-    def stats(self, stats: list[str], n_patches: int | None = None) -> np.ndarray:
-        """(n, D) stats vectors, each over the patches the app would take (``n_patches``; None = all)."""
+    def stats(self, stats: list[str], n_patches: int | None = None, excerpts: int | None = None) -> np.ndarray:
+        """(n, D) stats vectors, each over the units the app would take: ``n_patches`` musicnn
+        patches and ``excerpts`` EfficientAT excerpts (None: ``n_patches`` for both; 0 or None =
+        all of them)."""
+        k = n_patches if excerpts is None else excerpts
         rows = []
         for out in self.patches:
-            n = len(next(iter(out.values()))["embedding"])
-            idx = app_patch_indices(n, n_patches)
-            rows.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()}, stats))
+            picked = {}
+            for net, o in out.items():
+                if net == MIDDLE:
+                    continue
+                if net == EFFICIENTAT:
+                    # one excerpt: the app's middle 10 s; else all of them (the app's 0) or a spread
+                    picked[net] = out[MIDDLE] if k == 1 else {key: v[app_excerpt_indices(len(v), k)]
+                                                             for key, v in o.items()}
+                else:
+                    idx = app_patch_indices(len(o["embedding"]), n_patches)
+                    picked[net] = {key: v[idx] for key, v in o.items()}
+            rows.append(embedding_stats(picked, stats))
         return np.stack(rows)
 
     def training_rows(self, clips: np.ndarray, stats: list[str], n_patches: int | None,
@@ -94,8 +125,9 @@ class AudioSet:
             out = self.patches[i]
             n = len(next(iter(out.values()))["embedding"])
             pairs = [np.array(p) for p in combinations(range(n), 2)] or [np.arange(n)]
-            for idx in pairs:
-                X.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()}, stats))
+            for idx in pairs:  # pairs of musicnn patches: a head over those networks only
+                X.append(embedding_stats({net: {k: v[idx] for k, v in o.items()} for net, o in out.items()
+                                          if net not in (EFFICIENTAT, MIDDLE)}, stats))
                 y.append(self.y[i])
                 w.append(1.0 / len(pairs))
                 owner.append(i)
@@ -110,11 +142,20 @@ def load(cache: Path = DEFAULT_CACHE) -> AudioSet:
     if len(d["window_clip"]) != len(d["clip"]):
         raise SystemExit("expected one window per clip in the GTZAN audio cache")
     patch_window = d["patch_window"]
+    has_effat = "efficientat_logits" in d.files
     patches = []
     for wi in range(len(d["window_clip"])):
         sel = patch_window == wi
-        patches.append({net: {"embedding": d[f"{net}_embedding"][sel], "tags": d[f"{net}_tags"][sel]}
-                        for net in NETWORKS})
+        out = {net: {"embedding": d[f"{net}_embedding"][sel], "tags": d[f"{net}_tags"][sel]} for net in NETWORKS}
+        if has_effat:  # scores as the app's member gives them: the sigmoid of the logits
+            ex = d["excerpt_window"] == wi
+            out[EFFICIENTAT] = {"scores": _sigmoid(d["efficientat_logits"][ex]),
+                                "embedding": d["efficientat_embedding"][ex]}
+            # The app's one excerpt per window (the middle 10 s): its own unit, since for a window
+            # of 15 s it is none of the excerpts above.
+            out[MIDDLE] = {"scores": _sigmoid(d["efficientat_middle_logits"][wi:wi + 1]),
+                           "embedding": d["efficientat_middle_embedding"][wi:wi + 1]}
+        patches.append(out)
     clip = d["clip"].astype(str)
     genre = d["genre"].astype(str)
     return AudioSet(clip=clip, genre=genre, split=d["split"].astype(str), origin=d["origin"].astype(str),

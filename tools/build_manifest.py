@@ -16,9 +16,16 @@ licence, training data and figures; plus the ensemble weights fitted on the vali
   the network they read (named inside them) is a model of the folder.
 - The audio member (kind "embedding_head"): ``audio_head.onnx`` with ``audio_head.json`` (written
   by ``tools/train_audio_head.py``: the statistics it reads, patches per window, figures).
-- Ensemble weights: ``ensemble_v3.json`` (``tools/train_ensemble.py``: a vote over every member,
-  fitted on out-of-fold predictions of the GTZAN audio) when present, else the classical vote of
-  ``metrics.json``. The table-only weights (``evaluate --data``: a table has no audio) stay the
+- The EfficientAT network (kind "efficientat", name "efficientat"): ``efficientat_mn04.meta.json``
+  (``tools/convert_efficientat.py``) with ``excerpts_per_window`` from the head's report; its
+  genre head (``efficientat_head.onnx`` + ``.json``, kind "embedding_head" on
+  ``efficientat.<output>.<stat>``) and its zero-shot genre scores (``efficientat_genres.onnx``,
+  ``tools/train_efficientat_head.py``) when the vote gives them a weight.
+- The study's CNN (kind "cnn", ``cnn.meta.json``): shown with its valid figure, never voting.
+- Ensemble weights: the newest ``ensemble_v*.json`` (``tools/train_ensemble.py``: a vote over
+  every member, fitted on out-of-fold predictions of the GTZAN audio) when present, else the
+  classical vote of ``metrics.json``. Every entry says whether it votes and with what weight
+  (``votes``, ``weight``); ``ensemble.members`` holds every entry's weight (0: shown, not voting). The table-only weights (``evaluate --data``: a table has no audio) stay the
   classical vote's, which was fitted for exactly that case.
 
 Usage: python tools/build_manifest.py [--models models/]
@@ -160,6 +167,61 @@ def head_entry(models: Path, labels: list[str]) -> dict:
     }
 
 
+def effat_head_entry(models: Path, labels: list[str], name: str, report: dict) -> dict:
+    """An embedding head on the EfficientAT network's outputs (the trained head or the zero-shot map)."""
+    from genre_desktop.features.efficientat_input import RECIPE_VERSION as EFFAT_RECIPE
+
+    path = models / f"{name}.onnx"
+    inputs, outputs = onnx_signature(path)
+    entry = {
+        "name": name, "file": path.name, "sha256": sha256_file(path), "size": path.stat().st_size,
+        "kind": "embedding_head", "inputs": inputs, "outputs": outputs, "probability_output": "probabilities",
+        "labels": labels, "feature_recipe": EFFAT_RECIPE,
+    }
+    if name == "efficientat_genres":
+        zero = report["zero_shot"]
+        excerpts = report["excerpts_per_window"]
+        entry.update({
+            "stats": ["efficientat.scores.mean"], "patches_per_window": excerpts,
+            "licence": "MIT (EfficientAT weights); the map is this project's (GPL-3.0-or-later)",
+            "training_data": "none: AudioSet's genre classes mapped to the ten through the genre tree (zero-shot)",
+            "genre_map": zero["mapping"], "genre_map_rule": zero["rule"],
+            "metrics": {"valid_audio": {k: zero["figures"][str(excerpts)]["valid"][k] for k in ("accuracy", "macro_f1")},
+                        "train_audio": {k: zero["figures"][str(excerpts)]["train"][k] for k in ("accuracy", "macro_f1")}},
+        })
+    else:
+        entry.update({
+            "stats": report["stats"], "patches_per_window": report["excerpts_per_window"],
+            "licence": CLASSICAL_LICENCE,
+            "training_data": ("GTZAN audio (Opus copies), artist-filtered split (Kereliuk et al. 2015): train+valid, "
+                              f"{report['fitted_on']['clips']} clips; test split never used"),
+            "hyperparameters": {"family": report["family"], **report["params"]},
+            "metrics": {"valid_audio": {k: report["valid"][k] for k in ("accuracy", "macro_f1")},
+                        "cv_train_audio": report["cv"]["chosen"]},
+        })
+    return entry
+
+
+def cnn_entry(models: Path) -> dict:
+    meta = json.loads((models / "cnn.meta.json").read_text(encoding="utf-8"))
+    path = models / meta.get("file", "cnn.onnx")
+    inputs, outputs = onnx_signature(path)
+    entry = dict(meta)
+    entry.update({"name": meta.get("name", "cnn"), "file": path.name, "sha256": sha256_file(path),
+                  "size": path.stat().st_size, "kind": "cnn", "inputs": inputs, "outputs": outputs})
+    return entry
+
+
+def newest_ensemble(models: Path) -> Path | None:
+    """The vote of the highest version, ``ensemble_v<N>.json`` (``ensemble_v4_without_msd.json`` and
+    other measured alternatives are not votes to bundle)."""
+    import re
+
+    found = [(int(m.group(1)), p) for p in models.glob("ensemble_v*.json")
+             if (m := re.fullmatch(r"ensemble_v(\d+)", p.stem))]
+    return max(found)[1] if found else None
+
+
 def build(models: Path) -> dict:
     from genre_desktop.features.gtzan import RECIPE_VERSION
 
@@ -183,6 +245,19 @@ def build(models: Path) -> dict:
                 log.warning("%s reads %s, which no model of %s provides: left out", file, entry["reads"], models)
     if (models / "audio_head.json").exists():
         entries.append(head_entry(models, labels))
+    vote_path = newest_ensemble(models)
+    vote = json.loads(vote_path.read_text(encoding="utf-8")) if vote_path else None
+    bundle_weights = (vote or {}).get("bundle", {}).get("weights", {})
+    if (models / "efficientat_head.json").exists():
+        report = json.loads((models / "efficientat_head.json").read_text(encoding="utf-8"))
+        for e in entries:  # the network's sidecar entry: it runs as many excerpts as the head read
+            if e["kind"] == "efficientat":
+                e["excerpts_per_window"] = report["excerpts_per_window"]
+        for name in ("efficientat_head", "efficientat_genres"):
+            if name in bundle_weights and (models / f"{name}.onnx").exists():
+                entries.append(effat_head_entry(models, labels, name, report))
+    if (models / "cnn.meta.json").exists():
+        entries.append(cnn_entry(models))
     table_weights = {n: float(w) for n, w in metrics["ensemble"]["weights"].items()}
     weights, ensemble = dict(table_weights), {
         "weights_fitted_on": "valid",
@@ -190,8 +265,8 @@ def build(models: Path) -> dict:
         "pooling": metrics["ensemble"]["pooling"],
         "metrics": {"valid": metrics["ensemble"]["valid"], "cv10_random": metrics["ensemble"]["cv10_random"]},
     }
-    if (models / "ensemble_v3.json").exists():
-        v2 = json.loads((models / "ensemble_v3.json").read_text(encoding="utf-8"))
+    if vote is not None:
+        v2, ens_name = vote, vote_path.stem
         names = {e["name"] for e in entries}
         # 4 decimals: a weight of 1e-15 is a fitted zero, not a member worth naming
         weights = {n: round(float(w), 4) for n, w in v2["bundle"]["weights"].items() if n in names}
@@ -201,10 +276,20 @@ def build(models: Path) -> dict:
                        f"{v2['bundle']['objective'].replace('_', '-')} on out-of-fold member predictions "
                        "(tools/train_ensemble.py)"),
             "pooling": v2["bundle"]["pooling"],
-            "metrics": {"valid_audio": {k: v2["valid"]["ensemble_v3"][k] for k in ("accuracy", "macro_f1")},
+            "metrics": {"valid_audio": {k: v2["valid"][ens_name][k] for k in ("accuracy", "macro_f1")},
                         "nested_cv_train_valid_audio": {k: v2["bundle"]["nested_cv_train_valid"][k]
                                                         for k in ("accuracy", "macro_f1")}},
         }
+    # Say of every entry whether it votes and with what weight: members the vote gave no weight
+    # (a fitted zero, or the CNN, which never entered the vote) are computed and shown, not counted.
+    genre_models = [e for e in entries if e["kind"] in ("classical", "embedding_head", "cnn")]
+    for e in genre_models:
+        e["weight"] = float(weights.get(e["name"], 0.0))
+        e["votes"] = e["weight"] > 0
+        weights.setdefault(e["name"], 0.0)
+    for e in entries:
+        if e not in genre_models:
+            e["votes"] = False  # networks: they feed members, they do not vote
     # The version changes whenever a model file or a weight changes, and only then.
     digest = hashlib.sha256(json.dumps([[e["name"], e["sha256"]] for e in entries] + [weights, ensemble["pooling"]],
                                        sort_keys=True).encode()).hexdigest()
@@ -217,6 +302,9 @@ def build(models: Path) -> dict:
         "models": entries,
         "ensemble": {
             "members": weights,
+            # Plainly: which members vote (weight > 0); the others are computed and shown only.
+            "voters": [n for n, w in weights.items() if w > 0],
+            "shown_not_voting": [n for n, w in weights.items() if w <= 0],
             "weights_fitted_on": ensemble["weights_fitted_on"],
             "method": ensemble["method"],
             "pooling": ensemble["pooling"],

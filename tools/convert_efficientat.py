@@ -44,7 +44,8 @@ from genre_desktop.fsutil import atomic_write_json  # noqa: E402
 
 log = logging.getLogger("convert_efficientat")
 
-NAME = "efficientat_mn04"
+NAME = "efficientat_mn04"  # the files' stem
+MANIFEST_NAME = "efficientat"  # the member's name in the manifest: statistics read "efficientat.<output>.<stat>"
 CHECKPOINT = "mn04_as_mAP_432.pt"
 CHECKPOINT_SHA256 = "899a8c6217063f6941793102a2780b3dd788ab11fce468d9cf5f0577c453321c"
 SOURCE_COMMIT = "a425fdce92572e602a1d5634799bd9f1f2efa806"
@@ -158,7 +159,8 @@ def meta(labels: list[str], ids: list[str], genre_ids: set[str], signature: tupl
     inputs, outputs = signature
     genres = [i for i, mid in enumerate(ids) if mid in genre_ids]
     return {
-        "name": NAME,
+        "name": MANIFEST_NAME,
+        "kind": "efficientat",
         "file": onnx_path.name,
         "sha256": sha256_file(onnx_path),
         "size": onnx_path.stat().st_size,

@@ -15,6 +15,14 @@ Output: one ``.npz`` (default ``/work/cache/gtzan_audio_vectors.npz``, outside g
 - window-level: ``window_clip`` (index into clips), ``window_start``, ``features`` (W, 57);
 - patch-level: ``patch_window`` (index into windows), ``<net>_embedding`` (P, 200),
   ``<net>_tags`` (P, 50) for net in musicnn_msd, musicnn_mtt;
+- excerpt-level (the EfficientAT network, ``models/efficientat_mn04.onnx``, on EVERY 10 s excerpt
+  of ``features.efficientat_input.excerpt_starts`` of the window resampled to 32 kHz with soxr HQ,
+  as ``AudioInputs`` resamples): ``excerpt_window`` (index into windows), ``excerpt_index`` (its
+  place among the window's excerpts), ``excerpt_count`` (how many the window has),
+  ``efficientat_logits`` (E, 527) and ``efficientat_embedding`` (E, 384); and per window the one
+  excerpt the app computes with ``excerpts_per_window`` 1 (the middle 10 s, which for a 15 s
+  window is none of the above): ``efficientat_middle_logits`` (W, 527),
+  ``efficientat_middle_embedding`` (W, 384) (``--add-middle`` adds them to an existing cache);
 - ``seconds_per_clip`` (the wall time of each clip's features and networks, one thread).
 
 Usage: nice python tools/extract_audio_vectors.py [--audio DIR] [--out FILE] [--limit N]
@@ -44,6 +52,51 @@ log = logging.getLogger("extract_audio_vectors")
 DEFAULT_AUDIO = ROOT.parent.parent / "shared" / "data" / "gtzan" / "audio"
 DEFAULT_OUT = Path("/work/cache/gtzan_audio_vectors.npz")
 NETWORKS = ("musicnn_msd", "musicnn_mtt")
+EFFICIENTAT = ROOT / "models" / "efficientat_mn04.onnx"
+
+
+class EfficientatRunner:
+    """The EfficientAT network on every 10 s excerpt of a 22,050 Hz window (one thread)."""
+
+    def __init__(self, path: Path = EFFICIENTAT):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(self, y22: np.ndarray, max_excerpts: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import soxr
+
+        from genre_desktop.features.efficientat_input import SAMPLE_RATE as RATE, excerpts
+
+        y32 = soxr.resample(y22, SAMPLE_RATE, RATE, quality="HQ").astype(np.float32)
+        batch = excerpts(y32, max_excerpts)
+        runs = [self.session.run(["logits", "embedding"], {"mel": batch[i:i + 1]}) for i in range(len(batch))]
+        return np.concatenate([r[0] for r in runs]), np.concatenate([r[1] for r in runs])
+
+
+def add_middle(audio: Path, cache: Path) -> None:
+    """Add the app's one-excerpt input (the middle 10 s of each window) to an existing cache."""
+    data = dict(np.load(cache))
+    analyzer = Analyzer(threads=1, tag_patches=0, musicnn=False)
+    rows = {r["clip"]: r for r in read_clips(audio)}
+    effat = EfficientatRunner()
+    logits, embedding = [], []
+    for wi, ci in enumerate(data["window_clip"]):
+        path = rows[str(data["clip"][ci])]["path"]
+        windows = analyzer._windows(lambda s, n, p=path: decode(p, SAMPLE_RATE, s, n), probe(path).duration, NEVER)
+        start = float(data["window_start"][wi])
+        y = next(w[2] for w in windows if abs(w[0] - start) < 1e-3)
+        lg, em = effat.run(y, max_excerpts=1)
+        logits.append(lg[0])
+        embedding.append(em[0])
+    data["efficientat_middle_logits"] = np.stack(logits).astype(np.float32)
+    data["efficientat_middle_embedding"] = np.stack(embedding).astype(np.float32)
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **data)
+    tmp.replace(cache)
+    log.info("added the middle excerpt of %d windows to %s", len(logits), cache)
 
 
 def read_clips(audio: Path) -> list[dict]:
@@ -66,6 +119,9 @@ def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
         raise SystemExit(f"expected the networks {NETWORKS} in the manifest, found {sorted(analyzer.networks)}")
     rows = read_clips(audio)[:limit]
     window_clip, window_start, features, patch_window, seconds = [], [], [], [], []
+    effat = EfficientatRunner()
+    excerpt_window, excerpt_index, excerpt_count, effat_logits, effat_embedding = [], [], [], [], []
+    effat_middle: tuple[list, list] = ([], [])
     nets: dict[str, dict[str, list]] = {n: {"embedding": [], "tags": []} for n in NETWORKS}
     for ci, row in enumerate(rows):
         t0 = time.perf_counter()
@@ -75,8 +131,17 @@ def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
             raise SystemExit(f"{path}: no audible window")
         inputs = AudioInputs(windows, analyzer.networks, patches=0)  # 0: every patch of the window
         outputs = {name: inputs.outputs(name) for name in NETWORKS}
-        for w, ((start, _, _), x) in enumerate(zip(windows, inputs.table())):
+        for w, ((start, _, y), x) in enumerate(zip(windows, inputs.table())):
             wi = len(window_clip)
+            logits, embedding = effat.run(y)
+            excerpt_window += [wi] * len(logits)
+            excerpt_index += list(range(len(logits)))
+            excerpt_count += [len(logits)] * len(logits)
+            effat_logits.append(logits)
+            effat_embedding.append(embedding)
+            middle = effat.run(y, max_excerpts=1)
+            effat_middle[0].append(middle[0][0])
+            effat_middle[1].append(middle[1][0])
             window_clip.append(ci)
             window_start.append(start)
             features.append(x)
@@ -99,6 +164,13 @@ def extract(audio: Path, limit: int | None = None) -> dict[str, np.ndarray]:
         "patch_window": np.array(patch_window, dtype=np.int32),
         "seconds_per_clip": np.array(seconds, dtype=np.float32),
         "model_version": np.array(analyzer.model_version),
+        "excerpt_window": np.array(excerpt_window, dtype=np.int32),
+        "excerpt_index": np.array(excerpt_index, dtype=np.int32),
+        "excerpt_count": np.array(excerpt_count, dtype=np.int32),
+        "efficientat_logits": np.concatenate(effat_logits).astype(np.float32),
+        "efficientat_embedding": np.concatenate(effat_embedding).astype(np.float32),
+        "efficientat_middle_logits": np.stack(effat_middle[0]).astype(np.float32),
+        "efficientat_middle_embedding": np.stack(effat_middle[1]).astype(np.float32),
     }
     for name in NETWORKS:
         for key in ("embedding", "tags"):
@@ -111,8 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips (a quick check)")
+    parser.add_argument("--add-middle", action="store_true",
+                        help="only add the one-excerpt EfficientAT input to the existing cache --out")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    if args.add_middle:
+        add_middle(args.audio, args.out)
+        return 0
     t0 = time.monotonic()
     data = extract(args.audio, args.limit)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -97,25 +97,33 @@ def fit_classical(name: str, params: dict, table: Table, rows: np.ndarray):
 
 
 def member_probas(data: AudioSet, table: Table, fit_clips: np.ndarray, held_clips: np.ndarray,
-                  fit_splits: set[str], hyper: dict, head: dict) -> dict[str, np.ndarray]:
-    """Each member fitted without the held clips' artist blocks, predicting the held clips."""
+                  fit_splits: set[str], hyper: dict, heads: dict[str, dict],
+                  fixed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Each member fitted without the held clips' artist blocks, predicting the held clips.
+
+    ``heads``: member name -> the head's choice (``stats``, ``family``, ``params``,
+    ``patches_per_window``: musicnn patches or EfficientAT excerpts); ``fixed``: members fitted on
+    nothing here (the zero-shot genre scores), name -> probabilities of every clip."""
     held_blocks = set(data.groups[held_clips])
     rows = table.rows(fit_splits, held_blocks)
     Xa = C.as_float32_inputs(data.features[held_clips])
     out = {name: C.full_proba(fit_classical(name, p, table, rows), Xa) for name, p in hyper.items()}
-    patches = head["patches_per_window"] or None
-    Xr, yr, wr, _ = head_rows(data, fit_clips, head["stats"], patches, head["params"])
-    model = fit_head(head["family"], head["params"], Xr, yr, wr, SEED)
-    out[HEAD] = C.full_proba(model, data.stats(head["stats"], patches)[held_clips])
+    for name, head in heads.items():
+        patches = head["patches_per_window"] or None
+        Xr, yr, wr, _ = head_rows(data, fit_clips, head["stats"], patches, head["params"])
+        model = fit_head(head["family"], head["params"], Xr, yr, wr, SEED)
+        out[name] = C.full_proba(model, data.stats(head["stats"], patches)[held_clips])
+    for name, p in (fixed or {}).items():
+        out[name] = p[held_clips]
     return out
 
 
 def out_of_fold(data: AudioSet, table: Table, clips: np.ndarray, fit_splits: set[str], hyper: dict,
-                head: dict) -> tuple[dict[str, np.ndarray], list]:
+                heads: dict[str, dict], fixed: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], list]:
     folds = grouped_folds(data.y[clips], data.groups[clips], FOLDS, SEED)
     oof: dict[str, np.ndarray] = {}
     for k, (fit, held) in enumerate(folds):
-        probas = member_probas(data, table, clips[fit], clips[held], fit_splits, hyper, head)
+        probas = member_probas(data, table, clips[fit], clips[held], fit_splits, hyper, heads, fixed)
         for name, p in probas.items():
             oof.setdefault(name, np.zeros((len(clips), len(C.GTZAN_LABELS))))[held] = p
         log.info("fold %d/%d: %d held clips", k + 1, len(folds), len(held))
@@ -252,19 +260,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=FILE.npz")
+    parser.add_argument("--head", action="append", default=[], metavar="NAME=CHOICE.json",
+                        help=f"a head member and its choice file (default: {HEAD}={CHOICE_PATH})")
+    parser.add_argument("--zero-shot", action="store_true",
+                        help="add the EfficientAT zero-shot genre scores (tools/train_efficientat_head.py)")
+    parser.add_argument("--zero-shot-excerpts", type=int, default=1)
+    parser.add_argument("--without", action="append", default=[], metavar="MEMBER",
+                        help="leave a classical member out of the vote (e.g. knn)")
+    parser.add_argument("--previous", type=Path, default=None, metavar="ENSEMBLE.json",
+                        help="an earlier vote (its weights fitted on train OOF) to judge against on valid, "
+                             "with the bootstrap over artist blocks (e.g. models/ensemble_v3.json)")
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "ensemble_v3.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     started = time.monotonic()
+    ens = args.out.stem  # ensemble_v3, ensemble_v4, ...: the vote's name in the figures
     data = load(args.cache)
     table = Table(args.data)
-    head = json.loads(CHOICE_PATH.read_text(encoding="utf-8"))
-    hyper = classical_members()
+    heads = {}
+    for spec in args.head or [f"{HEAD}={CHOICE_PATH}"]:
+        name, path = spec.split("=", 1)
+        heads[name] = json.loads(Path(path).read_text(encoding="utf-8"))
+    head = heads.get(HEAD) or next(iter(heads.values()))
+    hyper = {k: v for k, v in classical_members().items() if k not in args.without}
+    fixed = {}
+    if args.zero_shot:
+        from train_efficientat_head import ZERO_SHOT, zero_shot_map, zero_shot_proba
+
+        fixed[ZERO_SHOT] = zero_shot_proba(
+            data.stats(["efficientat.scores.mean"], None, args.zero_shot_excerpts), zero_shot_map())
     extras = dict(load_extra(s, data) for s in args.extra)
     tr, va = np.flatnonzero(data.mask("train")), np.flatnonzero(data.mask("valid"))
 
     # 1-3: out-of-fold on train, the vote fitted there.
-    oof, folds = out_of_fold(data, table, tr, {"train"}, hyper, head)
+    oof, folds = out_of_fold(data, table, tr, {"train"}, hyper, heads, fixed)
     for name, p in extras.items():
         oof[name] = p["proba"][tr]
     atomic_write_json(FOLDS_PATH, {"seed": SEED, "train_folds_held_clips": [data.clip[tr][h].tolist() for _, h in folds]},
@@ -277,13 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     log.info("vote on train OOF: %s %s", vote["pooling"], {k: round(v, 3) for k, v in vote["weights"].items()})
 
     # 4: valid, members fitted on all of train.
-    valid_p = member_probas(data, table, tr, va, {"train"}, hyper, head)
+    valid_p = member_probas(data, table, tr, va, {"train"}, hyper, heads, fixed)
     for name, p in extras.items():
         valid_p[name] = p["proba"][va]
     yv = data.y[va]
     valid = {m: scores(p, yv) for m, p in valid_p.items()}
     ens_valid_p = weighted_mean(valid_p, vote["weights"], vote["pooling"])
-    valid[ENSEMBLE] = scores(ens_valid_p, yv)
+    valid[ens] = scores(ens_valid_p, yv)
     best = max(valid_p, key=lambda m: (valid[m]["accuracy"], valid[m]["macro_f1"]))
     boot = bootstrap_diff(ens_valid_p, valid_p[best], yv, data.groups[va], SEED)
     # The classical vote of the previous bundle (metrics.json, not the manifest: that holds v2's weights).
@@ -291,15 +320,30 @@ def main(argv: list[str] | None = None) -> int:
     old_w = {m: w for m, w in v1["weights"].items() if m in hyper and w > 0}
     valid["ensemble_v1_classical"] = scores(weighted_mean({m: valid_p[m] for m in old_w}, old_w, v1["pooling"]), yv)
     bundled = bundled_on_valid(data, va, hyper, v1)
+    previous = None
+    if args.previous:
+        # The earlier vote on the same members fitted on train: its weights were fitted on train
+        # out-of-fold predictions too, so both votes are judged on valid artists neither saw.
+        old = json.loads(args.previous.read_text(encoding="utf-8"))["vote_fitted_on_train_oof"]
+        old_w = {m: w for m, w in old["weights"].items() if w > 0}
+        missing = sorted(set(old_w) - set(valid_p))
+        if missing:
+            raise SystemExit(f"{args.previous}: members {missing} are not in this run")
+        prev_p = weighted_mean({m: valid_p[m] for m in old_w}, old_w, old["pooling"])
+        valid[args.previous.stem] = scores(prev_p, yv)
+        previous = {"name": args.previous.stem, "weights": old["weights"], "pooling": old["pooling"],
+                    "margin": {k: valid[ens][k] - valid[args.previous.stem][k] for k in ("accuracy", "macro_f1")},
+                    "bootstrap_margin": bootstrap_diff(ens_valid_p, prev_p, yv, data.groups[va], SEED)}
+        log.info("%s - %s on valid: %s", ens, args.previous.stem, previous["bootstrap_margin"])
     for m, f in valid.items():
         log.info("valid %-22s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
     log.info("ensemble - best member (%s) on valid: acc %+.3f F1 %+.3f; bootstrap %s", best,
-             valid[ENSEMBLE]["accuracy"] - valid[best]["accuracy"],
-             valid[ENSEMBLE]["macro_f1"] - valid[best]["macro_f1"], boot)
+             valid[ens]["accuracy"] - valid[best]["accuracy"],
+             valid[ens]["macro_f1"] - valid[best]["macro_f1"], boot)
 
     # 5: the bundle's weights from out-of-fold predictions over train+valid.
     both = np.concatenate([tr, va])
-    oof_all, _ = out_of_fold(data, table, both, {"train", "valid"}, hyper, head)
+    oof_all, _ = out_of_fold(data, table, both, {"train", "valid"}, hyper, heads, fixed)
     for name, p in extras.items():
         if "proba_cv_all" in p:
             oof_all[name] = p["proba_cv_all"][both]
@@ -313,20 +357,22 @@ def main(argv: list[str] | None = None) -> int:
     # its artist block, with the other valid artists in training (as in the bundle).
     is_valid = np.arange(len(both)) >= len(tr)
     cv_valid = {m: scores(p[is_valid], data.y[va]) for m, p in oof_all.items()}
-    cv_valid[ENSEMBLE] = scores(nested_all[is_valid], data.y[va])
+    cv_valid[ens] = scores(nested_all[is_valid], data.y[va])
     cv_best = max(oof_all, key=lambda m: (cv_valid[m]["accuracy"], cv_valid[m]["macro_f1"]))
     cv_boot = bootstrap_diff(nested_all[is_valid], oof_all[cv_best][is_valid], data.y[va], data.groups[va], SEED)
     for m, f in cv_valid.items():
         log.info("grouped CV over train+valid, valid clips: %-12s acc %.3f F1 %.3f", m, f["accuracy"], f["macro_f1"])
     log.info("  ensemble - best member (%s): acc %+.3f F1 %+.3f; bootstrap %s", cv_best,
-             cv_valid[ENSEMBLE]["accuracy"] - cv_valid[cv_best]["accuracy"],
-             cv_valid[ENSEMBLE]["macro_f1"] - cv_valid[cv_best]["macro_f1"], cv_boot)
+             cv_valid[ens]["accuracy"] - cv_valid[cv_best]["accuracy"],
+             cv_valid[ens]["macro_f1"] - cv_valid[cv_best]["macro_f1"], cv_boot)
     log.info("bundle vote (train+valid OOF): %s %s; nested CV acc %.3f F1 %.3f", bundle_vote["pooling"],
              {k: round(v, 3) for k, v in bundle_vote["weights"].items()}, bundle_cv["accuracy"], bundle_cv["macro_f1"])
 
     report = {
         "members": list(oof),
         "head": head,
+        "heads": heads,
+        "zero_shot": sorted(fixed),
         "folds": f"StratifiedGroupKFold({FOLDS}, shuffle, seed {SEED}) over the clips, groups = blocks of 10 clip "
                  "numbers within a genre; classical members refitted on the feature table's rows outside the "
                  "held fold's blocks",
@@ -335,8 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         "valid": valid,
         "bundled_classical_on_valid_audio": bundled,
         "valid_best_member": best,
-        "valid_margin_over_best": {k: valid[ENSEMBLE][k] - valid[best][k] for k in ("accuracy", "macro_f1")},
+        "valid_margin_over_best": {k: valid[ens][k] - valid[best][k] for k in ("accuracy", "macro_f1")},
         "valid_bootstrap_margin": boot,
+        "valid_against_previous": previous,
         "valid_note": "members fitted on train (classical: the table's train rows; head: the train audio), vote "
                       "weights fitted on the train out-of-fold predictions; judged on the 92 valid clips' audio",
         "bundle": {**bundle_vote, "nested_cv_train_valid": {k: bundle_cv[k] for k in ("accuracy", "macro_f1", "log_loss",
@@ -345,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                            "cross-validates that weight fit (members out-of-fold, weights fitted on the other folds)"},
         "cv_train_valid_on_valid_clips": {
             "figures": cv_valid, "best_member": cv_best,
-            "margin_over_best": {k: cv_valid[ENSEMBLE][k] - cv_valid[cv_best][k] for k in ("accuracy", "macro_f1")},
+            "margin_over_best": {k: cv_valid[ens][k] - cv_valid[cv_best][k] for k in ("accuracy", "macro_f1")},
             "bootstrap_margin": cv_boot,
             "note": "grouped 5-fold CV over all 281 clips (members refitted per fold; vote weights fitted on the "
                     "other folds' out-of-fold rows); the rows of the 92 valid clips. Every valid clip is judged "
@@ -355,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_time_seconds": round(time.monotonic() - started, 1),
     }
     atomic_write_json(args.out, report, indent=2)
-    np.savez_compressed("/work/cache/ensemble_predictions.npz", clip=data.clip, train_idx=tr, valid_idx=va,
+    np.savez_compressed(f"/work/cache/{args.out.stem}_predictions.npz", clip=data.clip, train_idx=tr, valid_idx=va,
                         **{f"oof_{m}": p for m, p in oof.items()}, **{f"valid_{m}": p for m, p in valid_p.items()},
                         **{f"oofall_{m}": p for m, p in oof_all.items()}, oofall_ensemble=nested_all)
     log.info("wrote %s (%.0f s)", args.out, report["wall_time_seconds"])

@@ -356,7 +356,30 @@ def render(models: Path) -> str:
         "ensemble v3. Their ONNX "
         "conversion matches the original TensorFlow models to 7.5e-7 (tags) and 4.2e-6 (embeddings) "
         "(`tools/check_musicnn.py`).") + card[end:]
-    return card + audio_section(models) + spectrogram_section(models)
+    return card + audio_section(models) + spectrogram_section(models) + efficientat_section(models)
+
+
+def efficientat_section(models: Path) -> str:
+    """The EfficientAT network, broad genres and ensemble v4 (``tools/train_efficientat_card.py``)."""
+    if not (models / "ensemble_v4.json").exists():
+        return ""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_efficientat_card", Path(__file__).with_name("train_efficientat_card.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return "\n" + module.render(models) + "\n"
+
+
+def _in_app(models: Path, meta: dict) -> str:
+    """How the app uses a spectrogram model: a manifest member with weight 0 runs and is shown."""
+    if not (models / meta["file"]).exists():
+        return "not bundled"
+    manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
+    entry = next((e for e in manifest.get("models", []) if e.get("file") == meta["file"]), None)
+    if entry is None:
+        return "bundled file, not in the vote"
+    return "runs and is shown in the app, does not vote" if not entry.get("votes") else f"votes, weight {entry['weight']:.3f}"
 
 
 def spectrogram_section(models: Path) -> str:
@@ -375,7 +398,7 @@ def spectrogram_section(models: Path) -> str:
         clip, seg = m.get("valid_clip", {}), m.get("valid_segment", {})
         rows.append(f"| {name} | {_f(clip.get('accuracy'))} | {_f(clip.get('macro_f1'))} | {_recall(clip) if clip.get('recall') else 'n/a'} "
                     f"| {_f(seg.get('accuracy'))} | {meta.get('parameters', 'n/a')} | {_kb(models / meta['file'])} "
-                    f"| {'bundled file, not in the vote' if (models / meta['file']).exists() else 'not bundled'} |")
+                    f"| {_in_app(models, meta)} |")
     if not rows:
         return ""
     return f"""
@@ -387,7 +410,9 @@ with crops, gain, SpecAugment masks, mixup and class weights, seed 20151; valid 
 last epoch is kept, the transfer head's C was chosen by grouped CV on train), so these are
 held-out figures. A clip's probabilities are the mean over its segments. onnxruntime matches torch
 to 6e-7 (CNN) and 9e-6 (transfer) (`tests/test_cnn_export.py`). Neither enters the vote: both are
-well below the audio head on valid, and no out-of-fold figure says they add to it.
+well below the audio head on valid, and no out-of-fold figure says they add to it. The CNN runs
+in the app as a member that does not vote (weight 0 in the manifest), so its scores are shown in
+the per-model panel beside the others (issue 22, item 11).
 
 | model | valid clip accuracy | macro F1 | recall {' | '.join(LABELS)} | valid segment accuracy | parameters | file | in the app |
 |---|---|---|{'---|' * len(LABELS)}---|---|---|---|

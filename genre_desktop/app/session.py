@@ -326,11 +326,12 @@ class LibrarySession:
                            lambda outcome: (self.apply_written(outcome), done and done(outcome)), failed, kind="write")
 
     def undo_write(self, options: Any = None, *, last: int = 1, all: bool = False,  # noqa: A002
-                   journal_path: Any = None, done: Callable[[Any], Any] | None = None,
+                   journal_path: Any = None, genre_level: bool = False, done: Callable[[Any], Any] | None = None,
                    failed: Callable[[str], Any] | None = None) -> Any:
-        """Undo the last ``last`` write batches (or ``all``) from the journal (on the writer)."""
+        """Undo the last ``last`` write batches (or ``all``) from the journal (on the writer);
+        ``genre_level``: see ``TagService.undo``."""
         ws = self.workspace
-        return self.writer(lambda: io.undo_writes(ws, options, last, all, journal_path),
+        return self.writer(lambda: io.undo_writes(ws, options, last, all, journal_path, genre_level),
                            lambda outcome: (self.apply_written(outcome), done and done(outcome)), failed, kind="undo")
 
     def apply_written(self, outcome: Any) -> None:

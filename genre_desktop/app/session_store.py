@@ -136,6 +136,7 @@ class WriteOutcome:
     tracks: list[Track] = field(default_factory=list)
     stale: PlanCheck | None = None
     settled: list[Any] | None = field(default_factory=list)  # writes a killed run left, settled first
+    left: list[str] = field(default_factory=list)  # undo: files an earlier undo left (changed since)
 
     @property
     def failed(self) -> list[tuple[str, str]]:
@@ -169,13 +170,17 @@ def write_plan(workspace, plan: WritePlan, settings: Settings, root: str | None,
 
 
 def undo_writes(workspace, options: Any = None, last: int = 1, all: bool = False,  # noqa: A002
-                journal_path: str | Path | None = None) -> WriteOutcome:
-    """Undo the last ``last`` write batches (or ``all``) from the journal."""
+                journal_path: str | Path | None = None, genre_level: bool = False) -> WriteOutcome:
+    """Undo the last ``last`` write batches (or ``all``) from the journal, byte for byte;
+    ``genre_level``: files changed since their write get their old genres back (TagService.undo)."""
     store = workspace.store
     with workspace.tag_service(options, journal_path=journal_path) as (service, settled):
         current = _analysed_marks(store, {e.path for e in service.journal.entries()})
-        results = service.undo(last=last, all=all)
-    return _outcome(store, results, current, settled)
+        results = service.undo(last=last, all=all, genre_level=genre_level)
+        left = [] if genre_level else [e.path for e in service.left_by_undo()]
+    outcome = _outcome(store, results, current, settled)
+    outcome.left = left
+    return outcome
 
 
 def _analysed_marks(store, paths: Iterable[str]) -> set[str]:

@@ -118,13 +118,40 @@ class Workspace:
         from genre_desktop.library.tag_service import TagService
 
         with Journal(Path(journal_path) if journal_path is not None else self.journal_path) as journal:
-            service = TagService(self.store, journal, options if options is not None else self.write_options())
+            service = TagService(self.store, journal, options if options is not None else self.write_options(),
+                                 limits=self.undo_limits())
             settled: Any = []
             if journal.pending():
                 settled = service.recover()
                 if settled:
                     log.info("settled %d interrupted tag write(s) from an earlier run", len(settled))
             yield service, settled
+
+    def undo_limits(self) -> Any:
+        """How much undo data the settings let the journal keep (``library.undo_expiry.UndoLimits``)."""
+        from genre_desktop.library.undo_expiry import UndoLimits
+
+        return UndoLimits.from_values(self._settings.undo_max_mb, self._settings.undo_max_days)
+
+    def undo_usage(self) -> Any:
+        """The undo data kept now (``UndoUsage``: bytes, writes, oldest), for the settings."""
+        from genre_desktop.library.journal import Journal
+        from genre_desktop.library.undo_expiry import UndoUsage, usage
+
+        if not self.journal_path.exists():
+            return UndoUsage(0, 0, None)
+        with Journal(self.journal_path) as journal:
+            return usage(journal)
+
+    def undo_expiry_notice(self, files: int) -> str | None:
+        """What writing ``files`` files would make expire, in a sentence (None: nothing would)."""
+        from genre_desktop.library.journal import Journal
+        from genre_desktop.library.undo_expiry import expiry_notice
+
+        if not self.journal_path.exists():
+            return None
+        with Journal(self.journal_path) as journal:
+            return expiry_notice(journal, self.undo_limits(), files)
 
     # -- analysis ------------------------------------------------------------------------------
     def active_user_model(self) -> str | None:

@@ -1,8 +1,11 @@
 """``evaluate``: accuracy, macro F1 and confusion of every model and the ensemble.
 
-- ``evaluate --audio DIR [--json]``: every audio file under DIR, its true genre the name of the
-  folder it sits in, through the same analysis as ``classify``: accuracy, macro F1, recall per
-  genre and confusion for every member and the ensemble.
+- ``evaluate --audio DIR [--json] [--bundled]``: every audio file under DIR, its true genre the name
+  of the folder it sits in, through the same analysis as ``classify`` (the settings' windows, the
+  active trained model with its own genres, or with ``--bundled`` the bundled models alone, to
+  compare): accuracy, macro F1, recall per genre and confusion for every member, the user model
+  and the ensemble. A folder names a genre by the genre identity the app uses everywhere
+  (``Lo-fi/`` is the trained genre "lo-fi", ``Hip-Hop/`` the bundled "hiphop").
 - ``evaluate --data DIR [--all] [--json]``: DIR has ``features_30_sec.csv`` and ``splits/``;
   evaluates each member and the ensemble on the table rows of DIR's test split (every row with
   ``--all``). A feature table has no audio, so only the members that read table features take
@@ -33,6 +36,11 @@ def register(subparsers) -> None:
     e.add_argument("--all", action="store_true", help="evaluate on every row of the table, not the test split")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
     e.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    e.add_argument("--bundled", "--bundled-only", dest="bundled", action="store_true",
+                   help="--audio: the bundled models alone, even if a trained model is active (to compare)")
+    e.add_argument("--segments", type=int, default=None, metavar="N",
+                   help="--audio: 30 s windows per track (default: the settings', as classify)")
+    e.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: the settings')")
     e.set_defaults(func=run)
 
 
@@ -152,7 +160,9 @@ def genre_of_folder(folder: str, labels: Iterable[str] = ()) -> str:
 
 def labelled_audio(root: str | os.PathLike, labels: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, true genre) for every supported audio file under ``root`` whose folder names one of
-    ``labels``, sorted; and the files skipped because their folder names no known genre."""
+    ``labels`` (by genre identity: "Lo-fi" is a trained "lo-fi", "Hip-Hop" the bundled "hiphop"),
+    sorted, the genre spelt as the label; and the files skipped because their folder names no genre
+    of ``labels``."""
     found, skipped = [], []
     for path in collect_files([str(root)]):
         genre = genre_of_folder(os.path.basename(os.path.dirname(path)), labels)
@@ -202,23 +212,37 @@ def evaluate_audio(analyzer, files: list[tuple[str, str]], progress=None) -> dic
             "failed": failed}
 
 
+def _which(analyzer) -> str:
+    """Which models an evaluation ran, in words."""
+    user = getattr(analyzer, "user_model", None)
+    if user is None:
+        return "the bundled models alone"
+    return (f"your trained model {user.version} with the bundled models, as classify runs them; "
+            "--bundled for the bundled models alone")
+
+
 def cmd_evaluate_audio(args: argparse.Namespace) -> int:
-    """``evaluate --audio DIR [--json]``: exit 0, 1 if some file failed, 2 if nothing could be scored."""
-    from genre_desktop.inference.analyzer import Analyzer
+    """``evaluate --audio DIR [--json] [--bundled]``: exit 0, 1 if some file failed, 2 if nothing could be
+    scored."""
+    from genre_desktop.cli.classify import classify_spec
     from genre_desktop.inference.manifest import ModelError
 
-    try:
-        analyzer = Analyzer(args.models, n_segments=getattr(args, "segments", 5), threads=getattr(args, "threads", 0),
-                            tag_networks=())  # scores only: the networks the vote reads, no taggers
-    except ModelError as exc:
-        print(f"error: cannot load the models: {exc}", file=sys.stderr)
-        return 2
     if not os.path.isdir(args.audio):
         print(f"error: {args.audio} is not a folder", file=sys.stderr)
         return 2
+    try:
+        # What classify runs (the active trained model too, unless --bundled); scores only: the
+        # networks the vote reads, no taggers.
+        analyzer = classify_spec(args).with_(tag_networks=()).build()
+    except ModelError as exc:
+        print(f"error: cannot load the models: {exc}", file=sys.stderr)
+        return 2
     files, skipped = labelled_audio(args.audio, list(analyzer.labels))
     if skipped:
-        print(f"note: {len(skipped)} files sit in folders that name no known genre; skipped", file=sys.stderr)
+        folders = sorted({os.path.basename(os.path.dirname(p)) for p in skipped})
+        shown = ", ".join(f"{f}/" for f in folders[:8]) + (f" and {len(folders) - 8} more" if len(folders) > 8 else "")
+        print(f"note: {len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped: {shown} name{'s' if len(folders) == 1 else ''} "
+              f"no genre these models know ({_which(analyzer)})", file=sys.stderr)
     if not files:
         print(f"error: no audio files in genre folders under {args.audio} "
               f"(folders are named by genre: {', '.join(analyzer.labels)})", file=sys.stderr)
@@ -234,10 +258,11 @@ def cmd_evaluate_audio(args: argparse.Namespace) -> int:
     if report["n"] == 0:
         print("error: no file could be analysed", file=sys.stderr)
         return 2
+    report["models_used"] = _which(analyzer)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{report['n']} files under {args.audio}; models {report['model_version']}")
+        print(f"{report['n']} files under {args.audio}; models {report['model_version']} ({_which(analyzer)})")
         for name, r in report["models"].items():
             print(f"\n{name}: accuracy {r['accuracy']:.3f}, macro F1 {r['macro_f1']:.3f}")
             print("  recall: " + ", ".join(f"{g} {v:.2f}" for g, v in r["recall"].items()))

@@ -66,10 +66,21 @@ def cmd_list(args) -> int:
                    if name == "your new model"), None)
         mark = "*" if v.active else " "
         f1_text = f"held-out macro F1 {f1:.3f}" if f1 is not None else ""
-        print(f"{mark} {v.version}  {v.created}  {v.head:<8} {v.tracks:5d} tracks  {len(v.labels):3d} genres  {f1_text}")
+        print(f"{mark} {v.version}  {v.created}  {v.head:<8} {v.tracks:5d} tracks  {len(v.labels):3d} genres  {f1_text}"
+              + _verdict_text(v.verdict))
     if registry.active() is None:
         print("  (active: the bundled models alone)")
     return 0
+
+
+def _verdict_text(verdict: dict) -> str:
+    """"  (would change nothing)", "  (cannot predict lo-fi)" or "" (see ``training.can_predict``)."""
+    if not verdict or verdict.get("useful", True):
+        return ""
+    bad = [g["genre"] for g in verdict.get("genres", []) if not g.get("ok", True)]
+    if verdict.get("changes_nothing"):
+        return "  (would change nothing)"
+    return f"  (cannot predict {', '.join(bad)})" if bad else ""
 
 
 def cmd_activate(args) -> int:

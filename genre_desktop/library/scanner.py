@@ -34,7 +34,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Callable, Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
-from genre_desktop.audio.decode import mp3_truncation
+from genre_desktop.audio.probe import mp3_truncation
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED

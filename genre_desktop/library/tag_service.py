@@ -1,57 +1,51 @@
-"""Journaled, verified genre writes and their undo.
+"""Journaled, verified, proven genre writes, and their undo.
 
 For each file of a batch: check it is still the file the store knows (exists, writable, same size
 and mtime as scanned: otherwise "changed on disk since the scan: rescan first"), read its current
-genres, journal the intent, write, read back and compare, update the store (genres, status
-WRITTEN, new size/mtime), journal "done". A failing file is reported and never stops the batch.
+genres, journal the intent, write (the tagging layer verifies the copy and proves it can give the
+original back byte for byte; the undo data is stored beside the journal and journaled before the
+file is replaced), read back and compare, update the store (genres, status WRITTEN, new
+size/mtime), journal "done". A failing file is reported and never stops the batch.
 
-Undo walks the journal backwards: the last N write batches that still have something to undo (or
-all of them), newest entry first, setting each file back to the genres it had before. It only
-touches a file whose genres are still the ones written (anything else means someone changed the
-file since, and is reported). Undo is journaled too (kind "undo", pointing at the write it
-reverts), so nothing is undone twice. ``recover()`` settles entries left pending by a crash.
+Undo (``tag_undo``) gives each file back byte for byte from that data, or, for writes without
+it, puts the old genres back. ``recover()`` settles entries left pending by a crash. After a batch
+the undo data no longer needed is removed and the oldest expires past the user's limits
+(``undo_expiry``), while no other process writes under the journal.
 
 - A write that fails or does not verify after it may have changed the file (a mismatch on read
   back, an error of an in-place save) is journaled "failed" *with the genres found* in the file;
   undo treats such an entry like a done one, so the old genres can always be put back.
-- The intent records the file's ID3 version (and the v2.3 separator): undo writes the old genres
-  back as the version the file had, so an ID3v2.3 file does not come back as v2.4.
+- The intent records the file's ID3 version (and the v2.3 separator): a genre-level undo writes
+  the old genres back as the version the file had.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 import os
-import stat
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from genre_desktop.cancel import NEVER, CancelToken
-from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, Journal, JournalEntry
+from genre_desktop.library import tag_undo, undo_expiry
+from genre_desktop.library.journal import WRITE, Journal, JournalEntry
 from genre_desktop.library.store import Store
-from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.status import ERROR, UNANALYSED, WRITTEN
 from genre_desktop.core.track import Track
+from genre_desktop.library.tag_undo import INTERRUPTED, READ_ONLY, WriteResult, _Refused, _writable
+from genre_desktop.library.undo_expiry import UndoLimits
+from genre_desktop.library.undo_store import UndoStore
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, restore_fields, write_fields, write_genres
 from genre_desktop.tagging.files import remove_working_copies
+from genre_desktop.tagging.rebuild import UndoData
+from genre_desktop.tagging.reasons import quoted
+
+__all__ = ["CHANGED_ON_DISK", "INTERRUPTED", "READ_ONLY", "TagService", "WriteResult", "changes_for"]
 
 log = logging.getLogger(__name__)
 
 CHANGED_ON_DISK = "changed on disk since the scan: rescan first"
-READ_ONLY = "read-only file: not written"
-INTERRUPTED = "interrupted before the file was written"
 STORE_EVERY = 50  # files per store flush in a long batch
-
-
-@dataclass
-class WriteResult:
-    path: str
-    old: list[str]  # genres
-    new: list[str]
-    ok: bool
-    error: str | None = None
-    # Other fields the write changed: name ("style") -> (old values, new values).
-    fields: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
 
 #: What ``TagService.write`` puts in one file: its genres, or fields by name
@@ -59,15 +53,17 @@ class WriteResult:
 Change = Sequence[str] | Mapping[str, Sequence[str]]
 
 
-class _Refused(Exception):
-    """A file that must not be written; the message is the reason shown to the user."""
-
-
 class TagService:
-    def __init__(self, store: Store, journal: Journal, options: WriteOptions = WriteOptions()) -> None:
+    """Writes and undos on the files of ``store``, journaled in ``journal``; the undo data lives
+    beside the journal (``undo_store``, default ``UndoStore.for_journal``) within ``limits``."""
+
+    def __init__(self, store: Store, journal: Journal, options: WriteOptions = WriteOptions(),
+                 limits: UndoLimits | None = None, undo_store: UndoStore | None = None) -> None:
         self.store = store
         self.journal = journal
         self.options = options
+        self.limits = limits if limits is not None else UndoLimits()
+        self.undo_store = undo_store if undo_store is not None else UndoStore.for_journal(journal.path)
 
     # ----------------------------------------------------------------- bookkeeping
     _finished: list[str] | None = None
@@ -103,8 +99,11 @@ class TagService:
                 with self._chunk():
                     for path, change in items[start:start + STORE_EVERY]:
                         if cancel.cancelled:
-                            return results
+                            break
                         results.append(self._write_one(batch, path, change))
+                if cancel.cancelled:
+                    break
+        self.collect()
         return results
 
     def _write_one(self, batch: str, path: str, change: Change) -> WriteResult:
@@ -134,12 +133,11 @@ class TagService:
         # Every declared field's places as stored (tagging.restore_fields puts them back): a write
         # may add more than the genre (a style; a WAV tagged in INFO only gets an ID3 chunk).
         extra["raw_fields_old"] = tags.raw
-        if others:
-            extra["fields"] = {name: {"old": was, "new": now} for name, (was, now) in others.items()}
         if tags.id3_version is not None:
             extra["id3_version"] = tags.id3_version
             extra["id3_separator"] = self.options.id3_separator
-        entry = self.journal.intent(batch, path, old, new, extra=extra)
+        entry = self.journal.intent(batch, path, old, new, extra=extra,
+                                    fields={name: {"old": was, "new": now} for name, (was, now) in others.items()})
         # Genres alone go through write_genres (a thin wrapper of write_fields), as they always did.
         result = self._apply(entry, track, new, WRITTEN, self.options, write=values if others else None)
         result.fields = {name: pair for name, pair in others.items() if pair[0] != pair[1]}
@@ -160,19 +158,19 @@ class TagService:
             if fields is not None:
                 restore_fields(path, fields, options)
             elif write is not None:
-                write_fields(path, write, options)
+                write_fields(path, write, options, keep=lambda undo: self._keep(entry, undo))
             elif raw is None:
-                write_genres(path, genres, options)
+                write_genres(path, genres, options, keep=lambda undo: self._keep(entry, undo))
             else:
                 write_genres(path, raw, options, exact=True, other=other)
             after = self._read_tags(path, options)
             got = list(after.genres)
             if not self._same(got, genres, options):
-                raise _Refused(f"verification failed: read back {got!r}, expected {genres!r}")
+                raise _Refused(f"verification failed: read back {quoted(got)}, expected {quoted(genres)}")
             wrong = {n: after.values.get(n) for n, v in (write or {}).items()
                      if n != "genre" and after.values.get(n) != list(v)}
             if wrong:
-                raise _Refused(f"verification failed: read back {wrong!r}")
+                raise _Refused(f"verification failed: read back {quoted(wrong)}")
         except (_Refused, TagError, OSError, ValueError) as exc:  # ValueError: an invalid genre value
             reason = exc.reason if isinstance(exc, TagError) else str(exc)
             found = self._changed_anyway(path, entry.old, options)
@@ -186,6 +184,15 @@ class TagService:
         self._mark(track, got, status, after.styles)
         self._done(entry.id)
         return WriteResult(path, entry.old, entry.new, True)
+
+    def _keep(self, entry: JournalEntry, undo: UndoData) -> None:
+        """Store a write's proven undo data and journal it: both durable before the file changes."""
+        try:
+            record = self.undo_store.keep(undo)
+        except OSError as exc:
+            raise TagError(entry.path, f"cannot keep the undo data beside the journal "
+                                       f"({exc.strerror or exc}); nothing written") from None
+        self.journal.undo_data(entry.id, record)
 
     def _changed_anyway(self, path: str, old: list[str], options: WriteOptions) -> list[str] | None:
         """After a failed write: the file's genres if they are no longer ``old`` (else None)."""
@@ -226,14 +233,6 @@ class TagService:
         sep = options.id3_separator
         return options.id3_version == 3 and sep.join(got) == sep.join(wanted)
 
-    def _restore_options(self, entry: JournalEntry) -> WriteOptions:
-        """The options that put ``entry.old`` back as the file had it (its ID3 version and separator)."""
-        version = entry.extra.get("id3_version")
-        if version not in (3, 4):
-            return self.options
-        return WriteOptions(id3_version=version,
-                            id3_separator=entry.extra.get("id3_separator") or self.options.id3_separator)
-
     def _mark(self, track: Track, genres: list[str], status: str, styles: list[str] | None = None) -> None:
         """Record the file's genres (and styles, when read) and new size/mtime. A problem the file
         has (its audio does not analyse, it is truncated) stays: writing a tag fixes none of them."""
@@ -244,62 +243,49 @@ class TagService:
         self.store.update(track.path, genres=list(genres), status=status, size=st.st_size, mtime=st.st_mtime, **more)
 
     # ----------------------------------------------------------------- undo
-    def undo(self, last: int | None = 1, all: bool = False) -> list[WriteResult]:  # noqa: A002 - contract name
-        """Undo the last ``last`` write batches (or ``all``), newest first."""
-        undone = self.journal.undone_ids()
-        batches = [
-            (batch, [e for e in entries if e.touched_file and e.id not in undone])
-            for batch, entries in self.journal.batches(kind=WRITE)
-        ]
-        batches = [(b, entries) for b, entries in batches if entries]
-        if not all:
-            batches = batches[-(last or 1):] if (last or 1) > 0 else []
-        undo_batch = self.journal.new_batch_id()
+    def undo(self, last: int | None = 1, all: bool = False,  # noqa: A002 - contract name
+             genre_level: bool = False) -> list[WriteResult]:
+        """Undo the last ``last`` write batches (or ``all``), newest first (see ``tag_undo``).
+
+        ``genre_level``: where a file changed since the write (so it cannot come back byte for
+        byte), put its old genres back into it as it is now; such files are otherwise left, and
+        reported once.
+        """
+        batch = self.journal.new_batch_id()
         results: list[WriteResult] = []
         with self.journal.writing(), self._chunk():
-            for _, entries in reversed(batches):
-                for entry in reversed(entries):
-                    results.append(self._undo_one(undo_batch, entry))
+            for entry in tag_undo.candidates(self, last, all, genre_level):
+                results.append(tag_undo.undo_one(self, batch, entry, genre_level))
+        self.collect()
         return results
 
-    def _undo_one(self, batch: str, entry: JournalEntry) -> WriteResult:
-        path = entry.path
-        track = self.store.get(path)
-        try:
-            if track is None:
-                raise _Refused("no longer in the library")
-            if entry.state == DONE:
-                self._preflight(track)
-            elif not os.path.exists(path):  # pending, or failed after changing the file: the store may lag
-                raise _Refused("file vanished since the write")
-            current = self._read(path)
-        except _Refused as exc:
-            return WriteResult(path, entry.new, entry.old, False, str(exc))
-        side = entry.resolve(current) if not self._same(current, entry.new) else "new"
-        restore_status = entry.extra.get("status") or (PREDICTED if track.prediction else UNANALYSED)
-        if entry.state == PENDING and side == "old":  # a crash before the write: nothing to undo
-            self.journal.failed(entry.id, INTERRUPTED)
-            return WriteResult(path, current, entry.old, True)
-        if entry.state == PENDING and side == "new":  # a crash after the write: settle it first
-            self._done(entry.id)
-        if side == "old":  # someone already put the old genres back: record it, change nothing
-            undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id)
-            self._done(undo.id)
-            self._mark(track, current, restore_status)
-            return WriteResult(path, current, entry.old, True)
-        if side == "neither":
-            return WriteResult(path, current, entry.old, False,
-                               f"genres changed since the write (now {current!r}); not undone")
-        if not _writable(path, os.stat(path)):
-            return WriteResult(path, current, entry.old, False, READ_ONLY)
-        options = self._restore_options(entry)
-        undo = self.journal.intent(batch, path, current, entry.old, kind=UNDO, undoes=entry.id,
-                                   extra={k: v for k, v in entry.extra.items() if k.startswith("id3_")})
-        other = entry.extra.get("raw_other_old")
-        fields = entry.extra.get("raw_fields_old")
-        return self._apply(undo, track, list(entry.old), restore_status, options, raw=_restore_values(entry),
-                           other=other if isinstance(other, dict) else None,
-                           fields=fields if isinstance(fields, dict) else None)
+    def left_by_undo(self) -> list[JournalEntry]:
+        """Writes an earlier undo left because their files had changed (``undo(genre_level=True)``
+        puts their genres back)."""
+        undone = self.journal.undone_ids()
+        return [e for e in self.journal.entries() if e.kind == WRITE and e.undo_refused is not None
+                and e.id not in undone and e.touched_file]
+
+    # ----------------------------------------------------------------- undo data
+    def collect(self) -> tuple[int, int] | None:
+        """Remove undo data no longer needed and expire the oldest past ``limits``; returns
+        (entries expired, bytes freed), or None while another process writes under the journal."""
+        with self.journal.settling() as alone:
+            if not alone:
+                return None
+            self.journal.refresh()
+            expiring = undo_expiry.due(self.journal, self.limits)
+            finished = undo_expiry.dead(self.journal)
+            if not expiring and not finished:
+                return 0, 0
+            going = {e.id for e in expiring} | {e.id for e in finished}
+            live = {k for e in undo_expiry.kept(self.journal) if e.id not in going for k in e.undo_blobs}
+            blobs = {k for e in (*expiring, *finished) for k in e.undo_blobs} - live
+            self.journal.expire(sorted(going))  # journaled first: a crash leaves only unnamed blobs
+            freed = self.undo_store.remove(blobs)
+        if expiring:
+            log.info("undo data of %d write(s) expired (%d bytes)", len(expiring), freed)
+        return len(expiring), freed
 
     # ----------------------------------------------------------------- after a crash
     def recover(self) -> list[WriteResult] | None:
@@ -322,6 +308,8 @@ class TagService:
             with self._chunk():
                 for entry in self.journal.pending():
                     results.append(self._recover_one(entry))
+            live = {k for e in self.journal.entries() if e.undo is not None for k, _ in e.undo.get("blobs", [])}
+            self.undo_store.sweep(live)  # blobs a crash left before their journal record
         return results
 
     def _recover_one(self, entry: JournalEntry) -> WriteResult:
@@ -344,26 +332,7 @@ class TagService:
             self.journal.failed(entry.id, INTERRUPTED)
             return WriteResult(entry.path, entry.old, entry.new, False, INTERRUPTED)
         return WriteResult(entry.path, entry.old, entry.new, False,
-                           f"file holds neither the old nor the new genres (now {current!r})")
-
-
-def _restore_values(entry: JournalEntry) -> list[str] | None:
-    """The values undo writes back exactly (None: the legacy path, genres written as new ones).
-
-    Entries journaled before raw values were recorded hold only the genres as read; for an
-    ID3v2.3 file those were split on the separator, so they are written back joined, as before.
-    """
-    raw = entry.extra.get("raw_old")
-    if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
-        return list(raw)
-    if entry.extra.get("id3_version") == 3:
-        return None
-    return list(entry.old)
-
-
-def _writable(path: str, st: os.stat_result) -> bool:
-    """No write permission, or no write bit at all: a file marked read-only is respected even by root."""
-    return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and os.access(path, os.W_OK)
+                           f"file holds neither the old nor the new genres (now {quoted(current)})")
 
 
 def changes_for(paths: Iterable[str], genres: list[str]) -> dict[str, list[str]]:

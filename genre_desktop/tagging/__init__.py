@@ -5,8 +5,11 @@ one backend per container (``id3`` for MP3/AIFF, ``riff_info`` for WAV, ``vorbis
 ``asf``) knows only the container's mechanics, and the table in ``registry`` picks it and names
 each container's audio region (``regions``: the bytes a write must leave identical). ``files``
 opens files and saves them through a working copy verified before it replaces the original;
-``describe`` says beforehand what a write will change in a file's form; ``reasons`` words failures
-for users. The journal and undo live in library/, above this layer.
+``describe`` says beforehand what a write will change in a file's form; ``rebuild`` proves a
+write undoable (the original rebuilt from the written copy, ``chunking`` finding moved bytes),
+``restore`` gives the original back byte for byte, ``working_copy`` holds the copy being
+changed, ``foreign`` reads the tags of formats without a backend; ``reasons`` words failures for
+users. The journal, the undo data and undo itself live in library/, above this layer.
 """
 
 from genre_desktop.tagging.base import KEEP, FileTags, TagError, UnsupportedFormat, WriteOptions

@@ -1,62 +1,57 @@
-"""Writing fields on files (``write_fields``, ``restore_fields``): a verified crash-safe save.
+"""Writing fields on files (``write_fields``, ``restore_fields``): a verified, proven, crash-safe save.
 
 Saving never modifies the user's file before the result is known to be right. The file is copied
-to a hidden working copy in the same folder (``.name.genre-desktop-XXXX.tmp``, so scanners that
-skip hidden files ignore it), mutagen saves the tag into the copy, and the copy is verified: it
-must still open as the same container, the fields written must read back as intended, every other
-declared field (``tagging.fields``) as it was, and its audio region (``regions``: the bytes a tag write must not touch, located per
-container by the registry's table) must be byte-identical to the original's. Only then is the copy
-flushed and renamed over the original. A crash, a kill, a full disk or a failed check at any
-moment leaves the original byte-identical or replaced by a verified copy, never a half-written or
-damaged file. Before the rename the original is checked again: if its size or mtime changed
-meanwhile (another program wrote it), the write is abandoned with a TagError.
+to a hidden working copy (``working_copy``), mutagen saves the tag into the copy, and the copy is
+verified: it must still open as the same container, the fields written must read back as
+intended, every other declared field (``tagging.fields``) as it was, and its audio region
+(``regions``: the bytes a tag write must not touch, located per container by the registry's
+table) must be byte-identical to the original's. A write that will be journaled (``keep``) is
+also *proven undoable*: the original is rebuilt from the written copy (``rebuild``) and must come
+back byte for byte (its SHA-256), and the undo data goes to the caller before the copy replaces
+the file. Only then is the copy flushed and renamed over the original; a crash, a kill, a full
+disk or a failed check at any moment leaves the original byte-identical or replaced by a verified
+copy. ``restore`` gives the original back.
 
-The rename would break a hard link, and needs a writable folder; for such files the working copy
-is made in the temporary folder instead and, once verified, its bytes are written over the
-original in place (not atomic; logged). Symlinks are followed: the target file is written, the
-link stays.
-
-A process killed between the copy and the rename leaves a hidden working copy beside an intact
-original; ``remove_working_copies(folder)`` (for the scanner) deletes old ones.
-
-Read-only files are refused ("file is read-only") even where the permissions would let us
-replace them (root, or a writable folder): the librarian marked them so. Real audio in a
-container without a tag backend (WavPack, APE, Speex, ... whatever the extension) is refused as
-"audio format not supported for tagging". Reading lives in ``reading``.
+Symlinks are followed: the target file is written, the link stays. Read-only files are refused
+("file is read-only") even where the permissions would let us replace them (root, or a writable
+folder): the librarian marked them so. Real audio in a container without a tag backend (WavPack,
+APE, Speex, ... whatever the extension) is refused as "tags cannot be written for this format
+(WavPack) yet". Reading lives in ``reading``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
-import shutil
 import stat
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from genre_desktop.fsutil import fsync_dir
-from genre_desktop.tagging import regions
+from genre_desktop.tagging import rebuild, regions
 from genre_desktop.tagging.base import Fields, TagError, WriteOptions
 from genre_desktop.tagging.fields import FIELDS
-from genre_desktop.tagging.reasons import damaged
+from genre_desktop.tagging.reasons import damaged, quoted
+from genre_desktop.tagging.rebuild import UndoData
 from genre_desktop.tagging.separators import joinable
 from genre_desktop.tagging.reading import check_readable as _check_readable
 from genre_desktop.tagging.reading import load as _load
 from genre_desktop.tagging.reading import stat_of as _stat
 from genre_desktop.tagging.registry import Entry
+from genre_desktop.tagging.working_copy import (  # noqa: F401 - is_working_copy, remove_working_copies: API
+    WorkingCopy,
+    is_working_copy,
+    remove_working_copies,
+)
 
 log = logging.getLogger(__name__)
 
-_WORKING_MARK = ".genre-desktop-"
-_WORKING_COPY = re.compile(r"^\..+\.genre-desktop-[^.]+\.tmp$", re.DOTALL)
+#: Called with a write's proven undo data before the written copy replaces the file.
+Keep = Callable[[UndoData], None]
 
 
 def write_fields(path: str | os.PathLike[str], values: Mapping[str, Sequence[str]],
-                 options: WriteOptions = WriteOptions()) -> None:
+                 options: WriteOptions = WriteOptions(), *, keep: Keep | None = None) -> None:
     """Replace fields of ``path``: ``{"genre": [...], "style": [...]}`` (an empty list removes one).
 
     The keys are declared writable fields (``tagging.fields``: genre, style, grouping, ...);
@@ -64,10 +59,12 @@ def write_fields(path: str | os.PathLike[str], values: Mapping[str, Sequence[str
     audio are untouched; the working copy is verified before it replaces the file (see the
     module docstring). Raises TagError (UnsupportedFormat for containers without a tag
     backend) with the reason, the file then byte-identical to before; ValueError for a value
-    that is not a list of clean strings.
+    that is not a list of clean strings. ``keep``: prove the write undoable and hand its undo
+    data (``rebuild.UndoData``) to ``keep`` before the file is replaced; if ``keep`` raises,
+    nothing is written.
     """
     change = _Change(values=_physical(values, options))
-    _write(path, change, options)
+    _write(path, change, options, keep)
 
 
 def restore_fields(path: str | os.PathLike[str], raw: Mapping[str, Mapping[str, list[str] | None]],
@@ -80,15 +77,16 @@ def restore_fields(path: str | os.PathLike[str], raw: Mapping[str, Mapping[str, 
 
 
 def write_genres(path: str | os.PathLike[str], genres: list[str], options: WriteOptions = WriteOptions(),
-                 *, exact: bool = False, other: dict[str, str | None] | None = None) -> None:
+                 *, exact: bool = False, other: dict[str, str | None] | None = None,
+                 keep: Keep | None = None) -> None:
     """Replace the genre field of ``path`` with ``genres``: ``write_fields(path, {"genre": genres})``.
 
     ``exact``: ``genres`` are the field's first place as ``FileTags.raw_genres`` read it, and
     ``other`` its other places as ``FileTags.raw_other`` did (a WAV's INFO genre): put back as
-    ``restore_fields`` does.
+    ``restore_fields`` does. ``keep``: see ``write_fields``.
     """
     if not exact:
-        write_fields(path, {"genre": genres}, options)
+        write_fields(path, {"genre": genres}, options, keep=keep)
         return
     _validated(genres, exact=True)
     places: dict[str, list[str] | None] = {_FIRST_PLACE: list(genres)}
@@ -137,10 +135,10 @@ def _physical(values: Mapping[str, Sequence[str]], options: WriteOptions) -> dic
     return out
 
 
-def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions) -> None:
+def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions, keep: Keep | None = None) -> None:
     p = Path(path)
     target = Path(os.path.realpath(p))
-    before = _check_writable(p, target)
+    before = check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
     if change.raw is not None:
         change.raw = _resolved_raw(entry, change.raw)
@@ -152,7 +150,7 @@ def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions)
     in_place = before.st_nlink > 1 or not os.access(target.parent, os.W_OK | os.X_OK)
     if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
-    _replace_verified(p, target, before, entry, change, options, in_place)
+    _replace_verified(p, target, before, entry, change, options, in_place, keep)
 
 
 def _resolved_raw(entry: Entry, raw: dict[str, dict[str, list[str] | None]]) -> dict[str, dict[str, list[str] | None]]:
@@ -167,91 +165,62 @@ def _resolved_raw(entry: Entry, raw: dict[str, dict[str, list[str] | None]]) -> 
     return out
 
 
-def is_working_copy(name: str) -> bool:
-    """Whether a file name is one of our hidden working copies (left behind only by a crash)."""
-    return _WORKING_COPY.match(name) is not None
-
-
-def remove_working_copies(folder: str | os.PathLike[str], min_age: float = 300.0,
-                          name: str | None = None) -> list[Path]:
-    """Delete working copies in ``folder`` (not recursive) older than ``min_age`` seconds.
-
-    A process killed between copying and renaming leaves one; the user's file itself is intact.
-    The age limit keeps a write in progress in another thread or process safe. Age is measured
-    from the status change time (ctime): a working copy carries its original's *mtime*
-    (copystat), so mtime would make a copy made a second ago look years old. ``name``: only the
-    working copies of that one file.
-    """
-    removed = []
-    now = time.time()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    prefix = f".{name}{_WORKING_MARK}" if name is not None else None
-    for entry in entries:
-        if not is_working_copy(entry.name) or (prefix is not None and not entry.name.startswith(prefix)):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if entry.is_file(follow_symlinks=False) and now - max(st.st_ctime, st.st_mtime) >= min_age:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError as exc:
-            log.warning("cannot remove stale working copy %s: %s", entry.path, exc)
-    return removed
-
-
 def _replace_verified(shown: Path, target: Path, before: os.stat_result, entry: Entry, change: _Change,
-                      options: WriteOptions, in_place: bool) -> None:
-    folder = Path(tempfile.gettempdir()) if in_place else target.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{_WORKING_MARK}", suffix=".tmp", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        try:
-            shutil.copyfile(target, tmp)
-            if not in_place:
-                shutil.copystat(target, tmp)  # permissions, flags, extended attributes
-                _copy_owner(before, tmp)
-        except OSError as exc:
-            raise TagError(shown, f"cannot make a working copy of the file: {exc.strerror or exc}") from None
-        region = _region(entry, tmp, shown)
+                      options: WriteOptions, in_place: bool, keep: Keep | None = None) -> None:
+    with WorkingCopy(shown, target, before, in_place) as copy:
+        tmp = copy.path
+        original_sha = copy.fill()
+        layout = _region(entry, tmp, shown)
+        _apply_fixes(tmp, layout, shown)
         try:
             audio = entry.kind(str(tmp))
             fields = entry.backend.read(audio, options)
         except Exception as exc:  # the copy is byte-identical, so this is rare (file changed under us)
             raise TagError(shown, f"cannot read tags: {damaged(exc, tmp, shown)}") from None
         _save(audio, entry, change, options, shown)
-        _verify(shown, tmp, entry, region, fields, change, options)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        now = _stat(shown, target)
-        if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
-            raise TagError(shown, "file changed on disk while its tags were being written; nothing written")
-        try:
-            if in_place:
-                _overwrite(target, tmp)
-            else:
-                os.replace(tmp, target)
-        except OSError as exc:
-            raise TagError(shown, f"cannot replace the file with the retagged copy: {exc.strerror or exc}") from None
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    if in_place:
-        tmp.unlink()
-    else:
-        fsync_dir(target.parent)
+        written = _verify(shown, tmp, entry, layout.digest, fields, change, options)
+        if keep is not None:
+            keep(_proven_undo(shown, target, tmp, layout, written, original_sha))
+        copy.commit("the restored copy" if change.exact else "the retagged copy")
 
 
-def _region(entry: Entry, path: Path, shown: Path) -> str:
-    """The digest of the audio region; a file whose structure makes a save unsafe is refused."""
+def _apply_fixes(tmp: Path, layout: regions.Layout, shown: Path) -> None:
+    """Byte fixes the walk asked for before the save (a streamed WAV's real sizes)."""
+    if not layout.fixes:
+        return
     try:
-        return regions.digest(entry.region, path)
+        with open(tmp, "r+b") as handle:
+            for offset, data in layout.fixes:
+                handle.seek(offset)
+                handle.write(data)
+    except OSError as exc:
+        raise TagError(shown, f"cannot write the working copy: {exc.strerror or exc}") from None
+
+
+def _proven_undo(shown: Path, target: Path, tmp: Path, before: regions.Layout, after: regions.Layout,
+                 original_sha: str) -> UndoData:
+    """The undo data of this write, proven: the original rebuilt from the written copy is the
+    original, byte for byte (compared with it; its SHA-256 is journaled for undo to check again).
+    Otherwise the write is refused: no write whose undo is not known to work."""
+    try:
+        with open(target, "rb") as original, open(tmp, "rb") as written:
+            undo = rebuild.plan(original, before, written, after)
+            same, (written_sha, written_size) = rebuild.prove(undo.ops, undo.literal, written, original)
+    except rebuild.RebuildError as exc:
+        raise TagError(shown, f"the write could not be proven undoable ({exc}); nothing written") from None
+    except OSError as exc:
+        raise TagError(shown, f"cannot read the file: {exc.strerror or exc}") from None
+    if not same:
+        log.error("%s: the undo plan does not rebuild the original's %d bytes", shown, undo.size)
+        raise TagError(shown, "the original could not be rebuilt from the written file, so this write could "
+                              "not be undone byte for byte; nothing written")
+    return UndoData(undo.ops, undo.literal, original_sha, undo.size, written_sha, written_size)
+
+
+def _region(entry: Entry, path: Path, shown: Path) -> regions.Layout:
+    """The audio region's layout; a file whose structure makes a save unsafe is refused."""
+    try:
+        return regions.layout(entry.region, path)
     except regions.RegionError as exc:
         raise TagError(shown, f"{exc}; not written") from None
     except OSError as exc:
@@ -259,57 +228,51 @@ def _region(entry: Entry, path: Path, shown: Path) -> str:
 
 
 def _verify(shown: Path, tmp: Path, entry: Entry, region: str, fields: Fields, change: _Change,
-            options: WriteOptions) -> None:
+            options: WriteOptions) -> regions.Layout:
     """The retagged copy is the same container, holds the new values, every other declared field
-    as it was, and the same audio."""
+    as it was, and the same audio. Returns the copy's layout (for the undo data)."""
+    copy, outcome = ("the restored copy", "the file is unchanged") if change.exact else ("the retagged copy",
+                                                                                         "nothing written")
     try:
         audio, again = _load(tmp, shown_as=shown)
     except TagError as exc:
-        raise TagError(shown, f"the retagged copy no longer reads ({exc.reason}); nothing written") from None
+        raise TagError(shown, f"{copy} no longer reads ({exc.reason}); {outcome}") from None
     if again is not entry:
-        raise TagError(shown, f"the retagged copy no longer reads as {entry.format}; nothing written")
+        raise TagError(shown, f"{copy} no longer reads as {entry.format}; {outcome}")
     try:
         after = entry.backend.read(audio, options)
     except Exception as exc:
-        raise TagError(shown, f"the retagged copy's tags do not read ({damaged(exc, tmp, shown)}); "
-                              f"nothing written") from None
+        raise TagError(shown, f"{copy}'s tags do not read ({damaged(exc, tmp, shown)}); {outcome}") from None
     for name, tag_field in FIELDS.items():
         if change.raw is not None and name in change.raw:
             got_raw = after.raw.get(name, {})
             wrong = {key: got_raw.get(key) for key, wanted in change.raw[name].items()
                      if key in got_raw and got_raw[key] != (wanted or None)}
             if wrong:
-                raise TagError(shown, f"the {_noun(name)} did not read back from the retagged copy "
-                                      f"(read {wrong!r}); nothing written")
+                raise TagError(shown, f"the {_noun(name)} did not read back from {copy} (read {quoted(wrong)}); "
+                                      f"{outcome}")
             continue
         got = after.values.get(name, [])
         if change.values is not None and name in change.values:
             wanted = change.values[name]
             if got != wanted:
-                raise TagError(shown, f"the {_noun(name)} did not read back from the retagged copy (read {got!r}, "
-                                      f"expected {wanted!r}); nothing written")
+                raise TagError(shown, f"the {_noun(name)} did not read back from {copy} (read {quoted(got)}, "
+                                      f"expected {quoted(wanted)}); {outcome}")
         elif got != fields.values.get(name, []):
             was = fields.values.get(name, [])
             shown_was, shown_got = (was, got) if tag_field.multi else (was[0] if was else "", got[0] if got else "")
-            raise TagError(shown, f"the write would change the {name} ({shown_was!r} -> {shown_got!r}); "
-                                  f"nothing written")
-    if _region(entry, tmp, shown) != region:
+            raise TagError(shown, f"the {'undo' if change.exact else 'write'} would change the {name} "
+                                  f"({quoted(shown_was)} -> {quoted(shown_got)}); {outcome}")
+    written = _region(entry, tmp, shown)
+    if written.digest != region:
         raise TagError(shown, f"the tag library would damage this {entry.format} file's audio "
-                              f"(its structure is unusual or damaged); nothing written")
+                              f"(its structure is unusual or damaged); {outcome}")
+    return written
 
 
 def _noun(name: str) -> str:
     tag_field = FIELDS.get(name)
     return tag_field.attr if tag_field is not None else name
-
-
-def _overwrite(target: Path, source: Path) -> None:
-    """Write ``source``'s bytes over ``target`` in place (same inode: hard links all change)."""
-    with open(source, "rb") as src, open(target, "r+b") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-        dst.truncate()
-        dst.flush()
-        os.fsync(dst.fileno())
 
 
 def _save(audio: Any, entry: Entry, change: _Change, options: WriteOptions, shown: Path) -> None:
@@ -334,17 +297,18 @@ def _validated(values: Any, exact: bool = False, what: str = "genre") -> list[st
         raise ValueError(f"{what} values must be a list of strings, not {type(values).__name__}")
     for value in values:
         if not isinstance(value, str):
-            raise ValueError(f"{what} {value!r} is not a string")
+            raise ValueError(f"{what} {quoted(repr(value))} is not text")
         if exact:  # values read from a file, put back as they were
             continue
         if not value.strip() or value != value.strip():
-            raise ValueError(f"{what} {value!r} is empty or has surrounding spaces")
+            raise ValueError(f"{what} {quoted(value)} is empty or has surrounding spaces")
         if "\x00" in value:
-            raise ValueError(f"{what} {value!r} contains a NUL character")
+            raise ValueError(f"{what} {quoted(value)} contains a NUL character")
     return list(values)
 
 
-def _check_writable(shown: Path, target: Path) -> os.stat_result:
+def check_writable(shown: Path, target: Path) -> os.stat_result:
+    """The stat of a regular file the app may replace (``target``: ``shown`` with links resolved)."""
     _check_readable(shown)
     st = _stat(shown, target)
     if not stat.S_ISREG(st.st_mode):
@@ -352,14 +316,3 @@ def _check_writable(shown: Path, target: Path) -> os.stat_result:
     if not (st.st_mode & stat.S_IWUSR) or not os.access(target, os.W_OK):
         raise TagError(shown, "file is read-only")
     return st
-
-
-def _copy_owner(st: os.stat_result, tmp: Path) -> None:
-    if not hasattr(os, "chown"):
-        return
-    tst = tmp.stat()
-    if (tst.st_uid, tst.st_gid) != (st.st_uid, st.st_gid):
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:  # not allowed (not root): the file becomes ours, as any editor's save does
-            log.debug("cannot keep owner of %s", tmp)

@@ -1,8 +1,11 @@
 """Reading a file's tags: opening it, choosing its backend, and every declared field as read.
 
-mutagen sniffs the container from the content (``registry.KINDS`` only); real audio in a
-container without a tag backend (WavPack, APE, Speex, ... whatever the extension) is
-"audio format not supported for tagging" and read through audio.probe for its header.
+mutagen sniffs the container from the content (``registry.KINDS`` only), under the file name the
+user sees (a working copy's ``.tmp`` name must not cost an untagged MP3 its extension's vote).
+Real audio in a container without a tag backend (WavPack, APE, Speex, ... whatever the
+extension) is "tags cannot be written for this format (WavPack) yet" for a write, and read
+through audio.probe for its header and ``foreign`` for its tags. A streamed WAV's duration is
+its samples to the end of the file (not the 4 GB its size field claims).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import mutagen
-
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
 from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
+from genre_desktop.tagging.foreign import read_foreign_tags
 from genre_desktop.tagging.reasons import damaged
+from genre_desktop.tagging.regions.iff import streamed_wav_seconds
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
 from genre_desktop.tagging.separators import split_all
 
@@ -49,7 +52,7 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
         raw=fields.raw,
         id3_version=fields.id3_version,
         tag_formats=fields.tag_formats,
-        duration=_number(getattr(info, "length", None), float),
+        duration=_duration(entry, p, info),
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
         channels=_number(entry.backend.channels(audio), int),
         format=entry.format,
@@ -65,9 +68,9 @@ def load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     shown = shown_as or path
     foreign = _foreign(path)
     if foreign:
-        raise UnsupportedFormat(shown, f"audio format not supported for tagging ({foreign})")
+        raise UnsupportedFormat(shown, f"tags cannot be written for this format ({foreign}) yet")
     try:
-        audio = mutagen.File(str(path), options=list(KINDS))
+        audio = _open(path, shown)
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
         if not looks_like_audio(path):
             raise TagError(shown, "not an audio file: header not recognised") from None
@@ -82,6 +85,14 @@ def load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     if entry is None:  # cannot happen while KINDS comes from the table; kept for subclasses
         raise UnsupportedFormat(shown, f"no tag backend for {type(audio).__name__} files")
     return audio, entry
+
+
+def _open(path: Path, shown: Path) -> Any:
+    """``mutagen.File(path)`` limited to our containers, sniffed under the name the user sees."""
+    with open(path, "rb") as handle:
+        header = handle.read(128)
+        (score, _name), kind = max(((k.score(str(shown), handle, header), k.__name__), k) for k in KINDS)
+    return kind(str(path)) if score > 0 else None
 
 
 def _foreign(path: Path) -> str | None:
@@ -100,7 +111,21 @@ def _untagged(path: Path) -> FileTags:
         if foreign:
             raise TagError(path, f"{foreign} audio, a format not supported here ({exc.reason})") from None
         raise TagError(path, exc.reason) from None
-    return FileTags(duration=info.duration, samplerate=info.samplerate, channels=info.channels, format=info.format)
+    values = read_foreign_tags(path) if _foreign(path) or info.format not in _NO_TAGS else {}
+    return FileTags(values=values, duration=info.duration, samplerate=info.samplerate, channels=info.channels,
+                    format=info.format)
+
+
+_NO_TAGS = {"au", "aac"}  # formats the tables know that carry no tags at all
+
+
+def _duration(entry: Entry, path: Path, info: Any) -> float | None:
+    """The header's duration; a streamed WAV's runs to the end of the file (not the 4 GB it claims)."""
+    if entry.format == "wav":
+        streamed = streamed_wav_seconds(str(path))
+        if streamed is not None:
+            return streamed
+    return _number(getattr(info, "length", None), float)
 
 
 def stat_of(shown: Path, target: Path) -> os.stat_result:

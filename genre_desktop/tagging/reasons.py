@@ -1,4 +1,4 @@
-"""Why a file cannot be read or written, in a user's words.
+"""Why a file cannot be read or written, in a user's words; values quoted safely (``quoted``).
 
 mutagen and the struct/IO code under it fail on damaged files with messages meant for
 programmers ("KeyError: 3", "'I' format requires 0 <= number <= 4294967295", "error"). The user
@@ -36,6 +36,34 @@ _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an un
              (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"))
 
 
+_SHOWN = 48  # characters of a value a message quotes
+_LISTED = 6  # values of a list a message quotes
+
+
+def quoted(value: object, limit: int = _SHOWN) -> str:
+    """A value as a message quotes it: escaped (control characters, undecodable bytes as \\x..),
+    cut after ``limit`` characters with the full length said, lists cut after a few values.
+
+    A damaged tag can hold megabytes of binary junk; the user needs to recognise the value, not
+    receive it (nor have it break a terminal or a dialog).
+    """
+    if isinstance(value, (list, tuple)):
+        shown = [quoted(v, limit) for v in value[:_LISTED]]
+        more = f", and {len(value) - _LISTED:,} more" if len(value) > _LISTED else ""
+        return "[" + ", ".join(shown) + more + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{quoted(k, limit)}: {quoted(v, limit)}" for k, v in list(value.items())[:_LISTED]) + "}"
+    if value is None:
+        return "(none)"
+    text = str(value)
+    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                      for c in text)
+    escaped = escaped.replace("'", "\\'")
+    if len(escaped) <= limit:
+        return f"'{escaped}'"
+    return f"'{escaped[:limit]}…' ({len(text):,} characters)"
+
+
 def container_name(path: str | Path) -> str:
     """The container's name for messages: "WAV", "FLAC", ... (from the content, then the extension)."""
     try:
@@ -70,6 +98,8 @@ def damaged(exc: BaseException, path: str | Path, shown: str | Path | None = Non
             detail = match.expand(words)
             break
     if detail and plain(detail):
+        if not detail.isprintable() or len(detail) > 160:
+            detail = quoted(detail, 160)[1:-1]
         return f"damaged {name} file: {detail}"
     return f"damaged {name} file: its structure cannot be read"
 

@@ -78,6 +78,7 @@ FOREIGN_AUDIO: tuple[tuple[int, bytes, str], ...] = (
     (0, b"OFR ", "OptimFROG"),
     (0, b"caff", "Core Audio (CAF)"),
     (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
+    (0, b"riff\x2e\x91\xcf\x11", "Wave64"),
     (0, b".snd", "Sun .au, which has no tag format"),
     (28, b"Speex   ", "Speex in Ogg"),
 )
@@ -109,5 +110,7 @@ def unwritable_reason(path: str, format: str = "") -> str | None:
     if ext in UNTAGGABLE_EXTENSIONS:
         return f"{UNTAGGABLE_EXTENSIONS[ext]} files have no tag format to write genres to"
     if format:
-        return f"{format} files have no tag format to write genres to"
+        from genre_desktop.audio.formats import DISPLAY_NAMES
+
+        return f"tags cannot be written for this format ({DISPLAY_NAMES.get(format, format)}) yet"
     return None

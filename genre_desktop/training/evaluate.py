@@ -97,10 +97,22 @@ def fit_mix_weight(bundled_labels: list[str], p_bundled: np.ndarray, user_labels
 
 
 def cache_members(manifest, threads: int = 1) -> list:
-    """The voting members that can run on cached vectors (their kind reads only what they hold)."""
+    """The voting members that can run on cached vectors: their kind reads only what the cache holds,
+    and an embedding head reads exactly the statistics the cache keeps (the manifest's first head's,
+    ``inference.analyzer.vector_head``; a second head, e.g. on the EfficientAT network, cannot run
+    there and is left out: the vote is renormalised over the others)."""
+    from genre_desktop.inference.analyzer import vector_head
+
+    cached = vector_head(manifest)
+
     def runs_on_cache(entry) -> bool:
         needs = getattr(FACTORIES.get(entry.kind), "needs", None)
-        return needs is not None and needs <= CachedInputs.all_kinds
+        if needs is None or not needs <= CachedInputs.all_kinds:
+            return False
+        if "embedding_stats" in needs and cached is not None:
+            k = entry.raw.get("patches_per_window")
+            return ([str(s) for s in entry.raw.get("stats", [])], None if k is None else max(0, int(k))) == cached
+        return True
 
     members = [m for m in load_members(manifest, threads, runs_on_cache) if m.votes]
     if not members:
@@ -118,7 +130,11 @@ class BundledPredictor:
         self.members = cache_members(self.manifest, threads)
         self.ensemble = Ensemble.from_manifest(self.manifest, self.members)
         self.labels = list(self.manifest.labels)
-        self.name = f"bundled ensemble ({self.manifest.version})"
+        present = {m.name for m in self.members}
+        # Voters the cached vectors cannot feed: say so in the name every report shows.
+        self.left_out = sorted(n for n, w in self.manifest.weights.items() if w > 0 and n not in present)
+        self.name = f"bundled ensemble ({self.manifest.version})" + (
+            f" without {', '.join(self.left_out)} (not computable from the cached vectors)" if self.left_out else "")
 
     def predict(self, vectors: list[TrackVectors]) -> np.ndarray:
         """(n, 10) one distribution per track."""

@@ -14,6 +14,14 @@ Candidates (small grids: retraining must stay under a minute for 1,000 tracks on
   folds; converts to ONNX and matches), C in {1, 10};
 - ``xgboost``: 100 trees of depth 3 per class, learning rate 0.1, row and column subsampling.
 
+Which networks' statistics a head reads is chosen the same way when the vector holds more than one
+network's (``blocks``, see :func:`stat_blocks`: e.g. the MSD musicnn head's statistics and the
+EfficientAT head's): first the logistic regressions on each network's block alone and on the whole
+vector, then every candidate on the chosen block (the block search costs two cheap fits per
+fold, not a second full grid). A head on a block reads the whole vector and selects its columns
+inside the exported model (``params["columns"]``, ``"start:stop"``), so the user model's input
+is the same vector whatever was chosen.
+
 The choice is made by cross-validation grouped by artist (``StratifiedGroupKFold``): among the
 candidates within 0.01 of the highest out-of-fold macro F1, the lowest out-of-fold log-loss
 (:func:`rank`). Every candidate outputs probabilities
@@ -29,7 +37,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
@@ -91,18 +99,68 @@ def fit_labels(y: np.ndarray, n_labels: int) -> np.ndarray:
     return present
 
 
+def stat_blocks(stat_names: list[str] | tuple[str, ...], output_dims: Mapping[str, int], total: int) -> dict[str, str]:
+    """Column blocks of a track vector by network: ``{"musicnn_msd": "0:400", "efficientat": "400:784"}``.
+
+    ``stat_names``: what the vector holds, in order (``features.embedding_stats`` names);
+    ``output_dims``: ``"network.output"`` -> its width (from the manifest's ``outputs``). Empty
+    (no block search) when the vector holds one network only, or the widths do not add up to
+    ``total``.
+    """
+    from genre_desktop.features.embedding_stats import parse_stat
+
+    spans: dict[str, list[int]] = {}
+    start = 0
+    for name in stat_names:
+        net, output, _ = parse_stat(name)
+        width = output_dims.get(f"{net}.{output}")
+        if not width:
+            return {}
+        span = spans.setdefault(net, [start, start])
+        if span[1] != start:  # a network's statistics must be contiguous to make one block
+            return {}
+        span[1] = start = start + int(width)
+    if start != total or len(spans) < 2:
+        return {}
+    return {net: f"{a}:{b}" for net, (a, b) in spans.items()}
+
+
+def _columns(params: Mapping[str, Any]) -> slice | None:
+    spec = params.get("columns")
+    if not spec:
+        return None
+    a, b = (int(v) for v in str(spec).split(":"))
+    return slice(a, b)
+
+
+def _pipeline(kind: str, params: Mapping[str, Any], seed: int) -> Pipeline:
+    """The candidate's pipeline; a column block in ``params`` becomes a leading selector (which
+    skl2onnx exports, so the model reads the whole vector)."""
+    from sklearn.compose import ColumnTransformer
+
+    model_params = {k: v for k, v in params.items() if k.startswith("clf__")}
+    pipe = classical.build_pipeline(kind, seed, **model_params)
+    cols = _columns(params)
+    if cols is not None:
+        pipe.steps.insert(0, ("columns", ColumnTransformer([("block", "passthrough", list(range(cols.start, cols.stop)))],
+                                                           remainder="drop")))
+    return pipe
+
+
 def fit_head(kind: str, params: dict[str, Any], X: np.ndarray, y: np.ndarray, n_labels: int,
              seed: int = 0, n_jobs: int = 1) -> FittedHead:
     """Fit one candidate on rows X (n, D) track vectors with label ids y.
 
     Labels with a single row here are dropped from this fit (no calibration fold could hold them);
     with the dataset's minimum of 3 tracks per genre that only happens inside CV folds.
+    ``params``: the classifier's (``clf__...``), and optionally ``block``/``columns`` (a block of
+    :func:`stat_blocks`).
     """
     present = fit_labels(y, n_labels)
     keep = np.isin(y, present)
     X, y = as_inputs(X[keep]), y[keep]
     encoded = np.searchsorted(present, y)  # contiguous 0..k-1: XGBoost insists
-    pipe = classical.build_pipeline(kind, seed, **params)
+    pipe = _pipeline(kind, params, seed)
     if kind == "svm":
         inner = int(min(5, np.bincount(encoded).min()))
         pipe.set_params(clf__cv=StratifiedKFold(inner, shuffle=True, random_state=seed))
@@ -127,8 +185,9 @@ class CandidateScore:
 
     @property
     def name(self) -> str:
-        short = ", ".join(f"{k.split('__')[-1]}={v}" for k, v in self.params.items())
-        return f"{self.kind} ({short})"
+        short = ", ".join(f"{k.split('__')[-1]}={v}" for k, v in self.params.items() if k.startswith("clf__"))
+        block = self.params.get("block")
+        return f"{self.kind} ({short})" + (f" on {block}" if block else "")
 
 
 def grouped_folds(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -154,15 +213,35 @@ def scores_of(proba: np.ndarray, y: np.ndarray, n_labels: int) -> tuple[float, f
 def cross_validate(X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_labels: int, folds: int = 5,
                    seed: int = 0, candidates: dict[str, list[dict[str, Any]]] | None = None,
                    progress: Progress | None = None, cancel: CancelToken = NEVER,
-                   n_jobs: int = 1) -> list[CandidateScore]:
-    """Out-of-fold scores of every candidate, folds grouped by ``groups``; best first."""
+                   n_jobs: int = 1, blocks: Mapping[str, str] | None = None) -> list[CandidateScore]:
+    """Out-of-fold scores of every candidate, folds grouped by ``groups``; best first.
+
+    ``blocks`` (:func:`stat_blocks`): when given, the logistic regressions are first run on each
+    block alone and on the whole vector, and the other candidates on the best of those only."""
     import time
 
     candidates = candidates or CANDIDATES
     splits = grouped_folds(y, groups, folds, seed)
     plan = [(kind, params) for kind, grid in candidates.items() for params in grid]
-    total = len(plan) * len(splits)
-    done = 0
+    scores: list[CandidateScore] = []
+    if blocks and "logreg" in candidates:
+        views = [{}] + [{"block": name, "columns": span} for name, span in blocks.items()]
+        first = [("logreg", {**view, **params}) for view in views for params in candidates["logreg"]]
+        rest = [(k, p) for k, p in plan if k != "logreg"]
+        total = (len(first) + len(rest)) * len(splits)
+        scores = _score_plan(first, X, y, n_labels, splits, seed, n_jobs, progress, cancel, 0, total)
+        best_view = {k: v for k, v in rank(scores)[0].params.items() if not k.startswith("clf__")}
+        plan = [(k, {**best_view, **p}) for k, p in rest]
+        done = len(first) * len(splits)
+    else:
+        total, done = len(plan) * len(splits), 0
+    scores += _score_plan(plan, X, y, n_labels, splits, seed, n_jobs, progress, cancel, done, total)
+    return rank(scores)
+
+
+def _score_plan(plan, X, y, n_labels, splits, seed, n_jobs, progress, cancel, done, total) -> list[CandidateScore]:
+    import time
+
     scores = []
     for kind, params in plan:
         started = time.perf_counter()
@@ -184,6 +263,8 @@ def rank(scores: list[CandidateScore]) -> list[CandidateScore]:
     """Best first: among the candidates within ``F1_TOLERANCE`` of the best macro F1 (differences
     that small are fold noise), the one with the lowest log-loss (the best-calibrated); then the
     rest by macro F1."""
+    if not scores:
+        return []
     top = max(s.macro_f1 for s in scores)
     close = sorted((s for s in scores if s.macro_f1 >= top - F1_TOLERANCE), key=lambda s: (s.log_loss, -s.macro_f1))
     rest = sorted((s for s in scores if s.macro_f1 < top - F1_TOLERANCE), key=lambda s: (-s.macro_f1, s.log_loss))

@@ -9,9 +9,14 @@ genre tag) of every labelled track:
   wrong ones included) and is not asked. They can only speak of the genres they know: for any other
   label ("lo-fi") the neighbours speak alone.
 - **the neighbours**: the ``k`` nearest other labelled tracks in the space of the track vectors
-  (standardised; :data:`NEIGHBOUR_SPACE`), and how many of them carry the label, against what chance
+  (standardised; :data:`NEIGHBOUR_SPACE`; ``k`` at most a third of a small library, where a larger
+  neighbourhood would be most of it), and how many of them carry the label, against what chance
   would give in this library (``k`` times the label's share among the other labelled tracks), so a
   small genre is not suspicious merely for being small.
+
+The broad genres (``Prediction.broad``, an AudioSet network's view) would be a third witness, the
+one independent of both; they are not asked yet: the shipped models do not report them until their
+calibration ships, and this score's calibration needs their answers on the GTZAN train clips.
 
 Evidence (logarithms; ``EPS`` keeps a zero finite)::
 
@@ -28,8 +33,15 @@ with the tracks as with a librarian's. A library is not one in ten wrong: the sh
 re-estimated from the library's own evidence (:func:`adapt_to_library`) and the odds moved
 accordingly. The score therefore means: **the estimated chance that the label is wrong**, given
 this library's estimated share of wrong labels (about the mean score). A track is flagged at
-:data:`FLAG_THRESHOLD` (more likely wrong than right); precision and recall at that threshold,
-measured on the valid clips, are in the tool's output and the issue's note.
+:data:`FLAG_THRESHOLD` (more likely wrong than right).
+
+Measured by the tool on the VALID clips (never used to fit or choose anything), in a library of
+all 281 clips with 10 % wrong tags, 200 plantings, models refitted without the valid artists:
+tags replaced by another track's genre, precision 0.85 and recall 0.89 at 0.5 (0.97 / 0.83 at 0.7);
+tags replaced by a similar-sounding track's genre, 0.90 / 0.63 (0.97 / 0.53); the previous rule
+(the neighbours' majority) 0.55 / 0.78 and 0.50 / 0.76. The calibration libraries had a few
+hundred tracks; above :data:`PCA_ABOVE` the neighbours are found in a projection, which the
+figures do not cover.
 
 Pure numpy and scikit-learn; no Qt.
 """

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -54,6 +54,7 @@ class VersionInfo:
     metrics: dict[str, Any]
     tracks: int
     active: bool
+    verdict: dict[str, Any] = field(default_factory=dict)  # ``can_predict.Verdict.to_dict()`` (newer versions)
 
 
 class Registry:
@@ -99,7 +100,8 @@ class Registry:
                 continue
             out.append(VersionInfo(folder.name, str(m.get("created", "")), list(m.get("labels", [])),
                                    str(m.get("head", {}).get("kind", "")), dict(m.get("metrics", {})),
-                                   int(m.get("training_set", {}).get("tracks", 0)), folder.name == active))
+                                   int(m.get("training_set", {}).get("tracks", 0)), folder.name == active,
+                                   dict(m.get("can_predict") or {})))
         return sorted(out, key=lambda v: (v.created, v.version))
 
     def active(self) -> str | None:

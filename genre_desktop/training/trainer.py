@@ -209,8 +209,13 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
     def cv_progress(fraction: float, message: str) -> None:
         report_progress(0.7 * fraction, message)
 
+    # When the vectors hold more than one network's statistics, the CV also chooses which to read.
+    dims = {f"{e.name}.{out}": shape[-1] for e in bundled.manifest.models for out, shape in e.outputs.items()
+            if shape and shape[-1]}
+    blocks = heads.stat_blocks(vectors[0].stat_names, dims, X.shape[1])
     candidates = heads.cross_validate(X[fit_idx], y[fit_idx], groups[fit_idx], len(labels), options.folds,
-                                      options.seed, options.candidates, cv_progress, cancel, options.n_jobs)
+                                      options.seed, options.candidates, cv_progress, cancel, options.n_jobs,
+                                      blocks=blocks)
     best = candidates[0]
     true = [labels[i] for i in y[held_idx]]
     # Every candidate fitted on the training part and scored on the held-out tracks too: the table

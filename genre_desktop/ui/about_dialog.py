@@ -54,6 +54,33 @@ def model_licences(models_dir: Path) -> tuple[str, list[tuple[str, str, str]]] |
     return str(raw.get("version", "")), rows
 
 
+def attributions(models_dir: Path) -> list[tuple[str, str]]:
+    """(what, attribution and licence) of third-party material the bundle carries: the pretrained
+    networks (from the manifest's ``source`` and ``labels_licence``) and the genre tree's sources."""
+    rows: list[tuple[str, str]] = []
+    try:
+        raw = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    for m in raw.get("models") or []:
+        if not isinstance(m, dict) or not isinstance(m.get("source"), dict):
+            continue
+        source = m["source"]
+        what = str(source.get("reference") or source.get("repository") or m.get("name", "?"))
+        where = ", ".join(str(source[k]) for k in ("repository", "package", "checkpoint", "release") if source.get(k))
+        rows.append((f"{m.get('name', '?')} weights", f"{what} ({where}); {m.get('licence', 'licence not stated')}"))
+        if m.get("labels_licence"):
+            rows.append((f"{m.get('name', '?')} class labels", str(m["labels_licence"])))
+    try:
+        from importlib import resources
+
+        tree = json.loads(resources.files("genre_desktop.core").joinpath("genre_tree.json").read_text(encoding="utf-8"))
+        rows.append(("Genre tree", str(tree.get("attribution", ""))))
+    except (OSError, ValueError, ModuleNotFoundError) as exc:
+        log.info("no genre tree attribution: %s", exc)
+    return rows
+
+
 def about_html(models_dir: Path) -> str:
     parts = [f"<h2>Genre Desktop {html.escape(__version__)}</h2>",
              "<p>Offline genre recognition, review and tagging for music libraries. Licence: GPL-3.0-or-later.</p>",
@@ -68,6 +95,13 @@ def about_html(models_dir: Path) -> str:
         for name, licence, data in rows:
             parts.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(licence)}</td><td>{html.escape(data)}</td></tr>")
         parts.append("</table>")
+    credits = attributions(models_dir)
+    if credits:
+        parts.append("<h3>Attributions</h3><table cellpadding='3'>")
+        for what, text in credits:
+            parts.append(f"<tr><td valign='top'>{html.escape(what)}</td><td>{html.escape(text)}</td></tr>")
+        parts.append("</table><p>The licence texts are in the <code>models</code> folder (LICENSE-EfficientAT, "
+                     "LICENSE-AudioSet-labels) and beside the genre tree (genre_tree.LICENSE.txt).</p>")
     parts.append("<h3>Libraries</h3><table cellpadding='3'>"
                  "<tr><th align='left'>Library</th><th align='left'>Version</th><th align='left'>Licence</th></tr>")
     for name, version, licence in library_licences():

@@ -248,6 +248,10 @@ class LibraryMapWidget(QWidget):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setObjectName("hint")
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # Room for the verdict and a reason of two or three lines: a wrapped label is not given
+        # the height of its wrapped text by the layout, and the reason is what the panel is for.
+        self.detail.setMinimumHeight((self.detail.fontMetrics().height() + 1) * 5)
         self.legend = Legend()
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)

@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ dialogs
     def open_settings(self, tab: int = 0) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self.user_models, self)
+        dialog = SettingsDialog(self.settings, self.user_models, self,
+                                undo_usage=self.workspace.undo_usage().describe())
         dialog.tabs.setCurrentIndex(tab)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(lambda d=dialog: (self._activate_model(d.chosen_model()), self._apply_settings(d.settings())))

@@ -1,5 +1,5 @@
-"""Settings: appearance, tag writing (mode, count, ID3, aliases), analysis (model, segments, threads,
-workers, tag networks)."""
+"""Settings: appearance, tag writing (mode, count, ID3, aliases, the undo data kept and its limits),
+analysis (model, segments, threads, workers, tag networks)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def available_models(user_models: Path) -> tuple[list[tuple[str | None, str]], s
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, user_models: Path, parent: QWidget | None = None) -> None:
+    """``undo_usage``: how much undo data is kept now, in words (``UndoUsage.describe()``)."""
+
+    def __init__(self, settings: Settings, user_models: Path, parent: QWidget | None = None,
+                 undo_usage: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.resize(560, 480)
@@ -94,6 +97,27 @@ class SettingsDialog(QDialog):
         self.aliases = AliasEditor(settings.aliases, settings.user_genres)
         tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
+        self.undo_usage = QLabel(undo_usage or "none")
+        self.undo_usage.setWordWrap(True)
+        self.undo_usage.setToolTip("What gives written files back byte for byte on undo: the bytes each write "
+                                   "changed, kept beside the journal")
+        tag_form.addRow("Undo data kept", self.undo_usage)
+        self.undo_max_mb = QSpinBox()
+        self.undo_max_mb.setRange(0, 1 << 20)
+        self.undo_max_mb.setSuffix(" MB")
+        self.undo_max_mb.setSpecialValueText("no limit")
+        self.undo_max_mb.setValue(settings.undo_max_mb)
+        self.undo_max_days = QSpinBox()
+        self.undo_max_days.setRange(0, 36500)
+        self.undo_max_days.setSuffix(" days")
+        self.undo_max_days.setSpecialValueText("never")
+        self.undo_max_days.setValue(settings.undo_max_days)
+        for box in (self.undo_max_mb, self.undo_max_days):
+            box.setMaximumWidth(160)
+            box.setToolTip("Past this, the oldest writes' undo data expires (you are told before a write "
+                           "makes it expire); they can then still be undone genre by genre")
+        tag_form.addRow("Keep at most", self.undo_max_mb)
+        tag_form.addRow("Expire after", self.undo_max_days)
         tabs.addTab(tags, "Tags")
 
         analysis = QWidget()
@@ -159,6 +183,8 @@ class SettingsDialog(QDialog):
             id3_separator=self.separator.text() or "; ",
             style_field=self.style_field.currentData(),
             aliases=self.aliases.aliases(),
+            undo_max_mb=self.undo_max_mb.value(),
+            undo_max_days=self.undo_max_days.value(),
             user_genres=self.aliases.user_genres(),
             segments=self.segments.value(),
             cpu_threads=self.threads.value(),
