@@ -47,10 +47,6 @@ class AppDirs:
     def feature_cache(self) -> Path:
         return self.cache / "features"
 
-    @property
-    def numba_cache(self) -> Path:
-        return self.cache / "numba"
-
     def ensure(self) -> "AppDirs":
         for folder in (self.config, self.data, self.cache):
             folder.mkdir(parents=True, exist_ok=True)

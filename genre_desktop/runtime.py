@@ -1,8 +1,5 @@
-"""Process-wide start-up that must happen before heavy imports (Qt-free).
-
-Numba (our running median and librosa) caches compiled functions: :mod:`genre_desktop.jit_cache`
-points it at the install's shared cache, built ahead of time, before numba is imported. Called
-first thing by both entry points.
+"""Process-wide start-up that must happen before heavy imports (Qt-free). Called first thing by
+both entry points (:func:`prepare_process`).
 
 BLAS runs single-threaded (:func:`single_thread_blas`): the analysis multiplies small matrices (a
 mel filter bank by one window's spectrogram), where a second thread gains nothing, and OpenBLAS's
@@ -16,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 
 from genre_desktop.paths import AppDirs
 
@@ -26,10 +24,31 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def prepare_process(dirs: AppDirs) -> None:
-    from genre_desktop import jit_cache
-
-    jit_cache.configure(fallback=dirs.numba_cache)  # the install's compiled code, else the data folder's
     single_thread_blas()
+    forget_compiled_code(dirs)
+
+
+# Earlier versions compiled their feature code with numba into the data folder (cache/numba) when
+# the install had no compiled code of its own; nothing reads it any more.
+_OLD_JIT_CACHE = "numba"
+
+
+def forget_compiled_code(dirs: AppDirs) -> bool:
+    """Remove the numba cache an earlier version left in the data folder; True if there was one.
+
+    One stat per start when there is none. A failure is logged, never raised: the folder only
+    takes space.
+    """
+    folder = dirs.cache / _OLD_JIT_CACHE
+    if not folder.is_dir():
+        return False
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        log.info("could not remove the old compiled-code cache %s: %s", folder, exc)
+        return False
+    log.info("removed %s: compiled code of an earlier version, no longer used", folder)
+    return True
 
 
 def single_thread_blas() -> None:

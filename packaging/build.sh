@@ -23,22 +23,19 @@ cd "$ROOT/build"
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" \
   "$ROOT/packaging/genre_desktop.spec"
 
-# Debug symbols of the three largest libraries that ship with them: LLVM (numba's compiler),
-# libpython and XGBoost (-19, -16 and -3 MiB). Not everything: the libraries that auditwheel
-# patched (numpy's and scipy's OpenBLAS) no longer load once stripped.
+# Debug symbols of the large libraries that ship with them: libpython and XGBoost (-16 and -3 MiB),
+# and our own extension. Not everything: the libraries that auditwheel patched (numpy's and scipy's
+# OpenBLAS) no longer load once stripped.
 internal="$ROOT/dist/genre-desktop/_internal"
-for lib in "$internal/llvmlite/binding/libllvmlite.so" "$internal"/libpython3*.so* "$internal/xgboost/lib/libxgboost.so"; do
+for lib in "$internal"/libpython3*.so* "$internal/xgboost/lib/libxgboost.so" "$internal"/genre_desktop/features/_median*.so; do
   [ -f "$lib" ] && strip --strip-unneeded "$lib"
 done
 # The command line is the same executable started by another name (packaging/entry.py).
 ln -sfn genre-desktop "$ROOT/dist/genre-desktop/genre-desktop-cli"
-# Compile the analysis's numba code into the bundle (genre_desktop/.jit-cache), stamped with this
-# build, so that no user's first analysis waits for the compiler (genre_desktop/jit_cache.py).
-jit="$ROOT/dist/genre-desktop/_internal/genre_desktop/.jit-cache"
-mkdir -p "$jit"
-date -u +%Y%m%dT%H%M%SZ-$$-$RANDOM > "$jit/STAMP"
-GENRE_DESKTOP_HOME="$ROOT/build/precompile-home" "$ROOT/dist/genre-desktop/genre-desktop-cli" precompile
-rm -rf "$ROOT/build/precompile-home"
+# The running median's C extension must be in: without it the bundle would analyse on scipy's
+# slower median (a build environment without a C compiler builds the package without it).
+ls "$internal"/genre_desktop/features/_median*.so >/dev/null 2>&1 \
+  || { echo "build: the C extension genre_desktop.features._median is missing (no C compiler?)" >&2; exit 1; }
 
 end=$(date +%s)
 size=$(du -sm "$ROOT/dist/genre-desktop" | cut -f1)

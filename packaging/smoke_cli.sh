@@ -23,7 +23,7 @@ done
 
 # No sound card here, and no GPU: doctor says so and everything else works.
 "$cli" doctor > "$WORK/cli-doctor.txt" 2>&1 || fail "doctor failed: $(cat "$WORK/cli-doctor.txt")"
-grep -q "audio out" "$WORK/cli-doctor.txt" && grep -q "compiled .*(ready)" "$WORK/cli-doctor.txt" \
+grep -q "audio out" "$WORK/cli-doctor.txt" && grep -q "median .*C extension" "$WORK/cli-doctor.txt" \
   || fail "doctor: $(cat "$WORK/cli-doctor.txt")"
 "$cli" scan "$music" > "$WORK/cli-scan.txt" || fail "scan failed: $(cat "$WORK/cli-scan.txt")"
 grep -q "files found: 8" "$WORK/cli-scan.txt" || fail "scan summary unexpected: $(cat "$WORK/cli-scan.txt")"
@@ -31,7 +31,6 @@ grep -q "files found: 8" "$WORK/cli-scan.txt" || fail "scan summary unexpected: 
 "$cli" classify --json "$music/techno/1.flac" > "$WORK/cli-classify.json" 2> "$WORK/cli-classify.err" \
   || fail "classify failed: $(cat "$WORK/cli-classify.err")"
 grep -q '"error": null' "$WORK/cli-classify.json" || fail "classify gave an error: $(cat "$WORK/cli-classify.json")"
-grep -q "preparing the feature code" "$WORK/cli-classify.err" && fail "the install was not precompiled: the first analysis compiled"
 
 "$cli" analyze "$music" > "$WORK/cli-analyze.txt" 2>&1 || fail "analyze failed: $(cat "$WORK/cli-analyze.txt")"
 grep -q "Analysed 8 of 8 tracks" "$WORK/cli-analyze.txt" || fail "analyze summary unexpected: $(cat "$WORK/cli-analyze.txt")"

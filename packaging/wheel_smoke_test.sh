@@ -16,18 +16,24 @@ start=$(date +%s)
 "$WORK/build-env/bin/python" -m pip wheel -q --no-deps -w "$WORK/wheel" "$ROOT"
 wheel=$(ls "$WORK"/wheel/genre_desktop-*.whl)
 echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
+# A platform wheel with the running median's C extension built in (not py3-none-any).
+case "$(basename "$wheel")" in *-none-any.whl) echo "wheel smoke test: a pure wheel, the C extension was not built" >&2; exit 1;; esac
+"$WORK/build-env/bin/python" -m zipfile -l "$wheel" | grep -q "genre_desktop/features/_median.*\.so" \
+  || { echo "wheel smoke test: the wheel lacks genre_desktop/features/_median" >&2; exit 1; }
 
 "$PYTHON" -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install -q "$wheel"
-# As the README tells a pip user (and a Dask worker image): compile the feature code once.
-"$WORK/venv/bin/genre-desktop-cli" precompile > /dev/null
 
 export GENRE_DESKTOP_HOME="$WORK/home" QT_QPA_PLATFORM=offscreen
 unset PYTHONPATH VIRTUAL_ENV
 cd "$WORK"
 "$WORK/venv/bin/python" - <<'PY'
+import sys
 import genre_desktop, genre_desktop.paths as p
+from genre_desktop.features import median
 assert "site-packages" in genre_desktop.__file__, genre_desktop.__file__
+assert median._median is not None, "the C extension did not install"
+assert "numba" not in sys.modules and "librosa" not in sys.modules
 assert (p.bundled_models_dir() / "manifest.json").is_file() and (p.resources_dir() / "icons").is_dir()
 PY
 bash "$ROOT/packaging/smoke_cli.sh" "$WORK/venv/bin/genre-desktop-cli" "$WORK"

@@ -14,11 +14,6 @@ import time
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# The install's compiled numba code (tools/setup.sh prepares it), as the app uses it; the test
-# processes and the processes they start share it. Before numba is imported.
-from genre_desktop import jit_cache  # noqa: E402
-
-jit_cache.configure(fallback=jit_cache.install_cache())
 
 # Beside the repository (/work/main -> /work/shared); a worktree elsewhere names it in GENRE_DESKTOP_GTZAN.
 SHARED_DATA = os.environ.get("GENRE_DESKTOP_GTZAN") or os.path.abspath(

@@ -106,7 +106,7 @@ def test_default_store_lives_in_the_app_home(music, capsys):
     assert code == 0 and app_dirs().store_path.exists()
     code, out, _ = cli(capsys, "doctor")
     assert code == 0
-    for needle in ("python", "numpy", "librosa", "onnxruntime", "PySide6", "mutagen", "tinydb", "soundfile",
+    for needle in ("python", "numpy", "scipy", "median", "onnxruntime", "PySide6", "mutagen", "tinydb", "soundfile",
                    "ffmpeg", "audio out", "models", str(app_dirs().store_path), "Library: 3 tracks"):
         assert needle in out, needle
     assert "NOT INSTALLED" not in out

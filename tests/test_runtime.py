@@ -9,34 +9,19 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.runtime import prepare_process
 
 
-def _forget_jit_env(monkeypatch):
-    from genre_desktop import jit_cache
+def test_the_compiled_code_of_an_earlier_version_is_removed_once(app_home):
+    """Earlier versions kept numba's compiled code in the data folder; nothing reads it now."""
+    from genre_desktop.runtime import forget_compiled_code
 
-    for name in ("NUMBA_CACHE_DIR", "NUMBA_CACHE_LOCATOR_CLASSES", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES",
-                 "GENRE_DESKTOP_JIT_SET"):
-        monkeypatch.setenv(name, "x")  # recorded, so whatever prepare_process sets is undone
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(jit_cache, "_reload_numba_config", lambda: None)
-
-
-def test_numba_cache_is_the_installs_else_the_data_folders(app_home, monkeypatch):
-    from genre_desktop import jit_cache
-
-    _forget_jit_env(monkeypatch)
-    prepare_process(app_dirs())
-    assert os.environ["NUMBA_CACHE_DIR"] == str(jit_cache.install_cache())  # the checkout is writable
-    _forget_jit_env(monkeypatch)
-    monkeypatch.setattr(jit_cache, "install_cache", lambda: app_home / "no" / "such" / "install")
-    monkeypatch.setattr(jit_cache, "_writable", lambda folder: "install" not in str(folder))
-    prepare_process(app_dirs())
-    assert os.environ["NUMBA_CACHE_DIR"] == str(app_dirs().numba_cache)
-
-
-def test_an_explicit_numba_cache_dir_is_respected(tmp_path, monkeypatch):
-    _forget_jit_env(monkeypatch)
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
-    prepare_process(app_dirs())
-    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "mine")
+    dirs = app_dirs()
+    old = dirs.cache / "numba" / "librosa.util"
+    old.mkdir(parents=True)
+    (old / "utils._localmax-1.py311.nbi").write_bytes(b"index")
+    (dirs.cache / "features").mkdir()
+    prepare_process(dirs)
+    assert not (dirs.cache / "numba").exists()
+    assert (dirs.cache / "features").is_dir()  # the other caches stay
+    assert forget_compiled_code(dirs) is False  # nothing left: one stat per start
 
 
 def test_cli_survives_a_closed_pipe(tmp_path):

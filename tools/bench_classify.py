@@ -11,7 +11,7 @@ Baseline in the same run, the study's straightforward recipe: ``librosa.load`` +
 per feature (each computing its own STFT) + the five scikit-learn models' ``predict_proba``.
 
 Inputs: generated 30 s clips (tones, chords, noise bursts, clicks: a stand-in for music) and the
-shared GTZAN clips. Threads are pinned to one (BLAS, numba, onnxruntime) before numpy loads.
+shared GTZAN clips. Threads are pinned to one (BLAS, onnxruntime) before numpy loads.
 
 Timings are this process's CPU time (``time.process_time``): everything runs on one thread, so on
 an idle machine it equals wall time, and on the shared, loaded machine it does not count the time
@@ -147,7 +147,7 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None, models:
         x = timer.run("features", baseline_features, y, sr)
         timer.run("classical models", lambda: [m.predict_proba(x[None, :]) for m in models])
 
-    # Warm-up (numba JIT, first-call caches) on one clip, not timed.
+    # Warm-up (first-call caches: filter banks, FFT plans, model sessions) on one clip, not timed.
     ours(paths[0], Timer())
     baseline(paths[0], Timer())
     analyzer.analyze(paths[0])

@@ -10,8 +10,8 @@ the eight shared GTZAN clips and on generated 30 s audio, in one run:
 - both again including loading the clip (``librosa.load``; the app's decoder for the fast path
   once ``genre_desktop.audio.decode`` exists).
 
-Each measurement is the median of ``--repeats`` runs after one warm-up run (numba compilation,
-filter banks and file caches are excluded). It also prints where the fast path spends its time,
+Each measurement is the median of ``--repeats`` runs after one warm-up run (librosa's numba
+compilation for the reference, filter banks and file caches are excluded). It also prints where the fast path spends its time,
 per stage (CPU time of the thread).
 
 Usage: ``python tools/bench_features.py [--repeats 5] [--clips DIR]``

@@ -11,8 +11,8 @@ ratio is measured under the same machine load.
     python tools/bench_first_run.py --cli dist/genre-desktop/genre-desktop-cli   # the bundle
     python tools/bench_first_run.py --rounds 5 --json
 
-``--env NAME=VALUE`` adds to the child's environment (e.g. ``NUMBA_DEBUG_CACHE=1`` to see what
-numba compiles and caches, or ``NUMBA_DISABLE_JIT=1``).
+``--env NAME=VALUE`` adds to the child's environment (e.g. ``PYTHONPATH=DIR`` to measure another
+checkout with this interpreter; the child's stderr is then printed too).
 """
 
 from __future__ import annotations

@@ -213,13 +213,13 @@ def main() -> int:
     from genre_desktop.paths import app_dirs
     from genre_desktop.runtime import prepare_process
 
-    prepare_process(app_dirs())  # as the CLI: one numba cache for every worker (no JIT per process)
+    prepare_process(app_dirs())  # as the CLI (one BLAS thread per process)
     paths = convert_tracks(build_tracks(args.dir / "tracks", args.tracks), args.format)
     stored = "22.05 kHz mono FLAC" if args.format == "flac" else f"{args.format}: ffmpeg {' '.join(FORMATS[args.format])}"
     print(f"{len(paths)} tracks of 3-5 min (concatenated GTZAN clips, {stored}), "
           f"{args.segments} windows each; {os.cpu_count()} cores; load average before {os.getloadavg()}")
-    # Warm-up, not reported: librosa's numba functions are compiled into the shared cache once,
-    # as on a user's machine after the first analysis; otherwise the first mode pays for it.
+    # Warm-up, not reported: the file-system cache and the first imports, as on a user's machine
+    # after the first analysis; otherwise the first mode pays for them.
     run_mode("1", paths[:1], args.dir, args.segments)
     results = []
     for mode in args.modes.split(","):

@@ -6,11 +6,13 @@
   sessions, one analysis), the figure of issue 23;
 - ``window``: the window's cold start to its first paint (offscreen), as ``genre-desktop`` does it.
 
-Each is run ``--rounds`` times, alternating, in one data folder prepared once (the compiled numba
-code ready, as after ``precompile``); the median is reported. The machine is shared: compare
-figures from the same run only (``--json`` for the raw rounds).
+Each is run ``--rounds`` times, alternating, in one data folder; the median is reported. The
+machine is shared: compare figures from the same run only (``--json`` for the raw rounds).
+``--source DIR`` (repeatable) adds the same cases for another checkout of the package, run with this
+interpreter (``PYTHONPATH=DIR``), alternating with this one: a before/after in one run. An older
+checkout that still has ``precompile`` (numba) gets it run once first, as its setup did.
 
-    python tools/bench_startup.py [--rounds 5] [--json]
+    python tools/bench_startup.py [--rounds 5] [--json] [--source /tmp/before]
 """
 
 from __future__ import annotations
@@ -61,22 +63,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--source", action="append", default=[], metavar="DIR",
+                        help="also measure the package checked out in DIR (before/after in one run)")
     args = parser.parse_args(argv)
     cli = [sys.executable, "-m", "genre_desktop.cli"]
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as work:
         clip = make_clip(Path(work) / "clip.flac")
-        env = dict(os.environ, GENRE_DESKTOP_HOME=str(Path(work) / "home"), QT_QPA_PLATFORM="offscreen")
-        subprocess.run([*cli, "precompile"], env=env, capture_output=True, timeout=900, check=True)
-        cases = {
-            "cli --version": [*cli, "--version"],
-            "cli list (empty library)": [*cli, "list"],
-            "cli classify (one 30 s clip)": [*cli, "classify", str(clip)],
-            "window (first paint)": [sys.executable, "-c", WINDOW],
-        }
-        timed(cases["cli classify (one 30 s clip)"], env)  # warm the file-system cache once
+        trees: dict[str, dict[str, str]] = {"": {}}
+        trees.update({f" [{Path(d).name}]": {"PYTHONPATH": str(Path(d).resolve())} for d in args.source})
+        cases: dict[str, tuple[list[str], dict[str, str]]] = {}
+        for i, (label, extra) in enumerate(trees.items()):
+            env = dict(os.environ, GENRE_DESKTOP_HOME=str(Path(work) / f"home{i}"), QT_QPA_PLATFORM="offscreen", **extra)
+            if extra:  # an older checkout's one-time compile step, if it has one
+                subprocess.run([*cli, "precompile"], env=env, capture_output=True, timeout=900)
+            cases.update({
+                f"cli --version{label}": ([*cli, "--version"], env),
+                f"cli list (empty library){label}": ([*cli, "list"], env),
+                f"cli classify (one 30 s clip){label}": ([*cli, "classify", str(clip)], env),
+                f"window (first paint){label}": ([sys.executable, "-c", WINDOW], env),
+            })
+            timed([*cli, "classify", str(clip)], env)  # warm the file-system cache once
         rounds: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.rounds):
-            for name, cmd in cases.items():
+            for name, (cmd, env) in cases.items():
                 rounds[name].append(timed(cmd, env))
     medians = {name: statistics.median(values) for name, values in rounds.items()}
     if args.json:

@@ -3,7 +3,7 @@
 
 Runs ``Analyzer.analyze`` (one 30 s segment per clip) on the shared GTZAN clips under cProfile with
 ``time.process_time`` as the clock (the machine is shared: wall time says more about the neighbours
-than about us), after one untimed warm-up analysis (numba JIT, first-call caches). Prints each stage's
+than about us), after one untimed warm-up analysis (first-call caches). Prints each stage's
 cumulative CPU seconds, its share of the whole, and the whole analysis in x real time (seconds of
 audio per CPU second).
 

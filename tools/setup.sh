@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything Genre Desktop needs on a fresh Debian/Ubuntu machine (idempotent):
 # system packages (ffmpeg for M4A/WMA decoding, PortAudio for playback, the libraries Qt needs,
-# espeak-ng for the tests' spoken-word audio),
+# espeak-ng for the tests' spoken-word audio, a C compiler for the running-median extension),
 # then a virtual environment in .venv with the package and its dev tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg libportaudio2 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
-              libdbus-1-3 libglib2.0-0 xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 espeak-ng)
+              libdbus-1-3 libglib2.0-0 xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 espeak-ng
+              gcc libc6-dev)
 
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()
@@ -32,19 +33,27 @@ if [ -z "$PYTHON" ]; then
   done
 fi
 [ -n "$PYTHON" ] || { echo "Python 3.10 or newer is needed" >&2; exit 1; }
+# The C extension (setup.py) needs Python's headers: a system Python keeps them in python3-dev.
+if ! "$PYTHON" -c "import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))"; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-dev >/dev/null || true
+  fi
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
 fi
 
-stamp_value=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+# Reinstall when the dependencies or the C extension's source change (an editable install builds
+# the extension in place once; a changed _median.c must be rebuilt).
+stamp_value=$(cat pyproject.toml setup.py genre_desktop/features/_median.c | sha256sum | cut -d' ' -f1)
 if [ ! -f .setup-stamp ] || [ "$(cat .setup-stamp)" != "$stamp_value" ]; then
   echo "Installing Python packages into .venv (first run takes a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev,cluster]"
   echo "$stamp_value" > .setup-stamp
 fi
-# Compile the analysis's numba code once for this install (shared by every data folder); a no-op
-# when it is ready, so the first analysis never waits for the compiler.
-.venv/bin/genre-desktop-cli precompile >/dev/null
+.venv/bin/python -c "from genre_desktop.features import median; print('running median:', median.implementation())"

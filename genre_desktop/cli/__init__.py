@@ -20,7 +20,7 @@ from genre_desktop.runtime import prepare_process
 
 #: the commands, in the order ``--help`` lists them
 COMMANDS = ("scan", "list", "tag", "undo", "doctor", "analyze", "accept", "reset", "write", "classify",
-            "evaluate", "train", "models", "precompile", "cluster-certs")
+            "evaluate", "train", "models", "cluster-certs")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
     from genre_desktop.app.analysis import analyse_into_session
     from genre_desktop.app.executors import ClusterUnavailable, PathMap, open_executor
     from genre_desktop.app.workflow import needs_analysis
-    from genre_desktop import jit_cache
     from genre_desktop.cancel import CancelToken
 
     if args.workers is not None and args.workers < 1:
@@ -67,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(args, root)
     ws = session.workspace
     runner = None
-    first_time = None
     cancel = CancelToken()
     previous = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())  # `kill`: save what arrived, then stop
     show = Progress()
@@ -89,9 +87,6 @@ def run(args: argparse.Namespace) -> int:
         except ClusterUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return FAILED
-        first_time = None if args.cluster else jit_cache.notice()  # a cluster's workers have their own install
-        if first_time:
-            print(f"note: {first_time}", file=sys.stderr, flush=True)
         where = f"the Dask cluster {args.cluster}" if args.cluster else (
             f"{runner.workers} worker processes" if runner.workers > 1 else "this process")
         show(0.0, f"analysing {len(tracks)} tracks with {where} (0/{len(tracks)})")
@@ -115,8 +110,6 @@ def run(args: argparse.Namespace) -> int:
             runner.close(cancelled=cancel.cancelled or sys.exc_info()[0] is not None)
         ws.close()
     left = summary.total - summary.done
-    if first_time and summary.done > len(summary.errors):
-        jit_cache.mark_ready()
     print(f"Analysed {summary.done} of {summary.total} tracks in {summary.elapsed:.1f} s ({_rate(summary)}, {where}): "
           f"{summary.done - len(summary.errors)} predicted, {len(summary.errors)} failed"
           + (f", {left} left (stopped; run again to continue)" if left else ""))

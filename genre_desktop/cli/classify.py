@@ -55,7 +55,6 @@ def classify_spec(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from genre_desktop import jit_cache
     from genre_desktop.core.prediction import Prediction
     from genre_desktop.inference.manifest import ModelError  # numpy: only when a command runs
 
@@ -64,9 +63,6 @@ def run(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"error: cannot load the models: {exc}", file=sys.stderr)
         return 2
-    first_time = jit_cache.notice()
-    if first_time:
-        print(f"note: {first_time}", file=sys.stderr, flush=True)
     results = []
     for path in collect_files(args.paths):
         if not os.path.exists(path):
@@ -80,8 +76,6 @@ def run(args: argparse.Namespace) -> int:
             _print_prediction(prediction)
     if args.json:
         print(json.dumps([json_record(p) for p in results], indent=2))
-    if first_time and any(not p.error for p in results):
-        jit_cache.mark_ready()  # compiled now: the next run says nothing
     return 1 if any(p.error for p in results) else 0
 
 

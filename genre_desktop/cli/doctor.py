@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=reporting_busy(run))
 
 
-_PACKAGES = (("numpy",), ("librosa",), ("onnxruntime",), ("PySide6", "PySide6-Essentials", "PySide6_Essentials"),
+_PACKAGES = (("numpy",), ("scipy",), ("onnxruntime",), ("PySide6", "PySide6-Essentials", "PySide6_Essentials"),
              ("mutagen",), ("tinydb",), ("soundfile",), ("sounddevice",), ("scikit-learn",))
 
 
@@ -111,12 +111,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  models       {models} ({len([p for p in models.iterdir() if p.is_file()])} files, {_human(_size(models))})")
     else:
         print(f"  models       NOT FOUND at {models}: classification will not work")
-    from genre_desktop import jit_cache
+    from genre_desktop.features import median
 
-    compiled = os.environ.get("NUMBA_CACHE_DIR", "none")
-    print(f"  compiled     {compiled} " + ("(ready)" if jit_cache.is_ready() else
-                                           "(not prepared: the first analysis compiles once; "
-                                           "`genre-desktop-cli precompile` does it now)"))
+    print(f"  median       {median.implementation()}")
     store_path = ws.store_path
     print("Files")
     print(_where("store", store_path))

@@ -52,9 +52,9 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int, fmax: float) -> tuple[np.ndarra
     Returns (float32 (bins, n_mels) C-contiguous, bins): the bank is zero above ``fmax``, so the
     bins above it are never squared nor multiplied (a third of the work for fmax = 8 kHz at 22 kHz).
     """
-    import librosa
+    from genre_desktop.features import dsp
 
-    bank = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=0.0, fmax=fmax, dtype=np.float32)
+    bank = dsp.mel_filters(sr, n_fft, n_mels, fmin=0.0, fmax=fmax, dtype=np.float32)
     used = np.nonzero(bank.any(axis=0))[0]
     bins = int(used[-1]) + 1 if used.size else 1
     return np.ascontiguousarray(bank[:, :bins].T), bins
@@ -62,9 +62,9 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int, fmax: float) -> tuple[np.ndarra
 
 @lru_cache(maxsize=8)
 def _window(n_fft: int) -> np.ndarray:
-    import scipy.signal
+    from genre_desktop.features import dsp
 
-    return scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    return dsp.hann(n_fft).astype(np.float32)
 
 
 def _as_mono(y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:

@@ -23,7 +23,8 @@ HPSS) and replaces the slow generic steps by equivalent fast ones (an exact runn
 filters many rows side by side, block sums for RMS, a cumulative sum for zero crossings, pitch
 tracking only in the band the tuning estimate looks at). :func:`reference_features` is the
 straightforward recipe, one librosa call per feature; it defines the result and is what tests and
-benchmarks compare against.
+benchmarks compare against. The fast path itself does not import librosa (nor numba, which
+librosa loads): the librosa functions it needs are reproduced in ``features/dsp*.py``.
 
 About 0.1 s of CPU per 30 s clip against ~1.4 s for the straightforward recipe. The two HPSS median
 filters were half of it with scipy's 1-D running median (~40 ns per bin, ~95 ms); the running
@@ -37,9 +38,9 @@ from __future__ import annotations
 import functools
 import time
 
-import librosa
 import numpy as np
 
+from genre_desktop.features import dsp, dsp_pitch, dsp_rhythm
 from genre_desktop.features.median import median_filter_axis0
 
 SAMPLE_RATE = 22050
@@ -85,12 +86,12 @@ def _mean_var(x: np.ndarray) -> tuple[float, float]:
 @functools.lru_cache(maxsize=4)
 def _mel_basis(sr: int) -> np.ndarray:
     """librosa.feature.melspectrogram's default filter bank (a constant, so memoised)."""
-    return librosa.filters.mel(sr=sr, n_fft=N_FFT)
+    return dsp.mel_filters(sr, N_FFT)
 
 
 @functools.lru_cache(maxsize=4)
 def _fft_freqs(sr: int) -> np.ndarray:
-    return librosa.fft_frequencies(sr=sr, n_fft=N_FFT)
+    return dsp.fft_frequencies(sr, N_FFT)
 
 
 def _rms(y: np.ndarray, n_frames: int) -> np.ndarray:
@@ -164,7 +165,7 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     lo, hi = max(int(inside[0]) - 1, 0), min(int(inside[-1]) + 2, power.shape[0])
     band = power[lo:hi]
     ref_value = 0.1 * np.max(power, axis=0, keepdims=True)
-    peaks = librosa.util.localmax(band * (band > ref_value), axis=-2)
+    peaks = dsp_pitch.localmax(band * (band > ref_value), axis=-2)
     keep = np.zeros(band.shape[0], dtype=bool)
     keep[inside - lo] = True
     keep[[0, -1]] = False  # piptrack's neighbours of the band, never peaks themselves
@@ -186,7 +187,7 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     chosen = pitches[(mags >= threshold) & positive]
     if chosen.size == 0:
         return 0.0
-    return float(librosa.pitch_tuning(chosen, resolution=0.01, bins_per_octave=12))
+    return dsp_pitch.pitch_tuning(chosen, resolution=0.01, bins_per_octave=12)
 
 
 def _hpss_medians(mag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,11 +225,9 @@ def _harmonic_mask(harm: np.ndarray, perc: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=8)
 def _istft_window(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """The Hann synthesis window and librosa's window-sum-square normaliser for ``n_frames``."""
-    window = librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
-    wss = librosa.filters.window_sumsquare(
-        window="hann", n_frames=n_frames, n_fft=N_FFT, hop_length=HOP, dtype=np.float32
-    )
-    wss = np.where(wss > librosa.util.tiny(wss), wss, np.float32(1.0))
+    window = dsp.hann(N_FFT).astype(np.float32)
+    wss = dsp.window_sumsquare(n_frames, hop_length=HOP, n_fft=N_FFT, dtype=np.float32)
+    wss = np.where(wss > dsp.tiny(wss), wss, np.float32(1.0))
     return window, wss
 
 
@@ -250,7 +249,7 @@ def _istft(spec: np.ndarray, n: int) -> np.ndarray:
     signal /= wss
     # center=True: drop n_fft/2 at the start; without length= the result is hop*(frames-1) long.
     signal = signal[..., N_FFT // 2 : N_FFT // 2 + HOP * (n_frames - 1)]
-    return librosa.util.fix_length(signal, size=n)
+    return dsp.fix_length(signal, n)
 
 
 def _hpss_stats(
@@ -283,7 +282,7 @@ def _beat_track_tempo(onset: np.ndarray, sr: int) -> float:
     """
     if not onset.any():
         return 0.0
-    return float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP)[0])
+    return float(dsp_rhythm.tempo(onset, sr=sr, hop_length=HOP)[0])
 
 
 class _Stopwatch:
@@ -316,14 +315,14 @@ def extract_features(
     """
     watch = _Stopwatch(timings)
     y = _check_signal(y)
-    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP, pad_mode="reflect")
+    stft = dsp.stft(y, N_FFT, HOP, pad_mode="reflect")
     mag = np.abs(stft)
     power = mag**2
     n_frames = mag.shape[1]
     watch.lap("stft")
 
     tuning = _estimate_tuning(power, sr)
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
+    chroma = dsp_pitch.chroma_stft(power, sr, tuning)
     watch.lap("chroma")
     centroid, bandwidth, rolloff = _spectral_shape(mag, sr)
     watch.lap("centroid/bandwidth/rolloff")
@@ -336,10 +335,10 @@ def extract_features(
     hpss = _hpss_stats(y, stft, harm, perc)
     watch.lap("hpss masks+istft")
 
-    log_mel = librosa.power_to_db(_mel_basis(sr) @ power)
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    log_mel = dsp.power_to_db(_mel_basis(sr) @ power)
+    mfcc = dsp.mfcc(log_mel, n_mfcc=N_MFCC)
     watch.lap("mel/mfcc")
-    onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP, aggregate=np.median)
+    onset = dsp_rhythm.onset_strength(log_mel, n_fft=N_FFT, hop_length=HOP, aggregate=np.median)
     tempo = _beat_track_tempo(onset, sr)
     watch.lap("tempo")
 
@@ -357,9 +356,8 @@ def extract_features(
 def warm_up(sr: int = SAMPLE_RATE) -> None:
     """Pay the one-off costs of the first :func:`extract_features` call now (~2 s here).
 
-    librosa imports its submodules lazily (scipy.signal alone takes ~1.5 s) and loads its numba
-    functions from the cache on first use; a model loader can call this once in the background so
-    that the first real track is not the slow one.
+    The first call imports scipy.fft and builds the filter banks and FFT plans; a model loader can
+    call this once in the background so that the first real track is not the slow one.
     """
     t = np.arange(N_FFT * 8) / sr
     extract_features((0.1 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32), sr)
@@ -372,6 +370,8 @@ def reference_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     the baseline of ``tools/bench_features.py``. The only departures from librosa 0.11's defaults
     are the two that reproduce the table (reflect padding; HPSS inversion then fix_length).
     """
+    import librosa
+
     y = _check_signal(y)
     pad = "reflect"
     values: list[float] = []

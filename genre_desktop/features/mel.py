@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import librosa
 import numpy as np
 
+from genre_desktop.features import dsp
 from genre_desktop.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,11 @@ class MelSpectrogram:
 
     def frame_times(self) -> np.ndarray:
         """Centre time in seconds of every frame."""
-        return librosa.frames_to_time(np.arange(self.n_frames), sr=self.sr, hop_length=self.hop_length)
+        return dsp.frames_to_time(np.arange(self.n_frames), sr=self.sr, hop_length=self.hop_length)
 
     def mel_frequencies(self) -> np.ndarray:
         """Centre frequency in Hz of every mel band (lowest first)."""
-        return librosa.mel_frequencies(n_mels=self.n_mels + 2, fmin=self.fmin, fmax=self.fmax)[1:-1]
+        return dsp.mel_frequencies(self.n_mels + 2, fmin=self.fmin, fmax=self.fmax)[1:-1]
 
 
 def mel_spectrogram(
@@ -84,10 +84,8 @@ def mel_spectrogram(
     fmax = sr / 2.0
     if y.size == 0:
         return MelSpectrogram(np.zeros((n_mels, 0), np.float32), sr, hop_length, 0.0, fmax)
-    power = librosa.feature.melspectrogram(
-        y=y, sr=sr, n_fft=N_FFT, hop_length=hop_length, n_mels=n_mels, fmin=0.0, fmax=fmax
-    )
-    db = librosa.power_to_db(power, ref=np.max, top_db=TOP_DB).astype(np.float32)
+    power = dsp.melspectrogram(y, sr, N_FFT, hop_length, n_mels=n_mels, fmin=0.0, fmax=fmax)
+    db = dsp.power_to_db(power, ref=np.max, top_db=TOP_DB).astype(np.float32)
     return MelSpectrogram(db=db, sr=sr, hop_length=hop_length, fmin=0.0, fmax=fmax)
 
 

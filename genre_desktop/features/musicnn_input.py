@@ -27,6 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from genre_desktop.features import dsp
+
 RECIPE_VERSION = "musicnn-logmel-1"  # stored in the models' sidecars / manifest as feature_recipe
 SAMPLE_RATE = 16000
 N_FFT = 512
@@ -38,15 +40,11 @@ PATCH_FRAMES = 187  # librosa.time_to_frames(3 s) + 1, musicnn's n_frames for in
 @lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
     """librosa's default (Slaney) mel filter bank for musicnn's settings, float32 (96, 257)."""
-    import librosa
-
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, dtype=np.float32)
+    return dsp.mel_filters(SAMPLE_RATE, N_FFT, N_MELS, dtype=np.float32)
 
 
 def log_mel(y16k: np.ndarray) -> np.ndarray:
     """musicnn's log-mel spectrogram, float32 (frames, 96); frames = 1 + len(y) // 256."""
-    import librosa
-
     y = np.ascontiguousarray(y16k, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"expected mono 1-D samples, got shape {y.shape}")
@@ -56,7 +54,7 @@ def log_mel(y16k: np.ndarray) -> np.ndarray:
         y = np.pad(y, (0, N_FFT - y.size))
     # Same as librosa.feature.melspectrogram's defaults (centre, constant padding, Hann, power 2),
     # with the filter bank built once instead of per call.
-    spec = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)) ** 2
+    spec = np.abs(dsp.stft(y, N_FFT, HOP_LENGTH)) ** 2
     mel = _mel_basis() @ spec
     return np.log10(np.float32(10000.0) * mel.T + np.float32(1.0))
 
@@ -108,12 +106,10 @@ def _patches_at(y: np.ndarray, starts: list[int]) -> np.ndarray:
     Frame f of the centred STFT is the 512 samples from f * 256 of ``y`` zero-padded by 256 on each
     side; a patch's frames are those of its own stretch of samples, uncentred.
     """
-    import librosa
-
     padded = np.pad(y, N_FFT // 2)
     span = (PATCH_FRAMES - 1) * HOP_LENGTH + N_FFT
     stretches = np.stack([padded[s * HOP_LENGTH : s * HOP_LENGTH + span] for s in starts])
-    spec = np.abs(librosa.stft(stretches, n_fft=N_FFT, hop_length=HOP_LENGTH, center=False)) ** 2
+    spec = np.abs(dsp.stft(stretches, N_FFT, HOP_LENGTH, center=False)) ** 2
     mel = _mel_basis() @ spec
     return np.log10(np.float32(10000.0) * np.swapaxes(mel, -1, -2) + np.float32(1.0))
 
