@@ -233,8 +233,7 @@ def _istft_window(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _harmonic_istft(stft: np.ndarray, harm: np.ndarray, perc: np.ndarray, n: int) -> np.ndarray:
-    """``fix_length(librosa.istft(stft * harmonic mask), n)``; ``stft`` (bins, frames), the
-    magnitudes (frames, bins).
+    """``fix_length(librosa.istft(stft * harmonic mask), n)``; stft (bins, frames), magnitudes (frames, bins).
 
     With hop = n_fft / 4 librosa's overlap-add is four shifted block sums; done here in blocks of
     frames that stay in the cache (mask, product, inverse FFT, window, sums), each output sample
