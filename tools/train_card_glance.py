@@ -112,7 +112,10 @@ on train+valid. Seed 20151 throughout; details in the sections below.
 
 The weights above are the bundle's (`manifest.json`, `ensemble.members`); the valid row is the
 same procedure's weights fitted on train only. Members with weight 0 are computed and shown in the
-per-model panel with their own figures; they do not move the vote.
+per-model panel with their own figures; they do not move the vote. `manifest.json` (what the app
+trusts: files, sha256, sizes, weights, `votes`) is written by `tools/build_manifest.py` from these
+files; `tests/test_inference_manifest.py` rebuilds it and requires the committed one, and renders
+this card and requires the committed text.
 
 | model | kind | role | obtained by |
 |---|---|---|---|
