@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 STAGES = [
     ("decode", ("audio/decode.py", "decode")),
     ("57 features (all)", ("features/gtzan.py", "extract_features")),
-    ("  STFT", ("librosa/core/spectrum.py", "stft")),
+    ("  STFT", ("features/dsp.py", "stft")),
     ("  HPSS median filters", ("features/gtzan.py", "_hpss_medians")),
     ("  HPSS mask + inverse STFT", ("features/gtzan.py", "_hpss_stats")),
     ("  tempo (beat_track's)", ("features/gtzan.py", "_beat_track_tempo")),
