@@ -132,24 +132,55 @@ def test_a_user_model_of_an_older_representation_falls_back_to_the_bundled_model
     assert "retrain" in captured.err and json.loads(captured.out)[0]["model_version"].count("+") == 0
 
 
+def _old_recipe(stats: list[str], patches: int) -> str:
+    """A vector recipe as the app wrote it before the cache held every head's statistics (one patch
+    count for all, the networks by hash only)."""
+    from genre_desktop.features.gtzan import RECIPE_VERSION
+    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
+    from genre_desktop.inference.manifest import load_manifest
+    from genre_desktop.paths import bundled_models_dir
+
+    nets = {e.name: e.sha256 for e in load_manifest(bundled_models_dir(), verify=False).by_kind("musicnn")}
+    used = sorted({s.split(".")[0] for s in stats})
+    return (f"{RECIPE_VERSION}+{MUSICNN_RECIPE}+msd:{nets['musicnn_msd'][:16]}+user=stats[{'|'.join(stats)}]@{patches}"
+            f"({','.join(f'{n}:{nets[n][:16]}' for n in used)})")
+
+
 def test_a_user_model_of_the_two_network_head_falls_back_once_the_head_reads_one_network():
     """Issue 14 made the bundled head read the MSD network only; a user model the wizard trained on
     the previous head's statistics (MSD + MTT embedding means, same network files) no longer
     matches the vectors the app computes: it must be named and left out, not mixed in."""
     from genre_desktop.features.embedding_stats import stat_networks
-    from genre_desktop.features.gtzan import RECIPE_VERSION
-    from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
-    from genre_desktop.inference.analyzer import track_vector_recipe, vector_head
+    from genre_desktop.inference.analyzer import track_vector_recipe, vector_stats
     from genre_desktop.inference.manifest import load_manifest
-    from genre_desktop.inference.vector_cache import vector_recipe
+    from genre_desktop.inference.vector_cache import recipe_problem
     from genre_desktop.paths import bundled_models_dir
 
     manifest = load_manifest(bundled_models_dir(), verify=False)
-    stats, patches = vector_head(manifest)
-    assert stat_networks(stats) == ["musicnn_msd"]  # one network per window by default
-    nets = {e.name: e.sha256 for e in manifest.by_kind("musicnn")}
-    old_stats = ["musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"]
-    old = vector_recipe(RECIPE_VERSION, MUSICNN_RECIPE, nets["musicnn_msd"], old_stats,
-                        {n: nets[n] for n in ("musicnn_msd", "musicnn_mtt")}, patches)
-    assert old != track_vector_recipe(manifest)
+    assert "musicnn_mtt" not in stat_networks([s.name for s in vector_stats(manifest)])  # MSD tags by default
+    old = _old_recipe(["musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"], 2)
+    assert "musicnn_mtt.embedding.mean@2" in recipe_problem(old, track_vector_recipe(manifest))
     _with_active_user_model("two-nets", old)
+
+
+def test_a_user_model_of_the_msd_head_still_reads_its_columns_of_the_v4_vectors():
+    """The vectors now hold every head's statistics (the EfficientAT ones too); a model trained on
+    the MSD head's alone (ensemble v3's vectors) reads its own columns and stays active."""
+    from genre_desktop.inference.analyzer import track_vector_recipe
+    from genre_desktop.inference.manifest import load_manifest
+    from genre_desktop.inference.vector_cache import recipe_problem
+    from genre_desktop.paths import bundled_models_dir
+
+    ours = track_vector_recipe(load_manifest(bundled_models_dir(), verify=False))
+    old = _old_recipe(["musicnn_msd.embedding.mean", "musicnn_msd.embedding.max"], 2)
+    assert old != ours and recipe_problem(old, ours) == ""
+    assert "changed since" in recipe_problem(old.replace("(musicnn_msd:", "(musicnn_msd:0"), ours)
+    registry = Registry(app_dirs().user_models)
+    with registry.staging() as stage:
+        (stage / "manifest.json").write_text(json.dumps({"version": "v3-era", "labels": ["techno"],
+                                                         "vector_recipe": old}))
+        registry.commit(stage, "v3-era")
+    registry.activate("v3-era")
+    workspace = Workspace(app_dirs(), Settings(segments=1, cpu_threads=1))
+    assert workspace.user_model_problem() is None
+    workspace.close()

@@ -179,3 +179,29 @@ def test_members_module_has_no_kind_branches():
         for kind in FACTORIES:
             assert f'"{kind}"' not in source and f"'{kind}'" not in source, (module.__name__, kind)
     assert members_module.FACTORIES is FACTORIES
+
+
+def test_a_user_model_reads_the_columns_of_the_statistics_it_was_trained_on(tmp_path):
+    """A user model trained on vectors of two statistics keeps reading those two when the vectors
+    hold more, in another order (a later bundle's new head), and is refused with the statistic's
+    name when they are missing."""
+    from genre_desktop.inference.vector_cache import Stat, TrackVectors, network_identity, vector_recipe
+
+    a, b = Stat("net.embedding.mean", 2, 2), Stat("net.embedding.max", 2, 2)
+    ids = {"net": network_identity("ab" * 32, "net-1")}
+    raw = _user_model(tmp_path / "v4", dim=4)
+    raw["vector_recipe"] = vector_recipe("table-1", "net-1", "ab" * 32, [a, b], ids)
+    (tmp_path / "v4" / "manifest.json").write_text(json.dumps(raw))
+    user = UserModel.load(tmp_path / "v4")
+    assert [s.key for s in user.stats] == [a.key, b.key]
+    rng = np.random.default_rng(3)
+    own = rng.normal(size=(3, 4)).astype(np.float32)  # 3 windows of [a | b]
+    extra = Stat("other.scores.mean", 3, 5)
+    wide = TrackVectors(np.arange(3) * 30.0, np.arange(1, 4) * 30.0, np.zeros((3, 57)), np.zeros((3, 200)),
+                        [2, 2, 2], np.hstack([rng.normal(size=(3, 5)), own[:, 2:], own[:, :2]]), (extra, b, a))
+    np.testing.assert_array_equal(user.window_vectors(wide), own)
+    np.testing.assert_allclose(user.track_vector(wide), own.astype(np.float64).mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(user.predict_proba(user.window_vectors(wide)), user.predict_proba(own))
+    narrow = TrackVectors([0.0], [30.0], np.zeros((1, 57)), np.zeros((1, 200)), [2], own[:1, :2], (a,))
+    with pytest.raises(ModelError, match="net.embedding.max@2"):
+        user.track_vector(narrow)

@@ -89,7 +89,7 @@ def test_the_window_analysis_tags_with_the_settings_networks(tmp_path):
     assert spec.tag_networks == ("musicnn_msd",)
     analyzer = spec.build()
     read = {cap.split(":")[0] for member in analyzer._members + analyzer.reporters for cap in member.reads}
-    read |= {analyzer.embedding_model} | {s.split(".")[0] for s in analyzer.vector_head[0]}
+    read |= {analyzer.embedding_model} | {s.network for s in analyzer.vector_stats}
     assert set(analyzer.networks) == read | {"musicnn_msd"}
     runs = _count_runs(analyzer)
     tags = analyzer.analyze_samples(tone(31.0), SR).prediction.tags

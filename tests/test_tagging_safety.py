@@ -200,3 +200,26 @@ def test_unwritable_folder_falls_back_to_saving_in_place(tmp_path, monkeypatch):
     write_genres(path, ["Rock"])
     assert read_genres(path) == ["Rock"]
     assert path.stat().st_ino == inode  # same file, written in place
+
+
+def test_undo_leaves_alone_a_damaged_atom_no_write_touched(tmp_path):
+    """Fuzz seed 7: an M4A whose album atom mutagen cannot parse took a genre write, but its undo
+    was refused ("the file's '\xa9alb' atom is damaged"): undo put back every field, the album too.
+    Only the places that differ are put back, and only they are judged."""
+    import shutil
+
+    from genre_desktop.tagging import read_tags, restore_fields, write_fields
+
+    path = tmp_path / "a.m4a"
+    shutil.copyfile(Path(__file__).parent / "data" / "tagging" / "m4a.m4a", path)
+    data = path.read_bytes()
+    album = data.index(b"\xa9alb")
+    inner = data.index(b"data", album)
+    path.write_bytes(data[:inner] + b"xata" + data[inner + 4:])  # the album's value atom, renamed
+    assert "\xa9alb" in mutagen.File(str(path)).tags._failed_atoms
+    before = read_tags(path)
+    write_fields(path, {"genre": ["Blues"], "style": ["Delta Blues"]})
+    assert read_tags(path).genres == ["Blues"]
+    restore_fields(path, before.raw)
+    assert read_tags(path).values == before.values
+    assert "\xa9alb" in mutagen.File(str(path)).tags._failed_atoms  # still there, as other players may read it

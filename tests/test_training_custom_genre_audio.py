@@ -22,6 +22,7 @@ from genre_desktop.features import efficientat_input
 from genre_desktop.features.embedding_stats import embedding_stats
 from genre_desktop.features.musicnn_input import musicnn_patches, n_patches
 from genre_desktop.inference.musicnn import MusicnnTagger, spread_indices
+from genre_desktop.inference.vector_cache import Stat
 from genre_desktop.training import heads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ PER_GENRE = 6  # country has 5 train clips: 29 tracks in all
 JUDGED = 4  # valid clips per genre judged (spread over the genre's clips), to keep the test short
 STATS = ["musicnn_msd.embedding.mean", "musicnn_msd.embedding.max",
          "efficientat.embedding.mean", "efficientat.scores.mean"]
-DIMS = {"musicnn_msd.embedding": 200, "efficientat.embedding": 384, "efficientat.scores": 527}
+LAYOUT = [Stat(name, units, width) for name, units, width in zip(STATS, (2, 2, 3, 3), (200, 200, 384, 527))]
 
 
 def _rows(split: str) -> list[dict]:
@@ -111,7 +112,7 @@ def test_a_custom_genre_is_learnt_from_six_tracks(library):
     y = np.array([names.index(g) for g in labels])
     _, g = np.unique(groups, return_inverse=True)
     assert len(X) == PER_GENRE * len(GENRES) - 1
-    blocks = heads.stat_blocks(STATS, DIMS, X.shape[1])
+    blocks = heads.stat_blocks(LAYOUT, X.shape[1])
     assert set(blocks) == {"musicnn_msd", "efficientat"}
     ranked = heads.cross_validate(X, y, g, len(names), folds=3, seed=0,
                                   candidates={"logreg": [{"clf__C": 0.1}, {"clf__C": 1.0}]}, blocks=blocks)

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from genre_desktop.inference.vector_cache import Stat
 from genre_desktop.training import classical, heads
 
-DIMS = {"musicnn_msd.embedding": 200, "efficientat.embedding": 384, "efficientat.scores": 527}
-STATS = ["musicnn_msd.embedding.mean", "musicnn_msd.embedding.max", "efficientat.embedding.mean"]
+LAYOUT = [Stat("musicnn_msd.embedding.mean", 2, 200), Stat("musicnn_msd.embedding.max", 2, 200),
+          Stat("efficientat.embedding.mean", 3, 384)]
 
 
-def test_blocks_follow_the_stat_names_and_their_widths():
-    assert heads.stat_blocks(STATS, DIMS, 784) == {"musicnn_msd": "0:400", "efficientat": "400:784"}
-    assert heads.stat_blocks(STATS[:2], DIMS, 400) == {}  # one network: nothing to choose
-    assert heads.stat_blocks(STATS, DIMS, 785) == {}  # widths that do not add up: no search
-    assert heads.stat_blocks(["musicnn_msd.embedding.mean", "efficientat.embedding.mean",
-                              "musicnn_msd.embedding.max"], DIMS, 784) == {}  # a split block
-    assert heads.stat_blocks(["musicnn_mtt.tags.mean", *STATS[2:]], DIMS, 434) == {}  # unknown width
+def test_blocks_follow_the_layout_and_its_widths():
+    assert heads.stat_blocks(LAYOUT, 784) == {"musicnn_msd": "0:400", "efficientat": "400:784"}
+    assert heads.stat_blocks(LAYOUT[:2], 400) == {}  # one network: nothing to choose
+    assert heads.stat_blocks(LAYOUT, 785) == {}  # widths that do not add up: no search
+    assert heads.stat_blocks([LAYOUT[0], LAYOUT[2], LAYOUT[1]], 784) == {}  # a split block
+    assert heads.stat_blocks([Stat("musicnn_mtt.tags.mean", None, 0), LAYOUT[2]], 434) == {}  # unknown width
+    # the EfficientAT scores at the same units are part of its block
+    scores = Stat("efficientat.scores.mean", 3, 527)
+    assert heads.stat_blocks([*LAYOUT, scores], 1311) == {"musicnn_msd": "0:400", "efficientat": "400:1311"}
 
 
 def _library(seed: int = 0):
@@ -34,7 +37,7 @@ def _library(seed: int = 0):
 
 def test_cv_picks_the_informative_network_and_the_export_reads_the_whole_vector():
     X, y, groups, n = _library()
-    blocks = heads.stat_blocks(STATS, DIMS, X.shape[1])
+    blocks = heads.stat_blocks(LAYOUT, X.shape[1])
     ranked = heads.cross_validate(X, y, groups, n, folds=4, seed=0,
                                   candidates={"logreg": [{"clf__C": 0.1}], "svm": [{"clf__estimator__C": 1.0}]},
                                   blocks=blocks)
@@ -65,5 +68,5 @@ def test_without_blocks_the_search_is_unchanged():
 def test_a_logistic_only_search_with_blocks_ranks_the_views():
     X, y, groups, n = _library(2)
     ranked = heads.cross_validate(X, y, groups, n, folds=4, seed=0, candidates={"logreg": [{"clf__C": 0.1}]},
-                                  blocks=heads.stat_blocks(STATS, DIMS, X.shape[1]))
+                                  blocks=heads.stat_blocks(LAYOUT, X.shape[1]))
     assert len(ranked) == 3 and ranked[0].params.get("block") == "efficientat"

@@ -12,7 +12,7 @@ import pytest
 
 from genre_desktop.inference.manifest import MANIFEST_NAME
 from genre_desktop.inference.user_model import mix, union_labels
-from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache
+from genre_desktop.inference.vector_cache import FileKey, Stat, TrackVectors, VectorCache
 from genre_desktop.paths import bundled_models_dir
 from genre_desktop.training.evaluate import fit_mix_weight, score
 from genre_desktop.training.library_map import library_map, write_csv
@@ -103,7 +103,7 @@ def test_vector_cache_hits_misses_and_corruption(tmp_path):
     audio.write_bytes(b"x" * 100)
     stats = np.stack([np.zeros(400), np.full(400, 2.0)])
     v = TrackVectors([0.0, 30.0], [30.0, 60.0], np.ones((2, 57)), np.stack([np.zeros(200), np.ones(200)]), [1, 3],
-                     stats, ("musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean"), 2)
+                     stats, (Stat("musicnn_msd.embedding.mean", 2, 200), Stat("musicnn_mtt.embedding.mean", 2, 200)))
     np.testing.assert_allclose(v.embedding_mean, np.full(200, 0.75))  # weighted by patches
     # the user model's input: the mean of the head's statistics; the map's: features, then those
     assert v.vector.shape == (400,) and v.window_vectors.shape == (2, 400) and v.map_vector.shape == (457,)
@@ -115,7 +115,7 @@ def test_vector_cache_hits_misses_and_corruption(tmp_path):
     got = cache.get(audio)
     np.testing.assert_array_equal(got.features, v.features)
     np.testing.assert_array_equal(got.stats, v.stats)
-    assert got.stat_names == v.stat_names and got.stat_patches == 2
+    assert got.layout == v.layout and got.stat_names == ("musicnn_msd.embedding.mean", "musicnn_mtt.embedding.mean")
     assert VectorCache(tmp_path / "cache", "recipe-2").get(audio) is None  # another recipe
     st = os.stat(audio)
     os.utime(audio, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))

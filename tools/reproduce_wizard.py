@@ -138,13 +138,16 @@ def train_only_app(root: Path, app: Path, train: list, library: Path, cache: Pat
     manifest = json.loads((app / "models" / "manifest.json").read_text())
     head = next(m for m in manifest["models"] if m["kind"] == "embedding_head")
     choice = json.loads((root / "models" / "audio_head.json").read_text())
+    from genre_desktop.inference.vector_cache import stats_of
+
     analyzer = Analyzer(n_segments=Settings().segments, threads=1, musicnn=False, vector_cache=cache)
-    assert analyzer.vector_head == (choice["stats"], choice["patches_per_window"] or None)
+    own = stats_of(choice["stats"], choice["patches_per_window"] or None)
+    assert {s.key for s in own} <= {s.key for s in analyzer.vector_stats}
     get = vectors_for(analyzer)
     rows, y = [], []
     for _, genre, src in train:
         v = get(library / genre / src.name)
-        rows.append(v.stats)  # one row per window, as the head runs
+        rows.append(v.stats[:, v.columns(own)])  # the head's columns, one row per window, as the head runs
         y += [manifest["labels"].index(genre)] * v.n_windows
     X = np.concatenate(rows)
     # The cache holds each window's statistics, not its patches: a head chosen with pair rows
@@ -156,8 +159,8 @@ def train_only_app(root: Path, app: Path, train: list, library: Path, cache: Pat
     head["size"] = len(onnx_bytes)
     refit = {"head": head["name"], "family": choice["family"], "params": choice["params"], "rows": int(len(X))}
     # The EfficientAT head (ensemble v4) learnt from train+valid too: refit it on the train clips,
-    # from the extraction cache of tools/extract_audio_vectors.py (the same app path; the vector
-    # cache holds only the first head's statistics). The zero-shot map learnt nothing.
+    # from the extraction cache of tools/extract_audio_vectors.py (the same app path, all of the
+    # clip's excerpts). The zero-shot map learnt nothing.
     effat = next((m for m in manifest["models"] if m["name"] == "efficientat_head"), None)
     if effat is not None:
         from audio_data import DEFAULT_CACHE, load

@@ -207,7 +207,9 @@ class Workspace:
             ours = track_vector_recipe(load_manifest(self.models_dir, verify=False))
         except (OSError, ValueError, AttributeError):
             theirs = ours = ""  # unreadable: the analyzer's verification reports it
-        if theirs and ours and theirs != ours:
+        from genre_desktop.inference.vector_cache import recipe_problem
+
+        if theirs and ours and recipe_problem(theirs, ours):
             problem = (f"your trained model {version!r} learnt from an older track representation than this "
                        f"version of Genre Desktop computes, so the bundled models are used alone: retrain it "
                        f"(Models > Train, or genre-desktop-cli train --activate) or roll back")

@@ -16,8 +16,8 @@ Bad audio never raises: the Prediction carries ``error`` (the decoder's reason) 
 
 ``analyze`` returns an :class:`Analysis`: the Prediction and, when the Analyzer was built for them
 (a vector cache folder or a user model), the file's vectors (per-window GTZAN features, the mean
-embedding of the manifest's ``embedding_model`` network and the bundled embedding head's input
-statistics, :func:`vector_head`; see ``inference/vector_cache.py``). The
+embedding of the manifest's ``embedding_model`` network and every bundled embedding head's input
+statistics, :func:`vector_stats`; see ``inference/vector_cache.py``). The
 Analyzer never writes the cache: its caller does (``Analysis.store``), in whichever process owns it.
 """
 
@@ -40,7 +40,8 @@ from genre_desktop.inference.ensemble import Ensemble, normalise_weights
 from genre_desktop.inference.inputs import AudioInputs, VectorSpec
 from genre_desktop.inference.manifest import load_manifest
 from genre_desktop.inference.members import FACTORIES, capabilities, gives_tags, load_members, networks_for, stat_reads
-from genre_desktop.inference.vector_cache import FileKey, TrackVectors, VectorCache, cache_recipe, vector_recipe
+from genre_desktop.inference.vector_cache import (FileKey, Stat, TrackVectors, VectorCache, cache_recipe, network_identity,
+                                                  recipe_problem, stats_of, vector_recipe)
 from genre_desktop.paths import bundled_models_dir
 
 __all__ = ["Analysis", "Analyzer", "ModelError", "SAMPLE_RATE"]
@@ -64,29 +65,36 @@ WindowReader = Callable[[float, float], np.ndarray]
 def track_vector_recipe(manifest) -> str:
     """What the track vectors of ``manifest``'s models mean ("" without an embedding network)."""
     embedding = manifest.find(manifest.embedding_model) if manifest.embedding_model else None
-    head = vector_head(manifest)
-    if embedding is None or not capabilities(embedding) or head is None:
+    stats = vector_stats(manifest)
+    if embedding is None or not capabilities(embedding) or not stats:
         return ""
-    stats, patches = head
-    # a network the manifest does not list gets "unlisted": the loader refuses it anyway
-    hashes = {net: (manifest.find(net).sha256 if manifest.find(net) else "unlisted") for net in stat_networks(stats)}
-    return vector_recipe(RECIPE_VERSION, embedding.feature_recipe, embedding.sha256, stats, hashes, patches)
+
+    def identity(net: str) -> str:  # a network the manifest does not list: the loader refuses it anyway
+        entry = manifest.find(net)
+        return network_identity(entry.sha256, entry.feature_recipe) if entry else "unlisted"
+
+    identities = {net: identity(net) for net in stat_networks([s.name for s in stats])}
+    return vector_recipe(RECIPE_VERSION, embedding.feature_recipe, embedding.sha256, stats, identities)
 
 
-def vector_head(manifest) -> tuple[list[str], int | None] | None:
-    """(stats, patches per window) the vectors carry: the manifest's first embedding head's input
-    (the first member reading ``embedding_stats``),
-    so that it runs on cached vectors and user models learn from the same representation; without
-    a head, the embedding network's mean embedding over the analysis' patches. None if neither."""
+def vector_stats(manifest) -> list[Stat]:
+    """The statistics the vectors carry: every embedding head's input (each entry whose kind reads
+    ``embedding_stats``: its ``stats`` over its ``patches_per_window``), each distinct statistic once,
+    in the manifest's order, so that the whole bundled vote runs on cached vectors and user models
+    may learn from every network the heads read; without a head, the embedding network's mean
+    embedding over the analysis' patches. Empty if neither."""
+    stats: list[Stat] = []
     for entry in manifest.models:
         if "embedding_stats" not in getattr(FACTORIES.get(entry.kind), "needs", ()):
             continue
         k = entry.raw.get("patches_per_window")
-        return [str(s) for s in entry.raw.get("stats", [])], (None if k is None else max(0, int(k)))
+        stats += [s for s in stats_of(entry.raw.get("stats", []), None if k is None else int(k)) if s not in stats]
+    if stats:
+        return stats
     embedding = manifest.find(manifest.embedding_model) if manifest.embedding_model else None
     if embedding is not None and capabilities(embedding):
-        return [f"{manifest.embedding_model}.embedding.mean"], None
-    return None
+        return [Stat(f"{manifest.embedding_model}.embedding.mean")]
+    return []
 
 
 def vector_cache_recipe(manifest, n_segments: int, tag_patches: int) -> str:
@@ -146,7 +154,7 @@ class Analyzer:
         if self.want_vectors and not self.vector_recipe:
             raise ModelError(f"{self.models_dir}: the manifest names no embedding network (embedding_model: "
                              f"{self.embedding_model!r}) and embedding head for the track vectors")
-        self.vector_head = vector_head(self.manifest)
+        self.vector_stats = vector_stats(self.manifest)
         # Every member but the networks (cheap to build); their reads decide which networks load.
         others = load_members(self.manifest, threads, lambda e: not capabilities(e))
         self._members = [m for m in others if m.votes]
@@ -155,7 +163,7 @@ class Analyzer:
         taggers = self._chosen_taggers(musicnn, tag_networks)
         reads = set().union(*(m.reads for m in others))
         if self.want_vectors:
-            reads |= {f"{self.embedding_model}:embedding"} | stat_reads(self.vector_head[0])
+            reads |= {f"{self.embedding_model}:embedding"} | stat_reads([s.name for s in self.vector_stats])
         wanted = {e.name for e in networks_for(self.manifest, reads)} | taggers
         networks = load_members(self.manifest, threads, lambda e: e.name in wanted)
         self.networks = {m.name: m for m in networks}
@@ -173,9 +181,11 @@ class Analyzer:
             vector_cache = VectorCache(vector_cache, self.cache_recipe())
         self.vector_cache = vector_cache  # where this configuration's vectors belong (read by training)
         if user_model is not None:
-            if user_model.vector_recipe != self.vector_recipe:
-                raise ModelError(f"user model {user_model.version!r} was trained on vectors "
-                                 f"{user_model.vector_recipe!r}; this app computes {self.vector_recipe!r}")
+            problem = recipe_problem(user_model.vector_recipe, self.vector_recipe)
+            if problem:
+                raise ModelError(f"user model {user_model.version!r} cannot read this analysis' track vectors: "
+                                 f"{problem} (trained on {user_model.vector_recipe!r}; this app computes "
+                                 f"{self.vector_recipe!r})")
             self.model_version = f"{self.manifest.version}+{user_model.version}"
 
     def _chosen_taggers(self, musicnn: bool, tag_networks: Iterable[str] | None) -> set[str]:
@@ -194,7 +204,7 @@ class Analyzer:
         """The lazy inputs of ``windows`` for this analyzer's members, networks and vectors."""
         spec = None
         if self.want_vectors:
-            spec = VectorSpec(self.embedding_model, tuple(self.vector_head[0]), self.vector_head[1])
+            spec = VectorSpec(self.embedding_model, tuple(self.vector_stats))
         return AudioInputs(windows, self.networks, self.tag_patches, cancel, spec)
 
     def cache_recipe(self) -> str:

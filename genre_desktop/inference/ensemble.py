@@ -134,8 +134,9 @@ class Ensemble:
         return union_labels(self.labels, self.user_model.labels)
 
     def runnable(self, inputs) -> list:
-        """The voting members whose every input kind ``inputs`` provides."""
-        return [m for m in self.members if m.needs <= inputs.kinds]
+        """The voting members ``inputs`` can feed (``inputs.serves``: the input kinds, and on cached
+        vectors a head's own statistics)."""
+        return [m for m in self.members if inputs.serves(m)]
 
     def member_probas(self, inputs) -> dict[str, np.ndarray]:
         """member -> (W, L) per-window distributions, for every runnable voting member."""
@@ -176,14 +177,14 @@ class Ensemble:
         if not vectors:
             return np.zeros((0, len(self.output_labels)))
         first = vectors[0]
-        if any(v.stat_names != first.stat_names or v.stat_patches != first.stat_patches for v in vectors):
+        if any(v.layout != first.layout for v in vectors):
             raise ValueError("the tracks' cached vectors hold different statistics (mixed recipes)")
         inputs = CachedInputs(np.concatenate([v.features for v in vectors]),
-                              np.concatenate([v.stats for v in vectors]), first.stat_names, first.stat_patches)
+                              np.concatenate([v.stats for v in vectors]), first.layout)
         bounds = np.cumsum([v.n_windows for v in vectors])[:-1]
         parts = {m: np.split(p, bounds) for m, p in self.member_probas(inputs).items()}
         bundled = np.stack([self.combine({m: p[i] for m, p in parts.items()}).overall for i in range(len(vectors))])
         if self.user_model is None:
             return bundled
-        p_user = self.user_model.predict_proba(np.stack([v.vector for v in vectors]))
+        p_user = self.user_model.predict_proba(np.stack([self.user_model.track_vector(v) for v in vectors]))
         return self.user_model.mix(self.labels, bundled, p_user)[1]

@@ -27,9 +27,11 @@ EfficientAT: 10 s excerpts; evenly spread, 0 = all); None means the network's ow
 the analysis' ``patches`` setting.
 
 :class:`AudioInputs` computes them from a track's decoded windows; :class:`CachedInputs` serves the
-``table`` and ``embedding_stats`` kinds from cached vectors (the statistics the bundled head reads,
-at its patches per window), so evaluation on cached vectors runs the bundled voting members (the
-table models and the embedding head), not a table-only vote.
+``table`` and ``embedding_stats`` kinds from cached vectors (the statistics every bundled head
+reads, each at its own units per window: a head gets exactly its columns), so evaluation on cached
+vectors runs the bundled voting members (the table models and every embedding head) and gives the
+analysis' own vote. Whether an inputs object can feed a member is :meth:`serves`: the input kinds,
+and for a head reading statistics, those statistics.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ import numpy as np
 
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.inference.common import MissingInput
-from genre_desktop.inference.vector_cache import TrackVectors
+from genre_desktop.inference.vector_cache import Stat, TrackVectors, layout_columns, stats_of
 
-__all__ = ["AudioInputs", "CachedInputs", "INPUT_KINDS", "MissingInput", "VectorSpec", "Window"]
+__all__ = ["AudioInputs", "CachedInputs", "INPUT_KINDS", "MissingInput", "VectorSpec", "Window", "head_stats"]
 
 INPUT_KINDS = ("table", "outputs", "embedding_stats", "mel", "vectors")
 SAMPLE_RATE = 22050  # windows arrive at the GTZAN table's rate
@@ -55,45 +57,71 @@ Window = tuple  # (start seconds, end seconds, mono float32 samples at SAMPLE_RA
 @dataclass(frozen=True)
 class VectorSpec:
     """What a track's vectors hold: the mean embedding of ``embedding_model`` over each window's
-    default units, and the head statistics ``stats`` over ``patches`` units per window (None = the
-    default)."""
+    default units, and the statistics ``stats`` (:class:`~genre_desktop.inference.vector_cache.Stat`
+    keys, each over its own units per window)."""
 
     embedding_model: str
-    stats: tuple[str, ...]
-    patches: int | None = None
+    stats: tuple[Stat, ...]
+
+
+def head_stats(member) -> list[Stat] | None:
+    """The statistics a member reads through ``embedding_stats`` (its ``stats`` over its
+    ``patches`` units per window), or None if it reads none."""
+    if "embedding_stats" not in member.needs:
+        return None
+    return stats_of(getattr(member, "stats", ()), getattr(member, "patches", None))
 
 
 class CachedInputs:
     """The ``table`` and ``embedding_stats`` inputs from cached vectors (one track, or several
-    concatenated). ``stats``: the cached (W, S) statistics, named ``stat_names`` and summarising
-    ``stat_patches`` patches per window (None = the analysis default); a head asking for other
-    statistics or another patch count gets MissingInput, never values that mean something else."""
+    concatenated). ``stats``: the cached (W, S) statistics whose columns ``layout`` names (a tuple of
+    :class:`~genre_desktop.inference.vector_cache.Stat`); a head asking for statistics or units
+    the layout does not hold gets MissingInput, never values that mean something else."""
 
     all_kinds = frozenset({"table", "embedding_stats"})  # what a cache can ever provide
 
     def __init__(self, features: np.ndarray, stats: np.ndarray | None = None,
-                 stat_names: list[str] | tuple[str, ...] = (), stat_patches: int | None = None) -> None:
+                 layout: tuple[Stat, ...] | list[Stat] = ()) -> None:
         self._features = np.asarray(features, dtype=np.float32)
         self._stats = None if stats is None else np.asarray(stats, dtype=np.float32)
         if self._stats is not None and len(self._stats) != len(self._features):
             raise ValueError(f"{len(self._stats)} rows of statistics for {len(self._features)} windows")
-        self.stat_names = tuple(stat_names)
-        self.stat_patches = stat_patches
+        self.layout = tuple(layout)
         self.kinds = self.all_kinds if self._stats is not None else frozenset({"table"})
+
+    @classmethod
+    def of(cls, vectors: TrackVectors) -> "CachedInputs":
+        """The inputs of one track's cached vectors."""
+        return cls(vectors.features, vectors.stats, vectors.layout)
 
     @property
     def n_windows(self) -> int:
         return len(self._features)
 
+    def holds(self, stats: list[Stat]) -> bool:
+        """Whether the cached statistics include every one of ``stats`` (by name and units)."""
+        try:
+            layout_columns(self.layout, stats)
+            return self._stats is not None
+        except KeyError:
+            return False
+
+    def serves(self, member) -> bool:
+        """Whether ``member`` can run on these inputs: its input kinds, and its statistics."""
+        wanted = head_stats(member)
+        return member.needs <= self.kinds and (wanted is None or self.holds(wanted))
+
     def table(self) -> np.ndarray:
         return self._features
 
     def embedding_stats(self, stats: list[str], patches: int | None = None) -> np.ndarray:
-        """The cached (W, S) statistics when they are exactly ``stats`` over ``patches`` patches."""
-        if self._stats is None or tuple(stats) != self.stat_names or patches != self.stat_patches:
-            raise MissingInput(f"cached vectors hold statistics {list(self.stat_names)} over "
-                               f"{self.stat_patches} patches, not {list(stats)} over {patches}")
-        return self._stats
+        """The cached (W, S) columns of ``stats`` over ``patches`` units per window."""
+        if self._stats is None:
+            raise MissingInput("these cached vectors hold no statistics")
+        try:
+            return self._stats[:, layout_columns(self.layout, stats_of(stats, patches))]
+        except KeyError as exc:
+            raise MissingInput(f"cached {exc.args[0]}") from None
 
     def outputs(self, network: str, units: int | None = None) -> list[dict[str, np.ndarray]]:
         raise MissingInput(f"cached vectors hold no outputs of the network {network!r} per excerpt")
@@ -129,6 +157,10 @@ class AudioInputs:
     @property
     def n_windows(self) -> int:
         return len(self.windows)
+
+    def serves(self, member) -> bool:
+        """Whether ``member`` can run on these inputs (every kind is computed from the audio)."""
+        return member.needs <= self.kinds
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` the first time ``key`` is asked for, the same value after (a hashable key
@@ -217,16 +249,18 @@ class AudioInputs:
 
     def vectors(self) -> TrackVectors:
         """Per window: the features, the embedding network's mean embedding over its units, and the
-        statistics of ``vector_spec`` (the same values a head reading them gets in this analysis)."""
+        statistics of ``vector_spec`` (the same values the heads reading them get in this analysis)."""
         spec = self.vector_spec
         if spec is None:
             raise MissingInput("this analysis computes no track vectors")
 
         def compute() -> TrackVectors:
             outputs = self.outputs(spec.embedding_model)  # the analysis' units, as the cache recipe says
+            columns = [self.embedding_stats([s.name], s.units) for s in spec.stats]
+            layout = tuple(Stat(s.name, s.units, c.shape[1]) for s, c in zip(spec.stats, columns))
             return TrackVectors([s for s, _, _ in self.windows], [e for _, e, _ in self.windows], self.table(),
                                 np.stack([o["embedding"].mean(axis=0) for o in outputs]),
                                 np.array([len(o["embedding"]) for o in outputs]),
-                                self.embedding_stats(list(spec.stats), spec.patches), spec.stats, spec.patches)
+                                np.concatenate(columns, axis=1), layout)
 
         return self.memo(("vectors",), compute)

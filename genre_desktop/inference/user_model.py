@@ -10,8 +10,10 @@ file (or ``{"version": null}``) means the bundled models alone. This module only
 layout; ``training/registry.py`` writes it. It lives here so the Analyzer does not depend on the
 training layer.
 
-As a member it needs the ``vectors`` input (the track's vectors: each window's head statistics and
-their mean) and does not vote with the bundled members: the ensemble mixes it in (:func:`mix`).
+As a member it needs the ``vectors`` input (the track's vectors: each window's statistics and their
+mean) and reads the columns of the statistics its vector recipe names, in that order (the vectors
+may hold more, e.g. a later bundle's new head: ``vector_cache.recipe_problem`` says whether they
+hold all of them); it does not vote with the bundled members: the ensemble mixes it in (:func:`mix`).
 The user model's labels can differ from the bundled ten (new genres such as "techno", and it may
 lack some bundled ones). The final distribution is over the union of labels (bundled order first,
 then the user's new labels)::
@@ -35,6 +37,7 @@ import numpy as np
 
 from genre_desktop.inference.common import ModelError, open_session
 from genre_desktop.inference.manifest import USER_FORMAT, USER_KIND, ModelEntry, load_manifest
+from genre_desktop.inference.vector_cache import TrackVectors, recipe_stats
 
 __all__ = ["ACTIVE_FILE", "INPUT_NAME", "MODEL_FILE", "USER_FORMAT", "UserModel", "load_active", "mix",
            "read_active", "union_labels"]
@@ -101,6 +104,9 @@ class UserModel:
         self.labels = list(entry.labels)
         self.weight = float(raw["ensemble"]["weight"])
         self.vector_recipe = str(raw["vector_recipe"])
+        named = recipe_stats(self.vector_recipe)
+        # the statistics it was trained on, in its input's order (None: the whole vector, unnamed)
+        self.stats = tuple(named[0]) if named else None
         self.manifest = raw
         self._session = open_session(entry.path, threads, f"user model {self.version!r}")
         inputs = self._session.get_inputs()
@@ -121,13 +127,31 @@ class UserModel:
         """Read and verify ``folder/manifest.json`` and its ONNX file; ModelError if anything is off."""
         return cls(load_manifest(folder, user=True).models[0], threads)
 
+    def _columns(self, vectors: TrackVectors):
+        """Its columns of ``vectors`` (all of them when either side names none); ModelError if the
+        vectors lack a statistic it reads."""
+        if self.stats is None or not vectors.layout:
+            return slice(None)
+        try:
+            return vectors.columns(self.stats)
+        except KeyError as exc:
+            raise ModelError(f"user model {self.version!r}: {exc.args[0]}") from None
+
+    def window_vectors(self, vectors: TrackVectors) -> np.ndarray:
+        """(W, D) its input per window of ``vectors``."""
+        return vectors.window_vectors[:, self._columns(vectors)]
+
+    def track_vector(self, vectors: TrackVectors) -> np.ndarray:
+        """(D,) its input for the track: its statistics averaged over the windows."""
+        return vectors.vector[self._columns(vectors)]
+
     def predict(self, inputs) -> np.ndarray:
         """(W, len(labels)) one distribution per window of ``inputs``' track vectors."""
-        return self.predict_proba(inputs.vectors().window_vectors)
+        return self.predict_proba(self.window_vectors(inputs.vectors()))
 
     def predict_track(self, inputs) -> np.ndarray:
         """(len(labels),) the distribution of the track vector (the windows' statistics averaged)."""
-        return self.predict_proba(inputs.vectors().vector)[0]
+        return self.predict_proba(self.track_vector(inputs.vectors()))[0]
 
     def predict_proba(self, V: np.ndarray) -> np.ndarray:
         """(n, D) track or window vectors -> (n, len(labels)) probabilities (rows sum to one)."""

@@ -79,14 +79,6 @@ def declare(tag_field: TagField) -> TagField:
     return tag_field
 
 
-def field_named(name: str) -> TagField:
-    """The declared field ``name``; ValueError names the known ones when there is none."""
-    try:
-        return FIELDS[name]
-    except KeyError:
-        raise ValueError(f"unknown tag field {name!r}; known: {', '.join(FIELDS)}") from None
-
-
 declare(TagField("title", (ID3Frame("TIT2"), VorbisField("TITLE"), MP4Atom("\xa9nam"), ASFAttribute("Title"),
                            InfoField("INAM", read_only=True))))
 declare(TagField("artist", (ID3Frame("TPE1"), VorbisField("ARTIST"), MP4Atom("\xa9ART"), ASFAttribute("Author"),

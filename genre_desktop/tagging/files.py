@@ -141,7 +141,9 @@ def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions,
     before = check_writable(p, target)
     audio, entry = _load(target, shown_as=p)
     if change.raw is not None:
-        change.raw = _resolved_raw(entry, change.raw)
+        change.raw = _changed_only(_resolved_raw(entry, change.raw), entry, audio, p)
+        if not change.raw:
+            return  # every place already holds what it held: nothing to put back
     problem = entry.backend.check_file(audio, change.names)
     if not change.exact:
         problem = entry.backend.check_values(audio, change.values or {}, options) or problem
@@ -151,6 +153,18 @@ def _write(path: str | os.PathLike[str], change: _Change, options: WriteOptions,
     if in_place:
         log.info("saving %s in place (%s)", p, "hard-linked" if before.st_nlink > 1 else "folder not writable")
     _replace_verified(p, target, before, entry, change, options, in_place, keep)
+
+
+def _changed_only(raw: dict[str, dict[str, list[str] | None]], entry: Entry, audio: Any,
+                  shown: Path) -> dict[str, dict[str, list[str] | None]]:
+    """The fields of a raw snapshot whose places differ from the file's now: only those are put
+    back, and only their places are judged (a damaged atom of a field no write touched stays)."""
+    try:
+        now = entry.backend.read(audio).raw
+    except Exception as exc:  # odd values in a tag that mutagen itself accepted
+        raise TagError(shown, f"malformed tags: {damaged(exc, Path(audio.filename), shown)}") from None
+    return {name: places for name, places in raw.items()
+            if any(now.get(name, {}).get(key) != (list(values) if values else None) for key, values in places.items())}
 
 
 def _resolved_raw(entry: Entry, raw: dict[str, dict[str, list[str] | None]]) -> dict[str, dict[str, list[str] | None]]:

@@ -9,8 +9,8 @@ genres the model knows, so the two effects can be told apart.
 
 The current model is either the bundled ensemble (the Analyzer's own ``inference.ensemble.Ensemble``
 on the cached vectors, which hold every input of the bundled voting members: the table features and
-the embedding head's statistics; a member reading anything else, e.g. a CNN on mel spectrograms,
-cannot run there and the weights renormalise over the rest) or, when one is active, the previous
+every embedding head's statistics; a member reading anything else, e.g. a CNN on mel spectrograms,
+cannot run there and the weights renormalise over the rest: the bundled CNN does not vote) or, when one is active, the previous
 user model mixed with it by its stored weight.
 """
 
@@ -98,20 +98,21 @@ def fit_mix_weight(bundled_labels: list[str], p_bundled: np.ndarray, user_labels
 
 def cache_members(manifest, threads: int = 1) -> list:
     """The voting members that can run on cached vectors: their kind reads only what the cache holds,
-    and an embedding head reads exactly the statistics the cache keeps (the manifest's first head's,
-    ``inference.analyzer.vector_head``; a second head, e.g. on the EfficientAT network, cannot run
-    there and is left out: the vote is renormalised over the others)."""
-    from genre_desktop.inference.analyzer import vector_head
+    and an embedding head reads statistics the cache keeps (every head's, ``inference.analyzer.
+    vector_stats``: all the bundled heads run; a member reading the audio itself, e.g. the CNN, does
+    not, and the vote is renormalised over the others)."""
+    from genre_desktop.inference.analyzer import vector_stats
+    from genre_desktop.inference.vector_cache import stats_of
 
-    cached = vector_head(manifest)
+    cached = {s.key for s in vector_stats(manifest)}
 
     def runs_on_cache(entry) -> bool:
         needs = getattr(FACTORIES.get(entry.kind), "needs", None)
         if needs is None or not needs <= CachedInputs.all_kinds:
             return False
-        if "embedding_stats" in needs and cached is not None:
+        if "embedding_stats" in needs:
             k = entry.raw.get("patches_per_window")
-            return ([str(s) for s in entry.raw.get("stats", [])], None if k is None else max(0, int(k))) == cached
+            return all(s.key in cached for s in stats_of(entry.raw.get("stats", []), None if k is None else int(k)))
         return True
 
     members = [m for m in load_members(manifest, threads, runs_on_cache) if m.votes]

@@ -1,8 +1,9 @@
 """Heads on the cached track vectors: candidates, grouped cross-validation, choice, ONNX export.
 
-Input: the track vector (the mean over windows of the statistics the bundled embedding head reads,
-400 values for the MSD + MTT embedding means: ``inference/vector_cache.py``), rounded to float32
-because the exported model reads float32.
+Input: the track vector (the mean over windows of the statistics the bundled embedding heads read:
+the MSD network's embedding mean and max over 2 patches, the EfficientAT network's embedding and
+class-score means over its excerpts, 1311 values with ensemble v4: ``inference/vector_cache.py``),
+rounded to float32 because the exported model reads float32.
 The linear and SVM heads standardise every column (so both blocks are standardised and
 concatenated); XGBoost reads the raw values (see ``classical.build_pipeline``: scaling in front of
 trees breaks ONNX parity).
@@ -99,27 +100,22 @@ def fit_labels(y: np.ndarray, n_labels: int) -> np.ndarray:
     return present
 
 
-def stat_blocks(stat_names: list[str] | tuple[str, ...], output_dims: Mapping[str, int], total: int) -> dict[str, str]:
-    """Column blocks of a track vector by network: ``{"musicnn_msd": "0:400", "efficientat": "400:784"}``.
+def stat_blocks(layout, total: int) -> dict[str, str]:
+    """Column blocks of a track vector by network: ``{"musicnn_msd": "0:400", "efficientat": "400:1311"}``.
 
-    ``stat_names``: what the vector holds, in order (``features.embedding_stats`` names);
-    ``output_dims``: ``"network.output"`` -> its width (from the manifest's ``outputs``). Empty
-    (no block search) when the vector holds one network only, or the widths do not add up to
-    ``total``.
+    ``layout``: what the vector holds, in column order (``TrackVectors.layout``: statistics with
+    their widths). Empty (no block search) when the vector holds one network only, a network's
+    columns are not contiguous, or the widths do not add up to ``total``.
     """
-    from genre_desktop.features.embedding_stats import parse_stat
-
     spans: dict[str, list[int]] = {}
     start = 0
-    for name in stat_names:
-        net, output, _ = parse_stat(name)
-        width = output_dims.get(f"{net}.{output}")
-        if not width:
+    for stat in layout:
+        if not stat.width:
             return {}
-        span = spans.setdefault(net, [start, start])
+        span = spans.setdefault(stat.network, [start, start])
         if span[1] != start:  # a network's statistics must be contiguous to make one block
             return {}
-        span[1] = start = start + int(width)
+        span[1] = start = start + int(stat.width)
     if start != total or len(spans) < 2:
         return {}
     return {net: f"{a}:{b}" for net, (a, b) in spans.items()}

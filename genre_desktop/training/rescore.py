@@ -30,7 +30,7 @@ import numpy as np
 
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.core.prediction import Prediction, SegmentScore
-from genre_desktop.inference.inputs import CachedInputs
+from genre_desktop.inference.inputs import CachedInputs, head_stats
 from genre_desktop.inference.vector_cache import TrackVectors
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class _TrackInputs(CachedInputs):
     """One track's cached vectors as the inputs of the ensemble, the user model's included."""
 
     def __init__(self, vectors: TrackVectors) -> None:
-        super().__init__(vectors.features, vectors.stats, vectors.stat_names, vectors.stat_patches)
+        super().__init__(vectors.features, vectors.stats, vectors.layout)
         self._vectors = vectors
 
     def vectors(self) -> TrackVectors:
@@ -63,8 +63,18 @@ class _TrackInputs(CachedInputs):
 
 def cache_gap(analyzer) -> str:
     """Why the cached vectors cannot stand in for an analysis with ``analyzer`` ("" when they can):
-    a voting member that reads more than the cache holds (mel spectrograms, another network)."""
-    readers = [m.name for m in analyzer.ensemble.members if not m.needs <= CachedInputs.all_kinds]
+    a member with a say in the vote that reads more than the cache holds (mel spectrograms, a
+    network's outputs, statistics the cache does not keep). A member of weight 0 (the CNN) does not
+    change the vote: its stored scores are kept."""
+    held = {s.key for s in getattr(analyzer, "vector_stats", ())}
+
+    def cached(member) -> bool:
+        wanted = head_stats(member)
+        return member.needs <= CachedInputs.all_kinds and (wanted is None or all(s.key in held for s in wanted))
+
+    weights = getattr(analyzer.ensemble, "weights", None)
+    readers = [m.name for m in analyzer.ensemble.members
+               if (weights is None or weights.get(m.name, 0.0) > 0) and not cached(m)]
     if readers:
         return (f"the vote includes {', '.join(readers)}, which reads the audio itself (the vector cache holds "
                 "the table features and the embedding statistics only)")
@@ -78,8 +88,9 @@ def rescored(analyzer, vectors: TrackVectors, old: Prediction) -> Prediction:
     voted = {m: _dist(bundled, p) for m, p in result.members.items()}
     if p_user is not None:
         voted[f"{USER_PREFIX}{analyzer.user_model.version}"] = _dist(analyzer.user_model.labels, p_user)
-    kept = {m: d for m, d in old.models.items() if m not in voted and not m.startswith(USER_PREFIX)
-            and m not in analyzer.members}  # a member that no longer votes here is not left behind
+    # what the cache cannot re-run (a member of weight 0 reading the audio, such as the CNN) does not
+    # depend on the model change: its stored scores stay
+    kept = {m: d for m, d in old.models.items() if m not in voted and not m.startswith(USER_PREFIX)}
     order = np.argsort(-overall, kind="stable")
     # Every field as stored (a lazily read stored prediction is a subclass: copy into a plain one),
     # then what the vote decides replaced.

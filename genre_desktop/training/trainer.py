@@ -210,9 +210,7 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         report_progress(0.7 * fraction, message)
 
     # When the vectors hold more than one network's statistics, the CV also chooses which to read.
-    dims = {f"{e.name}.{out}": shape[-1] for e in bundled.manifest.models for out, shape in e.outputs.items()
-            if shape and shape[-1]}
-    blocks = heads.stat_blocks(vectors[0].stat_names, dims, X.shape[1])
+    blocks = heads.stat_blocks(vectors[0].layout, X.shape[1])
     candidates = heads.cross_validate(X[fit_idx], y[fit_idx], groups[fit_idx], len(labels), options.folds,
                                       options.seed, options.candidates, cv_progress, cancel, options.n_jobs,
                                       blocks=blocks)
@@ -286,9 +284,9 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
         "labels": labels, "inputs": {INPUT_NAME: [None, int(X.shape[1])]},
         "outputs": {"probabilities": [None, len(labels)]}, "probability_output": "probabilities",
         "vector_recipe": vector_recipe,
-        "input_description": "mean over the analysed windows of the bundled embedding head's input: "
-                             + ", ".join(data.vectors[0].stat_names or ["(unnamed statistics)"])
-                             + " over each window's patches (features.embedding_stats)",
+        "input_description": "mean over the analysed windows of the bundled embedding heads' inputs: "
+                             + ", ".join([s.label for s in data.vectors[0].layout] or ["(unnamed statistics)"])
+                             + " (statistic@units per window, features.embedding_stats)",
         "head": {"kind": best.kind, "params": {k.split("__")[-1]: v for k, v in best.params.items()},
                  "seed": options.seed},
         "ensemble": {"weight": weight, "rule": MIX_RULE, "bundled_version": bundled.manifest.version,
