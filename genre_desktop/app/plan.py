@@ -47,9 +47,10 @@ class PlannedChange:
     notes: list[str] = field(default_factory=list)
 
     def key(self) -> tuple:
-        """What the librarian saw of this change (to tell a stale plan)."""
+        """What the librarian saw of this change (to tell a stale plan). The notes are left out:
+        they follow from the file's form, and a file that changed is caught by its signature."""
         return (self.path, tuple(self.old), tuple(self.new),
-                tuple(sorted((k, tuple(a), tuple(b)) for k, (a, b) in self.fields.items())), tuple(self.notes))
+                tuple(sorted((k, tuple(a), tuple(b)) for k, (a, b) in self.fields.items())))
 
 
 @dataclass
@@ -153,4 +154,37 @@ def plan_write(tracks: Iterable[Track], settings: Settings, spelling: GenreSpell
             plan.unwritable.append((change, why))
         else:
             plan.changes.append(change)
+    return plan
+
+
+#: Formats whose write may change the file's form (ID3 version, joined values, WAV INFO); the others
+#: keep theirs by construction (``tagging.describe``), so their files are not read for notes.
+FORM_FORMATS = ("mp3", "wav", "aiff")
+
+
+def add_form_notes(plan: WritePlan, options: Any, formats: Mapping[str, str],
+                   cache: dict[tuple, list[str]] | None = None) -> WritePlan:
+    """Say in ``plan``'s notes what each write changes in its file's form ("its ID3v2.3 tag becomes
+    ID3v2.4", "genre written to the ID3 chunk and to the RIFF INFO list"): the tag module's own
+    rules (``tagging.describe_write``) under the write ``options``. About a millisecond per MP3,
+    WAV or AIFF file (its tags are read); ``cache`` keeps the notes per file signature, options and
+    values, so a preview planned again reads nothing. ``formats``: path -> the track's format and
+    signature ``(format, size, mtime)``. A file that cannot be read gets no note (the write says why)."""
+    from genre_desktop.tagging import TagError, describe_write
+
+    for change in plan.changes:
+        fmt, *signature = formats.get(change.path, ("",))
+        if fmt not in FORM_FORMATS:
+            continue
+        values = {"genre": list(change.new), **{name: list(after) for name, (_, after) in change.fields.items()}}
+        key = (change.path, *signature, options, tuple((k, tuple(v)) for k, v in sorted(values.items())))
+        notes = cache.get(key) if cache is not None else None
+        if notes is None:
+            try:
+                notes = [str(n) for n in describe_write(change.path, options, values)]
+            except (TagError, OSError):
+                notes = []
+            if cache is not None:
+                cache[key] = notes
+        change.notes = list(notes)
     return plan
