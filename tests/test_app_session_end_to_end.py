@@ -218,3 +218,29 @@ def test_an_ffmpeg_made_wav_gets_its_genre_where_every_reader_looks_and_undo_res
     session.undo_write()
     assert wav.read_bytes() == original  # both, byte for byte
     session.workspace.close()
+
+
+def test_a_file_replaced_or_deleted_between_the_plan_and_the_write(tmp_path, library):
+    """Another program replaces one planned file with another file and deletes a second: the plan
+    is not written (the replaced file is read again and shown), then the write says which file
+    vanished and writes the rest; every decision is still there."""
+    root, files = library
+    session = open_session(tmp_path / "lib.json", root)
+    for name in files:
+        predict(session, files[name], "jazz")
+    session.decide([Decision.choose(files[n], ["Jazz"], CORRECTED) for n in files])
+    plan = session.plan()
+    other = make_audio(tmp_path / "elsewhere" / "other.mp3", seconds=1.5, freq=330.0, tags={"genre": "Ska"})
+    os.replace(other, files["pop"])  # a re-encode or a different song under the same name
+    os.remove(files["plain"])
+    outcome = session.write(plan)
+    assert outcome.stale is not None and outcome.results == []
+    assert any("changed on disk since the last scan" in r for r in outcome.stale.reasons)
+    assert read_genres(files["pop"]) == ["Ska"] and read_genres(files["rock"]) == ["Rock"]  # nothing written
+    assert session.track(files["pop"]).genres == ["Ska"] and session.track(files["pop"]).chosen == ["Jazz"]
+    outcome = session.write(session.plan())
+    assert outcome.stale is None and outcome.ok == 2
+    assert [(os.path.basename(p), why) for p, why in outcome.failed] == [("plain.wav", "file vanished since the scan")]
+    assert read_genres(files["pop"]) == ["Jazz"] and read_genres(files["rock"]) == ["Jazz"]
+    assert session.track(files["plain"]).chosen == ["Jazz"]  # the decision waits for the file to come back
+    session.workspace.close()
