@@ -296,8 +296,9 @@ def test_hard_links_and_symlinks_get_the_original_back_too(tmp_path):
     assert symlink.is_symlink() and real.stat().st_ino == link.stat().st_ino
 
 
-def test_a_write_of_genre_and_style_is_journaled_per_field_and_undone_byte_for_byte(tmp_path):
-    path = make_audio(tmp_path / "a.mp3", seconds=0.5, tags={"genre": ["Rock"], "title": "T"})
+@pytest.mark.parametrize("ext", sorted(FORMATS))
+def test_a_write_of_genre_and_style_is_journaled_per_field_and_undone_byte_for_byte(tmp_path, ext):
+    path = make_audio(tmp_path / f"a{ext}", seconds=0.5, tags={"genre": ["Rock"], "title": "T"})
     original = sha(path)
     service, store = service_for(tmp_path, [path])
     [written] = service.write({str(path): {"genre": ["Jazz"], "style": ["Bebop"]}})
