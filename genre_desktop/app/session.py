@@ -135,12 +135,17 @@ class LibrarySession:
         return gone
 
     def add_problems(self, problems: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Record (path, reason) pairs for the problems list (one per path)."""
-        known = {p for p, _ in self.problems}
+        """Record (path, reason) pairs for the problems list (one per path; a reason that carries the
+        known one further, "truncated MP3: ...; analysis: ...", replaces it)."""
+        known = {p: i for i, (p, _) in enumerate(self.problems)}
         added = []
         for path, reason in problems:
-            if path not in known:
-                known.add(path)
+            if path in known:
+                i = known[path]
+                if i < len(self.problems) and reason != self.problems[i][1] and reason.startswith(self.problems[i][1]):
+                    self.problems[i] = (path, reason)
+            else:
+                known[path] = len(self.problems) + len(added)
                 added.append((path, reason))
         if added:
             self.problems.extend(added)
@@ -174,8 +179,8 @@ class LibrarySession:
         if track is None:
             return None
         self._change({track.path: prediction_fields(track, prediction)})
-        if prediction.error:
-            self.add_problems([(prediction.path, prediction.error)])
+        if prediction.error:  # with the scan's note in front, if any ("truncated MP3: ...; analysis: ...")
+            self.add_problems([(prediction.path, track.error or prediction.error)])
         return track
 
     # ------------------------------------------------------------------ decisions
