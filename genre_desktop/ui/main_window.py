@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
-        self.side, self.spectrogram, self.player_bar = SidePanel(spell), SpectrogramView(), player_bar
+        self.side, self.spectrogram, self.player_bar = SidePanel(
+            spell, session=self.session, rules=workspace.review_rules()), SpectrogramView(), player_bar
         top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
