@@ -65,9 +65,9 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
 # Where a write puts a genre that has a parent in the genre tree (House, under Electronic), with
 # what the settings dialog and the CLI call each choice.
 GENRE_LAYOUTS = (
-    ("genre", "The genre only (House)"),
-    ("style", "The parent in the genre field, the genre in the style field (Electronic + style House)"),
-    ("parent", "Both in the genre field, parent first (Electronic; House)"),
+    ("genre", "Only the genre: House"),
+    ("style", "Parent + style: Electronic, style House"),
+    ("parent", "Both, parent first: Electronic; House"),
 )
 
 
