@@ -62,6 +62,20 @@ def test_an_accepted_gtzan_label_follows_its_alias_and_the_tree():
     assert new_fields(t, Settings(write_mode="replace", genre_layout="parent")) == (["Rock", "Metal"], None)
 
 
+def test_the_librarians_own_genre_under_a_parent_is_placed_too():
+    settings = Settings(write_mode="replace", genre_layout="style", user_genres=[{"name": "Lo-fi", "parent": "hip-hop"}])
+    assert new_fields(track(["lo fi"]), settings) == (["Hip-Hop"], ["Lo-fi"])
+    assert new_fields(track(["LO-FI"]), settings.replace(genre_layout="parent")) == (["Hip-Hop", "Lo-fi"], None)
+
+
+def test_a_layout_the_settings_do_not_know_falls_back_to_the_default(tmp_path):
+    path = tmp_path / "settings.json"
+    Settings(genre_layout="parent").save(path)
+    assert Settings.load(path).genre_layout == "parent"
+    path.write_text('{"genre_layout": "sideways"}')
+    assert Settings.load(path).genre_layout == "genre"
+
+
 def test_a_chosen_style_joins_the_plan_as_a_field_of_its_own():
     t = track(["Hip-Hop"], genres=["Hip-Hop"], styles=["Boom Bap"], chosen_style=["trap"])
     plan = plan_write([t], Settings(write_mode="replace"))
@@ -146,7 +160,10 @@ def test_accept_leaves_spoken_word_for_review_and_list_filters_by_content(librar
     assert "Accepted 1 of 3 predictions" in out and "2 left for review: the analysis heard spoken word" in out
     with Store.open(store) as s:
         assert s.get(flac).status == ACCEPTED and s.get(mp3).status == PREDICTED and s.get(m4a).status == PREDICTED
+    with Store.open(store) as s:
+        s.update(mp3, chosen_style=["Spoken Word"])
     code, out, err = cli(capsys, "list", "--content", "spoken", "--store", store)
+    assert "- (style Spoken Word)" in out
     assert code == 0 and mp3 in out and flac not in out and m4a not in out and "[spoken word]" in out
     code, out, _ = cli(capsys, "list", "--content", "not-music", "--json", "--store", store)
     assert sorted(r["path"] for r in json.loads(out)) == sorted([mp3, m4a])

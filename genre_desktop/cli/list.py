@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         flag = " (missing)" if t.missing else ""
         predicted = f"  [model: {t.predicted_genre} {t.confidence:.0%}]" if t.predicted_genre else ""
         heard = f"  [{t.content}]" if t.content not in (None, "music") else ""
-        print(f"{t.status:<10}  {genres_text(t.genres):<24}  {genres_text(t.chosen or []):<20}  "
+        choice = genres_text(t.chosen or []) + (f" (style {genres_text(t.chosen_style)})" if t.chosen_style else "")
+        print(f"{t.status:<10}  {genres_text(t.genres):<24}  {choice:<20}  "
               f"{t.path}{flag}{predicted}{heard}")
     print(f"{len(tracks)} track(s)", file=sys.stderr)
     return OK
