@@ -27,7 +27,7 @@ line of ``PlannedChange.notes``, shown in the Notes column. Neither needs a chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
 from genre_desktop.core.genre_spelling import GenreSpelling
@@ -85,13 +85,16 @@ class WritePlan:
         return len(self.changes)
 
 
-def dedupe_genres(genres: list[str], aliases: Mapping[str, str] | None = None) -> list[str]:
-    """``genres`` without repeats of one genre (the first spelling wins) and without blanks."""
+def dedupe_genres(genres: list[str], aliases: Mapping[str, str] | None = None,
+                  identity: Callable[[str], str] | None = None) -> list[str]:
+    """``genres`` without repeats of one genre (the first spelling wins) and without blanks;
+    ``identity``: the genre identity to use (a ``GenreSpelling.identity``, which remembers each
+    name's: a plan over 100,000 tracks asks for few names many times), else ``canonical_genre``."""
     seen, out = set(), []
     for g in genres:
         if not str(g).strip():
             continue
-        key = canonical_genre(g, aliases)
+        key = identity(g) if identity is not None else canonical_genre(g, aliases)
         if key not in seen:
             seen.add(key)
             out.append(g)
@@ -117,32 +120,43 @@ def _placed(name: str, spelling: GenreSpelling, layout: str) -> tuple[list[str],
     return parents + [name], []  # "parent": the whole path, parent first
 
 
-def new_fields(track: Track, settings: Settings,
-               spelling: GenreSpelling | None = None) -> tuple[list[str], list[str] | None]:
+def new_fields(track: Track, settings: Settings, spelling: GenreSpelling | None = None,
+               placed: dict | None = None) -> tuple[list[str], list[str] | None]:
     """What the file's genre and style fields become for this track under ``settings``
     (``spelling``: the library's, from :func:`library_spelling`; default: the settings' alone):
     (genres, styles), styles None when the write leaves the style field as it is.
 
     The chosen genres (an accepted prediction brings its runners-up up to ``max_genres``) are
     placed by ``genre_layout``; a style the librarian chose (``Track.chosen_style``) joins the
-    styles. "add" mode keeps the file's other genres and styles."""
+    styles. "add" mode keeps the file's other genres and styles. ``placed``: a cache of where each
+    genre goes, shared by the tracks of one plan (a library holds few genres, many tracks)."""
     spelling = spelling if spelling is not None else settings.spelling()
+    same = spelling.identity
     picked = list(track.chosen or [])
     if track.status == ACCEPTED and track.prediction is not None:
         # "How many genres": an accepted prediction may bring its runners-up along.
         picked += track.prediction.ranked()
-    wanted = dedupe_genres([spelling.spell(g) for g in picked], settings.aliases)[: max(1, settings.max_genres)]
-    genres: list[str] = []
+    wanted = dedupe_genres([spelling.spell(g) for g in picked], settings.aliases, same)[: max(1, settings.max_genres)]
+    layout = settings.genre_layout
     styles = [spelling.spell(s) for s in track.chosen_style or ()]
-    for name in wanted:
-        into_genre, into_style = _placed(name, spelling, settings.genre_layout)
-        genres += into_genre
-        styles += into_style
-    genres = dedupe_genres(genres, settings.aliases)
-    styles = dedupe_genres(styles, settings.aliases)
+    if layout == "genre":  # the genres are placed as chosen: nothing to look up
+        genres = wanted
+    else:
+        placed = placed if placed is not None else {}
+        genres = []
+        for name in wanted:
+            where = placed.get(name)
+            if where is None:
+                where = placed[name] = _placed(name, spelling, layout)
+            genres += where[0]
+            styles += where[1]
+        if len(genres) > 1:
+            genres = dedupe_genres(genres, settings.aliases, same)
+    if len(styles) > 1:
+        styles = dedupe_genres(styles, settings.aliases, same)
     if settings.write_mode == "add":
-        genres = dedupe_genres(list(track.genres) + genres, settings.aliases)
-        styles = dedupe_genres(list(track.styles) + styles, settings.aliases) if styles else styles
+        genres = dedupe_genres(list(track.genres) + genres, settings.aliases, same)
+        styles = dedupe_genres(list(track.styles) + styles, settings.aliases, same) if styles else styles
     return genres, (styles or None)
 
 
@@ -161,12 +175,12 @@ def plan_changes(tracks: list[Track], settings: Settings,
     """(changes to make, number of reviewed tracks already right); ``tracks``: the whole library
     (its spellings decide how a genre no alias or tree node spells is written), unless the
     library's ``spelling`` is given."""
-    changes, unchanged = [], 0
+    changes, unchanged, placed = [], 0, {}
     spelling = spelling if spelling is not None else library_spelling(tracks, settings)
     for track in tracks:
         if not reviewed(track):
             continue
-        new, styles = new_fields(track, settings, spelling)
+        new, styles = new_fields(track, settings, spelling, placed)
         fields = {"style": (list(track.styles), styles)} if styles is not None and styles != list(track.styles) else {}
         if new == list(track.genres) and not fields:
             unchanged += 1
