@@ -100,8 +100,10 @@ def test_the_library_share_of_wrong_labels_is_estimated_not_assumed():
 
 # -- real clips, the app's path, the real window ---------------------------------------------------
 
-PLANTED = {"blues": "classical", "pop": "classical", "metal": "jazz"}  # true genre -> wrong tag
-PER_GENRE = 3
+# One tag in ten wrong (4 of 40): true genre -> wrong tag, two of them the issue's own slips.
+PLANTED = {"blues": "classical", "pop": "classical", "metal": "jazz", "disco": "country"}
+PER_GENRE = 4
+MIN_PRECISION = MIN_RECALL = 0.75  # at most one wrong flag, at most one missed mislabel
 
 
 def _gtzan_library(gtzan_dir: str, folder: Path) -> dict[str, str]:
@@ -169,8 +171,11 @@ def test_planted_mislabels_in_a_library_of_real_clips_are_flagged_in_the_map(qtb
     assert len(wrong) == len(PLANTED)
     flagged = {widget.suspects.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.suspects.count())}
     assert flagged == {p for p, point in points.items() if point.flagged}
-    assert len(flagged & wrong) >= len(wrong) - 1  # recall
-    assert len(flagged - wrong) <= 1  # precision
+    precision = len(flagged & wrong) / max(1, len(flagged))
+    recall = len(flagged & wrong) / len(wrong)
+    print(f"planted {len(wrong)} of {len(truth)}: flagged {len(flagged)}, precision {precision:.2f}, "
+          f"recall {recall:.2f}")
+    assert precision >= MIN_PRECISION and recall >= MIN_RECALL, (precision, recall, flagged, wrong)
     for path in flagged & wrong:
         point = points[path]
         assert point.suspected == truth[path], point.reason

@@ -20,9 +20,10 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.app.executors import Executor, PathMap
+from genre_desktop.app.workflow import noted_error, scan_note
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.core.prediction import Prediction
 
@@ -34,6 +35,7 @@ class RunSummary:
     total: int = 0
     done: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    noted: list[tuple[str, str]] = field(default_factory=list)  # analysed files with a scan note (truncated...)
     elapsed: float = 0.0
     cancelled: bool = False
     path: str = ""  # the file that finished last
@@ -99,8 +101,12 @@ def inline_executor() -> Executor:
 
 def analyse_tracks(spec, paths: Iterable[str], runner: Executor, deliver: Callable[[Prediction], Any],
                    cancel: CancelToken = NEVER, *, path_map: PathMap | None = None, analyzer: Any = None,
-                   progress: Callable[[RunSummary], Any] | None = None) -> RunSummary:
+                   progress: Callable[[RunSummary], Any] | None = None,
+                   notes: Mapping[str, str] | None = None) -> RunSummary:
     """Analyse ``paths`` with ``spec`` through ``runner``; every prediction goes to ``deliver``.
+
+    ``notes``: the scan's note per path, where it left one ("truncated MP3: ..."): such files are
+    counted in ``summary.noted`` and a failure's reason keeps the note in front (``noted_error``).
 
     ``analyzer``: an analyzer built in this thread, for an inline runner (its vector cache is used).
     ``progress(summary)`` after each file. Ends early on cancel (``summary.cancelled``)."""
@@ -126,8 +132,11 @@ def analyse_tracks(spec, paths: Iterable[str], runner: Executor, deliver: Callab
             prediction = result.prediction
             summary.done += 1
             summary.path = result.path
+            note = (notes or {}).get(result.path)
+            if note:
+                summary.noted.append((result.path, note))
             if prediction.error:
-                summary.errors.append((result.path, prediction.error))
+                summary.errors.append((result.path, noted_error(note, prediction.error)))
             summary.elapsed = time.monotonic() - start
             deliver(prediction)
             if progress is not None:
@@ -153,6 +162,11 @@ def _local(result, path_map: PathMap):
     return result
 
 
+def scan_notes(tracks: Iterable) -> dict[str, str]:
+    """path -> the note the scan left on it, for the tracks that carry one (``notes`` above)."""
+    return {t.path: note for t in tracks if (note := scan_note(t))}
+
+
 def analyse_into_session(session, tracks: Iterable, runner: Executor, cancel: CancelToken = NEVER, *,
                          path_map: PathMap | None = None, batch_size: int = 25, save_every: float = 5.0,
                          progress: Callable[[RunSummary], Any] | None = None) -> RunSummary:
@@ -168,8 +182,9 @@ def analyse_into_session(session, tracks: Iterable, runner: Executor, cancel: Ca
             session.flush()
             last_save = time.monotonic()
 
+    tracks = list(tracks)
     try:
         return analyse_tracks(session.workspace.analysis_spec(), [t.path for t in tracks], runner, deliver, cancel,
-                              path_map=path_map, progress=progress)
+                              path_map=path_map, progress=progress, notes=scan_notes(tracks))
     finally:
         session.flush()

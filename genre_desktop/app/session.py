@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable
 
 from genre_desktop.app import session_store as io
 from genre_desktop.app.events import EmitterGroup
-from genre_desktop.app.plan import WritePlan, plan_write
+from genre_desktop.app.plan import WritePlan, add_form_notes, plan_write
 from genre_desktop.app.review import Decision
 from genre_desktop.app.workflow import apply_fields, prediction_fields, under_root
 from genre_desktop.core.prediction import Prediction
@@ -78,6 +78,7 @@ class LibrarySession:
         self._undo: list[list[tuple[str, dict[str, Any], dict[str, Any]]]] = []  # per decision: (path, before, after)
         self._unsaved: dict[str, dict[str, Any]] = {}
         self.lost: str | None = None  # why the store is unusable (its files were deleted), else None
+        self._form_notes: dict[tuple, list[str]] = {}  # the preview's notes per file signature (plan)
 
     # ------------------------------------------------------------------ tracks
     def tracks(self) -> list[Track]:
@@ -134,12 +135,17 @@ class LibrarySession:
         return gone
 
     def add_problems(self, problems: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Record (path, reason) pairs for the problems list (one per path)."""
-        known = {p for p, _ in self.problems}
+        """Record (path, reason) pairs for the problems list (one per path; a reason that carries the
+        known one further, "truncated MP3: ...; analysis: ...", replaces it)."""
+        known = {p: i for i, (p, _) in enumerate(self.problems)}
         added = []
         for path, reason in problems:
-            if path not in known:
-                known.add(path)
+            if path in known:
+                i = known[path]
+                if i < len(self.problems) and reason != self.problems[i][1] and reason.startswith(self.problems[i][1]):
+                    self.problems[i] = (path, reason)
+            else:
+                known[path] = len(self.problems) + len(added)
                 added.append((path, reason))
         if added:
             self.problems.extend(added)
@@ -173,8 +179,8 @@ class LibrarySession:
         if track is None:
             return None
         self._change({track.path: prediction_fields(track, prediction)})
-        if prediction.error:
-            self.add_problems([(prediction.path, prediction.error)])
+        if prediction.error:  # with the scan's note in front, if any ("truncated MP3: ...; analysis: ...")
+            self.add_problems([(prediction.path, track.error or prediction.error)])
         return track
 
     # ------------------------------------------------------------------ decisions
@@ -307,9 +313,16 @@ class LibrarySession:
         self.set_tracks([], None)
 
     # ------------------------------------------------------------------ writing
-    def plan(self, settings: Settings | None = None) -> WritePlan:
-        """The write plan over this session's tracks under ``settings`` (default: the current ones)."""
-        return plan_write(self._tracks.values(), settings or self.workspace.settings)
+    def plan(self, settings: Settings | None = None, *, notes: bool = True) -> WritePlan:
+        """The write plan over this session's tracks under ``settings`` (default: the current ones);
+        ``notes``: each MP3/WAV/AIFF change says what the write does to the file's form (its ID3
+        version, a WAV's INFO list), read from the file once per signature and options."""
+        settings = settings or self.workspace.settings
+        plan = plan_write(self._tracks.values(), settings)
+        if notes:
+            forms = {c.path: (t.format, t.size, t.mtime) for c in plan.changes if (t := self._tracks.get(c.path))}
+            add_form_notes(plan, self.workspace.write_options(settings=settings), forms, self._form_notes)
+        return plan
 
     def write(self, plan: WritePlan, settings: Settings | None = None, options: Any = None, *,
               check: bool = True, journal_path: Any = None, done: Callable[[Any], Any] | None = None,

@@ -68,12 +68,38 @@ def prediction_fields(track: Track, prediction: Prediction) -> dict[str, Any]:
     successful analysis (the file is still like that); a failed analysis' reason replaces it.
     ``extra`` holds extra fields to merge (not replace): the analysed-file mark.
     """
-    note = track.error if track.status != ERROR else None
-    fields: dict[str, Any] = {"prediction": prediction, "error": prediction.error or note,
+    fields: dict[str, Any] = {"prediction": prediction, "error": noted_error(scan_note(track), prediction.error),
                               "extra": {ANALYSED_KEY: file_signature(track)}}
     if track.status not in REVIEWED:
         fields["status"] = ERROR if prediction.error else PREDICTED
     return fields
+
+
+# Joins a scan's note and an analysis' failure in one reason ("truncated MP3: ...; analysis: no
+# audible audio"): the failure is usually the note's consequence, and the note must stay in view.
+NOTE_JOIN = "; analysis: "
+
+
+def scan_note(track: Track) -> str | None:
+    """The note the scan left on a readable file ("truncated MP3: ...", "tags unreadable ..."), also
+    when a later analysis failed (then it leads the error, before :data:`NOTE_JOIN`)."""
+    if not track.error:
+        return None
+    if track.status != ERROR:
+        return track.error
+    return track.error.split(NOTE_JOIN, 1)[0] if NOTE_JOIN in track.error else None
+
+
+def noted_error(note: str | None, error: str | None) -> str | None:
+    """The reason a track shows: the analysis' ``error`` after the scan's ``note`` (either may be None)."""
+    if note and error:
+        return f"{note}{NOTE_JOIN}{error}"
+    return error or note
+
+
+def is_truncated(reason: str | None) -> bool:
+    """The file was cut short (the scan's note or an analysis reason says so)."""
+    return bool(reason) and ("truncated " in reason or reason.startswith("truncated"))
 
 
 def apply_fields(track: Track, fields: dict[str, Any]) -> Track:

@@ -1,8 +1,8 @@
 """``scan [DIR] [--remove-missing]``: scan a music folder into the library (incremental).
 
 Without a folder, the library's own folders are rescanned (e.g. to rebuild a damaged store).
-Prints found / new / changed / unchanged / missing / unreadable, and each unreadable file (and
-each folder that could not be listed) with its reason. Skipped files do not make the scan fail:
+Prints found / new / changed / unchanged / missing / unreadable / truncated, and each unreadable or
+truncated file (and each folder that could not be listed) with its reason. Skipped files do not make the scan fail:
 exit 0 (3 with ``--strict``); the unreadable files stay in the library with their reason.
 Each batch is stored with the library session's scan merge (``app.session_store.save_scanned``).
 """
@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 
+from genre_desktop.app.workflow import is_truncated
 from genre_desktop.cli.common import (FAILED, OK, USAGE, Progress, finished, library_roots, open_store,
                                       reporting_busy, store_options, strict_options)
 
@@ -88,6 +89,16 @@ def _scan_one(args: argparse.Namespace, ws, folder: str) -> int:
     print(f"  unreadable:  {len(summary.unreadable)}")
     for path, reason in summary.unreadable:
         print(f"    {path}: {reason}")
+    damaged = list(getattr(summary, "damaged", []))
+    truncated = [(p, r) for p, r in damaged + summary.unreadable if is_truncated(r)]
+    print(f"  truncated:   {len(truncated)}" + (" (kept; what the file holds plays and analyses)" if truncated else ""))
+    for path, reason in truncated:
+        print(f"    {path}: {reason}")
+    other = [(p, r) for p, r in damaged if not is_truncated(r)]
+    if other:
+        print(f"  readable with a problem: {len(other)}")
+        for path, reason in other:
+            print(f"    {path}: {reason}")
     for path, reason in summary.unlisted:
         print(f"  folder not listed: {path}: {reason}")
     return finished(args, len(summary.unreadable) + len(summary.unlisted))

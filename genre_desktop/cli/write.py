@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     ws = session.workspace
     try:
         settings = ws.settings if args.layout is None else ws.settings.replace(genre_layout=args.layout)
-        plan = session.plan(settings)
+        plan = session.plan(settings, notes=args.dry_run)  # the notes cost a read of each MP3/WAV/AIFF: shown on a dry run
         for change, why in plan.unwritable:
             print(f"skipped {change.path}: {why}")
         if args.dry_run or not plan.changes:

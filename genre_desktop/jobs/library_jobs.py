@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-from genre_desktop.app.analysis import AnalyzerProvider, RunSummary, analyse_tracks, inline_executor
+from genre_desktop.app.analysis import AnalyzerProvider, RunSummary, analyse_tracks, inline_executor, scan_notes
 from genre_desktop.app.session import LibrarySession
 from genre_desktop.app.workflow import under_root
 from genre_desktop.app.workspace import Workspace
@@ -152,7 +152,8 @@ class LibraryJobs(QObject):
                 user_done()
 
         provider = self.analyzers
-        return self.runner.submit(lambda job: self._analyse(paths, provider, job), name=Job.ANALYSIS,
+        notes = scan_notes(t for t in map(session.track, paths) if t is not None)  # read here, not in the worker
+        return self.runner.submit(lambda job: self._analyse(paths, provider, job, notes), name=Job.ANALYSIS,
                                   key="analysis", on_item=item, on_done=done, **callbacks)
 
     def rescore(self, tracks: list[Track], **callbacks) -> JobHandle:
@@ -181,7 +182,7 @@ class LibraryJobs(QObject):
         return self.runner.submit(lambda job: rescore(provider.get(), todo, job.item, job.progress, job.token),
                                   name=Job.ANALYSIS, key="analysis", on_item=item, on_done=done, **callbacks)
 
-    def _analyse(self, paths: list[str], provider: AnalyzerProvider, job) -> RunSummary:
+    def _analyse(self, paths: list[str], provider: AnalyzerProvider, job, notes: dict[str, str] | None = None) -> RunSummary:
         """The one analysis driver on the worker processes the settings ask for (``analysis_workers``,
         0: every core; spawned, never forked next to Qt); one file, or a test's stand-in analyzer,
         is analysed in this thread. A cancel terminates the workers at once."""
@@ -192,7 +193,8 @@ class LibraryJobs(QObject):
         runner = inline_executor() if inline else open_executor(workers)
         try:
             summary = analyse_tracks(provider.spec(), paths, runner, job.item, job.token,
-                                     analyzer=provider.get() if inline else None, progress=job.progress)
+                                     analyzer=provider.get() if inline else None, progress=job.progress,
+                                     notes=notes)
         finally:
             runner.close(cancelled=job.token.cancelled)
         job.token.raise_if_cancelled()

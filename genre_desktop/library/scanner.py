@@ -62,6 +62,7 @@ class ScanProgress:
     unchanged: int = 0
     unreadable: int = 0
     removed: int = 0
+    damaged: int = 0  # readable files with a note: truncated, tags unreadable
 
 
 @dataclass
@@ -72,6 +73,8 @@ class ScanSummary:
     unchanged: int = 0
     removed: int = 0  # tracks flagged missing by this scan
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), unchanged ones too
+    # Readable files with a note (path, note): "truncated MP3: ...", "tags unreadable ..."; unchanged ones too.
+    damaged: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     unlisted: list[tuple[str, str]] = field(default_factory=list)  # folders that could not be listed
     elapsed: float = 0.0
@@ -103,7 +106,7 @@ def scan(root: str | os.PathLike[str], store: Store, cancel: CancelToken = NEVER
 
     def progress(done: int, total: int | None, path: str) -> ScanProgress:
         return ScanProgress(done, total, path, summary.found, summary.new, summary.changed,
-                            summary.unchanged, len(summary.unreadable), summary.removed)
+                            summary.unchanged, len(summary.unreadable), summary.removed, len(summary.damaged))
 
     files: list[_Found] = []
     for item in _walk(root, summary, cancel):
@@ -210,6 +213,8 @@ def _visit(found: _Found, store: Store, summary: ScanSummary, options: WriteOpti
         summary.unchanged += 1
         if known.status == ERROR:
             summary.unreadable.append((found.path, known.error or "unreadable"))
+        elif known.error:
+            summary.damaged.append((found.path, known.error))
         return None
     if known is None:
         summary.new += 1
@@ -221,13 +226,15 @@ def _visit(found: _Found, store: Store, summary: ScanSummary, options: WriteOpti
     track.error = None
     reason = _read_into(track, options)
     note = track.error  # e.g. "truncated MP3: ...": the file reads, but something is wrong with it
-    if reason is not None:
-        track.status, track.error = ERROR, reason
+    if reason is not None:  # a note says why ("truncated MP3: ... holds about 0:00; no audio (0 seconds)")
+        track.status, track.error = ERROR, (f"{note}; {reason}" if note and note != reason else reason)
         summary.unreadable.append((found.path, reason))
     else:
         if track.status == ERROR:
             track.status = PREDICTED if track.prediction else UNANALYSED
         track.error = note
+        if note:
+            summary.damaged.append((found.path, note))
     return track
 
 

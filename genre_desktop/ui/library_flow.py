@@ -109,7 +109,8 @@ class LibraryFlow(QObject):
         w = self.w
         self.session.set_tracks(result.tracks, result.root)
         summary = result.summary
-        self.session.add_problems(list(getattr(summary, "unreadable", []) or []))
+        self.session.add_problems(list(getattr(summary, "unreadable", []) or [])
+                                  + list(getattr(summary, "damaged", []) or []))  # truncated files too
         w.status_text.setText(describe_scan(summary, finished=True))
         w.empty.set_idle()
         w.library.show_page()

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from genre_desktop.app.workflow import is_truncated
 from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
 from genre_desktop.core.track import Track
 
@@ -365,5 +366,8 @@ class LibraryModel(QAbstractTableModel):
             conf = track.confidence
             return f"{conf:.0%}" if conf is not None else ""
         if column == STATUS:
-            return ("missing" if track.missing else track.status)
+            if track.missing:
+                return "missing"
+            # A truncated file keeps saying so beside its status: its prediction is of what is there.
+            return track.status + (" · truncated" if is_truncated(track.error) else "")
         return ""

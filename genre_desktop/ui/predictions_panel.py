@@ -17,8 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genre_desktop.app.workflow import is_truncated
 from genre_desktop.core.prediction import Prediction
+from genre_desktop.core.status import ERROR
+from genre_desktop.core.track import Track
 from genre_desktop.ui.theme import genre_colour
+
+WARNING_COLOUR = "#c9302c"  # readable on light and dark backgrounds (the status column's error red is close)
 
 
 class ProbabilityBars(QWidget):
@@ -82,6 +87,9 @@ class PredictionsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {WARNING_COLOUR};")
         self.genre_bars = ProbabilityBars()
         self.models_heading = _heading("Each model's vote")
         self.models_table = QTableWidget(0, 3)
@@ -100,16 +108,28 @@ class PredictionsPanel(QWidget):
         self.version = QLabel()
         self.version.setWordWrap(True)
         self.version.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        for widget in (_heading("Predicted genres"), self.summary, self.genre_bars, self.models_heading,
+        for widget in (_heading("Predicted genres"), self.summary, self.note, self.genre_bars, self.models_heading,
                        self.models_table, self.tags_heading, self.tag_bars, self.version):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.set_prediction(None)
 
-    def set_prediction(self, prediction: Prediction | None, status_hint: str = "") -> None:
+    def show_track(self, track: Track) -> None:
+        """``track``'s prediction, with what the library knows about the file: an unreadable file's
+        reason (not "not analysed yet"), a truncated file's note beside what its audio predicts."""
+        if track.status == ERROR and track.error and not (track.prediction and Prediction.coerce(track.prediction).genres):
+            self.set_prediction(None, f"Cannot be analysed: {track.error}")
+            return
+        self.set_prediction(track.prediction, note=track.error if track.status != ERROR else "")
+
+    def set_prediction(self, prediction: Prediction | None, status_hint: str = "", note: str | None = "") -> None:
+        """``note``: a problem of the file shown under the summary ("truncated MP3: ...")."""
         prediction = Prediction.coerce(prediction)  # a stored dict is read through its schema
         has = bool(prediction is not None and prediction.genres)
         error = prediction.error if prediction is not None else None
+        self.note.setText(f"⚠ {note}" + (" The prediction is of the part the file holds." if has and is_truncated(note) else "")
+                          if note else "")
+        self.note.setVisible(bool(note))
         if error:
             self.summary.setText(f"Analysis failed: {error}")
         elif not has:

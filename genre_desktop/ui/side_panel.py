@@ -129,4 +129,4 @@ class SidePanel(QScrollArea):
         self.fields["audio"].setText(" · ".join(p for p in parts if p))
         # Break long paths at separators so the label wraps instead of widening the panel.
         self.fields["file"].setText(track.path.replace(os.sep, os.sep + "\u200b"))
-        self.predictions.set_prediction(track.prediction)
+        self.predictions.show_track(track)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from genre_desktop.app.workflow import is_truncated
+
 
 def count(n: int, noun: str) -> str:
     """'1 track', '2 tracks', '1,204 tracks' (regular plurals only)."""
@@ -30,6 +32,10 @@ def describe_analysis(p: Any, finished: bool = False) -> str:
         errors = len(p.errors)
         rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
         tail = f"; {errors} could not be analysed (see the problems list)" if errors else ""
+        failed = {path for path, _ in p.errors}
+        truncated = sum(1 for path, note in getattr(p, "noted", ()) if is_truncated(note) and path not in failed)
+        if truncated:
+            tail += f"; {count(truncated, 'truncated file')} (only what the file holds was analysed)"
         return (f"Analysed {count(p.done, 'track')} in {p.elapsed:.0f} s ({rate:.1f}/s){tail}. "
                 f"Review the predictions with Ctrl+2.")
     errors = f" · {len(p.errors):,} failed" if p.errors else ""
@@ -47,6 +53,7 @@ def describe_scan(p: Any, finished: bool = False) -> str:
         parts.append(f"{p.removed:,} missing")
     if unreadable:
         parts.append(f"{unreadable:,} unreadable")
+    parts += noted_parts(p)
     if finished:
         what = "Scan cancelled" if getattr(p, "cancelled", False) else "Scan finished"
         return f"{what}: {p.found:,} audio files ({', '.join(parts)})."
@@ -54,6 +61,18 @@ def describe_scan(p: Any, finished: bool = False) -> str:
         return f"Listing the folder: {p.found:,} audio files found so far…"
     total = f" / {p.total:,}" if getattr(p, "total", None) else ""
     return f"Scanning {p.done:,}{total} files · {', '.join(parts)} · {os.path.basename(p.path)}"
+
+
+def noted_parts(p: Any) -> list[str]:
+    """"2 truncated", "1 with unreadable tags": the readable files a scan found something wrong with
+    (a finished scan's lists; a running scan's count)."""
+    damaged = getattr(p, "damaged", 0)
+    if isinstance(damaged, int):
+        return [f"{damaged:,} with problems"] if damaged else []
+    reasons = [r for _, r in damaged] + [r for _, r in getattr(p, "unreadable", []) or []]
+    truncated = sum(1 for r in reasons if is_truncated(r))
+    other = sum(1 for _, r in damaged if not is_truncated(r))
+    return ([f"{truncated:,} truncated"] if truncated else []) + ([f"{other:,} with unreadable tags"] if other else [])
 
 
 def describe_write(verb: str, ok: int, failed: list[tuple[str, str]]) -> str:
