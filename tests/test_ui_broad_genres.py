@@ -96,6 +96,20 @@ def test_the_queue_takes_a_suggestion_as_style_then_as_genre_and_undoes_both(qtb
     assert one.chosen_style is None and not session.can_undo
 
 
+def test_the_menu_clears_a_chosen_style(qtbot, queue):
+    widget, session = queue
+    widget.take_suggestion("Disco", as_style=True)
+    two = session.track("/two")
+    assert two.chosen_style == ["Disco"]
+    item = widget.broad.list.topLevelItem(0)
+    widget.broad._menu(widget.broad.list.visualItemRect(item).center())
+    actions = [a for a in widget.broad.last_menu.actions() if not a.isSeparator()]
+    assert actions[-1].text() == "Clear your style (“Disco”)"
+    widget.broad.last_menu.close()
+    actions[-1].trigger()
+    assert two.chosen_style is None and two.status == PREDICTED
+
+
 def test_the_menu_and_escape(qtbot, queue):
     widget, session = queue
     widget.table.setFocus()

@@ -3,7 +3,7 @@
 Each row is a broad genre with where it sits in the tree ("House, in Electronic") and its
 calibrated probability (``Prediction.broad``, highest first). The librarian takes one as the
 track's genre or as its style (sub-genre): double-click or Enter or G for the genre, T for the
-style, the buttons, or the right-click menu. The widget only says what was chosen
+style, the buttons, or the right-click menu (which also clears a chosen style). The widget only says what was chosen
 (:attr:`BroadSuggestions.chosen`); its owner (the side panel, the review queue's card) turns it
 into a decision of the library session, with its undo.
 
@@ -53,7 +53,7 @@ def where(broad: BroadGenre, spell: Callable[[str], str] = lambda g: g) -> str:
 class BroadSuggestions(QWidget):
     """Broad genres of one track as choosable suggestions (see the module docstring)."""
 
-    chosen = Signal(str, bool)  # the genre (as the tree names it), True: as the style
+    chosen = Signal(str, bool)  # the genre (as the tree names it; "" with True: no style), True: as the style
     escaped = Signal()  # Escape in the list: its owner takes the keyboard back
 
     def __init__(self, spell: Callable[[str], str] = lambda g: g, parent: QWidget | None = None) -> None:
@@ -61,6 +61,7 @@ class BroadSuggestions(QWidget):
         self._spell = spell
         self._broad: list[BroadGenre] = []
         self._path: str | None = None
+        self._style = ""  # the style chosen for the shown track ("" none)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # its rows, no more
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -119,6 +120,7 @@ class BroadSuggestions(QWidget):
         content = prediction.content if prediction is not None else None
         chosen = {canonical_genre(g) for g in (track.chosen or ())} if track is not None else set()
         styles = {canonical_genre(g) for g in (track.chosen_style or ())} if track is not None else set()
+        self._style = ", ".join(track.chosen_style or ()) if track is not None else ""
         self.list.clear()
         for broad in self._broad:
             identity = canonical_genre(broad.genre)
@@ -174,6 +176,9 @@ class BroadSuggestions(QWidget):
         menu = QMenu(self)
         menu.addAction(f"Set “{name}” as the genre", lambda: self._choose(item, False))
         menu.addAction(f"Set “{name}” as the style", lambda: self._choose(item, True))
+        if self._style:
+            menu.addSeparator()
+            menu.addAction(f"Clear your style (“{self._style}”)", lambda: self.chosen.emit("", True))
         menu.popup(self.list.viewport().mapToGlobal(pos))
         self.last_menu = menu  # kept for tests and so Python does not drop it while shown
 
