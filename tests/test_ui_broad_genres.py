@@ -131,6 +131,10 @@ def test_bulk_accept_leaves_spoken_word_for_review_and_says_why(qtbot, queue):
     assert widget.bulk_button.text() == "Accept 2 ≥ threshold"
     assert "1 not music above the threshold" in widget.counts.text()
     assert "spoken word" in widget.bulk_button.toolTip()
+    model = widget.model
+    assert model.data(model.index(0, 3)) == "Pop · spoken word" and "bulk accept leaves" in model.data(
+        model.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(1, 3)) == "Disco"
     assert widget.bulk_accept() == 2 and widget.left_out == 1
     assert session.track("/two").status == PREDICTED and session.track("/one").status == ACCEPTED
     assert [t.path for t in widget.queued()] == ["/two"]

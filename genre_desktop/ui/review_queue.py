@@ -109,7 +109,7 @@ class ReviewQueue(QueueKeys, QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 130), (2, 90), (3, 90), (4, 56)):
+        for col, width in ((1, 130), (2, 90), (3, 130), (4, 56)):
             header.resizeSection(col, width)
 
         # --- the card for the current item
