@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def sha(path) -> str:
 def library(tmp_path, capsys):
     folder = tmp_path / "music"
     folder.mkdir()
-    names = ["flac.flac", "mp3_v24.mp3", "m4a.m4a"]
+    names = ["flac.flac", "mp3_v24.mp3", "m4a.m4a", "mp3_v23.mp3", "wav.wav", "wma.wma", "ogg.ogg", "aiff.aiff"]
     for name in names:
         shutil.copyfile(FIXTURES / name, folder / name)
     store = str(tmp_path / "lib.json")
@@ -151,8 +152,10 @@ def set_predictions(store, predictions: dict[str, tuple[str, float, str | None]]
 
 
 def test_accept_leaves_spoken_word_for_review_and_list_filters_by_content(library, capsys):
-    store, (flac, mp3, m4a) = library
+    store, (flac, mp3, m4a, *_) = library
     set_predictions(store, {flac: ("jazz", 0.95, MUSIC), mp3: ("pop", 0.97, SPOKEN_WORD), m4a: ("pop", 0.9, NO_AUDIO)})
+    with Store.open(store) as s:  # the other files wait for analysis: not in the queue
+        assert s.get(flac).status == PREDICTED
     code, out, _ = cli(capsys, "accept", "--above", "0.8", "--store", store)
     assert code == 0, out
     assert f"left for review {mp3}: the analysis heard spoken word, not music" in out
@@ -171,6 +174,10 @@ def test_accept_leaves_spoken_word_for_review_and_list_filters_by_content(librar
     assert code == 2 and "unknown content 'audiobook' (one of music, spoken" in err and "Traceback" not in err
 
 
+def flat(values: list[str]) -> list[str]:
+    return [part for v in values for part in re.split(r"\s*[/;]\s*", v) if part]
+
+
 @pytest.mark.parametrize("layout", ["style", "parent"])
 def test_write_layout_reaches_other_readers_and_undo_is_exact(library, capsys, layout):
     store, files = library
@@ -187,13 +194,18 @@ def test_write_layout_reaches_other_readers_and_undo_is_exact(library, capsys, l
         assert f"would write {files[0]}: Rock; Jazz -> Rock; Jazz; Electronic; House" in out
     assert sha(files[0]) == before[files[0]]  # a dry run writes nothing
     code, out, err = cli(capsys, "write", "--layout", layout, "--store", store)
-    assert code == 0 and "Wrote 3 file(s)" in out, out + err
+    assert code == 0 and f"Wrote {len(files)} file(s)" in out, out + err
     for f in files:
-        genres, styles = taglib_props(f).get("GENRE", []), taglib_props(f).get("STYLE", [])
-        read = mediafile_fields(f)
+        # One text where the tag holds one (ID3v2.3, RIFF INFO): joined by the file's own separator.
+        genres, styles = flat(taglib_props(f).get("GENRE", [])), flat(taglib_props(f).get("STYLE", []))
+        if f.endswith(".wma"):  # TagLib has no STYLE for ASF, and lists ASF genres in its own order
+            styles = read_tags(f).styles
+            assert sorted(genres) == sorted(read_tags(f).genres)
+            genres = read_tags(f).genres
+        read = {k: flat(v) if isinstance(v, list) else v for k, v in mediafile_fields(f).items()}
         if layout == "style":
-            assert genres[-1:] == ["Electronic"] and "House" in styles[-1], (f, genres, styles)
-            assert read["genres"][-1:] == ["Electronic"] and "House" in read["styles"][-1]
+            assert genres[-1:] == ["Electronic"] and styles[-1:] == ["House"], (f, genres, styles)
+            assert read["genres"][-1:] == ["Electronic"] and read["styles"][-1:] == ["House"], (f, read)
         else:
             assert genres[-2:] == ["Electronic", "House"], (f, genres)
             assert read["genres"][-2:] == ["Electronic", "House"]

@@ -293,8 +293,8 @@ class ReviewQueue(QueueKeys, QWidget):
         queued = sum(1 for t in self.session.tracks() if in_queue(t))
         made = self.session.decision_counts()
         shown = len(self.model.rows)
-        above = len(self.rules.above(self.model.rows, self.threshold.value() / 100.0))
-        left = len(self.rules.not_music_above(self.model.rows, self.threshold.value() / 100.0))
+        take, leave = self.rules.split_above(self.model.rows, self.threshold.value() / 100.0)
+        above, left = len(take), len(leave)
         self.bulk_button.setText(f"Accept {above} ≥ threshold")
         self.bulk_button.setEnabled(above > 0)
         self.bulk_button.setToolTip(f"{left} more at or above the threshold are left for you: their analysis heard "
@@ -361,8 +361,9 @@ class ReviewQueue(QueueKeys, QWidget):
         """Accept every shown music prediction at or above the threshold (one undo step); those
         whose analysis heard spoken word or silence stay (``left_out`` says how many)."""
         threshold = self.threshold.value() / 100.0
-        chosen = self.rules.bulk_accept(self.model.rows, threshold)
-        self.left_out = len(self.rules.not_music_above(self.model.rows, threshold))
+        take, leave = self.rules.split_above(self.model.rows, threshold)
+        chosen = [Decision.choose(t, [t.predicted_genre], ACCEPTED) for t in take]  # rules.bulk_accept, one pass
+        self.left_out = len(leave)
         self._decide(chosen)
         if chosen:
             self.bulkAccepted.emit(len(chosen))
