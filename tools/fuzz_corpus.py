@@ -8,7 +8,8 @@ ffmpeg-made MP3/Opus/M4A/WMA/Ogg/FLAC, a FLAC with 64 KB padding, ID3v2.2, a Lat
 "(17)(Live)", uppercase GENRE first, streamed WAVs; tests/undo_media.py); files with a 60 KB
 cover picture; real WavPack/TTA/Speex/CAF/Matroska renamed, and DSF/DSDIFF/M4B/Wave64 files.
 Mutants: byte flips, truncations, duplicated or zeroed blocks, huge length fields, garbage
-before or after.
+before or after. ``extra_masters`` adds a folder of real files from elsewhere (mutagen's own test
+corpus: ``tools/fuzz_tags.py --extra``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,22 @@ _CAMPAIGN = {"mpeg25.mp3": "mp3", "stacked.mp3": "mp3", "ffmpeg.mp3": "mp3", "v2
              "junk.wav": "wav", "streamed.wav": "wav", "streamed-bare.wav": "wav", "streamed-odd.wav": "wav",
              "ffmpeg.opus": "opus", "ffmpeg.m4a": "m4a", "ffmpeg.wma": "wma", "ffmpeg.ogg": "ogg",
              "upper.ogg": "ogg", "ffmpeg.flac": "flac", "padded.flac": "flac", "upper.flac": "flac"}
+
+
+# An extra folder's file joins the container of its extension (anything else: "untaggable").
+_BY_EXTENSION = {".mp3": "mp3", ".flac": "flac", ".aif": "aiff", ".aiff": "aiff", ".wma": "wma", ".wav": "wav",
+                 ".m4a": "m4a", ".m4b": "m4a", ".mp4": "m4a", ".ogg": "ogg", ".oga": "ogg", ".opus": "opus"}
+
+
+def extra_masters(folder: Path) -> dict[str, list[Path]]:
+    """The files of ``folder`` (another project's test files, mutagen's tests/data), by container.
+
+    They are not made here, so they bring what nobody here thought of: old tag versions, odd
+    encoders, files other libraries found hard."""
+    out: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.stat().st_size > 0):
+        out[_BY_EXTENSION.get(path.suffix.lower(), "untaggable")].append(path)
+    return out
 
 
 def masters(folder: Path) -> dict[str, list[Path]]:
