@@ -243,6 +243,22 @@ def test_autocorrelate_and_tempogram_equal_librosa(log_mels):
     np.testing.assert_array_equal(dsp_rhythm.tempo_frequencies(344), librosa.tempo_frequencies(344))
 
 
+def test_blocked_mean_tempogram_equals_the_mean_of_the_tempogram(log_mels):
+    """tempo() averages the tempogram block by block: the same mean up to the summation order,
+    for envelopes shorter than a block, spanning several blocks, silent in stretches, and all zero."""
+    rng = np.random.default_rng(3)
+    silent_stretch = dsp_rhythm.onset_strength(log_mels[0], aggregate=np.median).copy()
+    silent_stretch[100:400] = 0.0
+    envelopes = [dsp_rhythm.onset_strength(S, aggregate=np.median) for S in log_mels]
+    envelopes += [silent_stretch, rng.random(40).astype(np.float32), rng.random(129), np.zeros(200, np.float32)]
+    for onset in envelopes:
+        for win in (384, 17):
+            want = np.mean(dsp_rhythm.tempogram(onset, win), axis=-1)
+            got = dsp_rhythm.mean_tempogram(onset, win)
+            assert got.shape == want.shape == (win,)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
 def test_tempo_equals_librosa(log_mels):
     rng = np.random.default_rng(8)
     envelopes = [dsp_rhythm.onset_strength(S, aggregate=np.median) for S in log_mels]
