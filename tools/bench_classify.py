@@ -40,7 +40,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gtzan"
+# Beside the repository (/work/main -> /work/shared); a worktree elsewhere names it in GENRE_DESKTOP_GTZAN (as the tests do).
+DEFAULT_DATA = Path(os.environ.get("GENRE_DESKTOP_GTZAN") or ROOT.parent / "shared" / "data" / "gtzan")
 SR = 22050
 
 
@@ -230,8 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     from profile_analysis import _tag_networks
     global CLOCK
     CLOCK = time.perf_counter if args.wall else time.process_time
+    gtzan_clips = sorted((args.data / "clips").glob("*.au"))
+    if not gtzan_clips:
+        print(f"no GTZAN clips in {args.data / 'clips'} (give --data or set GENRE_DESKTOP_GTZAN): "
+              "generated clips only", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = generated_clips(Path(tmp), args.generated) + sorted((args.data / "clips").glob("*.au"))
+        paths = generated_clips(Path(tmp), args.generated) + gtzan_clips
         rows = bench(paths, args.data, args.repeat, _tag_networks(args.tag_networks), args.models)
     print(report(rows))
     if args.json:

@@ -75,7 +75,9 @@ def stage_times(stats: pstats.Stats) -> dict[str, tuple[float, int]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=Path, default=ROOT.parent / "shared" / "data" / "gtzan" / "clips")
+    # As the tests find the shared data: GENRE_DESKTOP_GTZAN, else beside the repository.
+    data = os.environ.get("GENRE_DESKTOP_GTZAN") or ROOT.parent / "shared" / "data" / "gtzan"
+    parser.add_argument("--clips", type=Path, default=Path(data) / "clips")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions by own time")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--tag-networks", default="default",
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     from genre_desktop.inference.analyzer import Analyzer
 
     paths = sorted(args.clips.glob("*.au"))
+    if not paths:
+        parser.error(f"no .au clips in {args.clips} (give --clips, or set GENRE_DESKTOP_GTZAN)")
     analyzer = Analyzer(n_segments=1, threads=1, tag_networks=tag_networks)
     network_cpu = time_networks(analyzer)
     analyzer.analyze(paths[0])  # warm-up, not profiled
