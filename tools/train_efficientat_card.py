@@ -32,6 +32,16 @@ def _f(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def _glance():
+    """tools/train_card_glance.py, imported by path (tools/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_card_glance", Path(__file__).with_name("train_card_glance.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load(models: Path, name: str) -> dict:
     return json.loads((models / name).read_text(encoding="utf-8"))
 
@@ -216,6 +226,7 @@ against GTZAN's labels, which were never meant for them.
 
 {content_section(models)}
 
+{_glance().speed_section(models)}
 Models shown in the app's per-model panel: {', '.join(f'`{n}`' for n in shown)}.
 Reproduce: `tools/convert_efficientat.py`, `tools/extract_audio_vectors.py`,
 `tools/train_efficientat_head.py`, `tools/train_ensemble.py` (as above),

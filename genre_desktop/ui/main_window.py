@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
-        self.side, self.spectrogram, self.player_bar = SidePanel(spell), SpectrogramView(), player_bar
+        self.side, self.spectrogram, self.player_bar = SidePanel(
+            spell, session=self.session, rules=workspace.review_rules()), SpectrogramView(), player_bar
         top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
         self.review.currentTrackChanged.connect(lambda _p: details.sync() if self.tabs.currentIndex() == 1 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
         self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
-            f"{n:,} predictions accepted. Write them to the files with Ctrl+T."))
+            f"{n:,} predictions accepted. Write them to the files with Ctrl+T."
+            + (f" {self.review.left_out:,} left for you: spoken word or no audible audio." if self.review.left_out else "")))
         self.jobs.signals.problems.connect(lambda _added: self.job_status.show_problems(len(self.errors)))
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
