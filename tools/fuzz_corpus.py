@@ -1,8 +1,8 @@
 """The fuzz campaign's files (``tools/fuzz_tags.py``): masters of every container and their mutants.
 
 Masters: real files of every container (tests/media.py) with title, artist, album and genres,
-plus odd-but-valid ones: ID3v2.3 with a multi-value TCON, a FLAC whose GENRE holds a NUL, a WAV
-with a LIST chunk; the classes issue 21's campaign found not undone byte for byte (an untagged
+plus odd-but-valid ones: ID3v2.3 with a multi-value TCON and one of 2,000 "/"-joined genres, a
+FLAC whose GENRE holds a NUL, a WAV with a LIST chunk; the classes issue 21's campaign found not undone byte for byte (an untagged
 MPEG-2.5 MP3, an empty ID3v2.4 tag before a real v2.3 one, junk after a WAV's last chunk,
 ffmpeg-made MP3/Opus/M4A/WMA/Ogg/FLAC, a FLAC with 64 KB padding, ID3v2.2, a Latin-1
 "(17)(Live)", uppercase GENRE first, streamed WAVs; tests/undo_media.py); files with a 60 KB
@@ -67,6 +67,13 @@ def masters(folder: Path) -> dict[str, list[Path]]:
         p = make_audio(folder / "v23.mp3", seconds=0.8, tags={"title": "Old"}, signal="noise")
         audio = mutagen.File(p)
         audio.tags.add(mutagen.id3.TCON(encoding=1, text=["Drum; Bass", "Pop"]))
+        audio.tags.update_to_v23()
+        audio.save(v2_version=3, v23_sep=None)
+        out["mp3"].append(p)
+        # A genre of 2,000 "/"-joined pieces: splitting it was quadratic (minutes for a hostile one).
+        p = make_audio(folder / "many-genres.mp3", seconds=0.8, tags={"title": "Many"}, signal="noise")
+        audio = mutagen.File(p)
+        audio.tags.add(mutagen.id3.TCON(encoding=1, text=["/".join(f"G{i}" for i in range(2000))]))
         audio.tags.update_to_v23()
         audio.save(v2_version=3, v23_sep=None)
         out["mp3"].append(p)
