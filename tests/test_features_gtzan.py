@@ -222,6 +222,23 @@ def test_silence_gives_finite_features_like_librosa():
     assert fast[FEATURE_COLUMNS.index("tempo")] == 0.0  # beat_track reports 0 without onsets
 
 
+@pytest.mark.parametrize("n", [5120, 5121, 5631, 2049, 22050 * 3 + 37])
+def test_zero_crossing_rate_from_block_counts_equals_librosas(n):
+    """Lengths a multiple of the hop and not, crossings at the edges, runs of exact zeros and of
+    values inside librosa's threshold."""
+    import librosa
+
+    rng = np.random.default_rng(n)
+    y = rng.standard_normal(n).astype(np.float32)
+    y[100:900] = 0.0
+    y[1500:1700] = 1e-11  # |x| <= 1e-10 counts as +0
+    y[-300:] = -0.5
+    for signal in (y, -y, np.zeros_like(y)):
+        n_frames = 1 + signal.size // gtzan.HOP
+        want = librosa.feature.zero_crossing_rate(signal)[0]
+        np.testing.assert_array_equal(gtzan._zero_crossing_rate(signal, n_frames), want)
+
+
 def test_float64_input_is_treated_as_float32(clip_features):
     y, features = next(iter(clip_features.values()))
     np.testing.assert_array_equal(extract_features(y[: 5 * SR].astype(np.float64)), extract_features(y[: 5 * SR]))

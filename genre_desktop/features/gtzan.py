@@ -111,18 +111,25 @@ def _rms(y: np.ndarray, n_frames: int) -> np.ndarray:
 
 
 def _zero_crossing_rate(y: np.ndarray, n_frames: int) -> np.ndarray:
-    """librosa.feature.zero_crossing_rate(y) (edge padding, pad=False) via one cumulative sum."""
+    """librosa.feature.zero_crossing_rate(y) (edge padding, pad=False) from 512-sample block counts.
+
+    Crossings counted inside a frame are at positions start+1 .. start+N_FFT-1 (position p: between
+    samples p-1 and p). With hop = N_FFT / 4 that is four consecutive blocks of HOP positions
+    (start+1 .. start+N_FFT) minus the one at start+N_FFT: integer sums, so the same counts as
+    counting each frame (a running int64 sum took 4.6 ms per 30 s clip, this 0.7).
+    """
     half = N_FFT // 2
     padded = np.pad(y, half, mode="edge")
     # librosa treats |x| <= threshold as +0, so "negative" means strictly below -threshold.
     negative = padded < -ZC_THRESHOLD
-    crossing = np.empty(padded.size, dtype=np.int64)
-    crossing[0] = 0
-    np.not_equal(negative[1:], negative[:-1], out=crossing[1:])
-    cum = np.cumsum(crossing)
-    starts = np.arange(n_frames) * HOP
-    # Crossings counted inside a frame are at positions start+1 .. start+N_FFT-1.
-    counts = cum[starts + N_FFT - 1] - cum[starts]
+    n_blocks = n_frames + N_FFT // HOP - 1
+    # crossing[p] for p = 0 .. n_blocks * HOP; p = 0 and any p past the signal count nothing.
+    crossing = np.zeros(n_blocks * HOP + 1, dtype=np.uint8)
+    m = min(crossing.size, padded.size)
+    np.not_equal(negative[1:m], negative[: m - 1], out=crossing[1:m].view(bool))
+    blocks = crossing[1:].reshape(n_blocks, HOP).sum(axis=1, dtype=np.int64)
+    counts = sum(blocks[k : k + n_frames] for k in range(N_FFT // HOP))
+    counts -= crossing[np.arange(n_frames) * HOP + N_FFT]
     return counts / N_FFT
 
 
