@@ -24,6 +24,7 @@ from genre_desktop.settings import Settings
 from genre_desktop.ui.about_dialog import AboutDialog
 from genre_desktop.ui.analysis_flow import AnalysisFlow
 from genre_desktop.ui.errors_dialog import ErrorsDialog
+from genre_desktop.ui.library_model import DEFAULT_HIDDEN
 from genre_desktop.ui.job_status import JobStatus
 from genre_desktop.ui.library_flow import LibraryFlow
 from genre_desktop.ui.library_view import LibraryView
@@ -39,6 +40,7 @@ from genre_desktop.ui.write_dialog import WriteDialog
 from genre_desktop.ui.write_flow import WriteFlow
 
 GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, base64 of saveGeometry()
+HIDDEN_COLUMNS_KEY = "library_hidden_columns"  # in Settings.extra: the library columns the librarian hid
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +61,8 @@ class MainWindow(QMainWindow):
         # --- library page (table or empty state), review queue, side panel, spectrogram + player
         self.library = LibraryView(spell)
         self.library.bind(jobs.signals)
+        self.library.set_hidden_columns(self.settings.extra.get(HIDDEN_COLUMNS_KEY, list(DEFAULT_HIDDEN)))
+        self.library.columnsChanged.connect(lambda names: self.workspace.update_extra(**{HIDDEN_COLUMNS_KEY: names}))
         self.model, self.table, self.search = self.library.model, self.library.table, self.library.search
         self.empty, self.stack = self.library.empty, self.library
         self.review = ReviewQueue(self.session, spell, workspace.settings.bulk_threshold,
@@ -234,7 +238,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_errors(self) -> ErrorsDialog:
-        dialog = ErrorsDialog(self.errors, self)
+        dialog = ErrorsDialog(self.errors, self, root=self.root)
         dialog.pathActivated.connect(lambda p: (self.tabs.setCurrentIndex(0), self.select_path(p)))
         dialog.open()
         return dialog
