@@ -37,6 +37,7 @@ class LibraryView(QStackedWidget):
     gives the hidden columns' names, for the settings (``set_hidden_columns`` restores them)."""
 
     columnsChanged = Signal(list)
+    filtered = Signal()  # the visible rows changed (search, status filter): the current row may be gone
 
     def __init__(self, spell: Callable[[str], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,6 +197,7 @@ class LibraryView(QStackedWidget):
         self.model.set_search(self.search.text())
         if self.current_path is not None and self.model.row_of(self.current_path) is not None:
             self.select_path(self.current_path)
+        self.filtered.emit()
 
     def update_counts(self) -> None:
         total, shown = self.model.total_count(), self.model.rowCount()

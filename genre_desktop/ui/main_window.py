@@ -101,6 +101,8 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _i: details.toggle_play())
         self.empty.openRequested.connect(self.libraries.choose_folder)
         self.review.currentTrackChanged.connect(lambda _p: details.sync() if self.tabs.currentIndex() == 1 else None)
+        # A filter that hides the current row leaves no current row (and no signal): the details follow.
+        self.library.filtered.connect(lambda: details.sync() if self.tabs.currentIndex() == 0 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
         self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
             f"{n:,} predictions accepted. Write them to the files with Ctrl+T."))
