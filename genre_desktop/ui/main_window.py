@@ -21,12 +21,13 @@ from genre_desktop.core.track import Track
 from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import Job
 from genre_desktop.settings import Settings
+from genre_desktop.training.member_roles import load_roles
 from genre_desktop.ui.about_dialog import AboutDialog
 from genre_desktop.ui.analysis_flow import AnalysisFlow
 from genre_desktop.ui.errors_dialog import ErrorsDialog
-from genre_desktop.ui.library_model import DEFAULT_HIDDEN
 from genre_desktop.ui.job_status import JobStatus
 from genre_desktop.ui.library_flow import LibraryFlow
+from genre_desktop.ui.library_model import DEFAULT_HIDDEN
 from genre_desktop.ui.library_view import LibraryView
 from genre_desktop.ui.menus import build_menus
 from genre_desktop.ui.player_bar import PlayerBar
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
         self.side, self.spectrogram, self.player_bar = SidePanel(spell), SpectrogramView(), player_bar
+        self.side.predictions.set_member_roles(load_roles(self.models_dir))  # who votes, with what weight
         top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
