@@ -55,7 +55,12 @@ grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-user.json" || fail "the
 grep -q "\"model_version\": \"[^\"]*$version" "$WORK/cli-back.json" && fail "rollback left $version active"
 "$cli" undo --all > /dev/null
 "$cli" list --json > "$WORK/cli-undone.json"
-grep -q '"Techno"' "$WORK/cli-undone.json" && fail "undo left the written genres"
+# The files' own genre fields (not the analysis's broad genres, where "Techno" may be predicted).
+python3 - "$WORK/cli-undone.json" <<'PY' || fail "undo left the written genres: $(cat "$WORK/cli-undone.json")"
+import json, sys
+tracks = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(len(tracks) < 8 or any({"Techno", "Ambient"} & set(t.get("genres") or []) for t in tracks))
+PY
 
 # The cluster is optional: without Dask a message, never a traceback.
 if "$cli" analyze --reanalyse --cluster local > "$WORK/cli-cluster.txt" 2>&1; then

@@ -211,3 +211,33 @@ def test_closing_the_window_before_answering_saves_the_deleted_library_again(qtb
     close(win)  # the librarian quits with the dialog still open: its default, nothing lost
     with Store.open(store_path) as store:
         assert len(store) == 3
+
+
+def test_the_window_stamps_its_analyses_and_its_writes_need_no_re_analysis(qtbot, library):
+    """The window never stamped the analysed-file mark (issue 19): a file analysed there and changed
+    later was never analysed again by `analyze`, and each write was analysed again the next night."""
+    from genre_desktop.app.workflow import needs_analysis
+
+    win = open_window(qtbot, library)
+    try:
+        win.jobs.flush_pending()
+        wait_idle(qtbot, win)
+        store = win.workspace.store
+        assert all(not needs_analysis(t) for t in store.all())  # analysed in the window: stamped
+        delta = path_of(library, "delta.wav")
+        win.session.decide([Decision.choose(delta, ["Jazz"], CORRECTED)])
+        dialog = win.open_write_dialog()
+        model = dialog.model
+        assert model.columnCount() == 3  # its ID3v2.4 chunk stays v2.4: nothing to say
+        dialog.id3_version.setCurrentIndex(dialog.id3_version.findData(3))  # the librarian converts
+        assert model.headerData(3, Qt.Orientation.Horizontal) == "Notes"
+        assert model.data(model.index(0, 3)) == "its ID3v2.4 chunk becomes ID3v2.3 (the ID3 version setting converts it)"
+        dialog.id3_version.setCurrentIndex(dialog.id3_version.findData("keep"))
+        assert model.columnCount() == 3
+        qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot, win)
+        assert read_genres(delta) == ["Jazz"]
+        written = store.get(delta)
+        assert written.status == WRITTEN and not needs_analysis(written)  # the audio was proven the same
+    finally:
+        close(win)

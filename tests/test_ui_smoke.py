@@ -36,7 +36,8 @@ def test_smoke_test_scans_analyses_writes_and_verifies(tmp_path, gtzan_dir):
     result = _run(library, tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["ok"] and report["steps"] == ["scan", "analyse", "accept", "write"]
+    assert report["ok"] and report["steps"] == ["scan", "play+spectrogram", "analyse", "accept", "write"]
+    assert report["output"] == "NullOutput" and report["played_s"] > 0  # no sound card here
     assert report["path"] in {str(clip), str(library / "sub" / "tone.ogg")}
     assert read_genres(report["path"]) == report["will_write"] == report["written"]
 

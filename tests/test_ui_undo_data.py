@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from genre_desktop.audio.output import NullOutput
@@ -112,3 +113,40 @@ def test_undo_offers_the_genres_of_files_changed_since_the_write(qtbot, window, 
     assert len(asked) == 1 and "1 file changed since the write" in asked[0]
     assert read_genres(root / "b.flac") == ["Rock"]
     assert mutagen.File(root / "a.flac")["title"] == ["Edited elsewhere"]  # the other program's edit stays
+
+
+def test_the_write_button_asks_before_undo_data_expires_and_no_writes_nothing(qtbot, window, monkeypatch):
+    """Driven through the preview's Write button: the question comes before anything is written;
+    No leaves every file and all undo data as they were, Yes writes and the oldest data expires."""
+    from genre_desktop.app.review import Decision
+    from genre_desktop.core.status import CORRECTED
+    from genre_desktop.library.journal import Journal
+
+    win, root = window
+    write_through_the_service(win, [root / "a.flac"], ["Jazz"])
+    monkeypatch.setattr(type(win.workspace), "undo_limits", lambda self: UndoLimits(max_bytes=1))
+    b = str(root / "b.flac")
+    win.session.decide([Decision.choose(b, ["Blues"], CORRECTED)])
+    answers, asked = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], []
+
+    def answer(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+
+    def expired() -> list[bool]:
+        with Journal(win.workspace.journal_path) as journal:
+            return [e.expired is not None for e in journal.entries() if e.kind == "write"]
+
+    for expected_genres in (["Rock"], ["Rock", "Blues"]):
+        dialog = win.open_write_dialog()
+        assert dialog.changes() == {b: ["Rock", "Blues"]}  # the default mode adds
+        qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: read_genres(b) == expected_genres, timeout=20000)
+        win.jobs.runner.wait()
+        if expected_genres == ["Rock"]:
+            assert len(asked) == 1 and "undo data of the 1 oldest write" in asked[0]
+            assert expired() == [False]  # nothing expired: the user said No
+    assert len(asked) == 2 and expired()[0] is True  # a's data expired once the user said Yes
+    assert read_genres(root / "a.flac") == ["Jazz"]

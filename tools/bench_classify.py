@@ -5,7 +5,9 @@ Ours (everything loaded once): decode (``audio.decode`` at 22050 Hz) -> features
 (``features.gtzan.extract_features``) -> classical models (five ONNX members + ensemble) -> musicnn
 (resample to 16 kHz, log-mel patches, one run per network; every patch, and the analyzer's subsample of
 TAG_PATCHES_PER_WINDOW patches per window) if the manifest lists musicnn
-models; plus the end-to-end ``Analyzer.analyze`` with one 30 s segment.
+models; the AudioSet network (resampling to 32 kHz, its front end and runs on its excerpts per
+window) and the study's CNN (its mel and runs) when listed; plus the end-to-end ``Analyzer.analyze``
+with one 30 s segment, compared with the baseline's whole recipe.
 
 Baseline in the same run, the study's straightforward recipe: ``librosa.load`` + one librosa call
 per feature (each computing its own STFT) + the five scikit-learn models' ``predict_proba``.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -99,6 +101,7 @@ def sklearn_models(data: Path):
     return [C.build_pipeline(m, 0).fit(X, train.y) for m in C.MEMBERS]
 
 
+NETWORK = "net: "  # stage names of the networks the analysis runs beside musicnn
 CLOCK = time.process_time  # see the module docstring; main() switches it for --wall
 
 
@@ -128,6 +131,8 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None, models:
     # and are timed inside the end-to-end row
     members = [m for m in analyzer._members if m.kind == "classical"]
     taggers = [m.network for m in analyzer.tag_members]
+    audioset = [m for m in analyzer.networks.values() if m.kind == "efficientat"]
+    spectrogram_members = [m for m in analyzer._members if m.kind == "cnn"]
     models = sklearn_models(data)
 
     def ours(path: Path, timer: Timer) -> None:
@@ -141,6 +146,12 @@ def bench(paths: list[Path], data: Path, repeat: int, tag_networks=None, models:
                 return [t.run(patches) for t in taggers]
             timer.run(f"musicnn ({len(taggers)} nets)", tag, 0)
             timer.run(f"musicnn, {TAG_PATCHES_PER_WINDOW} patches", tag, TAG_PATCHES_PER_WINDOW)
+        window = [(0.0, len(y) / SR, y)]
+        for net in audioset:  # resample to 32 kHz, the numpy front end, the network, per excerpt
+            k = net.default_units
+            timer.run(f"{NETWORK}{net.name}, {k} excerpts", lambda: net.outputs(AudioInputs(window), k))
+        for m in spectrogram_members:  # its own log-mel (a 1024-point STFT), then the network
+            timer.run(f"{NETWORK}{m.name} (mel + network)", lambda: m.predict(AudioInputs(window)))
 
     def baseline(path: Path, timer: Timer) -> None:
         y, sr = timer.run("decode", lambda: librosa.load(str(path), sr=SR))
@@ -186,14 +197,21 @@ def report(rows: dict) -> str:
             fb = f"{audio / b:10.1f}" if b else f"{'-':>10}"
             ratio = f"{b / o:8.1f}" if o and b else f"{'':>8}"
             lines.append(f"{s:<32}{fo}{fb}{ratio}")
-        o_tot = sum(v for k, v in r["ours"].items() if not k.startswith("musicnn"))
+        o_tot = sum(v for k, v in r["ours"].items() if not k.startswith(("musicnn", NETWORK)))
         b_tot = sum(r["baseline"].values())
-        lines.append(f"{'total (no musicnn)':<32}{audio / o_tot:10.1f}{audio / b_tot:10.1f}{b_tot / o_tot:8.1f}")
+        lines.append(f"{'total (no networks)':<32}{audio / o_tot:10.1f}{audio / b_tot:10.1f}{b_tot / o_tot:8.1f}")
         for k, v in r["ours"].items():
             if k.startswith("musicnn"):
                 lines.append(f"{'total with ' + k:<32}{audio / (o_tot + v):10.1f}")
+        # the stages of the whole default analysis: the musicnn patches the app runs, every other network
+        tagged = [v for k, v in r["ours"].items() if k.startswith("musicnn") and "patches" in k]
+        nets = {k: v for k, v in r["ours"].items() if k.startswith(NETWORK)}
+        whole = o_tot + sum(tagged) + sum(nets.values())
+        lines.append(f"{'sum of every stage above':<32}{audio / whole:10.1f}{audio / b_tot:10.1f}{b_tot / whole:8.1f}")
+        for k, v in nets.items():
+            lines.append(f"{'  share of ' + k[len(NETWORK):]:<32}{100 * v / whole:9.1f}%")
         for k, v in r["end_to_end"].items():
-            lines.append(f"{k:<32}{audio / v:10.1f}")
+            lines.append(f"{k:<32}{audio / v:10.1f}{audio / b_tot:10.1f}{b_tot / v:8.1f}")
     return "\n".join(lines)
 
 

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         clip = make_clip(work / "clip.flac")
         for r in range(args.rounds):
             home = work / f"home{r}"
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "GENRE_DESKTOP_"))}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GENRE_DESKTOP_")}
             env.update(GENRE_DESKTOP_HOME=str(home), PYTHONDONTWRITEBYTECODE="1")
             env.update(dict(item.split("=", 1) for item in args.env))
             first, first_log = timed([*cli, "classify", "--json", str(clip)], env)

@@ -9,10 +9,11 @@
 Each is run ``--rounds`` times, alternating, in one data folder; the median is reported. The
 machine is shared: compare figures from the same run only (``--json`` for the raw rounds).
 ``--source DIR`` (repeatable) adds the same cases for another checkout of the package, run with this
-interpreter (``PYTHONPATH=DIR``), alternating with this one: a before/after in one run. An older
-checkout that still has ``precompile`` (numba) gets it run once first, as its setup did.
+interpreter (``PYTHONPATH=DIR``), alternating with this one: a before/after in one run. ``--cli
+EXE`` adds the command-line cases of another executable (the bundle's ``genre-desktop-cli``).
 
     python tools/bench_startup.py [--rounds 5] [--json] [--source /tmp/before]
+    python tools/bench_startup.py --cli dist/genre-desktop/genre-desktop-cli
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--source", action="append", default=[], metavar="DIR",
                         help="also measure the package checked out in DIR (before/after in one run)")
+    parser.add_argument("--cli", action="append", default=[], metavar="EXE",
+                        help="also measure this command line (e.g. the bundle's genre-desktop-cli)")
     args = parser.parse_args(argv)
     cli = [sys.executable, "-m", "genre_desktop.cli"]
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as work:
@@ -74,8 +77,6 @@ def main(argv: list[str] | None = None) -> int:
         cases: dict[str, tuple[list[str], dict[str, str]]] = {}
         for i, (label, extra) in enumerate(trees.items()):
             env = dict(os.environ, GENRE_DESKTOP_HOME=str(Path(work) / f"home{i}"), QT_QPA_PLATFORM="offscreen", **extra)
-            if extra:  # an older checkout's one-time compile step, if it has one
-                subprocess.run([*cli, "precompile"], env=env, capture_output=True, timeout=900)
             cases.update({
                 f"cli --version{label}": ([*cli, "--version"], env),
                 f"cli list (empty library){label}": ([*cli, "list"], env),
@@ -83,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"window (first paint){label}": ([sys.executable, "-c", WINDOW], env),
             })
             timed([*cli, "classify", str(clip)], env)  # warm the file-system cache once
+        for j, exe in enumerate(args.cli):
+            exe = str(Path(exe).resolve())
+            env = dict(os.environ, GENRE_DESKTOP_HOME=str(Path(work) / f"cli{j}"), QT_QPA_PLATFORM="offscreen")
+            label = f" [{Path(exe).parent.name}]"
+            cases.update({
+                f"cli --version{label}": ([exe, "--version"], env),
+                f"cli list (empty library){label}": ([exe, "list"], env),
+                f"cli classify (one 30 s clip){label}": ([exe, "classify", str(clip)], env),
+            })
+            timed([exe, "classify", str(clip)], env)
         rounds: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.rounds):
             for name, (cmd, env) in cases.items():
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"median_s": medians, "rounds_s": rounds}, indent=2))
     else:
         for name, value in medians.items():
-            print(f"{name:<32} {value:6.2f} s  (rounds: {', '.join(f'{v:.2f}' for v in rounds[name])})")
+            print(f"{name:<48} {value:6.2f} s  (rounds: {', '.join(f'{v:.2f}' for v in rounds[name])})")
     return 0
 
 

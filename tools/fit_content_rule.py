@@ -4,21 +4,31 @@
 Nothing here is set by hand: a logistic regression (balanced classes) on the track's mean logits of
 a few of the network's classes (``CLASSES``) gives the speech evidence, and the threshold on it is
 the midpoint of the gap between the music tracks and the spoken tracks when they separate, else
-the lowest value that keeps every music track music.
+the lowest value that keeps every music track music. Nothing is random (lbfgs, espeak-ng and the
+decoders are deterministic), so the same audio gives the same rule.
 
-Audio, each track analysed through the app's own path (``Analyzer`` windows, one 10 s excerpt per
-window, the network's class scores):
+Audio, each track analysed through the app's own path (``Analyzer`` windows as the app plans them,
+``EXCERPTS`` 10 s excerpts per 30 s window as the app's network runs them, each window's class
+scores averaged over its excerpts):
 
 - spoken word: speech made by ``espeak-ng`` (several languages and voices, two speeds), alone and
   over quiet music (a GTZAN train clip 12, 18 and 24 dB below the speech: a podcast's bed);
 - music: every GTZAN train clip (no track of it may become spoken word), and music with a spoken
   intro (8-14 s of speech, then a train clip).
 
-First the rule is fitted on half of the voices and clips and judged on the other half (the
-confusion reported); then the rule written is fitted on all of it. Writes ``content_rule.json``
-into the models folder (``--out``) and prints the confusion. The valid split is never used.
+Held out: the rule is fitted on half of the voices and clips (halves by voice, and by blocks of
+ten clip numbers: an artist proxy) and judged on the other half, both ways round; the two judged
+halves together are the held-out confusion. Then the rule written is fitted on all of it.
 
-Usage: python tools/fit_content_rule.py [--models DIR] [--out FILE] [--limit N]
+Writes ``content_rule.json`` into the models folder (``--out``), and every track's evidence (the
+class logits the rule reads, rounded to 1e-6, and the recipe that made its audio) to ``--rows``
+(``docs/measurements/content_rule_rows.json``): the rule is fitted on those rounded rows, so
+``--from-rows`` refits the shipped rule and its figures exactly without audio
+(``tests/test_content_rule_fit.py`` checks both that and a few rows' evidence from the audio).
+The valid split is never used.
+
+Usage: python tools/fit_content_rule.py [--models DIR] [--out FILE] [--rows FILE] [--limit N]
+       python tools/fit_content_rule.py --from-rows FILE [--out FILE]
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ from genre_desktop.cancel import NEVER  # noqa: E402
 from genre_desktop.inference.content import RULE_FORMAT, class_logits  # noqa: E402
 
 AUDIO = Path(os.environ.get("GENRE_DESKTOP_GTZAN") or ROOT.parent / "shared" / "data" / "gtzan") / "audio"
+ROWS = ROOT / "docs" / "measurements" / "content_rule_rows.json"
+EXCERPTS = 3  # the app's network runs 3 excerpts per window (manifest: excerpts_per_window)
 SR = 22050
 CLASSES = ["Speech", "Male speech, man speaking", "Female speech, woman speaking", "Narration, monologue",
            "Speech synthesizer", "Music", "Singing", "Rapping", "Musical instrument"]
@@ -78,17 +90,60 @@ def speak(text: str, voice: str, wpm: int, path: Path) -> np.ndarray:
     return decode(path, SR)
 
 
-def train_clips(limit: int | None) -> list[Path]:
+def voice_audio(i: int, folder: Path) -> np.ndarray:
+    """The speech of ``VOICES[i]`` (its language's text)."""
+    voice, wpm = VOICES[i]
+    lang = voice.split("+")[0].split("-")[0]
+    return speak(TEXTS.get(lang, TEXTS["en"]), voice, wpm, folder / f"v{i}.wav")
+
+
+def train_clips(limit: int | None) -> list[str]:
+    """The GTZAN train clips, as ``genre/clip.opus`` below ``AUDIO``."""
     with open(AUDIO / "clips.csv", newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["split"] == "train"]
-    return [AUDIO / r["genre"] / f"{r['clip']}.opus" for r in rows][:limit]
+    return [f"{r['genre']}/{r['clip']}.opus" for r in rows][:limit]
 
 
 def rms(y: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) or 1e-9
 
 
-def evidence(analyzer, network, indices: list[int], y: np.ndarray) -> np.ndarray | None:
+def recipes(limit: int | None) -> list[dict]:
+    """Every track of the fitting audio: kind, half and how its audio is made."""
+    out = []
+    for i, clip in enumerate(train_clips(limit)):
+        half = "AB"[(i // 10) % 2]  # blocks of ten clips: an artist proxy
+        out.append({"kind": "music (GTZAN train)", "half": half, "clip": clip})
+        if i % 6 == 0:
+            out.append({"kind": "music with a spoken intro", "half": half, "clip": clip,
+                        "voice": (i // 6) % len(VOICES), "intro_seconds": 8 + (i % 7)})
+        if i % 4 == 0:
+            v = (i // 4) % len(VOICES)
+            out.append({"kind": "speech over quiet music", "half": "AB"[v % 2], "clip": clip, "voice": v,
+                        "bed_db": -(12 + 6 * ((i // 4) % 3))})
+    for v in range(len(VOICES)):
+        out.append({"kind": "spoken word (espeak-ng)", "half": "AB"[v % 2], "voice": v})
+    return out
+
+
+def make_audio(recipe: dict, voice) -> np.ndarray:
+    """A recipe's 22,050 Hz mono audio; ``voice(i)`` gives ``VOICES[i]``'s speech."""
+    y = None
+    if "clip" in recipe:
+        path = AUDIO / recipe["clip"]
+        y = decode(path, SR, 0.0, probe(path).duration)
+    if "voice" not in recipe:
+        return y
+    s = voice(recipe["voice"])
+    if y is None:
+        return s
+    if "intro_seconds" in recipe:
+        return np.concatenate([s[: int(SR * recipe["intro_seconds"])], y])
+    bed = np.resize(y, len(s)) * (rms(s) / rms(y)) * 10 ** (recipe["bed_db"] / 20)
+    return s + bed
+
+
+def evidence(analyzer, network, indices: list[int], y: np.ndarray, units: int = EXCERPTS) -> np.ndarray | None:
     """The track's mean class logits as the analysis computes them (None: no audible window)."""
     from genre_desktop.inference.inputs import AudioInputs
 
@@ -100,8 +155,23 @@ def evidence(analyzer, network, indices: list[int], y: np.ndarray) -> np.ndarray
     if not windows:
         return None
     inputs = AudioInputs(windows, {network.name: network})
-    scores = np.stack([o["scores"].mean(axis=0) for o in inputs.outputs(network.name)])
+    scores = np.stack([o["scores"].mean(axis=0) for o in inputs.outputs(network.name, units)])
     return class_logits(scores, indices).mean(axis=0)
+
+
+def load_network(models: Path | None):
+    """(analyzer, efficientat member, its manifest entry, the class indices) as the app loads them."""
+    from genre_desktop.inference.analyzer import Analyzer
+    from genre_desktop.inference.members import build_member
+    from genre_desktop.paths import bundled_models_dir
+
+    models = models or bundled_models_dir()
+    analyzer = Analyzer(models, threads=1, musicnn=False)  # the app's windows (5 per track)
+    entry = next((e for e in analyzer.manifest.models if e.kind == "efficientat"), None)
+    if entry is None:
+        raise SystemExit(f"{models}: the manifest lists no efficientat network")
+    network = build_member(entry, threads=1)
+    return analyzer, network, entry, [network.labels.index(c) for c in CLASSES]
 
 
 def fit(music: list[float], spoken: list[float]) -> float:
@@ -112,86 +182,112 @@ def fit(music: list[float], spoken: list[float]) -> float:
     return float(top_music) + 1e-6  # beyond rounding: the highest music track stays music
 
 
-def confusion(rows: list[tuple[str, str, float]], threshold: float) -> dict[str, dict[str, int]]:
+SPOKEN_KINDS = {"spoken word (espeak-ng)", "speech over quiet music"}
+
+
+def fit_rule(rows: list[dict]) -> tuple[np.ndarray, float, float]:
+    """(weights, bias, threshold) fitted on ``rows``."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([r["features"] for r in rows], dtype=np.float64)
+    y = np.array([r["kind"] in SPOKEN_KINDS for r in rows])
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(X, y)
+    w, b = np.round(model.coef_[0], 6), round(float(model.intercept_[0]), 6)
+    e = X @ w + b
+    return w, b, round(fit(list(e[~y]), list(e[y])), 6)
+
+
+def said(row: dict, w: np.ndarray, b: float, t: float) -> str:
+    return "spoken word" if float(np.asarray(row["features"]) @ w + b) > t else "music"
+
+
+def confusion(rows: list[dict], w, b, t) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for kind, _, e in rows:
-        said = "spoken word" if e > threshold else "music"
-        out.setdefault(kind, {"music": 0, "spoken word": 0})[said] += 1
+    for r in sorted(rows, key=lambda r: r["kind"]):
+        out.setdefault(r["kind"], {"music": 0, "spoken word": 0})[said(r, w, b, t)] += 1
     return out
+
+
+def measure(rows: list[dict]) -> dict:
+    """Held-out confusions (each half judged by the rule fitted on the other), theirs pooled, the
+    held-out detail of speech over music by the bed's level, and the rule fitted on all of it."""
+    measured, pooled, beds = {}, {}, {}
+    for fit_half, judge_half in (("A", "B"), ("B", "A")):
+        w, b, t = fit_rule([r for r in rows if r["half"] == fit_half])
+        judged = [r for r in rows if r["half"] == judge_half]
+        c = confusion(judged, w, b, t)
+        measured[f"fitted on half {fit_half}, judged on half {judge_half}"] = {"confusion": c}
+        for kind, counts in c.items():
+            for k, n in counts.items():
+                pooled.setdefault(kind, {"music": 0, "spoken word": 0})[k] += n
+        for r in judged:
+            if "bed_db" in r["recipe"]:
+                beds.setdefault(f"{r['recipe']['bed_db']} dB", {"music": 0, "spoken word": 0})[said(r, w, b, t)] += 1
+    measured["held out (both halves judged by the other's rule)"] = {
+        "confusion": dict(sorted(pooled.items())),
+        "speech over quiet music by the music's level": dict(sorted(beds.items(), reverse=True))}
+    w, b, t = fit_rule(rows)
+    measured["all (fitted and judged on all: the rule written)"] = {"confusion": confusion(rows, w, b, t)}
+    return measured
+
+
+def rule_from_rows(saved: dict) -> dict:
+    """The rule file's content, fitted on ``saved`` (the ``--rows`` file's content)."""
+    rows = saved["rows"]
+    w, b, threshold = fit_rule(rows)
+    return {"format": RULE_FORMAT, "network": saved["network"], "network_sha256": saved["network_sha256"],
+            "classes": saved["classes"], "weights": [float(v) for v in w], "bias": b, "threshold": threshold,
+            "excerpts_per_window": saved["excerpts_per_window"],
+            "statistic": "logistic-regression evidence of the mean over the analysed windows of the classes' "
+                         "logits (each window's probabilities averaged over its excerpts)",
+            "fitted_by": "tools/fit_content_rule.py", "tracks": len(rows), "measured": measure(rows)}
+
+
+def collect(models: Path | None, limit: int | None) -> dict:
+    """Every track's evidence through the app's path: the ``--rows`` file's content."""
+    analyzer, network, entry, indices = load_network(models)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        voices: dict[int, np.ndarray] = {}
+
+        def voice(i: int) -> np.ndarray:
+            if i not in voices:
+                voices[i] = voice_audio(i, Path(tmp))
+            return voices[i]
+
+        for recipe in recipes(limit):
+            e = evidence(analyzer, network, indices, make_audio(recipe, voice))
+            if e is not None:
+                rows.append({"kind": recipe.pop("kind"), "half": recipe.pop("half"), "recipe": recipe,
+                             "features": [round(float(v), 6) for v in e]})
+    return {"network": entry.name, "network_sha256": entry.sha256, "classes": CLASSES,
+            "excerpts_per_window": EXCERPTS, "windows": analyzer.n_segments, "rows": rows}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--rows", type=Path, default=ROWS, help="where every track's evidence is written")
+    parser.add_argument("--from-rows", type=Path, default=None, help="refit from a rows file; no audio")
     parser.add_argument("--limit", type=int, default=None, help="at most this many train clips")
     args = parser.parse_args()
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit("espeak-ng is not installed (apt-get install espeak-ng)")
-    from genre_desktop.inference.analyzer import Analyzer
-    from genre_desktop.inference.members import build_member
+    if args.from_rows:
+        saved = json.loads(args.from_rows.read_text(encoding="utf-8"))
+    else:
+        if shutil.which("espeak-ng") is None:
+            raise SystemExit("espeak-ng is not installed (apt-get install espeak-ng)")
+        saved = collect(args.models, args.limit)
+        args.rows.parent.mkdir(parents=True, exist_ok=True)
+        args.rows.write_text(json.dumps(saved, indent=0) + "\n", encoding="utf-8")
+        print(f"wrote {args.rows} ({len(saved['rows'])} tracks)")
+    rule = rule_from_rows(saved)
+    print(json.dumps(rule["measured"], indent=1))
+    if args.from_rows and not args.out:
+        return 0
     from genre_desktop.paths import bundled_models_dir
 
-    models = args.models or bundled_models_dir()
-    analyzer = Analyzer(models, n_segments=5, threads=1, musicnn=False)
-    entry = next((e for e in analyzer.manifest.models if e.kind == "efficientat"), None)
-    if entry is None:
-        raise SystemExit(f"{models}: the manifest lists no efficientat network")
-    network = build_member(entry, threads=1)
-    indices = [network.labels.index(c) for c in CLASSES]
-    clips = train_clips(args.limit)
-    rows: list[tuple[str, str, float]] = []  # (kind, half, evidence)
-    with tempfile.TemporaryDirectory() as tmp:
-        voices = []
-        for i, (voice, wpm) in enumerate(VOICES):
-            lang = voice.split("+")[0].split("-")[0]
-            voices.append((speak(TEXTS.get(lang, TEXTS["en"]), voice, wpm, Path(tmp) / f"v{i}.wav"), "AB"[i % 2]))
-        for i, path in enumerate(clips):
-            y = decode(path, SR, 0.0, probe(path).duration)
-            half = "AB"[(i // 10) % 2]  # blocks of ten clips: an artist proxy
-            rows.append(("music (GTZAN train)", half, evidence(analyzer, network, indices, y)))
-            if i % 6 == 0:
-                s, shalf = voices[(i // 6) % len(voices)]
-                intro = s[: int(SR * (8 + (i % 7)))]
-                rows.append(("music with a spoken intro", half,
-                             evidence(analyzer, network, indices, np.concatenate([intro, y]))))
-            if i % 4 == 0:
-                s, shalf = voices[(i // 4) % len(voices)]
-                bed = np.resize(y, len(s)) * (rms(s) / rms(y)) * 10 ** (-(12 + 6 * ((i // 4) % 3)) / 20)
-                rows.append(("speech over quiet music", shalf, evidence(analyzer, network, indices, s + bed)))
-        for s, half in voices:
-            rows.append(("spoken word (espeak-ng)", half, evidence(analyzer, network, indices, s)))
-    rows = [r for r in rows if r[2] is not None]
-    spoken_kinds = {"spoken word (espeak-ng)", "speech over quiet music"}
-
-    def fit_rule(chosen):
-        """(weights, bias, threshold) fitted on ``chosen`` rows."""
-        from sklearn.linear_model import LogisticRegression
-
-        X = np.stack([e for _, _, e in chosen])
-        y = np.array([k in spoken_kinds for k, _, _ in chosen])
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(X, y)
-        w, b = model.coef_[0], float(model.intercept_[0])
-        e = X @ w + b
-        return w, b, fit(list(e[~y]), list(e[y]))
-
-    def judged(chosen, w, b, t):
-        return confusion([(k, h, float(np.round(e @ w + b, 6))) for k, h, e in chosen], round(t, 6))
-
-    measured = {}
-    for fit_half, judge_half in (("A", "B"), ("B", "A")):
-        w, b, t = fit_rule([r for r in rows if r[1] == fit_half])
-        measured[f"fitted on half {fit_half}, judged on half {judge_half}"] = {
-            "confusion": judged([r for r in rows if r[1] == judge_half], w, b, t)}
-    w, b, threshold = fit_rule(rows)
-    measured["all (fitted and judged on all: the rule written)"] = {"confusion": judged(rows, w, b, threshold)}
-    rule = {"format": RULE_FORMAT, "network": entry.name, "network_sha256": entry.sha256, "classes": CLASSES,
-            "weights": [round(float(v), 6) for v in w], "bias": round(b, 6), "threshold": round(threshold, 6),
-            "statistic": "logistic-regression evidence of the mean over the analysed windows of the classes' "
-                         "logits (each window's probabilities averaged over its excerpts)",
-            "fitted_by": "tools/fit_content_rule.py", "measured": measured}
-    print(json.dumps(measured, indent=1))
-    out = args.out or (Path(models) / "content_rule.json")
+    out = args.out or (Path(args.models or bundled_models_dir()) / "content_rule.json")
     out.write_text(json.dumps(rule, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} (sha256 {hashlib.sha256(out.read_bytes()).hexdigest()[:12]}...)")
     return 0

@@ -14,8 +14,10 @@ verification:
 Usage::
 
     PYTHONPATH=$PWD python tools/fuzz_tags.py --seed 6 --count 600 --out /tmp/fuzz [--keep]
+    PYTHONPATH=$PWD python tools/fuzz_tags.py --report /tmp/fuzz/report.json   # print it again
 
-Prints a table per container and writes ``report.json`` (every file's outcome) into ``--out``.
+Prints a table per container, the refusals' reasons grouped (all, and per container), and writes
+``report.json`` (every file's outcome) into ``--out``.
 Exit status 1 when a must-be-zero count is not zero.
 """
 
@@ -272,6 +274,15 @@ def summarise(records: list[dict]) -> dict:
             "records": records}
 
 
+def reasons_by_container(records: list[dict]) -> dict[str, Counter]:
+    """Why files were not written (refused at the scan or at the write), grouped per container."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    for rec in records:
+        if not rec["written"]:
+            out[rec["container"]][_shape(rec.get("error") or rec.get("scan_error") or "")] += 1
+    return out
+
+
 def _shape(reason: str) -> str:
     """A reason without its numbers and quoted values, to group similar ones."""
     return re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*", "#", reason or "")[:140]
@@ -294,6 +305,11 @@ def print_report(report: dict) -> int:
     print("\nreasons (grouped):")
     for shape, n in report["reasons"][:40]:
         print(f"{n:>6}  {shape}")
+    print("\nreasons per container (grouped, the 6 most common):")
+    for name, shapes in sorted(reasons_by_container(report["records"]).items()):
+        print(f"  {name}:")
+        for shape, n in shapes.most_common(6):
+            print(f"  {n:>6}  {shape}")
     if report["findings"]:
         print("\nFINDINGS:")
         for what, path, error, undo_error in report["findings"][:50]:
@@ -309,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=600, help="mutants (the masters come on top)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/genre-desktop-fuzz"))
     parser.add_argument("--keep", action="store_true", help="keep the files (default: only the report)")
+    parser.add_argument("--report", type=Path, help="print the tables of a saved report.json and stop")
     args = parser.parse_args(argv)
+    if args.report is not None:
+        return print_report(json.loads(args.report.read_text()))
     logging.basicConfig(level=logging.ERROR)
     os.environ.setdefault("GENRE_DESKTOP_HOME", str(args.out / ".home"))
     started = time.monotonic()

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets up everything Genre Desktop needs on a fresh Debian/Ubuntu machine (idempotent):
 # system packages (ffmpeg for M4A/WMA decoding, PortAudio for playback, the libraries Qt needs,
-# espeak-ng for the tests' spoken-word audio, a C compiler for the running-median extension),
+# espeak-ng for the tests' spoken-word audio, a C compiler for the running-median extension,
+# binutils for the bundle build's strip, readelf and objcopy),
 # then a virtual environment in .venv with the package and its dev tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg libportaudio2 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
               libdbus-1-3 libglib2.0-0 xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 espeak-ng
-              gcc libc6-dev)
+              gcc libc6-dev binutils)
 
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable
 
 from genre_desktop.app import session_store as io
 from genre_desktop.app.events import EmitterGroup
-from genre_desktop.app.plan import WritePlan, plan_write
+from genre_desktop.app.plan import WritePlan, add_form_notes, plan_write
 from genre_desktop.app.review import Decision
 from genre_desktop.app.workflow import apply_fields, prediction_fields, under_root
 from genre_desktop.core.prediction import Prediction
@@ -78,6 +78,7 @@ class LibrarySession:
         self._undo: list[list[tuple[str, dict[str, Any], dict[str, Any]]]] = []  # per decision: (path, before, after)
         self._unsaved: dict[str, dict[str, Any]] = {}
         self.lost: str | None = None  # why the store is unusable (its files were deleted), else None
+        self._form_notes: dict[tuple, list[str]] = {}  # the preview's notes per file signature (plan)
 
     # ------------------------------------------------------------------ tracks
     def tracks(self) -> list[Track]:
@@ -312,9 +313,16 @@ class LibrarySession:
         self.set_tracks([], None)
 
     # ------------------------------------------------------------------ writing
-    def plan(self, settings: Settings | None = None) -> WritePlan:
-        """The write plan over this session's tracks under ``settings`` (default: the current ones)."""
-        return plan_write(self._tracks.values(), settings or self.workspace.settings)
+    def plan(self, settings: Settings | None = None, *, notes: bool = True) -> WritePlan:
+        """The write plan over this session's tracks under ``settings`` (default: the current ones);
+        ``notes``: each MP3/WAV/AIFF change says what the write does to the file's form (its ID3
+        version, a WAV's INFO list), read from the file once per signature and options."""
+        settings = settings or self.workspace.settings
+        plan = plan_write(self._tracks.values(), settings)
+        if notes:
+            forms = {c.path: (t.format, t.size, t.mtime) for c in plan.changes if (t := self._tracks.get(c.path))}
+            add_form_notes(plan, self.workspace.write_options(settings=settings), forms, self._form_notes)
+        return plan
 
     def write(self, plan: WritePlan, settings: Settings | None = None, options: Any = None, *,
               check: bool = True, journal_path: Any = None, done: Callable[[Any], Any] | None = None,

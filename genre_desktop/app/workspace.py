@@ -97,11 +97,12 @@ class Workspace:
             self.store = None
 
     def write_options(self, id3_version: int | str | None = None, id3_separator: str | None = None,
-                      style_field: str | None = None):
-        """How tags are written, from the settings (each may be overridden)."""
+                      style_field: str | None = None, *, settings: Settings | None = None):
+        """How tags are written, from the settings (``settings``: others than the current ones, e.g.
+        the write preview's as edited; each option may be overridden)."""
         from genre_desktop.tagging import WriteOptions
 
-        s = self._settings
+        s = settings if settings is not None else self._settings
         return WriteOptions(id3_version=s.id3_version if id3_version is None else id3_version,
                             id3_separator=s.id3_separator if id3_separator is None else id3_separator,
                             style_field=s.style_field if style_field is None else style_field)

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(args)
     ws = session.workspace
     try:
-        plan = session.plan()
+        plan = session.plan(notes=args.dry_run)  # the notes cost a read of each MP3/WAV/AIFF: shown on a dry run
         for change, why in plan.unwritable:
             print(f"skipped {change.path}: {why}")
         if args.dry_run or not plan.changes:

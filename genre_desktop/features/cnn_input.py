@@ -80,6 +80,9 @@ def _as_mono(y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
     return y
 
 
+_BLOCK_FRAMES = 100  # frames per block of log_mel
+
+
 def log_mel(y: np.ndarray, sr: int, params: dict) -> np.ndarray:
     """The log-mel spectrogram of mono samples, float32 (n_mels, frames) with frames = 1 + len // hop.
 
@@ -105,9 +108,20 @@ def log_mel(y: np.ndarray, sr: int, params: dict) -> np.ndarray:
     bank_t, bins = _mel_basis(target_sr, n_fft, n_mels, float(params["fmax"]))
     import scipy.fft
 
-    spectrum = scipy.fft.rfft(frames * _window(n_fft), axis=1)[:, :bins]
-    power = np.square(spectrum.real) + np.square(spectrum.imag)
-    mel = power @ bank_t  # (frames, n_mels)
+    # In blocks of frames windowed into one reused buffer and reduced to mel bands while in the
+    # cache: the whole spectrogram at once built ~5 MB intermediates per 30 s window that
+    # page-fault and leave the cache (as in features/efficientat_input.py; the same arithmetic per
+    # frame, so the same result bit for bit).
+    window = _window(n_fft)
+    mel = np.empty((n_frames, n_mels), dtype=np.float32)
+    block = np.empty((min(_BLOCK_FRAMES, n_frames), n_fft), dtype=np.float32)
+    for a in range(0, n_frames, _BLOCK_FRAMES):
+        b = min(a + _BLOCK_FRAMES, n_frames)
+        windowed = np.multiply(frames[a:b], window, out=block[: b - a])
+        spectrum = scipy.fft.rfft(windowed, axis=1)[:, :bins]
+        power = np.square(spectrum.real)
+        power += np.square(spectrum.imag)
+        np.matmul(power, bank_t, out=mel[a:b])  # (frames, n_mels)
     np.maximum(mel, np.float32(1e-10), out=mel)
     db = np.log10(mel, out=mel)
     db *= np.float32(10.0)

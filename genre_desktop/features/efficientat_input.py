@@ -53,6 +53,7 @@ SHIFT = 4.5
 SCALE = 5.0
 EXCERPT_SECONDS = 10.0
 EXCERPT_SAMPLES = int(EXCERPT_SECONDS * SAMPLE_RATE)  # 320,000
+_BLOCK_FRAMES = 100  # frames per block of log_mel (see there)
 SPARE_FRACTION = 0.1  # up to a tenth of an excerpt (1 s) may go unheard rather than add an excerpt
 
 # What a manifest entry records about this input, so a reader can check it is computing the same.
@@ -156,11 +157,22 @@ def log_mel(y32k: np.ndarray) -> np.ndarray:
     padded = np.pad(pre, N_FFT // 2, mode="reflect")
     offset = (N_FFT - WIN_LENGTH) // 2  # the window's first non-zero sample in each frame
     view = np.lib.stride_tricks.sliding_window_view(padded[offset:], WIN_LENGTH)[::HOP_LENGTH][:frames]
-    spectrum = scipy.fft.rfft(view * _window(), n=N_FFT, axis=1, workers=1)
     bank_t, bins = _used_bins()
-    spectrum = spectrum[:, :bins]
-    power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
-    mel = power @ bank_t  # (frames, 128)
+    window = _window()
+    mel = np.empty((frames, N_MELS), dtype=np.float32)
+    # Blocks of frames, each windowed into one reused zero-padded buffer, transformed, squared and
+    # weighed while it is in the cache: 5 ms per 10 s excerpt against 9.5 ms for the whole
+    # spectrogram at once (its 4 MB intermediates page-fault and leave the cache; measured, one
+    # core). Every frame's arithmetic is the same, so the result is identical bit for bit.
+    block = np.zeros((min(_BLOCK_FRAMES, frames), N_FFT), dtype=np.float32)
+    for a in range(0, frames, _BLOCK_FRAMES):
+        b = min(a + _BLOCK_FRAMES, frames)
+        framed = block[: b - a]
+        np.multiply(view[a:b], window, out=framed[:, :WIN_LENGTH])
+        spectrum = scipy.fft.rfft(framed, axis=1, workers=1)[:, :bins]
+        power = spectrum.real * spectrum.real
+        power += spectrum.imag * spectrum.imag
+        np.matmul(power, bank_t, out=mel[a:b])  # (frames, 128)
     out = np.log(mel + np.float32(LOG_OFFSET))
     out += np.float32(SHIFT)
     out /= np.float32(SCALE)

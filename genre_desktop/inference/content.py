@@ -22,7 +22,11 @@ and the file::
     {"format": "genre-desktop-content-rule-1", "network": "efficientat",
      "classes": ["Speech", "Music", ...],             # the network's class names it reads
      "weights": [...], "bias": b, "threshold": t,
+     "excerpts_per_window": 3,                        # optional: the excerpts it was fitted on
      "measured": {...}}                               # how it was fitted, the confusion
+
+``excerpts_per_window`` pins the network's excerpts the rule reads to those it was fitted on (the
+mean of three excerpts' scores is not one excerpt's); absent, the network's default.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class ContentRule:
             self.threshold = float(raw["threshold"])
             if self.weights.shape != (len(self.classes),) or not self.classes:
                 raise ValueError(f"{len(self.weights)} weights for {len(self.classes)} classes")
+            units = raw.get("excerpts_per_window")
+            self.units = None if units is None else max(0, int(units))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"model {entry.name!r}: {entry.path} is not a content rule: {exc}") from exc
         self.reads = frozenset({f"{self.network}:scores"})
@@ -87,7 +93,7 @@ class ContentRule:
 
     def features(self, inputs) -> np.ndarray:
         """(W, K) the logits the rule reads, per window."""
-        outputs = inputs.outputs(self.network)
+        outputs = inputs.outputs(self.network, self.units)
         return class_logits(np.stack([o["scores"].mean(axis=0) for o in outputs]), self._indices(inputs))
 
     def evidence_of(self, features: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from genre_desktop.core.status import PREDICTED, UNANALYSED
 from genre_desktop.library.journal import DONE, PENDING, UNDO, WRITE, JournalEntry
@@ -33,9 +33,41 @@ from genre_desktop.tagging.restore import FileChanged, restore_original
 from genre_desktop.tagging.working_copy import sha256_of
 
 if TYPE_CHECKING:
-    from genre_desktop.library.tag_service import TagService
+    from genre_desktop.core.track import Track
+    from genre_desktop.library.journal import Journal
+    from genre_desktop.library.store import Store
+    from genre_desktop.library.undo_store import UndoStore
+    from genre_desktop.tagging import FileTags
 
 log = logging.getLogger(__name__)
+
+
+class UndoHost(Protocol):
+    """What undo uses of the tag service (``library.tag_service.TagService``, which calls this
+    module): its store, journal, undo data and options, and the write steps it shares with a
+    write (pre-flight, read-back, apply, mark). Typed against this, undo never imports the service,
+    so the two modules import one way."""
+
+    store: Store
+    journal: Journal
+    undo_store: UndoStore
+    options: WriteOptions
+
+    def _done(self, entry_id: str) -> None: ...
+
+    def _apply(self, entry: JournalEntry, track: Track, genres: list[str], status: str, options: WriteOptions,
+               raw: list[str] | None = None, other: dict[str, str | None] | None = None,
+               fields: dict | None = None, write: dict[str, list[str]] | None = None) -> WriteResult: ...
+
+    def _preflight(self, track: Track) -> None: ...
+
+    def _read_tags(self, path: str, options: WriteOptions) -> FileTags: ...
+
+    def _read(self, path: str, options: WriteOptions | None = None) -> list[str]: ...
+
+    def _same(self, got: list[str], wanted: list[str], options: WriteOptions | None = None) -> bool: ...
+
+    def _mark(self, track: Track, genres: list[str], status: str, styles: list[str] | None = None) -> Any: ...
 
 INTERRUPTED = "interrupted before the file was written"
 READ_ONLY = "read-only file: not written"
@@ -64,7 +96,7 @@ class _Refused(Exception):
     """A file that must not be written; the message is the reason shown to the user."""
 
 
-def candidates(service: "TagService", last: int | None, all_: bool, genre_level: bool) -> list[JournalEntry]:
+def candidates(service: "UndoHost", last: int | None, all_: bool, genre_level: bool) -> list[JournalEntry]:
     """The write entries to undo, newest first."""
     journal = service.journal
     undone = journal.undone_ids()
@@ -79,7 +111,7 @@ def candidates(service: "TagService", last: int | None, all_: bool, genre_level:
     return [entry for _, entries in reversed(batches) for entry in reversed(entries)]
 
 
-def undo_one(service: "TagService", batch: str, entry: JournalEntry, genre_level: bool) -> WriteResult:
+def undo_one(service: "UndoHost", batch: str, entry: JournalEntry, genre_level: bool) -> WriteResult:
     path = entry.path
     track = service.store.get(path)
     if track is None:
@@ -99,7 +131,7 @@ def undo_one(service: "TagService", batch: str, entry: JournalEntry, genre_level
         return _left(service, entry, reason, offer=True)
 
 
-def _undo_exact(service: "TagService", batch: str, entry: JournalEntry, genre_level: bool) -> WriteResult:
+def _undo_exact(service: "UndoHost", batch: str, entry: JournalEntry, genre_level: bool) -> WriteResult:
     path = entry.path
     recipe = service.undo_store.recipe(str(entry.undo["recipe"]))
     try:
@@ -144,7 +176,7 @@ def _undo_exact(service: "TagService", batch: str, entry: JournalEntry, genre_le
     return WriteResult(path, now, entry.old, True, exact=True)
 
 
-def _left(service: "TagService", entry: JournalEntry, reason: str, offer: bool) -> WriteResult:
+def _left(service: "UndoHost", entry: JournalEntry, reason: str, offer: bool) -> WriteResult:
     """Undo leaves this file: say why, once (later undos skip it unless the user asks for genres)."""
     current = entry.new
     try:
@@ -157,7 +189,7 @@ def _left(service: "TagService", entry: JournalEntry, reason: str, offer: bool) 
     return WriteResult(entry.path, current, entry.old, False, reason, offer=GENRES if can_offer else None)
 
 
-def undo_genres(service: "TagService", batch: str, entry: JournalEntry, note: str | None = None,
+def undo_genres(service: "UndoHost", batch: str, entry: JournalEntry, note: str | None = None,
                 preflight: bool = True) -> WriteResult:
     """Put the old genre values back into the file as it is (entries without usable undo data).
 
@@ -206,7 +238,7 @@ def undo_genres(service: "TagService", batch: str, entry: JournalEntry, note: st
     return result
 
 
-def _mark_now(service: "TagService", path: str, genres: list[str], status: str) -> None:
+def _mark_now(service: "UndoHost", path: str, genres: list[str], status: str) -> None:
     """Record the restored file in the store as it reads now (its genres and styles)."""
     try:
         tags = service._read_tags(path, service.options)
@@ -216,19 +248,19 @@ def _mark_now(service: "TagService", path: str, genres: list[str], status: str) 
     service._mark(service.store.get(path), genres, status, styles)
 
 
-def _genres(service: "TagService", path: str, fallback: list[str]) -> list[str]:
+def _genres(service: "UndoHost", path: str, fallback: list[str]) -> list[str]:
     try:
         return service._read(path)
     except Exception:  # noqa: BLE001 - a file whose tags do not parse: what the journal says
         return list(fallback)
 
 
-def _restore_status(service: "TagService", entry: JournalEntry) -> str:
+def _restore_status(service: "UndoHost", entry: JournalEntry) -> str:
     track = service.store.get(entry.path)
     return entry.extra.get("status") or (PREDICTED if track is not None and track.prediction else UNANALYSED)
 
 
-def _restore_options(service: "TagService", entry: JournalEntry) -> WriteOptions:
+def _restore_options(service: "UndoHost", entry: JournalEntry) -> WriteOptions:
     """The options that put ``entry.old`` back as the file had it (its ID3 version and separator)."""
     version = entry.extra.get("id3_version")
     if version not in (3, 4):

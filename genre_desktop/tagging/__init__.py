@@ -13,9 +13,9 @@ users. The journal, the undo data and undo itself live in library/, above this l
 """
 
 from genre_desktop.tagging.base import KEEP, FileTags, TagError, UnsupportedFormat, WriteOptions
-from genre_desktop.tagging.describe import WriteNote, describe_write
+from genre_desktop.tagging.describe import WriteNote, describe_write, keeps_its_form
 from genre_desktop.tagging.files import restore_fields, write_fields, write_genres
 from genre_desktop.tagging.reading import read_genres, read_tags
 
-__all__ = ["KEEP", "FileTags", "TagError", "UnsupportedFormat", "WriteNote", "WriteOptions", "describe_write",
+__all__ = ["KEEP", "FileTags", "TagError", "UnsupportedFormat", "WriteNote", "WriteOptions", "describe_write", "keeps_its_form",
            "read_genres", "read_tags", "restore_fields", "write_fields", "write_genres"]

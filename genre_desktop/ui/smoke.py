@@ -1,6 +1,7 @@
 """``genre-desktop --smoke-test FOLDER``: drive the real window through one whole round trip.
 
-Opens FOLDER, waits for the scan, analyses the first audio track with the bundled models, accepts
+Opens FOLDER, waits for the scan, plays the first audio track (on the null output where there is no
+sound card: its clock must advance) until its spectrogram is drawn, analyses it with the bundled models, accepts
 its top genre in the review queue, writes it through the write dialog and the serial writer,
 reads the tag back from the file, prints one JSON line and quits. The packaging smoke test runs
 it inside the built bundle (offscreen), so a bundle that cannot find its models, decode audio,
@@ -34,7 +35,8 @@ class SmokeTest(QObject):
         window.scan_finished.connect(self._on_scan_finished)
         self.started = time.monotonic()
         self._steps: list[tuple[str, Callable[[], bool], Callable[[], None]]] = [
-            ("scan", self._scanned, self._analyse),
+            ("scan", self._scanned, self._play),
+            ("play+spectrogram", self._played, self._analyse),
             ("analyse", self._analysed, self._accept),
             ("accept", self._accepted, self._write),
             ("write", self._written, self._verify),
@@ -59,6 +61,14 @@ class SmokeTest(QObject):
     def _scanned(self) -> bool:
         return self._scan_done and self._idle()
 
+    def _played(self) -> bool:
+        player = self.window.player_bar.player
+        if player.error:
+            self._fail(f"playing failed: {player.error}")
+            return False
+        return (player.position() > 0.2 and self.window.spectrogram.has_image
+                and self._idle())
+
     def _analysed(self) -> bool:
         track = self._track()
         return self._idle() and track is not None and (track.status == PREDICTED or track.error is not None)
@@ -73,7 +83,7 @@ class SmokeTest(QObject):
         return self._idle() and track is not None and (track.status == WRITTEN or failed)
 
     # actions ------------------------------------------------------------------------------
-    def _analyse(self) -> None:
+    def _play(self) -> None:
         # a file the last run knew but that is gone now stays in the library, flagged missing
         tracks = sorted((t for t in self.window.model.tracks() if not t.error and can_analyze(t)),
                         key=lambda t: t.path)
@@ -83,7 +93,14 @@ class SmokeTest(QObject):
         self.report["scanned"] = self.window.model.rowCount()
         self.path = tracks[0].path
         self.window.select_path(self.path)
-        self.window.analyze([tracks[0]])
+        self.window.details.play(self.path)
+
+    def _analyse(self) -> None:
+        player = self.window.player_bar.player
+        self.report["output"] = type(player.output).__name__
+        self.report["played_s"] = round(player.position(), 2)
+        self.window.player_bar.stop()
+        self.window.analyze([self._track()])
 
     def _accept(self) -> None:
         track = self._track()

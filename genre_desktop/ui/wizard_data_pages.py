@@ -36,7 +36,7 @@ from genre_desktop.ui.wizard_tables import cell as _cell
 from genre_desktop.ui.wizard_tables import table as _table
 
 if TYPE_CHECKING:
-    from genre_desktop.ui.training_wizard import TrainingWizard
+    from genre_desktop.ui.wizard_state import WizardState
 
 CHECKING = Readiness(False, ["checking what the trainer needs"])
 TRUST_ROWS = 8  # rows of the trust list in view: a library's tags span many genres
@@ -66,7 +66,7 @@ def _short(path: str) -> str:
 class DataPage(QWizardPage):
     """Counts per genre, warnings and the trust-existing-tags opt-in."""
 
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self, wizard: "WizardState") -> None:
         super().__init__()
         self.w = wizard
         self.setTitle("Your training data")
@@ -158,7 +158,7 @@ def show_dataset(table: QTableWidget, ds: Dataset, readiness: Readiness) -> None
 class GenresPage(QWizardPage):
     """Rename genres; giving two genres the same name merges them."""
 
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self, wizard: "WizardState") -> None:
         super().__init__()
         self.w = wizard
         self.setTitle("Genres")

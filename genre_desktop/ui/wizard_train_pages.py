@@ -32,7 +32,7 @@ from genre_desktop.ui.wizard_tables import cell as _cell
 from genre_desktop.ui.wizard_tables import table as _table
 
 if TYPE_CHECKING:
-    from genre_desktop.ui.training_wizard import TrainingWizard
+    from genre_desktop.ui.wizard_state import WizardState
 
 CANDIDATE_HEADERS = ["head", "CV\naccuracy", "CV\nmacro F1", "CV\nlog-loss", "held-out\naccuracy",
                      "held-out\nmacro F1", "seconds"]
@@ -41,7 +41,7 @@ CANDIDATE_HEADERS = ["head", "CV\naccuracy", "CV\nmacro F1", "CV\nlog-loss", "he
 class TrainPage(QWizardPage):
     """Runs the training on the job runner; progress, cancel, start again."""
 
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self, wizard: "WizardState") -> None:
         super().__init__()
         self.w = wizard
         self.setTitle("Training")
@@ -165,7 +165,7 @@ class TrainPage(QWizardPage):
 
 
 class ActivatePage(QWizardPage):
-    def __init__(self, wizard: "TrainingWizard") -> None:
+    def __init__(self, wizard: "WizardState") -> None:
         super().__init__()
         self.w = wizard
         self.setTitle("Use the new model?")

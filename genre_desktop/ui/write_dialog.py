@@ -215,7 +215,9 @@ class WriteDialog(QDialog):
 
         for signal in (self.replace.toggled, self.max_genres.valueChanged, self.aliases.changed):
             signal.connect(lambda *_: self.refresh())
-        self.id3_version.currentIndexChanged.connect(lambda _: self._sync_separator())
+        # The version (and the separator it joins with) changes what the Notes say: plan again.
+        self.id3_version.currentIndexChanged.connect(lambda _: (self._sync_separator(), self.refresh()))
+        self.separator.editingFinished.connect(self.refresh)
         self._sync_separator()
         self.refresh()
 
@@ -244,6 +246,7 @@ class WriteDialog(QDialog):
         changes, unchanged = plan.changes, plan.unchanged
         self.skipped = list(plan.unwritable)
         self.model.set_changes(changes, plan.field_names())
+        self._lay_out_columns()
         self._show_skipped()
         n = len(changes)
         self.write_button.setText(f"Write {n} file{'s' if n != 1 else ''}")
@@ -255,8 +258,22 @@ class WriteDialog(QDialog):
         else:
             extra = (f" {unchanged} reviewed file{'s' if unchanged != 1 else ''} already "
                      f"{'carry' if unchanged != 1 else 'carries'} {'their' if unchanged != 1 else 'its'} genres.") if unchanged else ""
+            noted = sum(1 for c in changes if c.notes)
+            form = (f" The write also changes the tag form of {noted} file{'s' if noted != 1 else ''} "
+                    f"(see Notes).") if noted else ""
             self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. Only the genre field is written; "
-                                 f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}")
+                                 f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}{form}")
+
+    def _lay_out_columns(self) -> None:
+        """The file name takes the room, unless there are Notes: then they share it (a note is a
+        sentence, "its ID3v2.3 tag becomes ID3v2.4 (…)", and is cut less than a path)."""
+        header = self.table.horizontalHeader()
+        last = self.model.columnCount() - 1
+        notes = self.model.headers()[-1] == "Notes"
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive if notes else QHeaderView.ResizeMode.Stretch)
+        if notes:
+            header.resizeSection(0, max(160, self.table.viewport().width() // 4))
+            header.setSectionResizeMode(last, QHeaderView.ResizeMode.Stretch)
 
     def _show_skipped(self) -> None:
         self.unwritable.clear()
