@@ -26,6 +26,12 @@ def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
     return {"chosen": list(chosen) if chosen is not None else None, "status": status}
 
 
+def shown_percent(probability: float) -> int:
+    """The whole percent ``probability`` is shown as everywhere ("{:.0%}": 0.695 -> 70): a bulk accept
+    compares this, so the rows it takes are the rows that read at or above the threshold."""
+    return int(format(float(probability), ".0%").rstrip("%"))
+
+
 @dataclass(frozen=True)
 class Decision:
     """A review decision: the Track ``fields`` it sets on the track at ``path`` (today the chosen
@@ -97,7 +103,8 @@ class ReviewRules:
     @staticmethod
     def above(rows: Iterable[Track], threshold: float) -> list[Track]:
         """The rows a bulk accept at ``threshold`` (0-1) takes."""
-        return [t for t in rows if t.predicted_genre and (t.confidence or 0.0) >= threshold]
+        least = shown_percent(threshold)  # compared as shown: 0.695 is "70%", so it is at or above 70 %
+        return [t for t in rows if t.predicted_genre and shown_percent(t.confidence or 0.0) >= least]
 
     def status_for(self, track: Track, genre: str) -> Status:
         """Choosing ``genre`` accepts the prediction when it is the predicted genre, else corrects it."""

@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.library.filtered.connect(lambda: details.sync() if self.tabs.currentIndex() == 0 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
         self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
-            f"{n:,} predictions accepted. Write them to the files with Ctrl+T."))
+            f"{n:,} predictions accepted (Ctrl+Z takes them all back). Write them to the files with Ctrl+T."))
         self.jobs.signals.problems.connect(lambda _added: self.job_status.show_problems(len(self.errors)))
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)
