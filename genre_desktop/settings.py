@@ -59,7 +59,16 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "write_mode": ("add", "replace"),
     "id3_version": ("keep", 3, 4),
     "style_field": ("style", "grouping"),
+    "genre_layout": ("genre", "style", "parent"),
 }
+
+# Where a write puts a genre that has a parent in the genre tree (House, under Electronic), with
+# what the settings dialog and the CLI call each choice.
+GENRE_LAYOUTS = (
+    ("genre", "Only the genre: House"),
+    ("style", "Parent + style: Electronic, style House"),
+    ("parent", "Both, parent first: Electronic; House"),
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,9 @@ class Settings:
     id3_separator: str = "; "
     # Where styles go: "style" (STYLE, what TagLib reads) or "grouping" (GROUPING).
     style_field: str = "style"
+    # Where a chosen genre's parent goes (GENRE_LAYOUTS): "genre": the genre alone; "style": the
+    # top-level parent in GENRE and the genre in the style field; "parent": both in GENRE.
+    genre_layout: str = "genre"
     aliases: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     # Undo data kept beside the journal (what gives files back byte for byte): the oldest writes'
     # data expires past these limits (0: no limit); those writes can still be undone genre by genre.

@@ -23,6 +23,9 @@ ffmpeg -loglevel error -f lavfi -i "anoisesrc=d=8:c=pink:a=0.3" -ar 44100 -ac 2 
 printf 'this is not audio' > "$music/album/03 broken.ogg"
 
 start=$(date +%s)
+# Nothing may be written inside the bundle (a read-only install folder: /opt, a mounted image):
+# checked at the end against this stamp.
+touch "$WORK/bundle-stamp"
 report=$(cd "$WORK" && timeout 420 "$BUNDLE/genre-desktop" --smoke-test "$music" 2>"$WORK/gui.err" | tail -n 1) || {
   echo "bundle smoke test: the window failed" >&2; cat "$WORK/gui.err" >&2; echo "$report" >&2; exit 1; }
 echo "window: $report"
@@ -40,5 +43,8 @@ grep -q "^Exec=$WORK/prefix/bin/genre-desktop %F" "$WORK/share/applications/org.
 test -f "$WORK/share/icons/hicolor/256x256/apps/org.genredesktop.GenreDesktop.png"
 test -f "$WORK/share/metainfo/org.genredesktop.GenreDesktop.metainfo.xml"
 echo "install: launcher, desktop entry, icons and metainfo in place"
+written=$(find "$BUNDLE" -newer "$WORK/bundle-stamp" | head -5)
+[ -z "$written" ] || { echo "bundle smoke test: the app wrote inside its install folder: $written" >&2; exit 1; }
+echo "install folder: nothing written inside it (it may be read-only)"
 end=$(date +%s)
 echo "bundle smoke test passed in $((end - start)) s ($(du -sm "$BUNDLE" | cut -f1) MiB bundle)"

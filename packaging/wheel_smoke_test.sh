@@ -18,7 +18,10 @@ wheel=$(ls "$WORK"/wheel/genre_desktop-*.whl)
 echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 # A platform wheel with the running median's C extension built in (not py3-none-any).
 case "$(basename "$wheel")" in *-none-any.whl) echo "wheel smoke test: a pure wheel, the C extension was not built" >&2; exit 1;; esac
-"$WORK/build-env/bin/python" -m zipfile -l "$wheel" | grep -q "genre_desktop/features/_median.*\.so" \
+# (listed into a file first: grep -q stops at the first match, and with pipefail the lister's broken
+# pipe would fail the check)
+"$WORK/build-env/bin/python" -m zipfile -l "$wheel" > "$WORK/wheel-files.txt"
+grep -q "genre_desktop/features/_median.*\.so" "$WORK/wheel-files.txt" \
   || { echo "wheel smoke test: the wheel lacks genre_desktop/features/_median" >&2; exit 1; }
 
 "$PYTHON" -m venv "$WORK/venv"

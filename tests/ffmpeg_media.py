@@ -15,7 +15,7 @@ import numpy as np
 # extension -> ffmpeg arguments (codec, muxer)
 FFMPEG_MADE = {".wv": ["-c:a", "wavpack"], ".tta": ["-c:a", "tta"], ".m4b": ["-c:a", "aac", "-f", "ipod"],
                ".mka": ["-c:a", "flac"], ".caf": ["-c:a", "pcm_s16le"], ".spx": ["-c:a", "libspeex", "-ar", "16000"],
-               ".w64": ["-c:a", "pcm_s16le"]}
+               ".w64": ["-c:a", "pcm_s16le"], ".ac3": ["-c:a", "ac3"], ".eac3": ["-c:a", "eac3"]}
 # Formats whose tags ffmpeg writes (and the app reads back).
 TAGGED_BY_FFMPEG = {".wv", ".m4b", ".mka", ".caf", ".spx"}
 DSD_RATE = 2822400

@@ -1,4 +1,4 @@
-"""Formats only ffmpeg decodes (WavPack, TTA, DSD, M4B, Matroska, CAF, Speex, Wave64) are scanned and
+"""Formats only ffmpeg decodes (WavPack, TTA, DSD, M4B, Matroska, CAF, Speex, Wave64, AC-3) are scanned and
 analysed; only writing their tags is refused, with the reason. ffmpeg's words become the user's."""
 
 from __future__ import annotations
@@ -68,6 +68,27 @@ def test_it_decodes_and_only_writing_is_refused(folder, name):
     assert refused.value.reason == f"tags cannot be written for this format ({NAMES[name]}) yet"
     assert sha(path) == before
     assert unwritable_reason(str(path), read_tags(path).format).startswith("tags cannot be written for this format")
+
+
+def test_dolby_digital_is_scanned_and_decoded_and_has_no_tag_format(folder, tmp_path):
+    """AC-3 and E-AC-3 (DVD and broadcast rips) carry no tags: in the library without a 'damaged'
+    note, analysable, and a write says why there is nothing to write to."""
+    from genre_desktop.library.journal import Journal
+    from genre_desktop.library.tag_service import TagService
+
+    store = Store.open(tmp_path / "lib.json")
+    paths = [folder / "song.ac3", folder / "song.eac3"]
+    summary = scan_paths([str(p) for p in paths], store)
+    assert summary.unreadable == [] and summary.damaged == []
+    for path, name in zip(paths, ("Dolby Digital (AC-3)", "Dolby Digital Plus (E-AC-3)")):
+        track = store.get(str(path))
+        assert track.error is None and track.duration == pytest.approx(2.0, abs=0.1), track
+        y = decode(path, 22050)
+        assert np.abs(y).max() > 0.05
+        before = sha(path)
+        [result] = TagService(store, Journal(tmp_path / "journal.jsonl")).write({str(path): ["Jazz"]})
+        assert not result.ok and result.error == f"audio format not supported for tagging ({name}, which has no tag format)"
+        assert sha(path) == before
 
 
 def test_dsd_decodes_at_an_eighth_of_its_bit_rate(folder):

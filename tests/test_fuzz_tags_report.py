@@ -46,3 +46,15 @@ def test_a_clean_campaign_exits_0():
     report = fuzz_tags.summarise([record("ogg", True, after="b", final="a", undo_ok=True),
                                   record("ogg", False, error="damaged Ogg: page 2 checksum")])
     assert fuzz_tags.print_report(report) == 0
+
+
+def test_an_extra_folders_files_join_the_container_of_their_extension(tmp_path):
+    import fuzz_corpus
+
+    for name in ("a.mp3", "b.AIF", "c.m4b", "d.mpc", "sub/e.flac"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "empty.ogg").write_bytes(b"")  # nothing to fuzz
+    found = {k: sorted(p.name for p in v) for k, v in fuzz_corpus.extra_masters(tmp_path).items()}
+    assert found == {"mp3": ["a.mp3"], "aiff": ["b.AIF"], "m4a": ["c.m4b"], "untaggable": ["d.mpc"],
+                     "flac": ["e.flac"]}

@@ -110,3 +110,22 @@ def test_replace_is_still_the_users_choice(tmp_path):
     path = v23(tmp_path, "Hip-Hop; Rock")
     write_decision(tmp_path, path, ["Jazz"], Settings(write_mode="replace"))
     assert ID3(path)["TCON"].text == ["Jazz"]
+
+
+def test_a_value_of_many_pieces_splits_in_linear_time_and_the_bound_is_above_every_known_name(monkeypatch):
+    """A hostile ID3v2.3 genre of thousands of pieces must not stall a scan (issue 21's campaign):
+    each piece is joined with at most as many following ones as a known name could span."""
+    from genre_desktop.core.genre import default_tree
+    from genre_desktop.tagging import separators
+
+    longest = max(len(key) for key in default_tree()._by_name)
+    assert 4 * max(longest, *(len(k) for k in separators.KNOWN)) < separators._LONGEST_NAME
+    calls = []
+    monkeypatch.setattr(separators, "resolve", lambda text: calls.append(text))
+    text = "/".join(f"G{i}" for i in range(2000))
+    values, sep = separators._split(text, ())
+    assert len(values) == 2000 and sep == "/"
+    assert len(calls) <= 2000 * separators._LONGEST_NAME // 2  # was 2000 * 1999 / 2
+    assert max(len(c) for c in calls) < 2 * separators._LONGEST_NAME
+    monkeypatch.undo()
+    assert separators._split("Hip-Hop/Rap/Jazz", ())[0] == ("Hip-Hop/Rap", "Jazz")  # known names still whole

@@ -235,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench(paths, args.data, args.repeat, _tag_networks(args.tag_networks), args.models)
     print(report(rows))
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+        args.json.write_text(json.dumps({
+            "measured_by": "tools/bench_classify.py", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "clock": "wall time" if args.wall else "CPU time of this process, one thread",
+            "load_average": os.getloadavg(), "groups": rows}, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

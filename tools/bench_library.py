@@ -205,6 +205,7 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=6)
     parser.add_argument("--segments", type=int, default=3, help="30 s windows analysed per track (default 3)")
     parser.add_argument("--modes", default="1,all,cluster")
+    parser.add_argument("--json", type=Path, help="also write the results here (e.g. docs/measurements/)")
     parser.add_argument("--format", choices=sorted(FORMATS), default="flac",
                         help="store the tracks as 22.05 kHz mono FLAC (default), or 44.1/48 kHz stereo "
                              "mp3, flac44, opus (converted with ffmpeg)")
@@ -236,6 +237,13 @@ def main() -> int:
               f"({r['cpu_per_track'] / args.segments:.3f} s per window, workers and client)  "
               f"= {3600 / r['cpu_per_track'] * max(1, r['workers']):,.0f} tracks/h on {max(1, r['workers'])} idle core(s), "
               f"10,000 tracks in {cpu_h:.2f} h", flush=True)
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({
+            "measured_by": "tools/bench_library.py", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "tracks": len(paths), "stored_as": stored, "windows_per_track": args.segments,
+            "cores": os.cpu_count(), "results": results}, indent=1) + "\n", encoding="utf-8")
     base = next((r for r in results if r["mode"] == "1"), None)
     if base:
         for r in results:

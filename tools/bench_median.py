@@ -8,19 +8,19 @@ shared: compare within a run), median of the rounds:
 
 - ``c``: the C extension (``features/_median.c``), what an install built with a compiler runs;
 - ``scipy``: the fallback without it (scipy's 1-D running median, columns laid end to end);
-- ``numba``: optional, ``--numba FILE`` names the numba kernel this replaced (a copy of
-  ``features/median.py`` before it, e.g. ``git show e2055ba:genre_desktop/features/median.py``);
-  its first call compiles and is not timed.
+- ``other``: optional, ``--compare FILE`` names another ``median.py`` to time beside them (e.g. an
+  earlier version: ``git show REV:genre_desktop/features/median.py > /tmp/median_old.py``); its
+  first call is a warm-up, not timed.
 
 Each kernel's output is checked to equal the C kernel's. Usage:
-``python tools/bench_median.py [--rounds 7] [--numba /tmp/median_numba.py]``
+``python tools/bench_median.py [--rounds 7] [--compare /tmp/median_old.py]``
 """
 
 from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -53,7 +53,7 @@ def both_filters(kernel: Callable[[np.ndarray, int], np.ndarray], mag: np.ndarra
     return kernel(np.ascontiguousarray(mag.T), WIDTH), kernel(np.ascontiguousarray(mag), WIDTH)
 
 
-def kernels(numba_file: str | None) -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
+def kernels(other_file: str | None) -> dict[str, Callable[[np.ndarray, int], np.ndarray]]:
     from genre_desktop.features import median
 
     if median._median is None:
@@ -67,11 +67,11 @@ def kernels(numba_file: str | None) -> dict[str, Callable[[np.ndarray, int], np.
             median._median = saved
 
     found = {"c": median.median_filter_axis0, "scipy": scipy_kernel}
-    if numba_file:
-        spec = importlib.util.spec_from_file_location("median_numba", numba_file)
+    if other_file:
+        spec = importlib.util.spec_from_file_location("median_other", other_file)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        found["numba"] = module.median_filter_axis0
+        found["other"] = module.median_filter_axis0
     return found
 
 
@@ -79,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--clips", default=DEFAULT_CLIPS)
-    parser.add_argument("--numba", metavar="FILE", help="the numba median.py to compare with")
+    parser.add_argument("--compare", metavar="FILE", help="another median.py to time beside them")
     args = parser.parse_args(argv)
     mags = spectrograms(args.clips)
-    found = kernels(args.numba)
-    for name, kernel in found.items():  # warm-up (numba compiles), and every kernel agrees with C
+    found = kernels(args.compare)
+    for name, kernel in found.items():  # warm-up, and every kernel agrees with C
         for mag in mags[:2]:
             for got, want in zip(both_filters(kernel, mag), both_filters(found["c"], mag)):
                 np.testing.assert_array_equal(got, want)

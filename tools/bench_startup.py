@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             })
             timed([*cli, "classify", str(clip)], env)  # warm the file-system cache once
         for j, exe in enumerate(args.cli):
-            exe = str(Path(exe).resolve())
+            exe = str(Path(exe).absolute())  # not resolve(): the link's name picks the face
             env = dict(os.environ, GENRE_DESKTOP_HOME=str(Path(work) / f"cli{j}"), QT_QPA_PLATFORM="offscreen")
             label = f" [{Path(exe).parent.name}]"
             cases.update({

@@ -1,14 +1,15 @@
 """The fuzz campaign's files (``tools/fuzz_tags.py``): masters of every container and their mutants.
 
 Masters: real files of every container (tests/media.py) with title, artist, album and genres,
-plus odd-but-valid ones: ID3v2.3 with a multi-value TCON, a FLAC whose GENRE holds a NUL, a WAV
-with a LIST chunk; the classes issue 21's campaign found not undone byte for byte (an untagged
+plus odd-but-valid ones: ID3v2.3 with a multi-value TCON and one of 2,000 "/"-joined genres, a
+FLAC whose GENRE holds a NUL, a WAV with a LIST chunk; the classes issue 21's campaign found not undone byte for byte (an untagged
 MPEG-2.5 MP3, an empty ID3v2.4 tag before a real v2.3 one, junk after a WAV's last chunk,
 ffmpeg-made MP3/Opus/M4A/WMA/Ogg/FLAC, a FLAC with 64 KB padding, ID3v2.2, a Latin-1
 "(17)(Live)", uppercase GENRE first, streamed WAVs; tests/undo_media.py); files with a 60 KB
 cover picture; real WavPack/TTA/Speex/CAF/Matroska renamed, and DSF/DSDIFF/M4B/Wave64 files.
 Mutants: byte flips, truncations, duplicated or zeroed blocks, huge length fields, garbage
-before or after.
+before or after. ``extra_masters`` adds a folder of real files from elsewhere (mutagen's own test
+corpus: ``tools/fuzz_tags.py --extra``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ _CAMPAIGN = {"mpeg25.mp3": "mp3", "stacked.mp3": "mp3", "ffmpeg.mp3": "mp3", "v2
              "upper.ogg": "ogg", "ffmpeg.flac": "flac", "padded.flac": "flac", "upper.flac": "flac"}
 
 
+# An extra folder's file joins the container of its extension (anything else: "untaggable").
+_BY_EXTENSION = {".mp3": "mp3", ".flac": "flac", ".aif": "aiff", ".aiff": "aiff", ".wma": "wma", ".wav": "wav",
+                 ".m4a": "m4a", ".m4b": "m4a", ".mp4": "m4a", ".ogg": "ogg", ".oga": "ogg", ".opus": "opus"}
+
+
+def extra_masters(folder: Path) -> dict[str, list[Path]]:
+    """The files of ``folder`` (another project's test files, mutagen's tests/data), by container.
+
+    They are not made here, so they bring what nobody here thought of: old tag versions, odd
+    encoders, files other libraries found hard."""
+    out: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.stat().st_size > 0):
+        out[_BY_EXTENSION.get(path.suffix.lower(), "untaggable")].append(path)
+    return out
+
+
 def masters(folder: Path) -> dict[str, list[Path]]:
     """Container name -> master files (valid, some deliberately odd)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,6 +67,13 @@ def masters(folder: Path) -> dict[str, list[Path]]:
         p = make_audio(folder / "v23.mp3", seconds=0.8, tags={"title": "Old"}, signal="noise")
         audio = mutagen.File(p)
         audio.tags.add(mutagen.id3.TCON(encoding=1, text=["Drum; Bass", "Pop"]))
+        audio.tags.update_to_v23()
+        audio.save(v2_version=3, v23_sep=None)
+        out["mp3"].append(p)
+        # A genre of 2,000 "/"-joined pieces: splitting it was quadratic (minutes for a hostile one).
+        p = make_audio(folder / "many-genres.mp3", seconds=0.8, tags={"title": "Many"}, signal="noise")
+        audio = mutagen.File(p)
+        audio.tags.add(mutagen.id3.TCON(encoding=1, text=["/".join(f"G{i}" for i in range(2000))]))
         audio.tags.update_to_v23()
         audio.save(v2_version=3, v23_sep=None)
         out["mp3"].append(p)

@@ -14,6 +14,7 @@ verification:
 Usage::
 
     PYTHONPATH=$PWD python tools/fuzz_tags.py --seed 6 --count 600 --out /tmp/fuzz [--keep]
+    PYTHONPATH=$PWD python tools/fuzz_tags.py --seed 13 --extra /path/to/mutagen/tests/data --out /tmp/fuzz
     PYTHONPATH=$PWD python tools/fuzz_tags.py --report /tmp/fuzz/report.json   # print it again
 
 Prints a table per container, the refusals' reasons grouped (all, and per container), and writes
@@ -43,7 +44,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from fuzz_corpus import masters, mutate  # noqa: E402
+from fuzz_corpus import extra_masters, masters, mutate  # noqa: E402
 from media import ffmpeg_available  # noqa: E402
 
 from genre_desktop.library.journal import Journal  # noqa: E402
@@ -125,7 +126,7 @@ def _alarm(signum, frame):
 
 
 # ----------------------------------------------------------------------------- campaign
-def run(seed: int, count: int, out: Path) -> dict:
+def run(seed: int, count: int, out: Path, extra: Path | None = None) -> dict:
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -135,15 +136,18 @@ def run(seed: int, count: int, out: Path) -> dict:
     saved = os.dup(2)
     os.dup2(log_fd, 2)
     try:
-        return _run(rng, count, out)
+        return _run(rng, count, out, extra)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(log_fd)
 
 
-def _run(rng: random.Random, count: int, out: Path) -> dict:
+def _run(rng: random.Random, count: int, out: Path, extra: Path | None) -> dict:
     corpus = masters(out / ".masters")
+    if extra is not None:
+        for name, paths in extra_masters(extra).items():
+            corpus.setdefault(name, []).extend(paths)
     containers = sorted(corpus)
     files: dict[str, list[tuple[Path, str]]] = defaultdict(list)
     for name in containers:
@@ -151,6 +155,8 @@ def _run(rng: random.Random, count: int, out: Path) -> dict:
         folder.mkdir(parents=True)
         for m in corpus[name]:
             target = folder / f"master-{m.name}"
+            if target.exists():  # an extra folder's file named like one of ours
+                target = folder / f"master-{m.parent.name}-{m.name}"
             shutil.copyfile(m, target)
             files[name].append((target, "none"))
     for i in range(count):
@@ -325,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=600, help="mutants (the masters come on top)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/genre-desktop-fuzz"))
     parser.add_argument("--keep", action="store_true", help="keep the files (default: only the report)")
+    parser.add_argument("--extra", type=Path, help="a folder of real files that join the masters by extension "
+                                                    "(mutagen's tests/data)")
     parser.add_argument("--report", type=Path, help="print the tables of a saved report.json and stop")
     args = parser.parse_args(argv)
     if args.report is not None:
@@ -333,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GENRE_DESKTOP_HOME", str(args.out / ".home"))
     started = time.monotonic()
     out = args.out.resolve()
-    report = run(args.seed, args.count, out)
+    report = run(args.seed, args.count, out, args.extra.resolve() if args.extra else None)
     status = print_report(report)
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
     if not args.keep:

@@ -266,9 +266,9 @@ harmony_mean (values of order 1e-5) agrees to 7.8e-8 of the column's spread acro
 reflect padding of the frames (librosa's default before 0.10) and the old HPSS length handling.
 One shared STFT makes extraction about 8.5 times faster than one librosa call per feature
 (~190x real time on one core; ~300x since the HPSS median filters became an exact running median
-in a small C extension, `features/median.py`); a whole analysis of a 30 s window, decoding, features,
-every member and the MSD network, runs at 160-180x real time on one core (`tools/bench_classify.py`;
-see "Speed" below).
+in a small C extension, `features/median.py`). The speed of the whole analysis (ensemble v4: the 57
+features, the MSD and EfficientAT networks, the CNN) is measured by `tools/bench_classify.py` and
+reported in "Speed and size of the whole analysis" below.
 
 - k-NN, logistic regression and the SVM standardise their inputs (StandardScaler). The tree models
   (XGBoost, gradient boosting) take the raw features: trees are invariant to scaling, and a scaler

@@ -32,6 +32,16 @@ def _f(x) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+def _glance():
+    """tools/train_card_glance.py, imported by path (tools/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_card_glance", Path(__file__).with_name("train_card_glance.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load(models: Path, name: str) -> dict:
     return json.loads((models / name).read_text(encoding="utf-8"))
 
@@ -216,6 +226,7 @@ against GTZAN's labels, which were never meant for them.
 
 {content_section(models)}
 
+{_glance().speed_section(models)}
 Models shown in the app's per-model panel: {', '.join(f'`{n}`' for n in shown)}.
 Reproduce: `tools/convert_efficientat.py`, `tools/extract_audio_vectors.py`,
 `tools/train_efficientat_head.py`, `tools/train_ensemble.py` (as above),
@@ -241,6 +252,13 @@ def content_section(models: Path) -> str:
 
     rows = "\n".join(f"| {k} | {'spoken word' if k.startswith(('spoken', 'speech')) else 'music'} | "
                      f"{cell(held['confusion'], k)} | {cell(final, k)} |" for k in CONTENT_KINDS)
+    valid = m.get("GTZAN valid music (other artists; never fitted on, judged by the rule written)")
+    valid_text = ""
+    if valid:
+        c = valid["confusion"].get("music (GTZAN valid)", {})
+        valid_text = (f" The rule written, on the GTZAN valid clips (music of artists none of the fitting audio "
+                      f"holds; analysed and judged only, nothing chosen by them): {c.get('music', 0)} of "
+                      f"{sum(c.values())} music.")
     beds = ", ".join(f"{level}: {c['spoken word']} of {sum(c.values())}"
                      for level, c in held["speech over quiet music by the music's level"].items())
     missed = sum(final.get(k, {}).get("music", 0) for k in CONTENT_KINDS if k.startswith(("spoken", "speech")))
@@ -268,7 +286,7 @@ both ways round, the two judged halves pooled:
 |---|---|---|---|
 {rows}
 
-Speech over music, held out, by the music's level: {beds}. The figures are for generated
+Speech over music, held out, by the music's level: {beds}.{valid_text} The figures are for generated
 speech; real audiobooks and podcasts (natural voices, louder beds, jingles) are not measured here.
 The rule reads the excerpts it was fitted on (`excerpts_per_window` in the file: the mean of three
 excerpts' scores is not one excerpt's; the previous rule, fitted on one excerpt per window,

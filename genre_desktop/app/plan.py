@@ -1,7 +1,10 @@
 """Planning a write: which files change and how (what the write preview shows). Qt-free.
 
 For each accepted or corrected track: the chosen genres in their one spelling, in "replace" or
-"add" mode, cut to the number of genres asked for. Files whose genres would not change are
+"add" mode, cut to the number of genres asked for, placed by ``Settings.genre_layout`` (a genre
+with a parent in the genre tree: alone, its top-level parent in GENRE and itself in the style
+field, or both in GENRE parent first), with the style the librarian chose (``Track.chosen_style``)
+in the style field (STYLE or GROUPING: ``Settings.style_field``). Files whose genres would not change are
 counted, not written; files whose container has no tag format for genres
 (``tagging.registry.unwritable_reason``: Sun .au, raw AAC) are set apart with the reason, for the
 window and the CLI alike.
@@ -24,7 +27,7 @@ line of ``PlannedChange.notes``, shown in the Notes column. Neither needs a chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
 from genre_desktop.core.genre_spelling import GenreSpelling
@@ -65,9 +68,11 @@ class WritePlan:
     basis: dict[str, tuple] = field(default_factory=dict)
     spelling: Any = field(default=None, compare=False)  # the library's GenreSpelling the plan used
 
-    def values(self) -> dict[str, list[str]]:
-        """What the tag service writes: path -> genres."""
-        return {c.path: list(c.new) for c in self.changes}
+    def values(self) -> dict[str, Any]:
+        """What the tag service writes: path -> genres, or path -> {"genre": [...], "style": [...]}
+        for a change of further fields."""
+        return {c.path: ({"genre": list(c.new), **{name: list(new) for name, (_, new) in c.fields.items()}}
+                         if c.fields else list(c.new)) for c in self.changes}
 
     def key(self) -> tuple:
         return (tuple(c.key() for c in self.changes), tuple(sorted(c.path for c, _ in self.unwritable)),
@@ -81,13 +86,16 @@ class WritePlan:
         return len(self.changes)
 
 
-def dedupe_genres(genres: list[str], aliases: Mapping[str, str] | None = None) -> list[str]:
-    """``genres`` without repeats of one genre (the first spelling wins) and without blanks."""
+def dedupe_genres(genres: list[str], aliases: Mapping[str, str] | None = None,
+                  identity: Callable[[str], str] | None = None) -> list[str]:
+    """``genres`` without repeats of one genre (the first spelling wins) and without blanks;
+    ``identity``: the genre identity to use (a ``GenreSpelling.identity``, which remembers each
+    name's: a plan over 100,000 tracks asks for few names many times), else ``canonical_genre``."""
     seen, out = set(), []
     for g in genres:
         if not str(g).strip():
             continue
-        key = canonical_genre(g, aliases)
+        key = identity(g) if identity is not None else canonical_genre(g, aliases)
         if key not in seen:
             seen.add(key)
             out.append(g)
@@ -100,18 +108,62 @@ def library_spelling(tracks: Iterable[Track], settings: Settings) -> GenreSpelli
     return settings.spelling([g for t in tracks for g in (*t.genres, *(t.chosen or ()))])
 
 
-def new_genres(track: Track, settings: Settings, spelling: GenreSpelling | None = None) -> list[str]:
-    """What the file's genre field becomes for this track under ``settings`` (``spelling``: the
-    library's, from :func:`library_spelling`; default: the settings' alone)."""
-    spell = spelling.spell if spelling is not None else settings.spell
+def _placed(name: str, spelling: GenreSpelling, layout: str) -> tuple[list[str], list[str]]:
+    """Where one chosen genre (spelled) goes under ``layout`` (``Settings.genre_layout``):
+    (genre values, style values). A genre without a parent in the tree goes to the genre field."""
+    node = spelling.tree.get(spelling.identity(name))
+    ancestors = spelling.tree.ancestors(node) if node is not None else ()
+    if not ancestors or layout == "genre":
+        return [name], []
+    parents = [spelling.spell_identity(a.key) for a in ancestors]
+    if layout == "style":  # the top of the tree is the genre; the chosen one is its style
+        return [parents[0]], [name]
+    return parents + [name], []  # "parent": the whole path, parent first
+
+
+def new_fields(track: Track, settings: Settings, spelling: GenreSpelling | None = None,
+               placed: dict | None = None) -> tuple[list[str], list[str] | None]:
+    """What the file's genre and style fields become for this track under ``settings``
+    (``spelling``: the library's, from :func:`library_spelling`; default: the settings' alone):
+    (genres, styles), styles None when the write leaves the style field as it is.
+
+    The chosen genres (an accepted prediction brings its runners-up up to ``max_genres``) are
+    placed by ``genre_layout``; a style the librarian chose (``Track.chosen_style``) joins the
+    styles. "add" mode keeps the file's other genres and styles. ``placed``: a cache of where each
+    genre goes, shared by the tracks of one plan (a library holds few genres, many tracks)."""
+    spelling = spelling if spelling is not None else settings.spelling()
+    same = spelling.identity
     picked = list(track.chosen or [])
     if track.status == ACCEPTED and track.prediction is not None:
         # "How many genres": an accepted prediction may bring its runners-up along.
         picked += track.prediction.ranked()
-    wanted = dedupe_genres([spell(g) for g in picked], settings.aliases)[: max(1, settings.max_genres)]
+    wanted = dedupe_genres([spelling.spell(g) for g in picked], settings.aliases, same)[: max(1, settings.max_genres)]
+    layout = settings.genre_layout
+    styles = [spelling.spell(s) for s in track.chosen_style or ()]
+    if layout == "genre":  # the genres are placed as chosen: nothing to look up
+        genres = wanted
+    else:
+        placed = placed if placed is not None else {}
+        genres = []
+        for name in wanted:
+            where = placed.get(name)
+            if where is None:
+                where = placed[name] = _placed(name, spelling, layout)
+            genres += where[0]
+            styles += where[1]
+        if len(genres) > 1:
+            genres = dedupe_genres(genres, settings.aliases, same)
+    if len(styles) > 1:
+        styles = dedupe_genres(styles, settings.aliases, same)
     if settings.write_mode == "add":
-        return dedupe_genres(list(track.genres) + wanted, settings.aliases)
-    return wanted
+        genres = dedupe_genres(list(track.genres) + genres, settings.aliases, same)
+        styles = dedupe_genres(list(track.styles) + styles, settings.aliases, same) if styles else styles
+    return genres, (styles or None)
+
+
+def new_genres(track: Track, settings: Settings, spelling: GenreSpelling | None = None) -> list[str]:
+    """What the file's genre field becomes for this track under ``settings`` (:func:`new_fields`)."""
+    return new_fields(track, settings, spelling)[0]
 
 
 def reviewed(track: Track) -> bool:
@@ -124,16 +176,17 @@ def plan_changes(tracks: list[Track], settings: Settings,
     """(changes to make, number of reviewed tracks already right); ``tracks``: the whole library
     (its spellings decide how a genre no alias or tree node spells is written), unless the
     library's ``spelling`` is given."""
-    changes, unchanged = [], 0
+    changes, unchanged, placed = [], 0, {}
     spelling = spelling if spelling is not None else library_spelling(tracks, settings)
     for track in tracks:
         if not reviewed(track):
             continue
-        new = new_genres(track, settings, spelling)
-        if new == list(track.genres):
+        new, styles = new_fields(track, settings, spelling, placed)
+        fields = {"style": (list(track.styles), styles)} if styles is not None and styles != list(track.styles) else {}
+        if new == list(track.genres) and not fields:
             unchanged += 1
             continue
-        changes.append(PlannedChange(track.path, list(track.genres), new))
+        changes.append(PlannedChange(track.path, list(track.genres), new, fields))
     return changes, unchanged
 
 

@@ -12,8 +12,31 @@ from typing import Any, Callable, Iterable, Mapping
 
 from genre_desktop.core.genre import canonical_genre
 from genre_desktop.core.genre_spelling import GenreSpelling, user_tree
-from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED, Status
+from genre_desktop.core.prediction import CONTENTS, MUSIC, NO_AUDIO, SPOKEN_WORD
+from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, UNANALYSED, WRITTEN, Status
 from genre_desktop.core.track import Track
+
+
+# What the library's content filter offers (the window and ``list --content``): name -> the
+# ``Prediction.content`` values it keeps (None: the analysis did not tell, or none yet).
+CONTENT_FILTERS: dict[str, tuple[str | None, ...]] = {
+    "music": (MUSIC,),
+    "spoken": (SPOKEN_WORD,),
+    "silent": (NO_AUDIO,),
+    "not-music": (SPOKEN_WORD, NO_AUDIO),
+    "unknown": (None,),
+}
+
+
+def content_matcher(name: str) -> Callable[[Track], bool]:
+    """A predicate keeping the tracks whose content is the filter ``name`` (a key of
+    :data:`CONTENT_FILTERS`, or a content as ``Prediction`` says it: "spoken word"); ValueError
+    naming the choices for anything else."""
+    key = name.strip().casefold()
+    wanted = CONTENT_FILTERS.get(key) or next(((c,) for c in CONTENTS if c == key), None)
+    if wanted is None:
+        raise ValueError(f"unknown content {name!r} (one of {', '.join(CONTENT_FILTERS)})")
+    return lambda track: track.content in wanted
 
 
 def in_queue(track: Track) -> bool:
@@ -46,13 +69,17 @@ class Decision:
 
     @classmethod
     def take_back(cls, track: Track) -> "Decision":
-        """Back to waiting for review (predicted) or for analysis, the choice forgotten."""
-        return cls.choose(track, None, PREDICTED if track.prediction is not None else UNANALYSED)
+        """Back to waiting for review (predicted) or for analysis, the choice (and style) forgotten."""
+        fields = decision(None, PREDICTED if track.prediction is not None else UNANALYSED)
+        if track.chosen_style is not None:
+            fields["chosen_style"] = None
+        return cls(track.path, fields)
 
 
 def decided(track: Track) -> bool:
-    """The track carries a decision not yet written (what ``reset`` can take back)."""
-    return track.status in (ACCEPTED, CORRECTED)
+    """The track carries a decision not yet written (what ``reset`` can take back): a genre, or
+    a style chosen while its genre waits for review."""
+    return track.status in (ACCEPTED, CORRECTED) or (track.status == PREDICTED and track.chosen_style is not None)
 
 
 class ReviewRules:
@@ -101,10 +128,34 @@ class ReviewRules:
         return rows
 
     @staticmethod
-    def above(rows: Iterable[Track], threshold: float) -> list[Track]:
-        """The rows a bulk accept at ``threshold`` (0-1) takes."""
-        least = shown_percent(threshold)  # compared as shown: 0.695 is "70%", so it is at or above 70 %
-        return [t for t in rows if t.predicted_genre and shown_percent(t.confidence or 0.0) >= least]
+    def split_above(rows: Iterable[Track], threshold: float) -> tuple[list[Track], list[Track]]:
+        """The rows that read at or above ``threshold`` (0-1; as shown, in whole percents):
+        (those a bulk accept takes, those it leaves
+        because their analysis heard spoken word or no audible audio). One pass: the queue
+        counts both after every decision, over up to 100,000 rows."""
+        least = shown_percent(threshold)  # compared as shown: 0.695 reads "70%", so it is at or above 70 %
+        edge = (least - 0.5) / 100.0  # only values this close to the edge need the exact (formatting) test
+        take, leave = [], []
+        for t in rows:
+            confidence = t.confidence
+            if confidence is None or not t.predicted_genre or confidence < edge - 1e-9:
+                continue
+            if confidence < edge + 1e-9 and shown_percent(confidence) < least:
+                continue
+            (take if t.is_music else leave).append(t)
+        return take, leave
+
+    @classmethod
+    def above(cls, rows: Iterable[Track], threshold: float) -> list[Track]:
+        """The rows a bulk accept at ``threshold`` (0-1) takes: confident enough, and music (a
+        music genre is never taken without a person looking for spoken word or silence)."""
+        return cls.split_above(rows, threshold)[0]
+
+    @classmethod
+    def not_music_above(cls, rows: Iterable[Track], threshold: float) -> list[Track]:
+        """The rows at or above ``threshold`` a bulk accept leaves out because their analysis heard
+        spoken word or no audible audio (to say how many, and why)."""
+        return cls.split_above(rows, threshold)[1]
 
     def status_for(self, track: Track, genre: str) -> Status:
         """Choosing ``genre`` accepts the prediction when it is the predicted genre, else corrects it."""
@@ -118,6 +169,15 @@ class ReviewRules:
     def choose(self, track: Track, genre: str) -> Decision:
         """Choosing ``genre`` for ``track`` (accepting when it is the predicted one)."""
         return Decision.choose(track, [genre], self.status_for(track, genre))
+
+    def choose_style(self, track: Track, style: str | None) -> Decision:
+        """Choosing ``style`` for the file's style field (None: no style). A track waiting for
+        review keeps waiting for its genre; a decided or written one is decided again (the write
+        puts the style in)."""
+        fields: dict[str, Any] = {"chosen_style": [style] if style else None}
+        if track.status == WRITTEN and track.chosen:
+            fields["status"] = self.status_for(track, track.chosen[0])
+        return Decision(track.path, fields)
 
     def of_genres(self, tracks: Iterable[Track], genres: Iterable[str], chosen: bool = False) -> list[Track]:
         """The tracks whose predicted genre (``chosen``: whose choice) is one of ``genres``."""

@@ -133,6 +133,7 @@ def merge_scanned(scanned: Track, current: Track | None) -> Track:
     if current is None or current is scanned:
         return scanned
     scanned.prediction, scanned.chosen = current.prediction, current.chosen
+    scanned.chosen_style = current.chosen_style
     if scanned.status != ERROR:  # readable: the stored status, an error mark lifted (as the scanner does)
         scanned.status = current.status
         if current.status == ERROR:

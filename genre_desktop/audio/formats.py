@@ -2,7 +2,8 @@
 
 Besides the containers the app tags, the scan reads every format ffmpeg decodes that music
 libraries hold (WavPack, Musepack, Monkey's Audio, TTA, TAK, OptimFROG, DSD as DSF and DSDIFF,
-M4B audiobooks, Matroska audio, CAF, Speex, Wave64, MP2): they are scanned, played and analysed;
+M4B audiobooks, Matroska audio, CAF, Speex, Wave64, MP2, Dolby Digital AC-3 and E-AC-3 as DVD
+and broadcast rips keep them): they are scanned, played and analysed;
 only writing their tags is refused, with a reason.
 
 ffprobe/ffmpeg are only asked about files that plausibly hold audio (a known magic number, or an
@@ -20,7 +21,7 @@ TAGGED_EXTENSIONS = frozenset(
 # Decoded by ffmpeg (or libsndfile), their tags not written by this app.
 FFMPEG_EXTENSIONS = frozenset(
     {".wv", ".mpc", ".mp+", ".mpp", ".ape", ".tta", ".tak", ".ofr", ".ofs", ".dsf", ".dff", ".m4b", ".mka",
-     ".caf", ".spx", ".w64", ".aifc", ".mp2", ".weba"})
+     ".caf", ".spx", ".w64", ".aifc", ".mp2", ".weba", ".ac3", ".eac3"})
 SUPPORTED_EXTENSIONS: frozenset[str] = TAGGED_EXTENSIONS | FFMPEG_EXTENSIONS
 
 # libsndfile major format (and Ogg codec) -> our format name.
@@ -37,14 +38,15 @@ MUTAGEN_FORMATS = {"MP3": "mp3", "EasyMP3": "mp3", "MP4": "m4a", "EasyMP4": "m4a
 DISPLAY_NAMES = {"wavpack": "WavPack", "musepack": "Musepack", "ape": "Monkey's Audio (APE)", "tta": "TTA",
                  "tak": "TAK", "optimfrog": "OptimFROG", "dsf": "DSF (DSD audio)", "dsdiff": "DSDIFF (DSD audio)",
                  "speex": "Speex", "caf": "Core Audio (CAF)", "matroska": "Matroska", "w64": "Wave64",
-                 "au": "Sun .au"}
+                 "au": "Sun .au", "ac3": "Dolby Digital (AC-3)", "eac3": "Dolby Digital Plus (E-AC-3)"}
 
 # First bytes of the containers we read; used to word the error for unreadable files.
 _MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b"ID3", b".snd", b"\x30\x26\xb2\x75",
           # audio we cannot tag but ffmpeg may decode (WavPack, APE, TTA, TAK, DSF, DSDIFF,
           # Musepack, OptimFROG, CAF, Matroska, Wave64), whatever the file's extension
           b"wvpk", b"MAC ", b"TTA1", b"tBaK", b"DSD ", b"FRM8", b"MPCK", b"MP+", b"OFR ", b"caff",
-          b"\x1aE\xdf\xa3", b"riff\x2e\x91\xcf\x11")
+          b"\x1aE\xdf\xa3", b"riff\x2e\x91\xcf\x11",
+          b"\x0b\x77")  # the AC-3 / E-AC-3 sync word
 _SYNC_WINDOW = 64 * 1024
 _MP4_ATOMS = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 

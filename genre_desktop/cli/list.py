@@ -1,4 +1,6 @@
-"""``list [--genre G] [--search TEXT] [--status S] [--json]``: the library's tracks with their genres.
+"""``list [--genre G] [--search TEXT] [--status S] [--content C] [--json]``: the library's tracks
+with their genres. ``--content spoken`` finds the audiobooks, podcasts and interviews the analysis
+heard (``app.review.CONTENT_FILTERS``).
 
 ``--genre`` is the one genre filter (``core.genre_matcher``): "hiphop" finds "Hip-Hop", and a genre
 finds the genres under it in the genre tree, the librarian's own included. Two genre columns: what
@@ -21,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "genre under it in the genre tree ('electronic' finds House too)")
     p.add_argument("--search", metavar="TEXT", help="only tracks whose path, title, artist or album contain TEXT")
     p.add_argument("--status", help="only tracks with this status (unanalysed, predicted, written, error, ...)")
+    p.add_argument("--content", metavar="C",
+                   help="only tracks whose analysis heard this: music, spoken (spoken word), silent (no audible "
+                        "audio), not-music (spoken or silent), unknown (not analysed so)")
     p.add_argument("--json", action="store_true", help="one JSON array of track records")
     p.set_defaults(func=reporting_busy(run))
 
@@ -31,14 +36,21 @@ def run(args: argparse.Namespace) -> int:
     if args.status and args.status not in STATUSES:
         print(f"error: unknown status {args.status!r} (one of {', '.join(STATUSES)})", file=sys.stderr)
         return USAGE
+    from genre_desktop.app.review import content_matcher
     from genre_desktop.core.genre import genre_matcher
+
+    try:
+        content = content_matcher(args.content) if args.content is not None else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE
 
     ws = open_store(args)
     try:
         settings = ws.settings  # the librarian's aliases and own genres take part in the match
         genre = genre_matcher(args.genre, settings.aliases, settings.genre_tree()) if args.genre else None
-        tracks = sorted(ws.store.query(genre=genre, search=args.search, status=args.status),
-                        key=lambda t: t.path)
+        tracks = sorted((t for t in ws.store.query(genre=genre, search=args.search, status=args.status)
+                         if content is None or content(t)), key=lambda t: t.path)
     finally:
         ws.close()
     if args.json:
@@ -49,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     for t in tracks:
         flag = " (missing)" if t.missing else ""
         predicted = f"  [model: {t.predicted_genre} {t.confidence:.0%}]" if t.predicted_genre else ""
-        print(f"{t.status:<10}  {genres_text(t.genres):<24}  {genres_text(t.chosen or []):<20}  {t.path}{flag}{predicted}")
+        heard = f"  [{t.content}]" if t.content not in (None, "music") else ""
+        choice = genres_text(t.chosen or []) + (f" (style {genres_text(t.chosen_style)})" if t.chosen_style else "")
+        print(f"{t.status:<10}  {genres_text(t.genres):<24}  {choice:<20}  "
+              f"{t.path}{flag}{predicted}{heard}")
     print(f"{len(tracks)} track(s)", file=sys.stderr)
     return OK
 

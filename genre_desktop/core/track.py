@@ -66,6 +66,8 @@ class Track:
     prediction: Prediction | None = _StoredPrediction()  # type: ignore[assignment]
     # Genres chosen by the librarian (accepted or corrected), the training data for the wizard.
     chosen: list[str] | None = None
+    # The style (sub-genre) the librarian chose for the file's style field, or None (none chosen).
+    chosen_style: list[str] | None = None
     scanned_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -97,11 +99,21 @@ class Track:
             return value.is_music
         return value.get("content") not in (SPOKEN_WORD, NO_AUDIO)  # a stored dict: no parsing
 
+    @property
+    def content(self) -> str | None:
+        """What its analysis heard (``Prediction.content``: "music", "spoken word", "no audible
+        audio"), None when not analysed so; read from the stored dict without parsing it."""
+        value = self.__dict__.get("_prediction")
+        if value is None:
+            return None
+        return value.content if isinstance(value, Prediction) else value.get("content")
+
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         data["genres"] = list(self.genres)
         data["styles"] = list(self.styles)
         data["chosen"] = list(self.chosen) if self.chosen is not None else None
+        data["chosen_style"] = list(self.chosen_style) if self.chosen_style is not None else None
         data["status"] = str(self.status)
         data["prediction"] = self.prediction.to_dict() if self.prediction is not None else None
         data.update(self.extra)

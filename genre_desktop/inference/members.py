@@ -36,7 +36,7 @@ Kinds and their manifest entries (every entry also has ``name``, ``file``, ``sha
   vectors hold).
 - ``efficientat``: the AudioSet tagger (``inference/efficientat.py``; input ``mel``, outputs
   ``logits`` and ``embedding``). Not a genre voter: it provides ``<name>:scores`` (527 class
-  probabilities) and ``<name>:embedding`` per 10 s excerpt; ``excerpts_per_window`` (default 1).
+  probabilities) and ``<name>:embedding`` per 10 s excerpt; ``excerpts_per_window`` (default 1; the bundle's: 3).
 - ``content``: music or spoken word from a network's speech and music scores
   (``inference/content.py``; its file is the measured rule); reports ``Prediction.content``.
 - ``broad_genres``: the genre tree's genres a network scores, calibrated (``inference/broad.py``;

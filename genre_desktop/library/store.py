@@ -101,6 +101,10 @@ def _to_doc(track: Track) -> dict[str, Any]:
         del doc["styles"]
     if track.chosen is not None:
         doc["chosen"] = list(track.chosen)
+    if track.chosen_style is not None:
+        doc["chosen_style"] = list(track.chosen_style)
+    else:  # rarely chosen: not stored when there is none
+        del doc["chosen_style"]
     if track.prediction is not None:
         doc["prediction"] = Prediction.coerce(track.prediction).to_dict()  # a fresh dict: no copy needed
     doc["status"] = str(track.status)  # a Status member is stored as its plain value
@@ -120,6 +124,8 @@ def _to_track(doc: dict[str, Any]) -> Track:
         track.styles = list(track.styles)
     if track.chosen is not None:
         track.chosen = list(track.chosen)
+    if track.chosen_style is not None:
+        track.chosen_style = list(track.chosen_style)
     return track
 
 

@@ -62,7 +62,8 @@ _BY_KIND = {entry.kind: entry for entry in ENTRIES}
 KINDS: tuple[type, ...] = tuple(entry.kind for entry in ENTRIES)
 
 #: Extensions of audio files that carry no tag format we write (for a precise error message).
-UNTAGGABLE_EXTENSIONS = {".au": "Sun .au", ".snd": "Sun .au", ".aac": "raw ADTS AAC"}
+UNTAGGABLE_EXTENSIONS = {".au": "Sun .au", ".snd": "Sun .au", ".aac": "raw ADTS AAC",
+                         ".ac3": "Dolby Digital (AC-3)", ".eac3": "Dolby Digital Plus (E-AC-3)"}
 
 #: Audio containers the app cannot tag, by their first bytes (whatever the file's extension):
 #: (offset, magic, name). Such a file is audio (ffmpeg may decode it), not "not an audio file".

@@ -131,6 +131,7 @@ class LibraryModel(QAbstractTableModel):
         self._row_of: dict[int, int] | None = None  # index in _tracks -> visible row (built on demand)
         self._search = ""
         self._status: str | None = None
+        self._content: Callable[[Track], bool] | None = None  # the content filter (spoken word, ...)
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._base = ""  # the folder every track is in (the library's): the Folder column is relative to it
@@ -239,8 +240,19 @@ class LibraryModel(QAbstractTableModel):
         self._rebuild()
         self.endResetModel()
 
+    def set_content_filter(self, keep: Callable[[Track], bool] | None) -> None:
+        """Show only the tracks ``keep`` keeps (``app.review.content_matcher``); None: all."""
+        if keep is self._content:
+            return
+        self.beginResetModel()
+        self._content = keep
+        self._rebuild()
+        self.endResetModel()
+
     def _matches(self, index: int) -> bool:
         if self._status is not None and self._tracks[index].status != self._status:
+            return False
+        if self._content is not None and not self._content(self._tracks[index]):
             return False
         key = self._keys[index]
         return all(word in key for word in self._search.split())
@@ -251,13 +263,17 @@ class LibraryModel(QAbstractTableModel):
         if self._status is not None:
             tracks, status = self._tracks, self._status
             rows = [i for i in rows if tracks[i].status == status]
+        if self._content is not None:
+            tracks, keep = self._tracks, self._content
+            rows = [i for i in rows if keep(tracks[i])]
         for word in self._search.split():
             rows = [i for i in rows if word in keys[i]]
         return rows
 
     def _rebuild(self) -> None:
         everything = list(range(len(self._tracks)))
-        self._visible = self._filter(everything) if (self._search or self._status is not None) else everything
+        filtered = self._search or self._status is not None or self._content is not None
+        self._visible = self._filter(everything) if filtered else everything
         if self._sort_column >= 0:
             self._visible.sort(key=self._column_keys(self._sort_column).__getitem__,
                                reverse=self._sort_order == Qt.SortOrder.DescendingOrder)

@@ -1,4 +1,6 @@
-"""The library page: search box, status filter, the table over LibraryModel, or the empty state.
+"""The library page: search box, status and content filters, the table over LibraryModel, or the
+empty state. The content filter finds what the analysis heard as spoken word (audiobooks,
+podcasts, interviews) or no audible audio, for a look before any genre is written.
 
 A view of the library session: ``bind`` connects it to the session's Qt adapter."""
 
@@ -20,11 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genre_desktop.app.review import content_matcher
 from genre_desktop.core.status import STATUSES
 from genre_desktop.core.track import Track
 from genre_desktop.ui.empty_state import EmptyState
 from genre_desktop.ui.elide import MiddleElideDelegate
 from genre_desktop.ui.library_model import DEFAULT_HIDDEN, DEFAULT_WIDTHS, FOLDER, HEADERS, TITLE, LibraryModel
+
+# The content filter's choices (keys of ``app.review.CONTENT_FILTERS``; None: everything).
+CONTENT_CHOICES = (("All content", None), ("Music", "music"), ("Spoken word", "spoken"),
+                   ("No audible audio", "silent"), ("Not music", "not-music"), ("Not told", "unknown"))
 
 TEXT_COLUMNS = (0, 1, 2, 4, 9)  # title, artist, album, genres, folder: they share what the other columns leave
 MIN_TEXT_WIDTH = 70
@@ -78,10 +85,16 @@ class LibraryView(QStackedWidget):
         self.status_filter.addItem("All statuses", None)
         for status in STATUSES:
             self.status_filter.addItem(status.capitalize(), status)
+        self.content_filter = QComboBox()
+        for label, key in CONTENT_CHOICES:
+            self.content_filter.addItem(label, key)
+        self.content_filter.setToolTip("What the analysis heard: music, spoken word (audiobooks, podcasts, "
+                                       "interviews) or no audible audio")
         self.count_label = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
         bar.addWidget(self.status_filter)
+        bar.addWidget(self.content_filter)
         bar.addWidget(self.count_label)
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -92,12 +105,14 @@ class LibraryView(QStackedWidget):
         self.addWidget(self.empty)
         self.addWidget(page)
         self.current_path: str | None = None  # kept selected across filtering and reloads
+        self._content_key: str | None = None
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(150)  # filter after a pause in typing, not on every key
         self._search_timer.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.content_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.model.countsChanged.connect(self.update_counts)
         self.model.modelReset.connect(self.update_counts)
         self.update_counts()
@@ -194,6 +209,10 @@ class LibraryView(QStackedWidget):
 
     def apply_filter(self) -> None:
         self.model.set_status_filter(self.status_filter.currentData())
+        key = self.content_filter.currentData()
+        if key != self._content_key:
+            self._content_key = key
+            self.model.set_content_filter(content_matcher(key) if key else None)
         self.model.set_search(self.search.text())
         if self.current_path is not None and self.model.row_of(self.current_path) is not None:
             self.select_path(self.current_path)

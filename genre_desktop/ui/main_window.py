@@ -72,7 +72,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self.review, "Review")
-        self.side, self.spectrogram, self.player_bar = SidePanel(spell), SpectrogramView(), player_bar
+        self.side, self.spectrogram, self.player_bar = SidePanel(
+            spell, session=self.session, rules=workspace.review_rules()), SpectrogramView(), player_bar
         self.side.predictions.set_member_roles(load_roles(self.models_dir))  # who votes, with what weight
         top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
@@ -107,7 +108,8 @@ class MainWindow(QMainWindow):
         self.library.filtered.connect(lambda: details.sync() if self.tabs.currentIndex() == 0 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
         self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
-            f"{n:,} predictions accepted (Ctrl+Z takes them all back). Write them to the files with Ctrl+T."))
+            f"{n:,} predictions accepted (Ctrl+Z takes them all back). Write them to the files with Ctrl+T."
+            + (f" {self.review.left_out:,} left for you: spoken word or no audible audio." if self.review.left_out else "")))
         self.jobs.signals.problems.connect(lambda _added: self.job_status.show_problems(len(self.errors)))
         self.tabs.currentChanged.connect(self._on_tab)
         self.spectrogram.seekRequested.connect(self.player_bar.seek)

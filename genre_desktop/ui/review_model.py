@@ -1,5 +1,6 @@
 """The review queue's table model: the queued tracks, one row each (title, artist, the file's genres,
-the predicted genre as it will be written, the confidence)."""
+the predicted genre as it will be written, the confidence). A track whose analysis heard spoken
+word or no audible audio says so beside its predicted genre (a bulk accept leaves it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 
+from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD
 from genre_desktop.core.track import Track
 from genre_desktop.ui.library_model import display_title
 
@@ -53,9 +55,13 @@ class QueueModel(QAbstractTableModel):
             if col == 2:
                 return ", ".join(track.genres)
             if col == 3:
-                return self._spell(track.predicted_genre or "")
+                heard = track.content
+                note = f" · {heard}" if heard in (SPOKEN_WORD, NO_AUDIO) else ""
+                return self._spell(track.predicted_genre or "") + note
             return f"{track.confidence:.0%}" if track.confidence is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 3 and track.content in (SPOKEN_WORD, NO_AUDIO):
+                return f"The analysis heard {track.content}: a bulk accept leaves this track for you"
             return track.path
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

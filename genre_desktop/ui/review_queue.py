@@ -2,7 +2,12 @@
 
 Keys (when the queue has focus): A or Enter accept the predicted genre; 1-9 pick the n-th genre of
 the list (most likely first); E or / type a new genre (Enter applies, Escape returns); S skip;
-Ctrl+Z undo the last decision (a bulk accept is one decision); Up/Down move in the queue.
+B go to the genre tree's suggestions (there: Enter or G take one as the genre, T as the style,
+Escape back); Ctrl+Z undo the last decision (a bulk accept is one decision); Up/Down move.
+
+A style taken from the suggestions keeps the track in the queue (its genre still waits); the bulk
+accept never takes a music genre for a track whose analysis heard spoken word or no audible audio,
+and says how many it left out.
 
 A view of the library session: the queue shows the session's tracks that wait for review, and a
 decision is a :class:`~genre_desktop.app.review.Decision` (the fields it sets) handed to
@@ -39,13 +44,14 @@ from genre_desktop.app.review import Decision, ReviewRules, in_queue
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
 from genre_desktop.jobs.session_signals import SessionSignals
+from genre_desktop.ui.broad_suggestions import BroadSuggestions
 from genre_desktop.ui.genre_input import GenreInput
 from genre_desktop.ui.library_model import display_title
-from genre_desktop.ui.review_keys import handle_key
+from genre_desktop.ui.review_keys import QueueKeys
 from genre_desktop.ui.review_model import QueueModel
 
 
-class ReviewQueue(QWidget):
+class ReviewQueue(QueueKeys, QWidget):
     currentTrackChanged = Signal(str)  # the path of the track the card shows, "" when none
     thresholdChanged = Signal(float)
     bulkAccepted = Signal(int)  # how many predictions a bulk accept took
@@ -68,6 +74,7 @@ class ReviewQueue(QWidget):
         self._current: Track | None = None
         self._typing_for: str | None = None  # path of the track shown when the librarian began typing
         self._announced = ""  # the path last sent by currentTrackChanged
+        self.left_out = 0  # how many the last bulk accept left for review (spoken word, silence)
 
         # --- top bar: order, filter, bulk accept
         self.order = QComboBox()
@@ -102,7 +109,7 @@ class ReviewQueue(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 130), (2, 90), (3, 90), (4, 56)):
+        for col, width in ((1, 130), (2, 90), (3, 130), (4, 56)):
             header.resizeSection(col, width)
 
         # --- the card for the current item
@@ -119,6 +126,7 @@ class ReviewQueue(QWidget):
         self.details.setWordWrap(True)
         self.choices = QListWidget()
         self.choices.setToolTip("Press 1-9, or double-click / Enter on a genre to pick it")
+        self.broad = BroadSuggestions(spell)
         self.new_genre = GenreInput()
         self.new_genre.setPlaceholderText("New genre… (E), Enter to apply")
         buttons = QHBoxLayout()
@@ -127,10 +135,11 @@ class ReviewQueue(QWidget):
         self.undo_button = QPushButton("Undo (Ctrl+Z)")
         for b in (self.accept_button, self.skip_button, self.undo_button):
             buttons.addWidget(b)
-        self.keys_help = QLabel("A / Enter accept · 1–9 pick · E type a genre · S skip · Ctrl+Z undo · ↑↓ move")
+        self.keys_help = QLabel("A / Enter accept · 1–9 pick · E type a genre · S skip · B suggestions "
+                                "(G genre, T style) · Ctrl+Z undo · ↑↓ move")
         self.keys_help.setWordWrap(True)
         self.keys_help.setForegroundRole(self.keys_help.foregroundRole())
-        for w in (self.title, self.details, QLabel("Pick a genre:"), self.choices, self.new_genre):
+        for w in (self.title, self.details, QLabel("Pick a genre:"), self.choices, self.new_genre, self.broad):
             card_layout.addWidget(w)
         card_layout.addLayout(buttons)
         card_layout.addWidget(self.keys_help)
@@ -155,6 +164,8 @@ class ReviewQueue(QWidget):
         self.skip_button.clicked.connect(self.skip)
         self.undo_button.clicked.connect(self.undo)
         self.choices.itemActivated.connect(lambda item: self.pick(self.choices.row(item)))
+        self.broad.chosen.connect(self.take_suggestion)
+        self.broad.escaped.connect(lambda: self.table.setFocus(Qt.FocusReason.ShortcutFocusReason))
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         undo = QShortcut(QKeySequence.StandardKey.Undo, self)
         undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -267,7 +278,9 @@ class ReviewQueue(QWidget):
         existing = ", ".join(track.genres) or "no genre tag"
         who = " – ".join(p for p in (track.artist, track.album) if p)
         note = " (disagrees)" if self.rules.disagrees(track) else ""
-        self.details.setText(f"{who}\nIn file: {existing}{note}" if who else f"In file: {existing}{note}")
+        style = f"\nYour style: {', '.join(track.chosen_style)}" if track.chosen_style else ""
+        self.details.setText((f"{who}\n" if who else "") + f"In file: {existing}{note}{style}")
+        self.broad.set_track(track)
         for i, (genre, probability) in enumerate(track.prediction.genres):
             self._choices.append(genre)
             spelled = self._spell(genre)
@@ -280,12 +293,17 @@ class ReviewQueue(QWidget):
         queued = sum(1 for t in self.session.tracks() if in_queue(t))
         made = self.session.decision_counts()
         shown = len(self.model.rows)
-        above = len(self.rules.above(self.model.rows, self.threshold.value() / 100.0))
+        take, leave = self.rules.split_above(self.model.rows, self.threshold.value() / 100.0)
+        above, left = len(take), len(leave)
         self.bulk_button.setText(f"Accept {above} ≥ threshold")
         self.bulk_button.setEnabled(above > 0)
+        self.bulk_button.setToolTip(f"{left} more at or above the threshold are left for you: their analysis heard "
+                                    "spoken word or no audible audio" if left else "")
         filtered = f" · {shown} shown by the filter" if shown != queued else ""
+        spoken = (f" · {left} not music above the threshold (spoken word or silence): bulk accept leaves them "
+                  "for you" if left else "")
         self.counts.setText(f"{queued} to review{filtered} · this session: {made.get(ACCEPTED, 0)} accepted, "
-                            f"{made.get(CORRECTED, 0)} corrected")
+                            f"{made.get(CORRECTED, 0)} corrected{spoken}")
         self.undo_button.setEnabled(self.session.can_undo)
 
     # -- decisions ---------------------------------------------------------------------------------
@@ -298,8 +316,9 @@ class ReviewQueue(QWidget):
             self.session.decide(decisions)
         finally:
             self._deciding = False
-        # The decided rows leave the queue; the same row is then the next item.
-        self.model.remove_paths({d.path for d in decisions})
+        # The decided rows leave the queue (a style alone does not decide the genre: the track stays,
+        # shown as it is now); the same row is then the next item.
+        self.model.remove_paths({d.path for d in decisions if "status" in d.fields})
         self._current = None
         self._select(row if row >= 0 else 0)
         self._update_counts()
@@ -316,6 +335,15 @@ class ReviewQueue(QWidget):
             return
         self._decide([self.rules.choose(track, self._choices[index])])
 
+    def take_suggestion(self, genre: str, as_style: bool = False) -> None:
+        """A genre of the tree's suggestions taken as the current track's genre or style."""
+        track = self._current
+        if track is None:
+            return
+        self._decide([self.rules.choose_style(track, genre) if as_style else self.rules.choose(track, genre)])
+        if as_style:
+            self.broad.list.setFocus()  # the genre may follow from the same list
+
     def choose_new(self, genre: str) -> None:
         genre = genre.strip()
         track = self._current
@@ -324,39 +352,18 @@ class ReviewQueue(QWidget):
         self._decide([self.rules.choose(track, genre)])
         self.new_genre.add_known(self._spell(genre))
 
-    def start_typing(self) -> None:
-        """E or /: the field takes the keyboard for the track shown now (any leftover text selected)."""
-        if self._current is None:
-            return
-        self._typing_for = self._current.path
-        self.new_genre.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.new_genre.selectAll()
-
-    def _begin_typing(self, _text: str) -> None:
-        if self._typing_for is None and self._current is not None:
-            self._typing_for = self._current.path  # typing began after a click into the field
-
-    def _stop_typing(self, keep_focus: bool = False) -> None:
-        self._typing_for = None
-        self.new_genre.clear()
-        if not keep_focus and self.new_genre.hasFocus():
-            self.table.setFocus()
-
-    def _apply_new_genre(self, text: str) -> None:
-        """Enter in the field: the genre goes to the track it was typed for, the queue gets the keyboard."""
-        target = self._typing_for
-        self._stop_typing()
-        self.table.setFocus()
-        if self._current is not None and target in (None, self._current.path):
-            self.choose_new(text)
-
     def skip(self) -> None:
         row = self.table.currentIndex().row()
         if row + 1 < len(self.model.rows):
             self._select(row + 1)
 
     def bulk_accept(self) -> int:
-        chosen = self.rules.bulk_accept(self.model.rows, self.threshold.value() / 100.0)
+        """Accept every shown music prediction at or above the threshold (one undo step); those
+        whose analysis heard spoken word or silence stay (``left_out`` says how many)."""
+        threshold = self.threshold.value() / 100.0
+        take, leave = self.rules.split_above(self.model.rows, threshold)
+        chosen = [Decision.choose(t, [t.predicted_genre], ACCEPTED) for t in take]  # rules.bulk_accept, one pass
+        self.left_out = len(leave)
         self._decide(chosen)
         if chosen:
             self.bulkAccepted.emit(len(chosen))
@@ -373,17 +380,3 @@ class ReviewQueue(QWidget):
             return
         self._current = self.session.track(paths[0])
         self.refresh()
-
-    # -- keyboard ----------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress:
-            if self._handle_key(event, watched):
-                return True
-        return super().eventFilter(watched, event)
-
-    def keyPressEvent(self, event) -> None:
-        if not self._handle_key(event, self):
-            super().keyPressEvent(event)
-
-    def _handle_key(self, event, source: QObject) -> bool:
-        return handle_key(self, event, source)

@@ -1,4 +1,5 @@
-"""Settings: appearance, tag writing (mode, count, ID3, aliases, the undo data kept and its limits),
+"""Settings: appearance, tag writing (mode, count, ID3, the style field, where sub-genres go,
+aliases, the undo data kept and its limits),
 analysis (model, segments, threads, workers, tag networks)."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genre_desktop.settings import TAG_NETWORK_CHOICES, Settings
+from genre_desktop.settings import GENRE_LAYOUTS, TAG_NETWORK_CHOICES, Settings
 from genre_desktop.ui.alias_editor import AliasEditor
 from genre_desktop.ui.theme import THEMES
 
@@ -94,6 +95,14 @@ class SettingsDialog(QDialog):
         self.style_field.setToolTip("STYLE is what TagLib-based players, foobar2000 and Mp3tag read as the "
                                     "style; GROUPING is where iTunes, Serato and others show it")
         tag_form.addRow("Styles are written to", self.style_field)
+        self.genre_layout = QComboBox()
+        for key, label in GENRE_LAYOUTS:
+            self.genre_layout.addItem(label, key)
+        self.genre_layout.setCurrentIndex(max(0, self.genre_layout.findData(settings.genre_layout)))
+        self.genre_layout.setToolTip("Where a chosen genre that sits under another in the genre tree goes "
+                                     "(House is under Electronic). A top-level genre (Rock) always goes to "
+                                     "the genre field; a style you chose always goes to the style field.")
+        tag_form.addRow("Sub-genres", self.genre_layout)
         self.aliases = AliasEditor(settings.aliases, settings.user_genres)
         tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
@@ -182,6 +191,7 @@ class SettingsDialog(QDialog):
             id3_version=self.id3_version.currentData(),
             id3_separator=self.separator.text() or "; ",
             style_field=self.style_field.currentData(),
+            genre_layout=self.genre_layout.currentData(),
             aliases=self.aliases.aliases(),
             undo_max_mb=self.undo_max_mb.value(),
             undo_max_days=self.undo_max_days.value(),

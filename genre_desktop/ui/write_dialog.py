@@ -35,9 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from genre_desktop.app.plan import PlannedChange, WritePlan
-from genre_desktop.settings import Settings
+from genre_desktop.settings import GENRE_LAYOUTS, Settings
 from genre_desktop.ui.alias_editor import AliasEditor
 from genre_desktop.ui.elide import MiddleElideDelegate
+
+
+_STYLE_FIELD_NAMES = {"style": "STYLE", "grouping": "GROUPING"}
 
 
 class ChangesModel(QAbstractTableModel):
@@ -141,6 +144,14 @@ class WriteDialog(QDialog):
         self.max_genres.setValue(settings.max_genres)
         self.max_genres.setToolTip("Accepted predictions may add their runner-up genres up to this number")
         form.addRow("Genres per file", self.max_genres)
+        self.genre_layout = QComboBox()
+        for key, label in GENRE_LAYOUTS:
+            self.genre_layout.addItem(label, key)
+        self.genre_layout.setCurrentIndex(max(0, self.genre_layout.findData(settings.genre_layout)))
+        self.genre_layout.setToolTip(f"Where a genre that sits under another in the genre tree goes (House is "
+                                     f"under Electronic); styles are written to {_STYLE_FIELD_NAMES.get(settings.style_field, 'STYLE')} "
+                                     f"(Settings ▸ Tags)")
+        form.addRow("Sub-genres", self.genre_layout)
         self.id3_version = QComboBox()
         self.id3_version.addItem("Keep each file's version", "keep")
         self.id3_version.addItem("Convert to ID3v2.4", 4)
@@ -213,7 +224,8 @@ class WriteDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.buttons)
 
-        for signal in (self.replace.toggled, self.max_genres.valueChanged, self.aliases.changed):
+        for signal in (self.replace.toggled, self.max_genres.valueChanged, self.aliases.changed,
+                       self.genre_layout.currentIndexChanged):
             signal.connect(lambda *_: self.refresh())
         # The version (and the separator it joins with) changes what the Notes say: plan again.
         self.id3_version.currentIndexChanged.connect(lambda _: (self._sync_separator(), self.refresh()))
@@ -229,6 +241,7 @@ class WriteDialog(QDialog):
         return self._settings.replace(
             write_mode="add" if self.add.isChecked() else "replace",
             max_genres=self.max_genres.value(),
+            genre_layout=self.genre_layout.currentData(),
             id3_version=self.id3_version.currentData(),
             id3_separator=self.separator.text() or "; ",
             aliases=self.aliases.aliases(),
@@ -246,6 +259,8 @@ class WriteDialog(QDialog):
         changes, unchanged = plan.changes, plan.unchanged
         self.skipped = list(plan.unwritable)
         self.model.set_changes(changes, plan.field_names())
+        if plan.field_names() and self.width() < 1140:  # the style columns need the room
+            self.resize(1140, self.height())
         self._lay_out_columns()
         self._show_skipped()
         n = len(changes)
@@ -261,8 +276,10 @@ class WriteDialog(QDialog):
             noted = sum(1 for c in changes if c.notes)
             form = (f" The write also changes the tag form of {noted} file{'s' if noted != 1 else ''} "
                     f"(see Notes).") if noted else ""
-            self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. Only the genre field is written; "
-                                 f"the old values are journaled and Edit ▸ Undo last write restores them.{extra}{form}")
+            fields = (f"The genre and style ({_STYLE_FIELD_NAMES.get(self._settings.style_field, 'STYLE')}) fields "
+                      f"are written" if plan.field_names() else "Only the genre field is written")
+            self.summary.setText(f"{n} file{'s' if n != 1 else ''} will change. {fields}; the old values are "
+                                 f"journaled and Edit ▸ Undo last write restores them.{extra}{form}")
 
     def _lay_out_columns(self) -> None:
         """The file name takes the room, unless there are Notes: then they share it (a note is a
@@ -270,6 +287,8 @@ class WriteDialog(QDialog):
         header = self.table.horizontalHeader()
         last = self.model.columnCount() - 1
         notes = self.model.headers()[-1] == "Notes"
+        for column in range(1, last + 1):  # a column that was Notes before may be a field's now
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive if notes else QHeaderView.ResizeMode.Stretch)
         if notes:
             header.resizeSection(0, max(160, self.table.viewport().width() // 4))
