@@ -61,6 +61,9 @@ def test_the_panel_shows_voters_with_weights_and_the_rest_apart(qtbot, roles):
     for r in absent:  # weight-0 members that gave nothing here: named with their valid figure
         assert f"{r.name} ({r.valid_text()})" in panel.shown_note.text()
     assert panel.shown_note.isVisible() == bool(absent)
+    panel.set_prediction(Prediction("/y.mp3", genres=[("jazz", 0.7)], models={"cnn": {"jazz": 0.7}}))
+    assert not panel.models_heading.isVisible() and not table.isVisible()  # no empty "Voting members"
+    assert shown.isVisible() and shown.rowCount() == 1
 
 
 def test_models_list_says_who_votes(capsys, roles):

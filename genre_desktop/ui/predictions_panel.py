@@ -203,7 +203,7 @@ class PredictionsPanel(QWidget):
         shown = {n: p for n, p in models.items() if n in roles and not roles[n].votes}
         self._fill(self.models_table, voting, ensemble_top, "weight")
         self._fill(self.shown_table, shown, ensemble_top, "valid")
-        self.models_heading.setVisible(bool(models))
+        self.models_heading.setVisible(bool(voting))
         self.models_table.setVisible(bool(voting))
         self.shown_heading.setVisible(bool(models) and bool(shown or self._absent(models)))
         self.shown_table.setVisible(bool(shown))
