@@ -46,6 +46,12 @@ def test_the_saved_rows_refit_the_shipped_rule_and_its_figures_exactly():
     held = shipped["measured"]["held out (both halves judged by the other's rule)"]["confusion"]
     assert held["music (GTZAN train)"] == {"music": 189, "spoken word": 0}
     assert sum(held["spoken word (espeak-ng)"].values()) == 10
+    # the valid clips are judged, never fitted on: the rule is the same without them
+    fitted_only = dict(saved, rows=[r for r in saved["rows"] if r["half"] != "valid"])
+    without = fit.rule_from_rows(fitted_only)
+    assert (without["weights"], without["bias"], without["threshold"]) == (
+        shipped["weights"], shipped["bias"], shipped["threshold"])
+    assert sum(r["half"] == "valid" for r in saved["rows"]) == 92
 
 
 def test_the_app_reads_the_excerpts_the_rule_was_fitted_on():
@@ -80,7 +86,7 @@ def test_rows_come_out_of_the_audio_as_the_app_analyses_it(gtzan_dir, tmp_path):
     for row in saved["rows"]:  # the first row of each kind
         kinds.setdefault(row["kind"], row)
     assert set(kinds) == {"music (GTZAN train)", "music with a spoken intro", "speech over quiet music",
-                          "spoken word (espeak-ng)"}
+                          "spoken word (espeak-ng)", "music (GTZAN valid)"}
     for row in kinds.values():
         y = fit.make_audio(row["recipe"], lambda i: fit.voice_audio(i, tmp_path))
         e = fit.evidence(analyzer, network, indices, y)

@@ -92,6 +92,9 @@ def glance_section(models: Path) -> str:
                           f"{OBTAINED.get(e['kind'], '')} |")
     rule = _load(models / "content_rule.json") or {}
     held = (rule.get("measured") or {}).get("held out (both halves judged by the other's rule)", {}).get("confusion", {})
+    v = ((rule.get("measured") or {}).get("GTZAN valid music (other artists; never fitted on, judged by the rule "
+                                          "written)") or {}).get("confusion", {}).get("music (GTZAN valid)")
+    valid_music = f"{v.get('music', 0)}/{sum(v.values())}" if v else "n/a"
     cal = _load(models / "broad_calibration.json") or {}
     rank = (cal.get("valid") or {}).get("ranking") or {}
 
@@ -124,7 +127,8 @@ this card and requires the committed text.
 Spoken word, held out (rule fitted on the other half): GTZAN train music {right('music (GTZAN train)', 'music')}
 music, music with a spoken intro {right('music with a spoken intro', 'music')} music, espeak-ng speech
 {right('spoken word (espeak-ng)', 'spoken word')} and speech over quiet music
-{right('speech over quiet music', 'spoken word')} spoken word. Broad genres on valid: the clip's
+{right('speech over quiet music', 'spoken word')} spoken word; GTZAN valid music (judged only)
+{valid_music} music. Broad genres on valid: the clip's
 genre (or a child) is the top suggestion for {_f(rank.get('top1'))} of the clips and in the top three
 for {_f(rank.get('top3'))}; calibration log-loss {_f((cal.get('valid') or {}).get('log_loss'))}.
 

@@ -252,6 +252,13 @@ def content_section(models: Path) -> str:
 
     rows = "\n".join(f"| {k} | {'spoken word' if k.startswith(('spoken', 'speech')) else 'music'} | "
                      f"{cell(held['confusion'], k)} | {cell(final, k)} |" for k in CONTENT_KINDS)
+    valid = m.get("GTZAN valid music (other artists; never fitted on, judged by the rule written)")
+    valid_text = ""
+    if valid:
+        c = valid["confusion"].get("music (GTZAN valid)", {})
+        valid_text = (f" The rule written, on the GTZAN valid clips (music of artists none of the fitting audio "
+                      f"holds; analysed and judged only, nothing chosen by them): {c.get('music', 0)} of "
+                      f"{sum(c.values())} music.")
     beds = ", ".join(f"{level}: {c['spoken word']} of {sum(c.values())}"
                      for level, c in held["speech over quiet music by the music's level"].items())
     missed = sum(final.get(k, {}).get("music", 0) for k in CONTENT_KINDS if k.startswith(("spoken", "speech")))
@@ -279,7 +286,7 @@ both ways round, the two judged halves pooled:
 |---|---|---|---|
 {rows}
 
-Speech over music, held out, by the music's level: {beds}. The figures are for generated
+Speech over music, held out, by the music's level: {beds}.{valid_text} The figures are for generated
 speech; real audiobooks and podcasts (natural voices, louder beds, jingles) are not measured here.
 The rule reads the excerpts it was fitted on (`excerpts_per_window` in the file: the mean of three
 excerpts' scores is not one excerpt's; the previous rule, fitted on one excerpt per window,

@@ -47,6 +47,7 @@ from genre_desktop.app.review import Decision
 from genre_desktop.app.workflow import apply_fields, prediction_fields, under_root
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.track import Track
+from genre_desktop.library.store import StoreLost
 from genre_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -266,8 +267,6 @@ class LibrarySession:
             return None
 
         def work():
-            from genre_desktop.library.store import StoreLost
-
             try:
                 return store.refresh() if store.changed_on_disk() else None
             except StoreLost as exc:
@@ -277,8 +276,6 @@ class LibrarySession:
 
     def apply_external(self, changes: Any) -> None:
         """Apply a ``StoreChanges`` (or a ``StoreLost``) from :meth:`poll`."""
-        from genre_desktop.library.store import StoreLost
-
         if isinstance(changes, StoreLost):
             self.lost = str(changes)
             self.events.store_lost(message=self.lost)

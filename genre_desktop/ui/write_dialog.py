@@ -284,6 +284,8 @@ class WriteDialog(QDialog):
         header = self.table.horizontalHeader()
         last = self.model.columnCount() - 1
         notes = self.model.headers()[-1] == "Notes"
+        for column in range(1, last + 1):  # a column that was Notes before may be a field's now
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive if notes else QHeaderView.ResizeMode.Stretch)
         if notes:
             header.resizeSection(0, max(160, self.table.viewport().width() // 4))
