@@ -34,6 +34,29 @@ def test_quoted_escapes_and_cuts():
     assert quoted(None) == "(none)" and quoted("it's") == "'it\\'s'"
 
 
+def test_atom_names_in_pythons_bytes_form_are_not_shown(tmp_path):
+    """Found by fuzz seed 14: mutagen says "wrong offset inside b'stco'" and "too short
+    b'\x00\x00\t\x00' atom"; a user reads what is wrong instead."""
+    import sys
+    from pathlib import Path
+
+    from mutagen.mp4 import MP4StreamInfoError
+
+    from genre_desktop.tagging.reasons import damaged
+
+    path = tmp_path / "a.m4a"
+    path.write_bytes(b"\x00\x00\x00\x18ftypM4A ")
+    assert damaged(MP4StreamInfoError("wrong offset inside b'stco'"), path) == (
+        "damaged M4A file: its chunk offset table (stco) is damaged")
+    assert damaged(MP4StreamInfoError(r"too short b'\x00\x00\t\x00' atom"), path) == (
+        "damaged M4A file: an atom is shorter than its header")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import fuzz_tags  # the campaign flags such text as internal
+
+    assert fuzz_tags.INTERNAL.search("damaged M4A file: wrong offset inside b'stco")
+    assert not fuzz_tags.INTERNAL.search("the file's genre atom is damaged: Bob's tagger wrote it")
+
+
 def test_a_refusal_quotes_a_damaged_value_escaped_and_cut(tmp_path, monkeypatch):
     path = make_audio(tmp_path / "a.flac", seconds=0.5, tags={"genre": ["Rock"], "title": "Plain"})
     entry = next(e for e in ENTRIES if e.format == "flac")

@@ -57,7 +57,8 @@ from genre_desktop.tagging.registry import KINDS  # noqa: E402
 # Reason text that is about Python, not the file.
 INTERNAL = re.compile(r"\b[A-Z]\w*(Error|Exception)\b|format requires|index out of range|unpack requires|"
                       r"must be non-negative|"
-                      r"object has no attribute|NoneType|Traceback|^error$|: error$|KeyError|struct\.")
+                      r"object has no attribute|NoneType|Traceback|^error$|: error$|KeyError|struct\.|"
+                      r"(?<!\w)b'")  # bytes in Python's form: b'stco'
 PER_FILE_SECONDS = 60
 
 

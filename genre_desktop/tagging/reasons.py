@@ -33,7 +33,10 @@ _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an un
              (re.compile(r"can't sync to MPEG frame"), "no MPEG audio frames found"),
              (re.compile(r"not a MP4 file"), "not an MP4/M4A file"),
              (re.compile(r"^(Not enough data|truncated data)$"), "a metadata atom is cut short"),
-             (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"))
+             (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"),
+             # mutagen puts atom names in Python's bytes form (b'stco'), which no user should read
+             (re.compile(r"wrong offset inside b?'?(\w{4})'?"), r"its chunk offset table (\1) is damaged"),
+             (re.compile(r"too short b?['\"].*['\"] atom"), "an atom is shorter than its header"))
 
 
 _SHOWN = 48  # characters of a value a message quotes
