@@ -26,11 +26,10 @@ straightforward recipe, one librosa call per feature; it defines the result and 
 benchmarks compare against. The fast path itself does not import librosa (nor numba, which
 librosa loads): the librosa functions it needs are reproduced in ``features/dsp*.py``.
 
-About 0.1 s of CPU per 30 s clip against ~1.4 s for the straightforward recipe. The two HPSS median
-filters were half of it with scipy's 1-D running median (~40 ns per bin, ~95 ms); the running
-median of ``features/median.py`` gives the same values in ~20 ms. Tried and rejected: deriving
-the harmonic / percussive variance from the masked spectrum by Parseval instead of inverting it (0.8-2.4 %
-off: the masked STFT is not consistent, and the inverse STFT's projection loses energy).
+About 70 ms of CPU per 30 s clip against ~1.4 s for the straightforward recipe; scipy's running
+median alone took ~95 ms, ``features/median.py`` gives the same values in 12-20 ms. Tried and
+rejected: deriving the harmonic / percussive variance from the masked spectrum by Parseval instead
+of inverting it (0.8-2.4 % off: the masked STFT is not consistent, the inverse STFT loses energy).
 """
 
 from __future__ import annotations
@@ -113,18 +112,13 @@ def _rms(y: np.ndarray, n_frames: int) -> np.ndarray:
 def _zero_crossing_rate(y: np.ndarray, n_frames: int) -> np.ndarray:
     """librosa.feature.zero_crossing_rate(y) (edge padding, pad=False) from 512-sample block counts.
 
-    Crossings counted inside a frame are at positions start+1 .. start+N_FFT-1 (position p: between
-    samples p-1 and p). With hop = N_FFT / 4 that is four consecutive blocks of HOP positions
-    (start+1 .. start+N_FFT) minus the one at start+N_FFT: integer sums, so the same counts as
-    counting each frame (a running int64 sum took 4.6 ms per 30 s clip, this 0.7).
-    """
-    half = N_FFT // 2
-    padded = np.pad(y, half, mode="edge")
-    # librosa treats |x| <= threshold as +0, so "negative" means strictly below -threshold.
-    negative = padded < -ZC_THRESHOLD
+    A frame counts the crossings at positions start+1 .. start+N_FFT-1 (p: between samples p-1 and
+    p): four blocks of HOP positions minus the one at start+N_FFT. Integer sums, so the same counts
+    (a running int64 sum took 4.6 ms per 30 s clip, this 1.0)."""
+    padded = np.pad(y, N_FFT // 2, mode="edge")
+    negative = padded < -ZC_THRESHOLD  # librosa counts |x| <= threshold as +0
     n_blocks = n_frames + N_FFT // HOP - 1
-    # crossing[p] for p = 0 .. n_blocks * HOP; p = 0 and any p past the signal count nothing.
-    crossing = np.zeros(n_blocks * HOP + 1, dtype=np.uint8)
+    crossing = np.zeros(n_blocks * HOP + 1, dtype=np.uint8)  # p = 0 and p past the end: none
     m = min(crossing.size, padded.size)
     np.not_equal(negative[1:m], negative[: m - 1], out=crossing[1:m].view(bool))
     blocks = crossing[1:].reshape(n_blocks, HOP).sum(axis=1, dtype=np.int64)
