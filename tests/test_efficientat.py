@@ -114,6 +114,30 @@ def test_mel_bank_is_kaldis():
     assert not bank[:, 481:].any()  # nothing above 15 kHz (bin 480 = 15,000 Hz)
 
 
+def test_the_band_groups_hold_every_weight_of_the_bank():
+    """log_mel weighs 16 bands at a time over only their bins: together the groups are the bank."""
+    bank_t, bins = front._used_bins()
+    rebuilt = np.zeros_like(bank_t)
+    for first, lo, hi, weights in front._band_groups():
+        rebuilt[lo:hi, first:first + weights.shape[1]] = weights
+    np.testing.assert_array_equal(rebuilt, bank_t)
+    y = _tone(3.0, seed=9)
+    spectrum = front.log_mel(y)
+    # The full product, as log_mel computed it before the groups: the same up to summation order.
+    pre = y[1:] - np.float32(front.PREEMPHASIS) * y[:-1]
+    padded = np.pad(pre, front.N_FFT // 2, mode="reflect")
+    offset = (front.N_FFT - front.WIN_LENGTH) // 2
+    frames = np.lib.stride_tricks.sliding_window_view(padded[offset:], front.WIN_LENGTH)[::front.HOP_LENGTH]
+    framed = np.zeros((spectrum.shape[1], front.N_FFT), np.float32)
+    framed[:, :front.WIN_LENGTH] = frames[: spectrum.shape[1]] * front._window()
+    import scipy.fft
+
+    spec = scipy.fft.rfft(framed, axis=1)[:, :bins]
+    power = spec.real * spec.real + spec.imag * spec.imag
+    dense = (np.log(power @ bank_t + np.float32(front.LOG_OFFSET)) + front.SHIFT) / front.SCALE
+    np.testing.assert_allclose(spectrum, dense.T, atol=1e-6)
+
+
 # -- against the torch definitions (train extra) -------------------------------------------------
 
 def test_numpy_front_end_matches_torch_on_real_audio_and_edge_lengths():

@@ -130,6 +130,25 @@ def _used_bins() -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(bank[:, :last].T), last
 
 
+_BAND_GROUP = 16  # mel bands per product of log_mel (see _band_groups)
+
+
+@lru_cache(maxsize=1)
+def _band_groups() -> tuple[tuple[int, int, int, np.ndarray], ...]:
+    """The bank in groups of 16 neighbouring bands, each with the only bins it weighs:
+    (first band, first bin, end bin, weights (end - first bin, 16)). A triangle covers a few bins,
+    so the groups' products do 1/8 of the full (bins, 128) product's work (1.0 -> 0.22 ms per 10 s
+    excerpt); they sum the same non-zero terms, in another order (~3e-7 relative)."""
+    bank_t, _ = _used_bins()
+    groups = []
+    for first in range(0, N_MELS, _BAND_GROUP):
+        weights = bank_t[:, first:first + _BAND_GROUP]
+        rows = np.flatnonzero(weights.any(axis=1))
+        lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+        groups.append((first, lo, hi, np.ascontiguousarray(weights[lo:hi])))
+    return tuple(groups)
+
+
 @lru_cache(maxsize=1)
 def _window() -> np.ndarray:
     n = np.arange(WIN_LENGTH, dtype=np.float64)
@@ -157,7 +176,8 @@ def log_mel(y32k: np.ndarray) -> np.ndarray:
     padded = np.pad(pre, N_FFT // 2, mode="reflect")
     offset = (N_FFT - WIN_LENGTH) // 2  # the window's first non-zero sample in each frame
     view = np.lib.stride_tricks.sliding_window_view(padded[offset:], WIN_LENGTH)[::HOP_LENGTH][:frames]
-    bank_t, bins = _used_bins()
+    _, bins = _used_bins()
+    groups = _band_groups()
     window = _window()
     mel = np.empty((frames, N_MELS), dtype=np.float32)
     # Blocks of frames, each windowed into one reused zero-padded buffer, transformed, squared and
@@ -172,7 +192,8 @@ def log_mel(y32k: np.ndarray) -> np.ndarray:
         spectrum = scipy.fft.rfft(framed, axis=1, workers=1)[:, :bins]
         power = spectrum.real * spectrum.real
         power += spectrum.imag * spectrum.imag
-        np.matmul(power, bank_t, out=mel[a:b])  # (frames, 128)
+        for first, lo, hi, weights in groups:  # (frames, 128), 16 bands at a time
+            np.matmul(power[:, lo:hi], weights, out=mel[a:b, first:first + weights.shape[1]])
     out = np.log(mel + np.float32(LOG_OFFSET))
     out += np.float32(SHIFT)
     out /= np.float32(SCALE)
