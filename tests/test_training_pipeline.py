@@ -116,7 +116,12 @@ def test_train_predicts_the_new_genre_and_activation_and_rollback_switch_models(
     assert manifest["sha256"] == sha256_file(folder / "model.onnx")
     assert manifest["labels"] == ["classical", "metal", "techno"]
     assert 0.0 <= manifest["ensemble"]["weight"] <= 1.0
-    assert "<table class='heat'>" in (folder / "report.html").read_text()
+    page = (folder / "report.html").read_text()
+    assert "<table class='heat'>" in page
+    # the bundled members as the panel lists them (issue 22 item 11): who votes, who is only shown
+    assert "The bundled models' members" in page and "shown, not voting" in page
+    assert {m["name"] for m in report.members if m["votes"]} == {
+        n for n, w in library["bundled"].manifest.weights.items() if w > 0}
     assert registry.active() is None and not result.activated
 
     # Activate: the Analyzer with the active model predicts techno on unseen techno files.

@@ -128,3 +128,23 @@ def test_the_cli_scan_summary_counts_and_names_truncated_files(library, capsys):
     out = capsys.readouterr().out
     assert "  truncated:   2" in out, out
     assert "cut.mp3: truncated MP3: the header says 0:30, the file holds about 0:12" in out
+
+
+def test_the_cli_analysis_names_a_truncated_file_beside_its_prediction(tmp_path, whole_mp3, capsys):
+    from genre_desktop.cli import main
+    from genre_desktop.paths import app_dirs
+    from genre_desktop.settings import Settings
+
+    Settings(cpu_threads=1, segments=1).save(app_dirs().settings_path)
+    root = tmp_path / "music"
+    root.mkdir()
+    cut = root / "cut.mp3"
+    cut.write_bytes(whole_mp3[: len(whole_mp3) * 2 // 5])
+    store = str(tmp_path / "lib.json")
+    assert main(["scan", str(root), "--store", store]) == 0
+    capsys.readouterr()
+    code = main(["analyze", "--store", store, "--workers", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "1 predicted, 0 failed" in out, out
+    assert f"NOTE {cut}: truncated MP3: the header says 0:30, the file holds about 0:12" in out

@@ -49,6 +49,12 @@ def decision(chosen: list[str] | None, status: Status | str) -> dict[str, Any]:
     return {"chosen": list(chosen) if chosen is not None else None, "status": status}
 
 
+def shown_percent(probability: float) -> int:
+    """The whole percent ``probability`` is shown as everywhere ("{:.0%}": 0.695 -> 70): a bulk accept
+    compares this, so the rows it takes are the rows that read at or above the threshold."""
+    return int(format(float(probability), ".0%").rstrip("%"))
+
+
 @dataclass(frozen=True)
 class Decision:
     """A review decision: the Track ``fields`` it sets on the track at ``path`` (today the chosen
@@ -123,13 +129,18 @@ class ReviewRules:
 
     @staticmethod
     def split_above(rows: Iterable[Track], threshold: float) -> tuple[list[Track], list[Track]]:
-        """The rows at or above ``threshold`` (0-1): (those a bulk accept takes, those it leaves
+        """The rows that read at or above ``threshold`` (0-1; as shown, in whole percents):
+        (those a bulk accept takes, those it leaves
         because their analysis heard spoken word or no audible audio). One pass: the queue
         counts both after every decision, over up to 100,000 rows."""
+        least = shown_percent(threshold)  # compared as shown: 0.695 reads "70%", so it is at or above 70 %
+        edge = (least - 0.5) / 100.0  # only values this close to the edge need the exact (formatting) test
         take, leave = [], []
         for t in rows:
             confidence = t.confidence
-            if confidence is None or confidence < threshold or not t.predicted_genre:
+            if confidence is None or not t.predicted_genre or confidence < edge - 1e-9:
+                continue
+            if confidence < edge + 1e-9 and shown_percent(confidence) < least:
                 continue
             (take if t.is_music else leave).append(t)
         return take, leave

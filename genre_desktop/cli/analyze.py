@@ -115,4 +115,8 @@ def run(args: argparse.Namespace) -> int:
           + (f", {left} left (stopped; run again to continue)" if left else ""))
     for path, reason in summary.errors:
         print(f"  FAILED {path}: {reason}")
+    failed = {path for path, _ in summary.errors}
+    for path, note in getattr(summary, "noted", []):  # predicted from what a cut file holds: say so
+        if path not in failed:
+            print(f"  NOTE {path}: {note}")
     return FAILED if left else finished(args, len(summary.errors))

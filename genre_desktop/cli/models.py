@@ -1,6 +1,8 @@
 """``models list | activate VERSION | rollback | map --out FILE.csv``: the user's trained models.
 
-- ``models list [--json]``: the saved versions, the active one marked.
+- ``models list [--json]``: the bundled ensemble's members (which vote, with what weight, which
+  are shown but do not vote, each with its valid figure), then the saved versions, the active one
+  marked (``--json``: the versions only, as before).
 - ``models activate VERSION`` (``bundled`` = no user model) and ``models rollback``; both then
   re-score the library's analysed tracks from their cached vectors (``training.rescore``: seconds,
   not an analysis) and analyse only the tracks whose vectors are not cached (counted and said);
@@ -58,9 +60,11 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps([v.__dict__ for v in versions], indent=2))
         return 0
+    _print_bundled_members()
     if not versions:
         print("no trained models yet (the bundled models are used)")
         return 0
+    print("Your trained models (* active):")
     for v in versions:
         f1 = next((m.get("macro_f1") for name, m in v.metrics.get("heldout", {}).items()
                    if name == "your new model"), None)
@@ -71,6 +75,19 @@ def cmd_list(args) -> int:
     if registry.active() is None:
         print("  (active: the bundled models alone)")
     return 0
+
+
+def _print_bundled_members() -> None:
+    """The bundled ensemble's members as the window's per-model panel shows them: the voters with
+    their share of the vote, then the members shown but not voting, each with its valid figure."""
+    from genre_desktop.paths import bundled_models_dir
+    from genre_desktop.training.member_roles import describe_roles, load_roles
+
+    lines = describe_roles(load_roles(bundled_models_dir()))
+    if lines:
+        print("Bundled models:")
+        print("\n".join("  " + line for line in lines))
+        print()
 
 
 def _verdict_text(verdict: dict) -> str:

@@ -36,6 +36,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     verdict: dict[str, Any] = field(default_factory=dict)  # ``can_predict.Verdict.to_dict()``
     fitted_on: int = 0  # tracks the candidates were cross-validated and fitted on (all but the held-out)
+    # the bundled ensemble's members: training.member_roles.MemberRole as dicts (who votes, weight, valid figure)
+    members: list[dict[str, Any]] = field(default_factory=list)
 
     def headline(self) -> str:
         """The one figure to judge the new model by, and how it was obtained: what activating it
@@ -107,6 +109,7 @@ class Report:
             parts.append(f"<tr><td class='l'>{e(m.name)}</td><td>{m.accuracy:.3f}</td><td>{m.macro_f1:.3f}</td>"
                          f"<td>{known}</td><td>{len(m.known_genres)} of {len(self.labels)}</td></tr>")
         parts.append("</table>")
+        parts.append(self._members_html())
         if self.notes:
             parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in self.notes) + "</ul>")
         parts.append("<h2>Training set</h2><table><tr><th class='l'>genre</th><th>tracks</th></tr>")
@@ -135,6 +138,22 @@ class Report:
             parts.append(f"<h2>Confusion matrix: {e(m.name)}</h2>{heatmap_html(m.labels, m.confusion)}")
         parts.append("</body></html>")
         return "\n".join(parts)
+
+    def _members_html(self) -> str:
+        """The bundled models' members as the window's panel lists them: voters with their share of
+        the vote, then those shown but not voting, each with its accuracy on the GTZAN valid split."""
+        if not self.members:
+            return ""
+        e = html.escape
+        rows = [f"<tr><td class='l'>{e(m['name'])}</td>"
+                f"<td class='l'>{'votes' if m['votes'] else 'shown, not voting'}</td>"
+                f"<td>{m['weight']:.0%}</td>"
+                f"<td>{'—' if m.get('valid_accuracy') is None else format(m['valid_accuracy'], '.0%')}</td>"
+                f"<td class='l'>{e(m.get('valid_what') or '')}</td></tr>" for m in self.members]
+        return ("<h2>The bundled models' members</h2><table><tr><th class='l'>member</th><th class='l'>role</th>"
+                "<th>weight</th><th>valid accuracy</th><th class='l'>measured on</th></tr>" + "".join(rows)
+                + "</table><p>The members shown but not voting have weight 0 in the bundled vote; their "
+                "figures are those of their own training.</p>")
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write report.html, metrics.csv and confusion.csv into ``folder`` (atomically, each)."""

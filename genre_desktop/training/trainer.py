@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -33,6 +33,7 @@ from genre_desktop.training import heads
 from genre_desktop.training.can_predict import Verdict, check
 from genre_desktop.training.dataset import MIN_TRACKS, Dataset, Example
 from genre_desktop.training.evaluate import BundledPredictor, argmax_labels, fit_mix_weight, score
+from genre_desktop.training.member_roles import member_roles
 from genre_desktop.training.registry import Registry
 from genre_desktop.training.report import Report
 
@@ -277,7 +278,8 @@ def train(data: TrainingData, registry: Registry, vector_recipe: str, bundled: B
                      "heldout_macro_f1": h.macro_f1} for c, h in zip(candidates, heldout_scores)],
         fitted_on=len(fit_idx),
         chosen=best.name, heldout=len(held_idx), groups_heldout=len(np.unique(groups[held_idx])),
-        weight=weight, models=models, notes=notes, verdict=verdict.to_dict())
+        weight=weight, models=models, notes=notes, verdict=verdict.to_dict(),
+        members=[asdict(r) for r in member_roles(bundled.manifest)] if hasattr(bundled, "manifest") else [])
     manifest = {
         "format": USER_FORMAT, "version": version, "created": created, "kind": "user-head",
         "file": MODEL_FILE, "sha256": hashlib.sha256(onnx_bytes).hexdigest(), "size": len(onnx_bytes),

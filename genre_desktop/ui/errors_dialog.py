@@ -17,11 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from genre_desktop.ui.elide import MiddleElideDelegate, relative_path
+
 
 class ErrorsDialog(QDialog):
     pathActivated = Signal(str)
 
-    def __init__(self, errors: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, errors: list[tuple[str, str]], parent: QWidget | None = None, root: str | None = None) -> None:
+        """``root``: the library folder; files are shown relative to it (the full path in the tooltip)."""
         super().__init__(parent)
         self.setWindowTitle("Problems")
         self.resize(760, 420)
@@ -35,9 +38,10 @@ class ErrorsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(0, 260)
+        self.table.setColumnWidth(0, 300)
+        self.table.setItemDelegateForColumn(0, MiddleElideDelegate(self.table))
         for row, (path, reason) in enumerate(errors):
-            name = QTableWidgetItem(os.path.basename(path))
+            name = QTableWidgetItem(relative_path(path, root) if os.path.isabs(path) else path)
             name.setToolTip(path)
             name.setData(256, path)
             why = QTableWidgetItem(reason)

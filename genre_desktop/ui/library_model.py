@@ -24,9 +24,13 @@ from genre_desktop.core.track import Track
 # Two genre columns, one meaning each: what the file's tag holds now ("In file", GENRES) and the
 # librarian's choice, which the next write puts into the file ("Your choice", CHOICE). The CLI's
 # ``list`` shows the same two, with the same names.
-TITLE, ARTIST, ALBUM, DURATION, GENRES, CHOICE, PREDICTED_GENRE, CONFIDENCE, STATUS = range(9)
-HEADERS = ("Title", "Artist", "Album", "Duration", "In file", "Your choice", "Predicted", "Confidence", "Status")
-DEFAULT_WIDTHS = (230, 140, 140, 64, 110, 110, 96, 88, 84)  # room for the sort arrow
+# "Folder": the file's folder inside the library (the full path in its tooltip); hidden until the
+# librarian shows it from the header's menu (the default window has no room for a tenth column).
+TITLE, ARTIST, ALBUM, DURATION, GENRES, CHOICE, PREDICTED_GENRE, CONFIDENCE, STATUS, FOLDER = range(10)
+HEADERS = ("Title", "Artist", "Album", "Duration", "In file", "Your choice", "Predicted", "Confidence", "Status",
+           "Folder")
+DEFAULT_WIDTHS = (230, 140, 140, 64, 110, 110, 96, 88, 128, 200)  # room for the sort arrow, "predicted · truncated"
+DEFAULT_HIDDEN = ("Folder",)
 
 TrackRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -90,7 +94,20 @@ def _sort_key(column: int) -> Callable[[Track], Any]:
         return lambda t: t.predicted_genre or ""
     if column == CONFIDENCE:
         return lambda t: t.confidence if t.confidence is not None else -1.0
+    if column == FOLDER:
+        return lambda t: t.path.casefold()
     return lambda t: t.status
+
+
+def _common_folder(tracks: list[Track]) -> str:
+    """The deepest folder holding every track (one pass over the distinct folders, not the tracks)."""
+    folders = {os.path.dirname(t.path) for t in tracks}
+    if not folders:
+        return ""
+    try:
+        return os.path.commonpath(list(folders))
+    except ValueError:  # mixed drives or relative paths
+        return ""
 
 
 class LibraryModel(QAbstractTableModel):
@@ -117,11 +134,13 @@ class LibraryModel(QAbstractTableModel):
         self._content: Callable[[Track], bool] | None = None  # the content filter (spoken word, ...)
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
+        self._base = ""  # the folder every track is in (the library's): the Folder column is relative to it
 
     # -- loading ---------------------------------------------------------------------------------
     def set_tracks(self, tracks: Iterable[Track]) -> None:
         self.beginResetModel()
         self._tracks = list({t.path: t for t in tracks}.values())
+        self._base = _common_folder(self._tracks)
         self._pos = {t.path: i for i, t in enumerate(self._tracks)}
         self._keys = [_search_key(t) for t in self._tracks]
         self._sort_keys = {}
@@ -333,7 +352,7 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == STATUS and track.error:
                 return track.error
-            if column == TITLE:
+            if column in (TITLE, FOLDER):
                 return track.path
             return self._display(track, column) or None
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
@@ -346,6 +365,14 @@ class LibraryModel(QAbstractTableModel):
         if role == PathRole:
             return track.path
         return None
+
+    def folder_of(self, path: str) -> str:
+        """The folder of ``path`` inside the library ("Nina Simone/Little Girl Blue"; "" at its top)."""
+        folder = os.path.dirname(path)
+        base = self._base
+        if base and (folder == base or folder.startswith(base.rstrip(os.sep) + os.sep)):
+            return folder[len(base.rstrip(os.sep)) + 1:]
+        return folder
 
     def _display(self, track: Track, column: int) -> str:
         if column == TITLE:
@@ -365,6 +392,8 @@ class LibraryModel(QAbstractTableModel):
         if column == CONFIDENCE:
             conf = track.confidence
             return f"{conf:.0%}" if conf is not None else ""
+        if column == FOLDER:
+            return self.folder_of(track.path)
         if column == STATUS:
             if track.missing:
                 return "missing"

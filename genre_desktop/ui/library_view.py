@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -25,18 +26,25 @@ from genre_desktop.app.review import content_matcher
 from genre_desktop.core.status import STATUSES
 from genre_desktop.core.track import Track
 from genre_desktop.ui.empty_state import EmptyState
-from genre_desktop.ui.library_model import DEFAULT_WIDTHS, LibraryModel
+from genre_desktop.ui.elide import MiddleElideDelegate
+from genre_desktop.ui.library_model import DEFAULT_HIDDEN, DEFAULT_WIDTHS, FOLDER, HEADERS, TITLE, LibraryModel
 
 # The content filter's choices (keys of ``app.review.CONTENT_FILTERS``; None: everything).
 CONTENT_CHOICES = (("All content", None), ("Music", "music"), ("Spoken word", "spoken"),
                    ("No audible audio", "silent"), ("Not music", "not-music"), ("Not told", "unknown"))
 
-TEXT_COLUMNS = (0, 1, 2, 4)  # title, artist, album, genres: they share what the other columns leave
+TEXT_COLUMNS = (0, 1, 2, 4, 9)  # title, artist, album, genres, folder: they share what the other columns leave
 MIN_TEXT_WIDTH = 70
 
 
 class LibraryView(QStackedWidget):
-    """Page 0: the empty state; page 1: the table with its search bar."""
+    """Page 0: the empty state; page 1: the table with its search bar.
+
+    The header's context menu shows or hides columns (Title always stays); ``columnsChanged``
+    gives the hidden columns' names, for the settings (``set_hidden_columns`` restores them)."""
+
+    columnsChanged = Signal(list)
+    filtered = Signal()  # the visible rows changed (search, status filter): the current row may be gone
 
     def __init__(self, spell: Callable[[str], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,10 +66,16 @@ class LibraryView(QStackedWidget):
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)  # fixed heights: no per-row measuring
         for col, width in enumerate(DEFAULT_WIDTHS):
             self.table.setColumnWidth(col, width)
+        self.table.setItemDelegateForColumn(FOLDER, MiddleElideDelegate(self.table))
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._show_column_menu)
+        header.setToolTip("Right-click to show or hide columns")
+        self.column_menu: QMenu | None = None
         # Until the librarian resizes a column, the text columns follow the table's width so that
         # Confidence and Status stay in view at any window size (the defaults need 1,060 px).
         self._user_widths = False
         self._fitting = False
+        self.set_hidden_columns(DEFAULT_HIDDEN)
         header.sectionResized.connect(self._on_section_resized)
         self.table.viewport().installEventFilter(self)
         self.search = QLineEdit()
@@ -109,8 +123,52 @@ class LibraryView(QStackedWidget):
             self.fit_columns()
         return super().eventFilter(watched, event)
 
+    # -- columns ---------------------------------------------------------------------------------
+    def hidden_columns(self) -> list[str]:
+        return [name for col, name in enumerate(HEADERS) if self.table.isColumnHidden(col)]
+
+    def set_hidden_columns(self, names) -> None:
+        """Hide the columns named ``names`` (unknown names are ignored; Title is never hidden)."""
+        names = set(names or ())
+        self._fitting = True  # hiding resizes a section: not the librarian's resizing
+        try:
+            for col, name in enumerate(HEADERS):
+                self.table.setColumnHidden(col, name in names and col != TITLE)
+        finally:
+            self._fitting = False
+        if not self._user_widths:
+            self.fit_columns()
+
+    def build_column_menu(self) -> QMenu:
+        """One checkable entry per column; toggling one shows or hides it at once."""
+        menu = QMenu(self)
+        for col, name in enumerate(HEADERS):
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(col))
+            action.setEnabled(col != TITLE)  # a row needs something to be recognised by
+            action.toggled.connect(lambda on, c=col: self._set_column_shown(c, on))
+        return menu
+
+    def _show_column_menu(self, pos: QPoint) -> None:
+        self.column_menu = self.build_column_menu()
+        self.column_menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
+
+    def _set_column_shown(self, column: int, shown: bool) -> None:
+        self._fitting = True  # showing or hiding resizes a section: not the librarian's resizing
+        try:
+            self.table.setColumnHidden(column, not shown)
+            if shown and self.table.columnWidth(column) < 20:
+                self.table.setColumnWidth(column, DEFAULT_WIDTHS[column])
+        finally:
+            self._fitting = False
+        if not self._user_widths:
+            self.fit_columns()
+        self.columnsChanged.emit(self.hidden_columns())
+
     def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
-        if not self._fitting and section != len(DEFAULT_WIDTHS) - 1:  # the last one stretches by itself
+        last = max((c for c in range(len(DEFAULT_WIDTHS)) if not self.table.isColumnHidden(c)), default=-1)
+        if not self._fitting and section != last:  # the last shown one stretches by itself
             self._user_widths = True
 
     def fit_columns(self) -> None:
@@ -118,12 +176,14 @@ class LibraryView(QStackedWidget):
         width = self.table.viewport().width()
         if width <= 0:
             return
-        fixed = sum(w for c, w in enumerate(DEFAULT_WIDTHS) if c not in TEXT_COLUMNS)
-        text = sum(DEFAULT_WIDTHS[c] for c in TEXT_COLUMNS)
+        shown = [c for c in range(len(DEFAULT_WIDTHS)) if not self.table.isColumnHidden(c)]
+        texts = [c for c in TEXT_COLUMNS if c in shown]
+        fixed = sum(DEFAULT_WIDTHS[c] for c in shown if c not in TEXT_COLUMNS)
+        text = sum(DEFAULT_WIDTHS[c] for c in texts) or 1
         scale = min(1.6, max(0.0, (width - fixed) / text))
         self._fitting = True
         try:
-            for c in TEXT_COLUMNS:
+            for c in texts:
                 self.table.setColumnWidth(c, max(MIN_TEXT_WIDTH, int(DEFAULT_WIDTHS[c] * scale)))
         finally:
             self._fitting = False
@@ -156,6 +216,7 @@ class LibraryView(QStackedWidget):
         self.model.set_search(self.search.text())
         if self.current_path is not None and self.model.row_of(self.current_path) is not None:
             self.select_path(self.current_path)
+        self.filtered.emit()
 
     def update_counts(self) -> None:
         total, shown = self.model.total_count(), self.model.rowCount()

@@ -21,11 +21,13 @@ from genre_desktop.core.track import Track
 from genre_desktop.jobs.library_jobs import LibraryJobs
 from genre_desktop.jobs.runner import Job
 from genre_desktop.settings import Settings
+from genre_desktop.training.member_roles import load_roles
 from genre_desktop.ui.about_dialog import AboutDialog
 from genre_desktop.ui.analysis_flow import AnalysisFlow
 from genre_desktop.ui.errors_dialog import ErrorsDialog
 from genre_desktop.ui.job_status import JobStatus
 from genre_desktop.ui.library_flow import LibraryFlow
+from genre_desktop.ui.library_model import DEFAULT_HIDDEN
 from genre_desktop.ui.library_view import LibraryView
 from genre_desktop.ui.menus import build_menus
 from genre_desktop.ui.player_bar import PlayerBar
@@ -39,6 +41,7 @@ from genre_desktop.ui.write_dialog import WriteDialog
 from genre_desktop.ui.write_flow import WriteFlow
 
 GEOMETRY_KEY = "window_geometry"  # in Settings.extra: where the window was, base64 of saveGeometry()
+HIDDEN_COLUMNS_KEY = "library_hidden_columns"  # in Settings.extra: the library columns the librarian hid
 
 
 class MainWindow(QMainWindow):
@@ -59,6 +62,8 @@ class MainWindow(QMainWindow):
         # --- library page (table or empty state), review queue, side panel, spectrogram + player
         self.library = LibraryView(spell)
         self.library.bind(jobs.signals)
+        self.library.set_hidden_columns(self.settings.extra.get(HIDDEN_COLUMNS_KEY, list(DEFAULT_HIDDEN)))
+        self.library.columnsChanged.connect(lambda names: self.workspace.update_extra(**{HIDDEN_COLUMNS_KEY: names}))
         self.model, self.table, self.search = self.library.model, self.library.table, self.library.search
         self.empty, self.stack = self.library.empty, self.library
         self.review = ReviewQueue(self.session, spell, workspace.settings.bulk_threshold,
@@ -69,6 +74,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.review, "Review")
         self.side, self.spectrogram, self.player_bar = SidePanel(
             spell, session=self.session, rules=workspace.review_rules()), SpectrogramView(), player_bar
+        self.side.predictions.set_member_roles(load_roles(self.models_dir))  # who votes, with what weight
         top = _splitter(Qt.Orientation.Horizontal, (self.tabs, self.side), (1, 0), [900, 340])
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -98,9 +104,11 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _i: details.toggle_play())
         self.empty.openRequested.connect(self.libraries.choose_folder)
         self.review.currentTrackChanged.connect(lambda _p: details.sync() if self.tabs.currentIndex() == 1 else None)
+        # A filter that hides the current row leaves no current row (and no signal): the details follow.
+        self.library.filtered.connect(lambda: details.sync() if self.tabs.currentIndex() == 0 else None)
         self.review.thresholdChanged.connect(lambda v: self.workspace.update_settings(bulk_threshold=v))
         self.review.bulkAccepted.connect(lambda n: self.status_text.setText(
-            f"{n:,} predictions accepted. Write them to the files with Ctrl+T."
+            f"{n:,} predictions accepted (Ctrl+Z takes them all back). Write them to the files with Ctrl+T."
             + (f" {self.review.left_out:,} left for you: spoken word or no audible audio." if self.review.left_out else "")))
         self.jobs.signals.problems.connect(lambda _added: self.job_status.show_problems(len(self.errors)))
         self.tabs.currentChanged.connect(self._on_tab)
@@ -236,7 +244,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_errors(self) -> ErrorsDialog:
-        dialog = ErrorsDialog(self.errors, self)
+        dialog = ErrorsDialog(self.errors, self, root=self.root)
         dialog.pathActivated.connect(lambda p: (self.tabs.setCurrentIndex(0), self.select_path(p)))
         dialog.open()
         return dialog

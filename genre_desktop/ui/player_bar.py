@@ -8,7 +8,8 @@ When the output has no device the bar says so instead of failing silently.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 from genre_desktop.audio.player import ERROR, Player
@@ -30,9 +31,12 @@ class PlayerBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
 
+        self._icons: dict[object, QStyle.StandardPixmap] = {}  # widget -> its standard icon (re-tinted on palette change)
+
         def button(icon, tip, slot):
             b = QToolButton()
-            b.setIcon(style.standardIcon(icon))
+            self._icons[b] = icon
+            b.setIcon(self._tinted(icon))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             b.clicked.connect(slot)
@@ -53,7 +57,8 @@ class PlayerBar(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.time_label)
         self.volume_icon = QLabel()
-        self.volume_icon.setPixmap(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(16, 16))
+        self._icons[self.volume_icon] = QStyle.StandardPixmap.SP_MediaVolume
+        self.volume_icon.setPixmap(self._tinted(QStyle.StandardPixmap.SP_MediaVolume).pixmap(16, 16))
         layout.addWidget(self.volume_icon)
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
@@ -72,6 +77,29 @@ class PlayerBar(QWidget):
         self.timer.timeout.connect(self._tick)
         self.timer.start()
         self._show_output_state()
+
+    def _tinted(self, which: QStyle.StandardPixmap) -> QIcon:
+        """The style's media icon in the palette's button-text colour: Fusion draws them near black,
+        which all but disappears on the dark palette's buttons."""
+        colour = self.palette().color(QPalette.ColorRole.ButtonText)
+        icon = QIcon()
+        for size in (16, 24, 32):
+            pixmap = self.style().standardIcon(which).pixmap(size, size)
+            painter = QPainter(pixmap)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)  # keep the shape
+            painter.fillRect(pixmap.rect(), colour)
+            painter.end()
+            icon.addPixmap(pixmap)
+        return icon
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:  # light <-> dark: the icons follow
+            for widget, which in self._icons.items():
+                if isinstance(widget, QLabel):
+                    widget.setPixmap(self._tinted(which).pixmap(16, 16))
+                else:
+                    widget.setIcon(self._tinted(which))
+        super().changeEvent(event)
 
     # -- output state ----------------------------------------------------------------------------
     def _show_output_state(self, extra: str = "") -> None:
@@ -129,7 +157,8 @@ class PlayerBar(QWidget):
     def _refresh_buttons(self) -> None:
         playing = self.player.wants_play
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self._icons[self.play_button] = icon
+        self.play_button.setIcon(self._tinted(icon))
         self.play_button.setEnabled(self.player.state != ERROR)
 
     def _tick(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
@@ -21,6 +21,7 @@ from genre_desktop.app.workflow import is_truncated
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.status import ERROR
 from genre_desktop.core.track import Track
+from genre_desktop.training.member_roles import MemberRole
 from genre_desktop.ui.theme import genre_colour
 
 WARNING_COLOUR = "#c9302c"  # readable on light and dark backgrounds (the status column's error red is close)
@@ -92,27 +93,80 @@ class PredictionsPanel(QWidget):
         self.note.setStyleSheet(f"color: {WARNING_COLOUR};")
         self.genre_bars = ProbabilityBars()
         self.models_heading = _heading("Each model's vote")
-        self.models_table = QTableWidget(0, 3)
-        self.models_table.setHorizontalHeaderLabels(["Model", "Vote", "Prob."])
-        self.models_table.verticalHeader().hide()
-        self.models_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.models_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.models_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.models_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.models_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self._roles: dict[str, MemberRole] = {}
+        self.models_table = self._members_table(["Model", "Vote", "Prob.", "Weight"])
+        self.models_table.setColumnHidden(3, True)  # until the roles are known (set_member_roles)
+        self.shown_heading = _heading("Shown, not voting")
+        self.shown_heading.setToolTip("Members of the bundle whose fitted weight is 0: their votes would not "
+                                      "improve the ensemble's. Shown to compare, with their accuracy on the valid split.")
+        self.shown_table = self._members_table(["Model", "Vote", "Prob.", "Valid"])
+        self.shown_note = QLabel()
+        self.shown_note.setWordWrap(True)
+        self.shown_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.tags_heading = _heading("Music tags")
         self.tag_bars = ProbabilityBars(coloured=False)
         self.version = QLabel()
         self.version.setWordWrap(True)
         self.version.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         for widget in (_heading("Predicted genres"), self.summary, self.note, self.genre_bars, self.models_heading,
-                       self.models_table, self.tags_heading, self.tag_bars, self.version):
+                       self.models_table, self.shown_heading, self.shown_table, self.shown_note, self.tags_heading,
+                       self.tag_bars, self.version):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.set_prediction(None)
+
+    def _members_table(self, headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(headers)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        return table
+
+    def set_member_roles(self, roles: Iterable[MemberRole]) -> None:
+        """Which members vote and with what weight (``training.member_roles``); the votes are shown
+        by role from the next prediction on."""
+        self._roles = {r.name: r for r in roles}
+        self.models_heading.setText("Each model's vote" if not self._roles else "Voting members")
+        self.models_table.setHorizontalHeaderLabels(["Model", "Vote", "Prob.", "Weight"])
+        self.models_table.setColumnHidden(3, not self._roles)
+
+    def _absent(self, models: dict) -> list[MemberRole]:
+        """Members shown but not voting that gave nothing for this prediction."""
+        return [r for r in self._roles.values() if not r.votes and r.name not in models]
+
+    def _fill(self, table: QTableWidget, models: dict, ensemble_top: str | None, last: str) -> None:
+        """One row per member: name, its top genre (≠ where the ensemble says otherwise), its
+        probability, then its weight (voters) or its valid figure (members shown, not voting)."""
+        rows = sorted(models.items(), key=lambda kv: (-(self._roles[kv[0]].weight if kv[0] in self._roles else -1.0), kv[0]))
+        table.setRowCount(len(rows))
+        for row, (name, probs) in enumerate(rows):
+            vote, prob = max(probs.items(), key=lambda kv: kv[1]) if probs else ("", 0.0)
+            role = self._roles.get(name)
+            if role is None:
+                tail, tip = ("" if not self._roles else "mix"), name
+            elif last == "weight":
+                tail, tip = f"{role.weight:.0%}", f"{role.role_text()}; {role.valid_text()} ({role.valid_what})"
+            else:
+                tail, tip = (f"{role.valid_accuracy:.0%}" if role.valid_accuracy is not None else "—",
+                             f"{role.role_text()}; {role.valid_text()} ({role.valid_what})")
+            cells = [QTableWidgetItem(name), QTableWidgetItem(vote + ("" if vote == ensemble_top else "  ≠")),
+                     QTableWidgetItem(f"{prob:.0%}"), QTableWidgetItem(tail)]
+            cells[0].setToolTip(tip if role is not None else ("your trained model, mixed in by its own weight"
+                                                               if name.startswith("user:") else name))
+            cells[1].setForeground(genre_colour(vote))
+            cells[1].setToolTip("agrees with the ensemble" if vote == ensemble_top else "disagrees with the ensemble")
+            for cell in cells[2:]:
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for col, cell in enumerate(cells):
+                table.setItem(row, col, cell)
+        table.setFixedHeight(table.horizontalHeader().height() + 4 + sum(table.rowHeight(r) for r in range(len(rows))))
 
     def show_track(self, track: Track) -> None:
         """``track``'s prediction, with what the library knows about the file: an unreadable file's
@@ -143,21 +197,20 @@ class PredictionsPanel(QWidget):
         self.genre_bars.set_items(genres)
         self.genre_bars.setVisible(has)
         models = prediction.models if prediction is not None else {}
-        self.models_table.setRowCount(len(models))
         ensemble_top = genres[0][0] if genres else None
-        for row, (name, probs) in enumerate(sorted(models.items())):
-            vote, prob = max(probs.items(), key=lambda kv: kv[1]) if probs else ("", 0.0)
-            cells = [QTableWidgetItem(name), QTableWidgetItem(vote + ("" if vote == ensemble_top else "  ≠")),
-                     QTableWidgetItem(f"{prob:.0%}")]
-            cells[1].setForeground(genre_colour(vote))
-            cells[1].setToolTip("agrees with the ensemble" if vote == ensemble_top else "disagrees with the ensemble")
-            cells[2].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            for col, cell in enumerate(cells):
-                self.models_table.setItem(row, col, cell)
-        self.models_table.setFixedHeight(self.models_table.horizontalHeader().height() + 4
-                                         + sum(self.models_table.rowHeight(r) for r in range(len(models))))
-        self.models_heading.setVisible(bool(models))
-        self.models_table.setVisible(bool(models))
+        roles = self._roles
+        voting = {n: p for n, p in models.items() if n not in roles or roles[n].votes}
+        shown = {n: p for n, p in models.items() if n in roles and not roles[n].votes}
+        self._fill(self.models_table, voting, ensemble_top, "weight")
+        self._fill(self.shown_table, shown, ensemble_top, "valid")
+        self.models_heading.setVisible(bool(voting))
+        self.models_table.setVisible(bool(voting))
+        self.shown_heading.setVisible(bool(models) and bool(shown or self._absent(models)))
+        self.shown_table.setVisible(bool(shown))
+        absent = self._absent(models)
+        self.shown_note.setText(("Also in the bundle, not run: " if shown else "")
+                                + ", ".join(f"{r.name} ({r.valid_text()})" for r in absent) if absent else "")
+        self.shown_note.setVisible(bool(models) and bool(absent))
         tags = sorted((prediction.tags if prediction is not None else {}).items(), key=lambda kv: -kv[1])[:8]
         self.tag_bars.set_items([(t, float(s)) for t, s in tags])
         self.tags_heading.setVisible(bool(tags))

@@ -54,6 +54,13 @@ def mel_to_image(db: np.ndarray, dynamic_range: float = 80.0) -> QImage:
     return image.copy()  # own the memory: the numpy buffer goes away
 
 
+# Frequency labels, lowest first; each is drawn only where it clears the one below it.
+FREQ_LABELS = (100, 250, 500, 1000, 2000, 4000, 8000, 16000)
+# Audio shorter than this is drawn at this time scale, not stretched over the whole width (a file cut
+# to a fraction of a second would otherwise fill the view with a few smeared frames and one tick).
+MIN_SPAN = 5.0
+
+
 def nice_step(span: float, pixels: float, min_gap: float = 70.0) -> float:
     """A tick step in seconds from 1-2-5 series so labels are at least ``min_gap`` px apart."""
     for step in (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
@@ -117,7 +124,7 @@ class SpectrogramView(QWidget):
             self._freqs = np.asarray(mel.mel_frequencies(), dtype=float)
         except (AttributeError, TypeError):
             self._freqs = None
-        self._view = (0.0, self._duration)
+        self._view = self._full_view()
         self._message = ""
         self.zoomChanged.emit(*self._view)
         self.update()
@@ -129,7 +136,7 @@ class SpectrogramView(QWidget):
         if not self._duration and self._segments:
             self._duration = max(s.end for s in self._segments)
             if self._view[1] <= self._view[0]:
-                self._view = (0.0, self._duration)
+                self._view = self._full_view()
         self.update()
 
     def set_position(self, seconds: float) -> None:
@@ -146,7 +153,7 @@ class SpectrogramView(QWidget):
         return not self._image.isNull()
 
     def zoom_to(self, start: float, end: float) -> None:
-        end = min(end, self._duration) if self._duration else end
+        end = min(end, self._full_view()[1]) if self._duration else end
         start = max(0.0, start)
         if end - start < 0.5:
             return
@@ -155,7 +162,11 @@ class SpectrogramView(QWidget):
         self.update()
 
     def zoom_out(self) -> None:
-        self.zoom_to(0.0, self._duration)
+        self.zoom_to(*self._full_view())
+
+    def _full_view(self) -> tuple[float, float]:
+        """The whole track, short audio at the scale of :data:`MIN_SPAN`."""
+        return 0.0, max(self._duration, MIN_SPAN)
 
     def zoom_to_segment(self, index: int) -> None:
         if 0 <= index < len(self._segments):
@@ -204,6 +215,14 @@ class SpectrogramView(QWidget):
                 target.setRight(self._x_of(self._seconds, plot))
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.drawImage(target, self._image, src)
+            if self._duration < end:  # short audio at its own scale: say where it ends (the decoded end)
+                audio_end = min(self._seconds, self._duration)
+                rest = QRectF(QPointF(max(plot.left(), self._x_of(audio_end, plot)), plot.top()), plot.bottomRight())
+                painter.fillRect(rest, pal.color(QPalette.ColorRole.AlternateBase))
+                if rest.width() > 120:
+                    painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+                    painter.drawText(rest, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                                     f"The audio ends at {audio_end:.1f} s")
             self._draw_freq_axis(painter, plot, text_colour)
         if self._duration > 0:
             self._draw_time_axis(painter, plot, text_colour)
@@ -214,16 +233,26 @@ class SpectrogramView(QWidget):
                 painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom() + TIME_AXIS + TIMELINE))
         painter.end()
 
+    def freq_labels(self, plot: QRectF, gap: float) -> list[tuple[int, float]]:
+        """(Hz, y) of the frequency labels drawn: at least ``gap`` px apart (the mel scale squeezes
+        the low ones together; one too close to the label below it is left out, not drawn over it)."""
+        if self._freqs is None or len(self._freqs) < 2:
+            return []
+        n = len(self._freqs)
+        out: list[tuple[int, float]] = []
+        for hz in FREQ_LABELS:
+            if not (self._freqs[0] <= hz <= self._freqs[-1]):
+                continue
+            y = plot.bottom() - (float(np.interp(hz, self._freqs, np.arange(n))) + 0.5) / n * plot.height()
+            if not out or out[-1][1] - y >= gap:
+                out.append((hz, y))
+        return out
+
     def _draw_freq_axis(self, painter: QPainter, plot: QRectF, colour: QColor) -> None:
         if self._freqs is None or len(self._freqs) < 2:
             return
         painter.setPen(colour)
-        n = len(self._freqs)
-        for hz in (100, 250, 500, 1000, 2000, 4000, 8000, 16000):
-            if not (self._freqs[0] <= hz <= self._freqs[-1]):
-                continue
-            bin_pos = float(np.interp(hz, self._freqs, np.arange(n)))
-            y = plot.bottom() - (bin_pos + 0.5) / n * plot.height()
+        for hz, y in self.freq_labels(plot, painter.fontMetrics().height()):
             label = f"{hz // 1000}k" if hz >= 1000 else str(hz)
             painter.drawLine(QPointF(plot.left() - 4, y), QPointF(plot.left(), y))
             painter.drawText(QRectF(0, y - 8, LEFT - 7, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
@@ -284,7 +313,7 @@ class SpectrogramView(QWidget):
         super().mousePressEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if self._view != (0.0, self._duration):
+        if self._view != self._full_view():
             self.zoom_out()
             return
         index = self.segment_at(event.position().x()) if self._in_timeline(event.position().y()) else None

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from genre_desktop.app.plan import PlannedChange, WritePlan
 from genre_desktop.settings import GENRE_LAYOUTS, Settings
 from genre_desktop.ui.alias_editor import AliasEditor
+from genre_desktop.ui.elide import MiddleElideDelegate
 
 
 _STYLE_FIELD_NAMES = {"style": "STYLE", "grouping": "GROUPING"}
@@ -174,6 +175,8 @@ class WriteDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self._file_delegate = MiddleElideDelegate(self.table)  # the folder and the file name both stay in view
+        self.table.setItemDelegateForColumn(0, self._file_delegate)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(1, 130)
