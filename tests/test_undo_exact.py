@@ -26,6 +26,7 @@ from genre_desktop.library.tag_service import TagService
 from genre_desktop.library.undo_store import undo_folder
 from genre_desktop.tagging import TagError, read_tags, write_genres
 from genre_desktop.tagging import rebuild
+from genre_desktop.tagging.restore import restore_original
 
 needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg is not installed")
 
@@ -323,3 +324,31 @@ def test_a_damaged_second_id3_tag_after_the_first_is_refused(tmp_path, campaign)
         write_genres(path, ["Fuzz"])
     assert "second ID3 tag right after the first has a damaged header" in info.value.reason
     assert path.read_bytes() == bytes(data)
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".flac", ".aiff"])
+def test_a_genre_before_a_cover_is_matched_without_indexing_the_tags(tmp_path, monkeypatch, ext):
+    """The common write (a genre that grew, a cover after it) is matched from the same tag's head
+    and shifted tail: no content-defined chunking of the 300 KB picture, a few bytes kept."""
+    if not ffmpeg_available():
+        pytest.skip("needs ffmpeg for the JPEG")
+    from genre_desktop.tagging import matching
+
+    path = with_cover(make_audio(tmp_path / f"a{ext}", seconds=1.0, tags={"genre": ["Rock"], "title": "T"}),
+                      cover_jpeg(tmp_path))
+    original = sha(path)
+    chunked, kept = [], []
+    real_chunks = matching.chunking.chunks
+    monkeypatch.setattr(matching.chunking, "chunks", lambda *a, **k: (chunked.append(1), real_chunks(*a, **k))[1])
+    write_genres(path, ["A much longer genre than before"], keep=kept.append)
+    assert chunked == [] and len(kept[0].literal) < 200, (len(chunked), len(kept[0].literal))
+
+    undo, used = kept[0], [0]
+
+    def literal(n: int) -> bytes:
+        used[0] += n
+        return undo.literal[used[0] - n:used[0]]
+
+    restore_original(path, undo.ops, literal, sha256=undo.sha256, size=undo.size,
+                     written_sha256=undo.written_sha256, written_size=undo.written_size)
+    assert sha(path) == original

@@ -12,8 +12,9 @@ A tag write changes a few bytes of a file (the tag, its padding, a size field) a
   undo must keep (``UndoPlan.literal``, stored by the journal as content-addressed blobs).
 
 The original's units (``regions``: the audio, Ogg pages, FLAC metadata blocks) are paired with
-the written file's by key; the bytes between them are cut into content-defined chunks
-(``chunking``) and a chunk the written file also holds is copied from it rather than kept. So a
+the written file's by key; the bytes between them are matched against the written file's
+(``matching``: the same tag's head and tail first, then content-defined chunks) and what the
+written file also holds is copied from it rather than kept. So a
 write to a file with a 300 KB cover keeps a few hundred bytes, and nothing depends on how a
 container lays its tags out: whatever the save did, the plan reproduces the original, which
 ``prove`` checks before the write may replace the file.
@@ -21,21 +22,16 @@ container lays its tags out: whatever the save did, the plan reproduces the orig
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
-from genre_desktop.tagging import chunking
-from genre_desktop.tagging.regions import Layout, Unit
+from genre_desktop.tagging.matching import ChangedError, Moved, gap_ops, gaps, pair, push
+from genre_desktop.tagging.regions import Layout
 from genre_desktop.tagging.regions.ogg import pages, renumbered
 
 _BLOCK = 1 << 20
-_MIN_MATCH = 256          # gaps shorter than this are kept as they are (headers, size fields)
-_MAX_MATCHED_GAPS = 256 << 20  # bytes between units searched for moved chunks (more: kept)
-_MATCH_CHUNKS = (64, 4096, 8)  # smallest, largest, average bits (~320 bytes): finer than for storage
 
 Op = tuple  # ("C", offset, length) | ("P", offset, length, delta) | ("L", length)
 
@@ -60,184 +56,24 @@ def plan(original: BinaryIO, before: Layout, written: BinaryIO, after: Layout) -
     """The operations that rebuild ``original`` (walked as ``before``) from ``written`` (``after``)."""
     size = os.fstat(original.fileno()).st_size
     w_size = os.fstat(written.fileno()).st_size
-    pairs = _pair(before.units, after.units)
-    moved = _Moved(written, _gaps(sorted((w.start, w.end) for _, w in pairs), w_size))
+    pairs = pair(before.units, after.units)
+    moved = Moved(written, gaps(sorted((w.start, w.end) for _, w in pairs), w_size))
     ops: list[Op] = []
     literal = bytearray()
-    pos = 0
-    for o, w in pairs:
-        _gap_ops(original, pos, o.start, moved, ops, literal)
-        if o.seq is not None and o.seq != w.seq:
-            _push(ops, ("P", w.start, w.length, (w.seq - o.seq) & 0xFFFFFFFF))
-        else:
-            _push(ops, ("C", w.start, w.length))
-        pos = o.end
-    _gap_ops(original, pos, size, moved, ops, literal)
+    pos = w_pos = 0
+    try:
+        for o, w in pairs:
+            mirror = (w_pos, w.start) if w.start >= w_pos else None  # the written bytes between the same units
+            gap_ops(original, pos, o.start, moved, ops, literal, mirror, written)
+            if o.seq is not None and o.seq != w.seq:
+                push(ops, ("P", w.start, w.length, (w.seq - o.seq) & 0xFFFFFFFF))
+            else:
+                push(ops, ("C", w.start, w.length))
+            pos, w_pos = o.end, w.end
+        gap_ops(original, pos, size, moved, ops, literal, (w_pos, w_size) if w_size >= w_pos else None, written)
+    except ChangedError as exc:
+        raise RebuildError(str(exc)) from None
     return UndoPlan(ops, bytes(literal), size)
-
-
-def _pair(before: tuple[Unit, ...], after: tuple[Unit, ...]) -> list[tuple[Unit, Unit]]:
-    """(original unit, written unit) with equal keys, each written unit used once, in file order."""
-    pool: dict[bytes, deque[Unit]] = defaultdict(deque)
-    for unit in after:
-        pool[unit.key].append(unit)
-    pairs = []
-    last_end = 0
-    for unit in sorted(before, key=lambda u: u.start):
-        if unit.start < last_end:  # overlapping units (cannot happen in a walk): keep the first
-            continue
-        candidates = pool.get(unit.key)
-        if candidates:
-            match = candidates.popleft()
-            if match.length == unit.length:
-                pairs.append((unit, match))
-                last_end = unit.end
-    return pairs
-
-
-def _gaps(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    gaps, pos = [], 0
-    for start, end in spans:
-        if start > pos:
-            gaps.append((pos, start))
-        pos = max(pos, end)
-    if size > pos:
-        gaps.append((pos, size))
-    return gaps
-
-
-class _Moved:
-    """The written file's bytes between its units (its tags), indexed by content-defined chunk,
-    to find where bytes of the original's tags went (a cover picture, unchanged frames)."""
-
-    def __init__(self, written: BinaryIO, gaps: list[tuple[int, int]]) -> None:
-        self.starts: list[int] = []
-        self.data: list[bytes] = []
-        self.table: dict[bytes, int] = {}
-        budget = _MAX_MATCHED_GAPS
-        for start, end in gaps:
-            if end - start < _MIN_MATCH or budget < end - start:
-                continue
-            data = _read(written, start, end - start)
-            budget -= len(data)
-            self.starts.append(start)
-            self.data.append(data)
-            view = memoryview(data)
-            for a, b in chunking.chunks(view, *_MATCH_CHUNKS):
-                self.table.setdefault(_digest(view[a:b]), start + a)
-
-    def find(self, chunk: memoryview) -> int | None:
-        """Where the written file holds these bytes (between its units), or None."""
-        return self.table.get(_digest(chunk))
-
-    def after(self, offset: int, count: int) -> bytes:
-        """Up to ``count`` bytes of the written file from ``offset``, within the gap holding it."""
-        i = bisect.bisect_right(self.starts, offset) - 1
-        if i < 0:
-            return b""
-        at = offset - self.starts[i]
-        return self.data[i][at:at + count] if at >= 0 else b""
-
-    def before(self, offset: int, count: int) -> bytes:
-        """Up to ``count`` bytes of the written file ending at ``offset``, within its gap."""
-        i = bisect.bisect_right(self.starts, offset - 1) - 1
-        if i < 0:
-            return b""
-        at = offset - self.starts[i]
-        return self.data[i][max(0, at - count):at] if 0 < at <= len(self.data[i]) else b""
-
-
-def _gap_ops(original: BinaryIO, start: int, end: int, moved: _Moved, ops: list[Op], literal: bytearray) -> None:
-    """Ops for the original's bytes [start, end) between units (its tags, headers, padding).
-
-    A chunk found in the written file is grown to where the two stop agreeing, both ways (memcmp
-    speed), so a 300 KB picture costs one match and one comparison, and a chunk straddling a
-    change, or an Ogg page header, loses only the bytes that differ."""
-    if end <= start:
-        return
-    data = _read(original, start, end - start)
-    if len(data) != end - start:
-        raise RebuildError("the original file changed while its undo data was prepared")
-    view = memoryview(data)
-    copies: list[tuple[int, int, int]] = []  # (a, b, where): data[a:b] is at ``where`` in the written file
-    covered = 0
-    if len(data) >= _MIN_MATCH and moved.table:
-        for a, b in chunking.chunks(view, *_MATCH_CHUNKS):
-            if a < covered:
-                continue
-            where = moved.find(view[a:b])
-            if where is None:
-                continue
-            forward = _common_prefix(view[b:], moved.after(where + (b - a), len(data) - b))
-            back = _common_suffix(view[covered:a], moved.before(where, a - covered))
-            copies.append((a - back, b + forward, where - back))
-            covered = b + forward
-    pos = 0
-    for a, b, where in copies:
-        if a > pos:
-            _push(ops, ("L", a - pos))
-            literal += view[pos:a]
-        _push(ops, ("C", where, b - a))
-        pos = b
-    if pos < len(data):
-        _push(ops, ("L", len(data) - pos))
-        literal += view[pos:]
-
-
-def _common_prefix(a: bytes | memoryview, b: bytes | memoryview) -> int:
-    """How many leading bytes ``a`` and ``b`` share (binary search over slice comparisons: memcmp)."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def _common_suffix(a: bytes | memoryview, b: bytes | memoryview) -> int:
-    """How many trailing bytes ``a`` and ``b`` share."""
-    n = min(len(a), len(b))
-    a, b = a[len(a) - n:], b[len(b) - n:]
-    if a == b:
-        return n
-    lo, hi = 0, n  # the last lo bytes agree, the last hi do not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[n - mid:n - lo] == b[n - mid:n - lo]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def _digest(data: memoryview) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _push(ops: list[Op], op: Op) -> None:
-    """Append ``op``, merged into the previous one where they continue each other."""
-    if ops:
-        last = ops[-1]
-        if op[0] == last[0] == "L":
-            ops[-1] = ("L", last[1] + op[1])
-            return
-        if op[0] == last[0] == "C" and last[1] + last[2] == op[1]:
-            ops[-1] = ("C", last[1], last[2] + op[2])
-            return
-        if op[0] == last[0] == "P" and last[1] + last[2] == op[1] and last[3] == op[3]:
-            ops[-1] = ("P", last[1], last[2] + op[2], last[3])
-            return
-    ops.append(op)
-
-
-def _read(handle: BinaryIO, start: int, length: int) -> bytes:
-    handle.seek(start)
-    return handle.read(length)
 
 
 # ----------------------------------------------------------------------------- rebuilding

@@ -76,27 +76,22 @@ def _search_key(track: Track) -> str:
     return "\n".join(parts).casefold()
 
 
+_SORT_KEYS: dict[int, Callable[[Track], Any]] = {
+    TITLE: lambda t: display_title(t).casefold(),
+    ARTIST: lambda t: (t.artist.casefold(), t.album.casefold()),
+    ALBUM: lambda t: (t.album.casefold(), t.path),
+    DURATION: lambda t: t.duration if t.duration is not None else -1.0,
+    GENRES: lambda t: ", ".join(shown_genres(t)).casefold(),
+    CHOICE: lambda t: ", ".join(chosen_genres(t)).casefold(),
+    PREDICTED_GENRE: lambda t: t.predicted_genre or "",
+    CONFIDENCE: lambda t: t.confidence if t.confidence is not None else -1.0,
+    FOLDER: lambda t: t.path.casefold(),
+}
+
+
 def _sort_key(column: int) -> Callable[[Track], Any]:
-    """Key functions that never compare None with str (missing values sort first)."""
-    if column == TITLE:
-        return lambda t: display_title(t).casefold()
-    if column == ARTIST:
-        return lambda t: (t.artist.casefold(), t.album.casefold())
-    if column == ALBUM:
-        return lambda t: (t.album.casefold(), t.path)
-    if column == DURATION:
-        return lambda t: t.duration if t.duration is not None else -1.0
-    if column == GENRES:
-        return lambda t: ", ".join(shown_genres(t)).casefold()
-    if column == CHOICE:
-        return lambda t: ", ".join(chosen_genres(t)).casefold()
-    if column == PREDICTED_GENRE:
-        return lambda t: t.predicted_genre or ""
-    if column == CONFIDENCE:
-        return lambda t: t.confidence if t.confidence is not None else -1.0
-    if column == FOLDER:
-        return lambda t: t.path.casefold()
-    return lambda t: t.status
+    """Key functions that never compare None with str (missing values sort first); else the status."""
+    return _SORT_KEYS.get(column, lambda t: t.status)
 
 
 def _common_folder(tracks: list[Track]) -> str:
