@@ -186,3 +186,32 @@ def test_screenshots(qtbot, theme):
             panel.grab().save(os.path.join(os.environ["GENRE_SCREENSHOTS"], f"broad_panel_{theme}.png"))
     finally:
         apply_theme(app, "light")
+
+
+def test_genres_the_network_barely_heard_are_not_offered(qtbot):
+    """A test tone: five genres at "0%" are no suggestions; what rounds to 1 % or more still is."""
+    widget = BroadSuggestions(Settings().spell)
+    qtbot.addWidget(widget)
+    faint = [BroadGenre("Electronic", (), 0.004), BroadGenre("Chant", ("Vocal",), 0.003)]
+    widget.set_track(track("/tone", broad=faint))
+    assert rows(widget) == [] and widget.isHidden()
+    widget.set_track(track("/tone2", broad=[*faint, BroadGenre("Ambient", ("Electronic",), 0.011)]))
+    assert rows(widget) == [("Ambient, in Electronic", "1%")] and not widget.isHidden()
+
+
+def test_the_review_card_scrolls_instead_of_overlapping_in_a_short_window(qtbot):
+    """The card's parts (title, choices, suggestions, buttons) never paint over each other."""
+    long_title = "An Extremely Long Title That Goes On and On (Extended Live Version) " * 3
+    item = track("/x")
+    item.title = long_title
+    queue = ReviewQueue(session_of(item), Settings().spell, threshold=0.8)
+    qtbot.addWidget(queue)
+    queue.resize(900, 420)
+    queue.show()
+    queue.refresh()
+    qtbot.waitUntil(lambda: queue.broad.list.topLevelItemCount() > 0)
+    QApplication.processEvents()
+    parts = [queue.title, queue.choices, queue.broad.list, queue.broad.as_genre, queue.accept_button]
+    boxes = [(w.mapTo(queue, w.rect().topLeft()).y(), w.mapTo(queue, w.rect().bottomLeft()).y()) for w in parts]
+    for (top_a, bottom_a), (top_b, _bottom_b) in zip(boxes, boxes[1:]):
+        assert bottom_a < top_b, boxes

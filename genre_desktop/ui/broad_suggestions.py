@@ -36,6 +36,9 @@ from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD, BroadGenre, Pre
 from genre_desktop.core.track import Track
 
 GENRE_ROLE = Qt.ItemDataRole.UserRole
+# A genre the network gave under 1 % (shown as "0%") is not a suggestion: a test tone or a track no
+# genre of the tree fits would otherwise offer five genres at "0%".
+SHOWN_FROM = 0.005
 
 _NOTICES = {
     SPOKEN_WORD: "Heard spoken word, not music (an audiobook, a podcast, an interview?): "
@@ -116,7 +119,8 @@ class BroadSuggestions(QWidget):
                 and track.path == self._path else None)  # the same track shown again: same row
         self._path = track.path if track is not None else None
         prediction = Prediction.coerce(track.prediction) if track is not None else None
-        self._broad = list(prediction.broad) if prediction is not None and not prediction.error else []
+        self._broad = [b for b in (prediction.broad if prediction is not None and not prediction.error else ())
+                       if b.probability >= SHOWN_FROM]
         content = prediction.content if prediction is not None else None
         chosen = {canonical_genre(g) for g in (track.chosen or ())} if track is not None else set()
         styles = {canonical_genre(g) for g in (track.chosen_style or ())} if track is not None else set()

@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -144,9 +146,15 @@ class ReviewQueue(QueueKeys, QWidget):
         card_layout.addLayout(buttons)
         card_layout.addWidget(self.keys_help)
 
+        # A short window scrolls the card rather than squeezing its parts over each other.
+        card_area = QScrollArea()
+        card_area.setWidgetResizable(True)
+        card_area.setFrameShape(QFrame.Shape.NoFrame)
+        card_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        card_area.setWidget(card)
         splitter = QSplitter()
         splitter.addWidget(self.table)
-        splitter.addWidget(card)
+        splitter.addWidget(card_area)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.counts = QLabel()
