@@ -326,3 +326,17 @@ def test_a_large_training_set_is_checked_in_the_background(qtbot, runner, monkey
     wizard.genres_page.set_target("jazz", "rock")  # one genre left: the new verdict replaces the old
     qtbot.waitUntil(lambda: "Not ready" in wizard.genres_page.result.text(), timeout=20000)
     assert not next_button.isEnabled()
+
+
+def test_library_map_says_so_when_no_track_looks_mislabelled(qtbot):
+    from genre_desktop.training.library_map import MapPoint
+    from genre_desktop.ui.library_map import LibraryMapWidget
+
+    widget = LibraryMapWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    calm = [MapPoint("/m/a.flac", "rock", 0.0, 0.0, 0.05), MapPoint("/m/b.flac", "jazz", 1.0, 1.0, 0.1)]
+    widget.set_points(calm)
+    assert widget.no_suspects.isVisible() and not widget.suspects.isVisible()
+    widget.set_points([*calm, MapPoint("/m/c.flac", "pop", 0.5, 0.5, 0.93, "classical", "the models say classical")])
+    assert widget.suspects.isVisible() and widget.suspects.count() == 1 and not widget.no_suspects.isVisible()

@@ -260,6 +260,12 @@ class LibraryMapWidget(QWidget):
         heading.setWordWrap(True)
         right.addWidget(heading)
         right.addWidget(self.suspects, 1)
+        self.no_suspects = QLabel("No labelled track looks mislabelled: every tag agrees with what the "
+                                  "models hear and with its neighbours, or the evidence is too weak to say.")
+        self.no_suspects.setWordWrap(True)
+        self.no_suspects.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.no_suspects.hide()
+        right.addWidget(self.no_suspects, 1)
         right.addWidget(self.detail)
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
@@ -292,6 +298,8 @@ class LibraryMapWidget(QWidget):
             item.setData(PATH_ROLE, p.path)
             item.setToolTip(f"{p.path}\n{p.reason}")
             self.suspects.addItem(item)
+        self.suspects.setVisible(bool(flagged))
+        self.no_suspects.setVisible(not flagged)
         self._legend(points, styles)
         labelled = sum(1 for p in points if p.genre)
         self.status.setText(f"{len(points)} track{'' if len(points) == 1 else 's'} ({labelled} labelled), "
