@@ -212,3 +212,18 @@ def test_side_panel_says_mono_for_a_mono_m4a(qtbot, tmp_path, channels, shown):
     panel.show_track(Track(str(path), format=tags.format, duration=tags.duration, samplerate=tags.samplerate,
                            channels=tags.channels))
     assert panel.fields["audio"].text().endswith(shown)
+
+
+def test_the_settings_tags_page_shows_at_least_eight_genres(qtbot, tmp_path):
+    """The genre tree is where spellings are read and edited: not a three-row slot."""
+    from genre_desktop.settings import Settings
+    from genre_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(1)  # Tags
+    qtbot.waitUntil(lambda: dialog.aliases.tree.isVisible())
+    tree = dialog.aliases.tree
+    row = tree.visualItemRect(tree.topLevelItem(0)).height()
+    assert row > 0 and tree.viewport().height() >= 8 * row

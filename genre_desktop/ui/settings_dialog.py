@@ -104,6 +104,9 @@ class SettingsDialog(QDialog):
                                      "the genre field; a style you chose always goes to the style field.")
         tag_form.addRow("Sub-genres", self.genre_layout)
         self.aliases = AliasEditor(settings.aliases, settings.user_genres)
+        # At least eight genres in sight: the tree is where a librarian reads and edits spellings.
+        rows = self.aliases.tree.fontMetrics().height() + 4
+        self.aliases.tree.setMinimumHeight(self.aliases.tree.header().sizeHint().height() + 8 * rows)
         tag_form.addRow(QLabel("Genres (the genre tree and your own) and how each is written in tags:"))
         tag_form.addRow(self.aliases)
         self.undo_usage = QLabel(undo_usage or "none")
