@@ -121,3 +121,17 @@ def test_the_readme_cron_line_goes_through_a_library_with_an_unreadable_file(tmp
     assert "unreadable:  1" in out and "broken.mp3" in out  # listed with its reason...
     assert "Analysed 2 of 2 tracks" in out and "Accepted" in out  # ...and the chain went on
     assert "Wrote" in out or "Nothing to write yet" in out  # the last step ran too
+
+
+def test_reset_names_a_style_only_decision_it_takes_back(tmp_path, capsys):
+    store, files = predicted_library(tmp_path, capsys)
+    with Store.open(store) as s:  # a style chosen while the genre waits for review, and a genre with a style
+        s.update(files["b"], chosen_style=["House"])
+        s.update(files["a"], status=ACCEPTED, chosen=["jazz"], chosen_style=["Bebop"])
+    code, out, _ = cli(capsys, "reset", "--store", store, "--dry-run")
+    assert code == 0 and f"would take back {files['b']}: style House (predicted)" in out
+    assert f"would take back {files['a']}: jazz; style Bebop (accepted)" in out
+    code, out, _ = cli(capsys, "reset", "--store", store)
+    assert code == 0 and f"took back {files['b']}: style House (predicted)" in out and ": -" not in out
+    with Store.open(store) as s:
+        assert {Path(t.path).stem: t.chosen_style for t in s.all()} == {"a": None, "b": None, "c": None}

@@ -40,15 +40,24 @@ def run(args: argparse.Namespace) -> int:
         if args.above is not None:
             rows = [t for t in rows if (t.confidence or 0.0) >= args.above]
         rows.sort(key=lambda t: t.path)
-        shown = [(t.path, list(t.chosen or []), t.status) for t in rows]
+        shown = [(t.path, _taken_back(t), t.status) for t in rows]
         if not args.dry_run:
             session.decide([Decision.take_back(t) for t in rows])
             session.flush()
     finally:
         ws.close()
     verb = "would take back" if args.dry_run else "took back"
-    for path, chosen, status in shown:
-        print(f"{verb} {path}: {genres_text(chosen)} ({status})")
+    for path, taken, status in shown:
+        print(f"{verb} {path}: {taken} ({status})")
     print(f"{'Would take' if args.dry_run else 'Took'} back {len(shown)} decision(s); "
           f"{'they would wait' if args.dry_run else 'they wait'} for review again.")
     return OK
+
+
+def _taken_back(track) -> str:
+    """What a decision chose, as the line names it: ``jazz``, ``jazz; style House``, or ``style House``
+    for a style chosen while the genre waits for review (a bare "-" would say nothing was taken)."""
+    parts = [genres_text(track.chosen)] if track.chosen else []
+    if track.chosen_style:
+        parts.append(f"style {'; '.join(track.chosen_style)}")
+    return "; ".join(parts) or genres_text(None)
