@@ -27,16 +27,56 @@ _INTERNAL = re.compile(r"Error\b|Exception|format requires|index out of range|un
                        r"^\W*\w*\W*$|^[\d\s'\"]+$|<|\bint\b|\bbytes?\b|\bstr\b", re.IGNORECASE)
 
 
-# mutagen's sentences that need rewording for a user (pattern -> replacement).
+# mutagen's sentences, reworded for a user (pattern -> replacement). mutagen's words are for the
+# programmer ("framing bit was unset", "Stream info block not found"): each known one says here what
+# is wrong with the file instead; an unknown one is shown only if it reads as a plain sentence.
+_CUT = "it is cut short: part of the file is missing"
 _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an unknown version (2.\1)"),
              (re.compile(r"No '(\w+) ?' chunk found"), r"it has no \1 chunk"),
-             (re.compile(r"can't sync to MPEG frame"), "no MPEG audio frames found"),
-             (re.compile(r"not a MP4 file"), "not an MP4/M4A file"),
+             (re.compile(r"can't sync to MPEG frame|^invalid sync$"), "no MPEG audio frames found"),
+             (re.compile(r"not a MP4 file"), "it has no movie header (moov atom), which describes its audio"),
              (re.compile(r"^(Not enough data|truncated data)$"), "a metadata atom is cut short"),
              (re.compile(r"unable to read full (data|header).*"), "an Ogg page is cut short"),
              # mutagen puts atom names in Python's bytes form (b'stco'), which no user should read
              (re.compile(r"wrong offset inside b?'?(\w{4})'?"), r"its chunk offset table (\1) is damaged"),
-             (re.compile(r"too short b?['\"].*['\"] atom"), "an atom is shorter than its header"))
+             (re.compile(r"too short b?['\"].*['\"] atom"), "an atom is shorter than its header"),
+             (re.compile(r"truncated b?['\"]?(\w{4})['\"]? atom|truncated atom b?['\"]?(\w{4})"),
+              r"its \1\2 atom is cut short"),
+             (re.compile(r"Invalid mvhd|Unknown mdhd version|Unable to get timescale", re.I),
+              "its movie header (mvhd/mdhd atom) is damaged"),
+             (re.compile(r"track has no audio data"), "it holds no audio track"),
+             # Ogg and its codecs
+             (re.compile(r"framing bit was unset"), "its Vorbis header is malformed"),
+             (re.compile(r"not a valid Vorbis comment"), "its tag block (Vorbis comment) is malformed"),
+             (re.compile(r"no appropriate stream found"),
+              "no Vorbis, Opus, FLAC or Speex stream found in its Ogg pages"),
+             (re.compile(r"page has not packets|first packet is continued|last packet does not complete|"
+                         r"unable to find final Ogg header|lacing bytes"), "an Ogg page is cut short or damaged"),
+             (re.compile(r"invalid serial number|bad sequence number"), "its Ogg pages are out of order or mixed"),
+             (re.compile(r"(?i)^version .* unsupported$"), "its Opus header has an unknown version"),
+             (re.compile(r"invalid FLAC marker"), "its FLAC-in-Ogg header is malformed"),
+             # FLAC
+             (re.compile(r"Stream info block not found"), "no STREAMINFO block, which describes its audio"),
+             (re.compile(r"is not a valid FLAC file"), "it does not start with a FLAC header"),
+             (re.compile(r"file said \d+ bytes, read \d+ bytes"),
+              "a metadata block claims more than the file holds"),
+             (re.compile(r"block is too long to write"), "a metadata block is too large to be written back"),
+             # ASF/WMA
+             (re.compile(r"Not an ASF file"), "it does not start with an ASF header"),
+             (re.compile(r"invalid (object|header) size|invalid descriptor length|invalid field property"),
+              "a header section gives an impossible length"),
+             # RIFF/IFF
+             (re.compile(r"Root chunk must be a (RIFF|FORM) chunk"), r"it does not start with a \1 chunk"),
+             (re.compile(r"Expected RIFF/WAVE"), "it is not a RIFF/WAVE file"),
+             # MP3 and ID3
+             (re.compile(r"(Xing|VBRI) header truncated"), r"its VBR header (\1) is cut short"),
+             (re.compile(r"(?i)header size not synchsafe|invalid (extended )?header size|invalid padding|"
+                         r"extensionFlag3|invalid size in header extension"), "its ID3 tag header is damaged"),
+             (re.compile(r"(?i)^unsupported (version|header revision)"), "its tag has an unknown version"),
+             # anywhere
+             (re.compile(r"(?i)^(truncated( header| content)?|not enough data)$"), _CUT),
+             (re.compile(r"area outside of file|cannot read \d+ bytes, too large"), _CUT),
+             (re.compile(r"Invalid sample rate|sample rate can't be zero"), "its header gives no usable sample rate"))
 
 
 _SHOWN = 48  # characters of a value a message quotes
@@ -98,8 +138,7 @@ def damaged(exc: BaseException, path: str | Path, shown: str | Path | None = Non
     for pattern, words in _REWORDED:
         match = pattern.search(detail)
         if match:
-            detail = match.expand(words)
-            break
+            return f"damaged {name} file: {match.expand(words)}"
     if detail and plain(detail):
         if not detail.isprintable() or len(detail) > 160:
             detail = quoted(detail, 160)[1:-1]
