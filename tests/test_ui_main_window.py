@@ -405,3 +405,40 @@ def test_coming_back_quickly_to_the_loaded_track_shows_its_spectrogram(qtbot, wi
     assert not win.spectrogram.has_image  # cleared for the new selection...
     qtbot.waitUntil(lambda: win.spectrogram.has_image, timeout=20000)  # ...and computed again
     wait_idle(qtbot, win)
+
+
+def test_the_status_column_shows_predicted_truncated_in_full_at_the_default_size(qtbot, window, library, tmp_path):
+    """The longest status text ("predicted · truncated") reads in full at the default window size,
+    and the default columns still need no horizontal scrollbar."""
+    import dataclasses
+
+    from genre_desktop.ui.library_model import STATUS
+
+    win = window
+    win.resize(1280, 820)
+    win.open_folder(str(library))
+    wait_idle(qtbot, win)
+    bravo = win.store.get(path_of(library, "bravo.mp3")) if hasattr(win, "store") else None
+    track = next(t for t in win.model._tracks if t.path.endswith("bravo.mp3")) if bravo is None else bravo
+    win.model.update_tracks([dataclasses.replace(track, status=PREDICTED, error=(
+        "truncated MP3: the header says 0:30, the file holds about 0:12"))])
+    qtbot.wait(50)
+    row = next(r for r in range(win.model.rowCount()) if win.model.index(r, STATUS).data() == "predicted · truncated")
+    header = win.table.horizontalHeader()
+    needed = win.table.sizeHintForColumn(STATUS)  # the delegate's width for the visible rows' text
+    assert needed > 0 and header.sectionSize(STATUS) >= needed, (header.sectionSize(STATUS), needed)
+    assert win.table.visualRect(win.model.index(row, STATUS)).right() <= win.table.viewport().width()
+    assert not win.table.horizontalScrollBar().isVisible()
+    from PySide6.QtWidgets import QApplication
+
+    from genre_desktop.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    before = app.palette()
+    try:
+        for theme in ("light", "dark"):  # looked at by a person: tmp_path/../status_column_<theme>.png
+            apply_theme(app, theme)
+            qtbot.wait(20)
+            win.grab().save(str(tmp_path.parent / f"status_column_{theme}.png"))
+    finally:
+        app.setPalette(before)

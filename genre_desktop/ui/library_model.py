@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from genre_desktop.app.workflow import is_truncated
-from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, UNANALYSED, WRITTEN
+from genre_desktop.core.status import ACCEPTED, CORRECTED, ERROR, PREDICTED, STATUSES, UNANALYSED, WRITTEN
 from genre_desktop.core.track import Track
 
 # Two genre columns, one meaning each: what the file's tag holds now ("In file", GENRES) and the
@@ -29,8 +29,11 @@ from genre_desktop.core.track import Track
 TITLE, ARTIST, ALBUM, DURATION, GENRES, CHOICE, PREDICTED_GENRE, CONFIDENCE, STATUS, FOLDER = range(10)
 HEADERS = ("Title", "Artist", "Album", "Duration", "In file", "Your choice", "Predicted", "Confidence", "Status",
            "Folder")
-DEFAULT_WIDTHS = (230, 140, 140, 64, 110, 110, 96, 88, 128, 200)  # room for the sort arrow, "predicted · truncated"
+# Status is widened by the view to its longest text at the table's font (``STATUS_TEXTS``).
+DEFAULT_WIDTHS = (230, 140, 140, 64, 110, 110, 96, 88, 128, 200)  # room for the sort arrow
 DEFAULT_HIDDEN = ("Folder",)
+TRUNCATED = " · truncated"  # after the status of a file cut short
+STATUS_TEXTS = tuple(str(s) + TRUNCATED for s in STATUSES) + ("missing",)  # every text of the Status column
 
 TrackRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -393,5 +396,5 @@ class LibraryModel(QAbstractTableModel):
             if track.missing:
                 return "missing"
             # A truncated file keeps saying so beside its status: its prediction is of what is there.
-            return track.status + (" · truncated" if is_truncated(track.error) else "")
+            return track.status + (TRUNCATED if is_truncated(track.error) else "")
         return ""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -27,7 +28,8 @@ from genre_desktop.core.status import STATUSES
 from genre_desktop.core.track import Track
 from genre_desktop.ui.empty_state import EmptyState
 from genre_desktop.ui.elide import MiddleElideDelegate
-from genre_desktop.ui.library_model import DEFAULT_HIDDEN, DEFAULT_WIDTHS, FOLDER, HEADERS, TITLE, LibraryModel
+from genre_desktop.ui.library_model import (DEFAULT_HIDDEN, DEFAULT_WIDTHS, FOLDER, HEADERS, STATUS, STATUS_TEXTS,
+                                            TITLE, LibraryModel)
 
 # The content filter's choices (keys of ``app.review.CONTENT_FILTERS``; None: everything).
 CONTENT_CHOICES = (("All content", None), ("Music", "music"), ("Spoken word", "spoken"),
@@ -64,7 +66,8 @@ class LibraryView(QStackedWidget):
         rows = self.table.verticalHeader()
         rows.hide()
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)  # fixed heights: no per-row measuring
-        for col, width in enumerate(DEFAULT_WIDTHS):
+        self.widths = self._default_widths()
+        for col, width in enumerate(self.widths):
             self.table.setColumnWidth(col, width)
         self.table.setItemDelegateForColumn(FOLDER, MiddleElideDelegate(self.table))
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -118,6 +121,16 @@ class LibraryView(QStackedWidget):
         self.update_counts()
         self.show_page()
 
+    def _default_widths(self) -> list[int]:
+        """``DEFAULT_WIDTHS`` with Status as wide as its longest text ("unanalysed · truncated") at
+        the table's font, as the item delegate measures it (text and the style's text margins)."""
+        widths = list(DEFAULT_WIDTHS)
+        style = self.table.style()
+        margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1)
+        text = max(self.table.fontMetrics().horizontalAdvance(t) for t in STATUS_TEXTS)
+        widths[STATUS] = max(widths[STATUS], text + margin)
+        return widths
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize and watched is self.table.viewport() and not self._user_widths:
             self.fit_columns()
@@ -159,7 +172,7 @@ class LibraryView(QStackedWidget):
         try:
             self.table.setColumnHidden(column, not shown)
             if shown and self.table.columnWidth(column) < 20:
-                self.table.setColumnWidth(column, DEFAULT_WIDTHS[column])
+                self.table.setColumnWidth(column, self.widths[column])
         finally:
             self._fitting = False
         if not self._user_widths:
@@ -178,13 +191,13 @@ class LibraryView(QStackedWidget):
             return
         shown = [c for c in range(len(DEFAULT_WIDTHS)) if not self.table.isColumnHidden(c)]
         texts = [c for c in TEXT_COLUMNS if c in shown]
-        fixed = sum(DEFAULT_WIDTHS[c] for c in shown if c not in TEXT_COLUMNS)
-        text = sum(DEFAULT_WIDTHS[c] for c in texts) or 1
+        fixed = sum(self.widths[c] for c in shown if c not in TEXT_COLUMNS)
+        text = sum(self.widths[c] for c in texts) or 1
         scale = min(1.6, max(0.0, (width - fixed) / text))
         self._fitting = True
         try:
             for c in texts:
-                self.table.setColumnWidth(c, max(MIN_TEXT_WIDTH, int(DEFAULT_WIDTHS[c] * scale)))
+                self.table.setColumnWidth(c, max(MIN_TEXT_WIDTH, int(self.widths[c] * scale)))
         finally:
             self._fitting = False
 
