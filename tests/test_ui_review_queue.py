@@ -215,3 +215,37 @@ def test_the_genre_field_never_takes_the_keyboard_by_itself(qtbot, queue):
         t.status = ACCEPTED
     widget.session.set_tracks(tracks)
     assert not widget.new_genre.hasFocus()
+
+
+def test_the_card_shows_a_truncated_files_note_beside_its_prediction(qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from genre_desktop.ui.theme import apply_theme
+
+    tracks = library()
+    cut = "truncated MP3: the header says 0:30, the file holds about 0:12"
+    tracks[0].error = cut  # One: the most confident, so the card shows it first
+    session = LibrarySession(None)
+    session.set_tracks(tracks)
+    widget = ReviewQueue(session, Settings().spell, threshold=0.8)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 560)
+    widget.refresh()
+    widget.show()
+    assert widget.current().title == "One"
+    assert widget.note.isVisible()
+    assert widget.note.text() == f"⚠ {cut}. The prediction is of the part the file holds."
+    widget.table.setFocus()
+    qtbot.keyClick(widget.table, Qt.Key.Key_Down)  # Two has no note: the card says nothing
+    assert widget.current().title == "Two" and not widget.note.isVisible()
+    qtbot.keyClick(widget.table, Qt.Key.Key_Up)
+    assert widget.note.isVisible() and cut in widget.note.text()
+    app = QApplication.instance()
+    before = app.palette()
+    try:
+        for theme in ("light", "dark"):  # looked at by a person: tmp_path/../review_note_<theme>.png
+            apply_theme(app, theme)
+            qtbot.wait(20)
+            widget.grab().save(str(tmp_path.parent / f"review_note_{theme}.png"))
+    finally:
+        app.setPalette(before)

@@ -181,8 +181,7 @@ class PredictionsPanel(QWidget):
         prediction = Prediction.coerce(prediction)  # a stored dict is read through its schema
         has = bool(prediction is not None and prediction.genres)
         error = prediction.error if prediction is not None else None
-        self.note.setText(f"⚠ {note}" + (" The prediction is of the part the file holds." if has and is_truncated(note) else "")
-                          if note else "")
+        self.note.setText(note_text(note, has))
         self.note.setVisible(bool(note))
         if error:
             self.summary.setText(f"Analysis failed: {error}")
@@ -219,3 +218,13 @@ class PredictionsPanel(QWidget):
         segments = len(prediction.segments) if prediction is not None else 0
         self.version.setText(f"Model {version}" + (f" · {segments} segments" if segments else "") if version else "")
         self.version.setVisible(bool(version))
+
+
+def note_text(note: str | None, predicted: bool) -> str:
+    """A file's problem as the details panel and the review card show it ("⚠ truncated MP3: ...");
+    a truncated file that has a prediction says what the prediction is of. "" for no note."""
+    if not note:
+        return ""
+    if not (predicted and is_truncated(note)):
+        return f"⚠ {note}"
+    return f"⚠ {note.rstrip(' .')}. The prediction is of the part the file holds."

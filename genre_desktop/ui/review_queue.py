@@ -43,12 +43,14 @@ from PySide6.QtWidgets import (
 )
 
 from genre_desktop.app.review import Decision, ReviewRules, in_queue
+from genre_desktop.app.workflow import scan_note
 from genre_desktop.core.status import ACCEPTED, CORRECTED
 from genre_desktop.core.track import Track
 from genre_desktop.jobs.session_signals import SessionSignals
 from genre_desktop.ui.broad_suggestions import BroadSuggestions
 from genre_desktop.ui.genre_input import GenreInput
 from genre_desktop.ui.library_model import display_title
+from genre_desktop.ui.predictions_panel import WARNING_COLOUR, note_text
 from genre_desktop.ui.review_keys import QueueKeys
 from genre_desktop.ui.review_model import QueueModel
 
@@ -126,6 +128,10 @@ class ReviewQueue(QueueKeys, QWidget):
         self.title.setFont(font)
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.note = QLabel()  # the file's problem, as the details panel shows it ("⚠ truncated MP3: ...")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {WARNING_COLOUR};")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)  # a file name in a note is not markup
         self.choices = QListWidget()
         self.choices.setToolTip("Press 1-9, or double-click / Enter on a genre to pick it")
         self.broad = BroadSuggestions(spell)
@@ -141,7 +147,7 @@ class ReviewQueue(QueueKeys, QWidget):
                                 "(G genre, T style) · Ctrl+Z undo · ↑↓ move")
         self.keys_help.setWordWrap(True)
         self.keys_help.setForegroundRole(self.keys_help.foregroundRole())
-        for w in (self.title, self.details, QLabel("Pick a genre:"), self.choices, self.new_genre, self.broad):
+        for w in (self.title, self.details, self.note, QLabel("Pick a genre:"), self.choices, self.new_genre, self.broad):
             card_layout.addWidget(w)
         card_layout.addLayout(buttons)
         card_layout.addWidget(self.keys_help)
@@ -276,6 +282,8 @@ class ReviewQueue(QueueKeys, QWidget):
         for w in (self.accept_button, self.skip_button, self.choices, self.new_genre):
             w.setEnabled(enabled)
         self.undo_button.setEnabled(self.session.can_undo)
+        self.note.setText(note_text(scan_note(track), True) if track is not None else "")
+        self.note.setVisible(bool(self.note.text()))
         if track is None:
             self.title.setText("Nothing to review")
             self.details.setText("Analysed tracks appear here, most confident first. Analyse the library with "
