@@ -1,5 +1,8 @@
 """Which files are audio: the extensions the scan reads, format names, and cheap content sniffs.
 
+Phone recordings in 3GP/3GPP2 (.3gp, .3g2: MP4 files of another brand) are read and tagged as M4A,
+and FLAC in Ogg (.oggflac) as Ogg, by the same mutagen classes the content sniff picks.
+
 Besides the containers the app tags, the scan reads every format ffmpeg decodes that music
 libraries hold (WavPack, Musepack, Monkey's Audio, TTA, TAK, OptimFROG, DSD as DSF and DSDIFF,
 M4B audiobooks, Matroska audio, CAF, Speex, Wave64, MP2, Dolby Digital AC-3 and E-AC-3 as DVD
@@ -17,7 +20,8 @@ import os
 from pathlib import Path
 
 TAGGED_EXTENSIONS = frozenset(
-    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".aif", ".aiff", ".m4a", ".mp4", ".aac", ".wma", ".au"})
+    {".mp3", ".flac", ".ogg", ".oga", ".oggflac", ".opus", ".wav", ".aif", ".aiff", ".m4a", ".mp4", ".3gp", ".3g2",
+     ".aac", ".wma", ".au"})
 # Decoded by ffmpeg (or libsndfile), their tags not written by this app.
 FFMPEG_EXTENSIONS = frozenset(
     {".wv", ".mpc", ".mp+", ".mpp", ".ape", ".tta", ".tak", ".ofr", ".ofs", ".dsf", ".dff", ".m4b", ".mka",

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 _MAGIC = ((b"ID3", "MP3"), (b"RIFF", "WAV"), (b"FORM", "AIFF"), (b"fLaC", "FLAC"), (b"OggS", "Ogg"),
           (b"\x30\x26\xb2\x75", "WMA"))
 _EXTENSIONS = {".mp3": "MP3", ".wav": "WAV", ".aif": "AIFF", ".aiff": "AIFF", ".flac": "FLAC", ".ogg": "Ogg",
-               ".oga": "Ogg", ".opus": "Opus", ".m4a": "M4A", ".mp4": "M4A", ".wma": "WMA"}
+               ".oga": "Ogg", ".opus": "Opus", ".m4a": "M4A", ".mp4": "M4A", ".wma": "WMA",
+               ".3gp": "3GP", ".3g2": "3GP2", ".oggflac": "Ogg FLAC"}
 # Text that is about Python, not about the file.
 _INTERNAL = re.compile(r"Error\b|Exception|format requires|index out of range|unpack|struct|object|"
                        r"NoneType|codec can't|argument|attribute|not subscriptable|overflow|"
@@ -114,8 +115,8 @@ def container_name(path: str | Path) -> str:
             head = handle.read(12)
     except OSError:
         head = b""
-    if head[4:8] == b"ftyp":
-        return "M4A"
+    if head[4:8] == b"ftyp":  # phone recordings name their MP4 brand 3gp*/3g2*
+        return {b"3gp": "3GP", b"3g2": "3GP2"}.get(head[8:11], "M4A")
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
