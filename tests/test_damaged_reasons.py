@@ -18,6 +18,7 @@ from mutagen.ogg import OggPage
 from genre_desktop.library.scanner import scan_paths
 from genre_desktop.library.store import Store
 from genre_desktop.tagging import TagError, read_tags, write_genres
+from genre_desktop.tagging.reasons import damaged
 
 
 def _mutagen_sentences() -> set[str]:
@@ -134,3 +135,14 @@ def test_a_damaged_file_gets_a_plain_reason_on_read_write_and_scan(tmp_path, nam
     assert len(reasons) >= 3 and any(expected in r for r in reasons[2:]), reasons
     for reason in reasons:
         assert not raw_phrases(reason), (reason, raw_phrases(reason))
+
+
+def test_no_sentence_mutagen_raises_reaches_the_user_as_it_is(tmp_path):
+    """Every message mutagen can raise, as its own exception would carry it: the reason is ours
+    (reworded where we know what it means, else "its structure cannot be read")."""
+    path = make_audio(tmp_path / "a.flac", seconds=0.2)
+    for sentence in sorted(MUTAGEN):
+        reason = damaged(mutagen.MutagenError(sentence), path)
+        assert reason.startswith("damaged FLAC file: ") and not raw_phrases(reason), (sentence, reason)
+    assert damaged(mutagen.MutagenError("> 1 SeekTable block found"), path) == (
+        "damaged FLAC file: it has more than one SeekTable block")

@@ -46,6 +46,9 @@ _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an un
              (re.compile(r"Invalid mvhd|Unknown mdhd version|Unable to get timescale", re.I),
               "its movie header (mvhd/mdhd atom) is damaged"),
              (re.compile(r"track has no audio data"), "it holds no audio track"),
+             (re.compile(r"atom length can only be|only a top-level atom can have zero length|Invalid atom|"
+                         r"Unknown atom type|unexpected atom|is not a container"), "an atom has an impossible length or type"),
+             (re.compile(r"Invalid stsd|Unsupported stsd version"), "its sample description (stsd atom) is damaged"),
              # Ogg and its codecs
              (re.compile(r"framing bit was unset"), "its Vorbis header is malformed"),
              (re.compile(r"not a valid Vorbis comment"), "its tag block (Vorbis comment) is malformed"),
@@ -54,6 +57,8 @@ _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an un
              (re.compile(r"page has not packets|first packet is continued|last packet does not complete|"
                          r"unable to find final Ogg header|lacing bytes"), "an Ogg page is cut short or damaged"),
              (re.compile(r"invalid serial number|bad sequence number"), "its Ogg pages are out of order or mixed"),
+             (re.compile(r"packet too short to be valid|page has ID header|empty pages list"), "an Ogg page is malformed"),
+             (re.compile(r"no valid stream found"), "no Vorbis, Opus, FLAC or Speex stream found in its Ogg pages"),
              (re.compile(r"(?i)^version .* unsupported$"), "its Opus header has an unknown version"),
              (re.compile(r"invalid FLAC marker"), "its FLAC-in-Ogg header is malformed"),
              # FLAC
@@ -62,22 +67,31 @@ _REWORDED = ((re.compile(r"ID3v2\.(\d+) not supported"), r"its ID3 tag has an un
              (re.compile(r"file said \d+ bytes, read \d+ bytes"),
               "a metadata block claims more than the file holds"),
              (re.compile(r"block is too long to write"), "a metadata block is too large to be written back"),
+             (re.compile(r"> 1 (\w+) block found"), r"it has more than one \1 block"),
+             (re.compile(r"stream info has invalid length|missing stream info"), "its STREAMINFO block is damaged"),
              # ASF/WMA
              (re.compile(r"Not an ASF file"), "it does not start with an ASF header"),
              (re.compile(r"invalid (object|header) size|invalid descriptor length|invalid field property"),
               "a header section gives an impossible length"),
+             (re.compile(r"invalid codec entry|unexpected descriptor|unexpected DecoderConfigDescrTag"),
+              "its description of the codec is damaged"),
              # RIFF/IFF
              (re.compile(r"Root chunk must be a (RIFF|FORM) chunk"), r"it does not start with a \1 chunk"),
              (re.compile(r"Expected RIFF/WAVE"), "it is not a RIFF/WAVE file"),
              # MP3 and ID3
              (re.compile(r"(Xing|VBRI) header truncated"), r"its VBR header (\1) is cut short"),
+             (re.compile(r"(?i)sync not found|invalid frame size|not enough frame data|not a (Xing|VBRI|lame) header"),
+              "its MPEG audio frames are damaged"),
+             (re.compile(r"(?i)invalid frame (ID|key|type)|Invalid ID3TimeStamp|not null terminated|invalid numeric pair|"
+                         r"invalid (bool|genre|value size)|unknown genre|invalid tag name"), "a tag field is malformed"),
              (re.compile(r"(?i)header size not synchsafe|invalid (extended )?header size|invalid padding|"
                          r"extensionFlag3|invalid size in header extension"), "its ID3 tag header is damaged"),
              (re.compile(r"(?i)^unsupported (version|header revision)"), "its tag has an unknown version"),
              # anywhere
              (re.compile(r"(?i)^(truncated( header| content)?|not enough data)$"), _CUT),
              (re.compile(r"area outside of file|cannot read \d+ bytes, too large"), _CUT),
-             (re.compile(r"Invalid sample rate|sample rate can't be zero"), "its header gives no usable sample rate"))
+             (re.compile(r"(?i)invalid sample rate|sample rate can't be zero|sample rate value of 0"),
+              "its header gives no usable sample rate"))
 
 
 _SHOWN = 48  # characters of a value a message quotes
@@ -140,7 +154,8 @@ def damaged(exc: BaseException, path: str | Path, shown: str | Path | None = Non
         match = pattern.search(detail)
         if match:
             return f"damaged {name} file: {match.expand(words)}"
-    if detail and plain(detail):
+    # mutagen's other sentences are for programmers ("Not implemented", "dictionary is empty"): not shown
+    if detail and plain(detail) and type(exc).__module__.split(".")[0] != "mutagen":
         if not detail.isprintable() or len(detail) > 160:
             detail = quoted(detail, 160)[1:-1]
         return f"damaged {name} file: {detail}"
