@@ -1,6 +1,6 @@
-"""Modules stay under 400 lines (DESIGN.md; issue 19 item 8): split by responsibility. The two
-training scripts still over it belong to the analysis engineer (being worked on this round) and
-are named here until they are split; any other module over the limit fails."""
+"""Modules stay under 400 lines (DESIGN.md; issue 19 item 8): split by responsibility. The one
+training script still over it is named here until it is split; any other module over the limit
+fails."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 400
 #: Developer scripts over the limit, named until their owner splits them.
-KNOWN_OVER = {"tools/train_ensemble.py", "tools/train_ensemble_card.py"}
+KNOWN_OVER = {"tools/train_ensemble_card.py"}
 
 
 def line_counts() -> dict[str, int]:
