@@ -113,7 +113,8 @@ def _open(path: Path, shown: Path) -> Any:
         foreign = foreign_audio(header[:64])
         if foreign:
             raise _Foreign(foreign)
-        (score, _name), kind = max(((k.score(str(shown), handle, header), k.__name__), k) for k in KINDS)
+        name = str(shown)  # once, not once per container scored
+        (score, _name), kind = max(((k.score(name, handle, header), k.__name__), k) for k in KINDS)
         if score <= 0:
             return None
         handle.seek(0)
