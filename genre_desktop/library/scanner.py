@@ -2,7 +2,8 @@
 
 Two phases. The walk lists the folder tree (``os.scandir`` with ``stat``; no file is opened) and
 gives the total; then each file whose size or mtime differs from the store is read with
-``read_tags`` (unchanged files are never opened). Tracks that were under the root but are gone are
+``read_tags`` (unchanged files are never opened; a changed one is opened and parsed once: the
+tags' parse also tells an MP3 cut short, and the header is probed only when the tags have none). Tracks that were under the root but are gone are
 flagged ``missing`` and keep their predictions and choices (``Store.remove_missing`` purges them).
 
 - Directory symlinks are followed; the (device, inode) of every visited directory is remembered,
