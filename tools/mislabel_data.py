@@ -73,7 +73,7 @@ class Refit:
 
     def __init__(self, train_items: list, train_vectors: list) -> None:
         from audio_data import artist_block
-        from train_ensemble import Table, classical_members
+        from ensemble_members import Table, classical_members
 
         from genre_desktop.inference.manifest import load_manifest
         from genre_desktop.paths import bundled_models_dir
@@ -103,7 +103,7 @@ class Refit:
         """Members fitted on the train clips ``fit_clips`` (the table's train rows outside the other
         clips' artist blocks for the classical members)."""
         from train_audio_head import fit_head
-        from train_ensemble import fit_classical
+        from ensemble_members import fit_classical
 
         held_blocks = set(self.train_blocks) - set(self.train_blocks[fit_clips])
         rows = self.table.rows({"train"}, held_blocks)

@@ -23,7 +23,9 @@ Protocol (fixed seeds; the test split is never used):
 5. bundle: the same out-of-fold procedure over train+valid gives the weights written for the app
    (the bundled members are fitted on train+valid).
 
-Writes ``models/ensemble_v3.json`` (every figure and the bundle's weights).
+Writes ``models/ensemble_v3.json`` (every figure and the bundle's weights). The members (refitting,
+out-of-fold probabilities) are ``tools/ensemble_members.py``, the vote (weight fitting, its
+cross-validation, the bootstrap) ``tools/ensemble_vote.py``; this script runs the protocol.
 
 Usage: nice python tools/train_ensemble.py [--cache FILE] [--extra cnn=FILE.npz]
 """
@@ -35,7 +37,6 @@ import json
 import logging
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,187 +45,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from audio_data import DEFAULT_CACHE, AudioSet, artist_block, grouped_folds, load  # noqa: E402
-from train_audio_head import CHOICE_PATH, fit_head, head_rows, scores  # noqa: E402
+from audio_data import DEFAULT_CACHE, AudioSet, load  # noqa: E402
+from ensemble_members import FOLDS, SEED, Table, classical_members, load_extra, member_probas, out_of_fold  # noqa: E402
+from ensemble_vote import bootstrap_diff, choose_vote, cross_validated_vote  # noqa: E402
+from train_audio_head import CHOICE_PATH, scores  # noqa: E402
 from genre_desktop.fsutil import atomic_write_json  # noqa: E402
-from genre_desktop.inference.ensemble import POOLINGS, weighted_mean  # noqa: E402
+from genre_desktop.inference.ensemble import weighted_mean  # noqa: E402
 from genre_desktop.training import classical as C  # noqa: E402
 
 log = logging.getLogger("train_ensemble")
 
-SEED = 20151
-FOLDS = 5
-BOOTSTRAP = 2000
 DATA = ROOT.parent.parent / "shared" / "data" / "gtzan"
 FOLDS_PATH = Path("/work/cache/ensemble_folds.json")
 HEAD = "audio_head"
 ENSEMBLE = "ensemble_v3"  # v3: the head reads the MSD network only (issue 14); see models/README.md
-
-
-def _hyper(name: str, raw: dict) -> dict:
-    """The bundled member's hyperparameters (metrics.json) as pipeline parameters."""
-    return {"clf__" + k: v for k, v in raw.items()}  # train_classical stored them without the prefix
-
-
-class Table:
-    """The feature table's rows, with artist blocks, for refitting the classical members."""
-
-    def __init__(self, data_dir: Path):
-        table = C.load_feature_table(data_dir / "features_30_sec.csv")
-        self.split = {}
-        for split in ("train", "valid"):
-            for name in C.read_split(data_dir / "splits" / f"{split}_filtered.txt"):
-                self.split[name] = split
-        self.X = C.as_float32_inputs(table.X)
-        self.y = np.asarray(table.y)
-        self.names = [f.rsplit(".", 1)[0] for f in table.filenames]  # blues.00000.wav -> blues.00000
-        self.blocks = np.array([artist_block(n) for n in self.names])
-        self.rows_split = np.array([self.split.get(f, "?") for f in table.filenames])
-
-    def rows(self, splits: set[str], exclude_blocks: set[str]) -> np.ndarray:
-        return np.flatnonzero(np.isin(self.rows_split, list(splits)) & ~np.isin(self.blocks, list(exclude_blocks)))
-
-
-def classical_members() -> dict[str, dict]:
-    metrics = json.loads((ROOT / "models" / "metrics.json").read_text(encoding="utf-8"))
-    return {name: _hyper(name, m["hyperparameters"]) for name, m in metrics["members"].items()}
-
-
-def fit_classical(name: str, params: dict, table: Table, rows: np.ndarray):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return C.build_pipeline(name, SEED, **params).fit(table.X[rows], table.y[rows])
-
-
-def member_probas(data: AudioSet, table: Table, fit_clips: np.ndarray, held_clips: np.ndarray,
-                  fit_splits: set[str], hyper: dict, heads: dict[str, dict],
-                  fixed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Each member fitted without the held clips' artist blocks, predicting the held clips.
-
-    ``heads``: member name -> the head's choice (``stats``, ``family``, ``params``,
-    ``patches_per_window``: musicnn patches or EfficientAT excerpts); ``fixed``: members fitted on
-    nothing here (the zero-shot genre scores), name -> probabilities of every clip."""
-    held_blocks = set(data.groups[held_clips])
-    rows = table.rows(fit_splits, held_blocks)
-    Xa = C.as_float32_inputs(data.features[held_clips])
-    out = {name: C.full_proba(fit_classical(name, p, table, rows), Xa) for name, p in hyper.items()}
-    for name, head in heads.items():
-        patches = head["patches_per_window"] or None
-        Xr, yr, wr, _ = head_rows(data, fit_clips, head["stats"], patches, head["params"])
-        model = fit_head(head["family"], head["params"], Xr, yr, wr, SEED)
-        out[name] = C.full_proba(model, data.stats(head["stats"], patches)[held_clips])
-    for name, p in (fixed or {}).items():
-        out[name] = p[held_clips]
-    return out
-
-
-def out_of_fold(data: AudioSet, table: Table, clips: np.ndarray, fit_splits: set[str], hyper: dict,
-                heads: dict[str, dict], fixed: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], list]:
-    folds = grouped_folds(data.y[clips], data.groups[clips], FOLDS, SEED)
-    oof: dict[str, np.ndarray] = {}
-    for k, (fit, held) in enumerate(folds):
-        probas = member_probas(data, table, clips[fit], clips[held], fit_splits, hyper, heads, fixed)
-        for name, p in probas.items():
-            oof.setdefault(name, np.zeros((len(clips), len(C.GTZAN_LABELS))))[held] = p
-        log.info("fold %d/%d: %d held clips", k + 1, len(folds), len(held))
-    return oof, folds
-
-
-def load_extra(spec: str, data: AudioSet) -> tuple[str, dict[str, np.ndarray]]:
-    """An extra member's probabilities (e.g. the CNN), rows in ``data``'s clip order.
-
-    ``proba``: train clips out-of-fold over the train folds (``FOLDS_PATH``), valid clips from the
-    model fitted on all of train. ``proba_cv_all`` (optional): every clip out-of-fold over the
-    grouped folds of train+valid (``audio_data.grouped_folds(y, groups, 5, SEED)`` over the clips
-    in train-then-valid order); without it the member stays out of the bundle's vote."""
-    name, path = spec.split("=", 1)
-    d = np.load(path)
-    index = {c: i for i, c in enumerate(d["clip"].astype(str))}
-    missing = [c for c in data.clip if c not in index]
-    if missing:
-        raise SystemExit(f"{path} lacks {len(missing)} clips, e.g. {missing[:3]}")
-    return name, {k: np.stack([d[k][index[c]] for c in data.clip]).astype(np.float64)
-                  for k in ("proba", "proba_cv_all") if k in d}
-
-
-OBJECTIVES = ("log_loss", "balanced_log_loss", "accuracy")
-
-
-def fit_weights(probas: dict[str, np.ndarray], y: np.ndarray, pooling: str, objective: str) -> dict[str, float]:
-    """Vote weights on the simplex. ``balanced_log_loss``: the log-loss with each genre weighing the
-    same in total (blues, classical and jazz are two thirds of the clips; the targets include macro
-    F1); softmax parametrisation, Nelder-Mead from equal weights (deterministic). Else
-    ``classical.fit_vote_weights``."""
-    if objective != "balanced_log_loss":
-        return C.fit_vote_weights(probas, y, pooling, objective)
-    from scipy.optimize import minimize
-
-    names = list(probas)
-    counts = np.bincount(y, minlength=len(C.GTZAN_LABELS)).astype(float)
-    w_row = 1.0 / counts[y]
-    rows = np.arange(len(y))
-
-    def weights_of(theta: np.ndarray) -> dict[str, float]:
-        w = np.exp(theta - theta.max())
-        return dict(zip(names, w / w.sum()))
-
-    def loss(theta: np.ndarray) -> float:
-        q = weighted_mean(probas, weights_of(theta), pooling)
-        return float(-np.sum(w_row * np.log(np.clip(q[rows, y], 1e-12, None))) / w_row.sum())
-
-    result = minimize(loss, np.zeros(len(names)), method="Nelder-Mead",
-                      options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 4000})
-    return {n: float(v) for n, v in weights_of(result.x).items()}
-
-
-def cross_validated_vote(probas: dict[str, np.ndarray], y: np.ndarray, groups: np.ndarray, pooling: str,
-                         objective: str) -> np.ndarray:
-    """Out-of-fold vote: weights fitted on the other grouped folds' rows only."""
-    out = np.zeros_like(next(iter(probas.values())), dtype=np.float64)
-    for fit, held in grouped_folds(y, groups, FOLDS, SEED):
-        weights = fit_weights({m: p[fit] for m, p in probas.items()}, y[fit], pooling, objective)
-        out[held] = weighted_mean({m: p[held] for m, p in probas.items()}, weights, pooling)
-    return out
-
-
-def choose_vote(oof: dict[str, np.ndarray], y: np.ndarray, groups: np.ndarray) -> dict:
-    """Pooling and objective by cross-validating the weight fit over the out-of-fold rows."""
-    candidates = {}
-    for objective in OBJECTIVES if len(oof) <= 6 else ("log_loss", "balanced_log_loss"):
-        for pooling in POOLINGS:
-            q = cross_validated_vote(oof, y, groups, pooling, objective)
-            s = scores(q, y)
-            candidates[f"{pooling}/{objective}"] = {"pooling": pooling, "objective": objective,
-                                                    **{k: s[k] for k in ("accuracy", "macro_f1", "log_loss")}}
-            log.info("vote %s/%s: nested-CV acc %.3f F1 %.3f", pooling, objective, s["accuracy"], s["macro_f1"])
-    key = max(candidates, key=lambda k: (candidates[k]["accuracy"] + candidates[k]["macro_f1"], -candidates[k]["log_loss"]))
-    pick = candidates[key]
-    weights = fit_weights(oof, y, pick["pooling"], pick["objective"])
-    return {"pooling": pick["pooling"], "objective": pick["objective"], "weights": weights, "candidates": candidates}
-
-
-def bootstrap_diff(p_ens: np.ndarray, p_best: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict:
-    """Accuracy and macro F1 of (ensemble - best member), resampling valid artist blocks with replacement."""
-    from sklearn.metrics import f1_score
-
-    rng = np.random.default_rng(seed)
-    blocks = np.unique(groups)
-    members = {b: np.flatnonzero(groups == b) for b in blocks}
-    ce, cb = p_ens.argmax(1), p_best.argmax(1)
-    d_acc, d_f1 = [], []
-    for _ in range(BOOTSTRAP):
-        idx = np.concatenate([members[b] for b in rng.choice(blocks, len(blocks), replace=True)])
-        d_acc.append(np.mean(ce[idx] == y[idx]) - np.mean(cb[idx] == y[idx]))
-        labels = sorted(set(y[idx].tolist()))
-        d_f1.append(f1_score(y[idx], ce[idx], labels=labels, average="macro", zero_division=0)
-                    - f1_score(y[idx], cb[idx], labels=labels, average="macro", zero_division=0))
-    out = {}
-    for key, d in (("accuracy", np.array(d_acc)), ("macro_f1", np.array(d_f1))):
-        out[key] = {"mean": float(d.mean()), "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
-                    "p_greater_than_0": float(np.mean(d > 0))}
-    out["note"] = (f"{BOOTSTRAP} resamples of the {len(blocks)} valid artist blocks with replacement; macro F1 "
-                   "over the genres present in each resample")
-    return out
 
 
 def bundled_on_valid(data: AudioSet, va: np.ndarray, hyper: dict, v1: dict) -> dict:
