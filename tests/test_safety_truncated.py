@@ -48,6 +48,30 @@ def test_scan_shows_the_truncation_and_the_real_length(tmp_path, cut_mp3):
     assert 11 < track.duration < 13
 
 
+def test_read_tags_finds_the_truncation_in_its_own_parse(cut_mp3, tmp_path):
+    """The scan reads each MP3 once: the tags' parse also says whether the file was cut short."""
+    from genre_desktop.tagging import read_tags
+
+    tags = read_tags(cut_mp3)
+    assert tags.problem == probe(cut_mp3).problem
+    assert tags.problem.startswith("truncated MP3: the header says 0:30, the file holds about 0:12")
+    assert 11 < tags.duration < 13 and tags.genres == ["Rock"]
+    whole = read_tags(make_audio(tmp_path / "whole.mp3", seconds=5, signal="noise"))
+    assert whole.problem == "" and whole.duration == pytest.approx(5, abs=0.1)
+
+
+def test_scanning_a_cut_mp3_parses_it_once(tmp_path, cut_mp3, monkeypatch):
+    from mutagen.mp3 import MP3
+
+    parses = []
+    real = MP3.load
+    monkeypatch.setattr(MP3, "load", lambda self, *a, **k: (parses.append(a), real(self, *a, **k))[1])
+    store = Store.open(tmp_path / "lib.json")
+    scan_paths([str(cut_mp3)], store)
+    assert len(parses) == 1
+    assert store.get(str(cut_mp3)).error.startswith("truncated MP3: the header says 0:30")
+
+
 def test_decoder_notes_go_to_the_log_not_the_terminal(cut_mp3, capfd, caplog):
     with caplog.at_level(logging.INFO, logger="genre_desktop.audio"):
         decode(cut_mp3, sr=22050, offset=1.0, duration=2.0)

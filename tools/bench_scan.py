@@ -16,7 +16,12 @@ e.g. ``git archive <commit> | tar -x -C TREE``) over the same files, in alternat
 (``--rounds``, default 2), each in its own process; figures are medians, with current/baseline
 ratios (below 1: faster now).
 
-Usage: ``python tools/bench_scan.py [--files 2000] [--synthetic 20000] [--baseline TREE] [--keep DIR]``
+``--cover KB`` embeds a cover picture of that size in every MP3, FLAC and M4A (real libraries'
+files carry 50-500 KB of art, which every parse of the tags reads). ``--formats .mp3,.flac,.m4a`` limits the generated files to those extensions (default: every
+format this machine can generate). ``--profile N`` prints the 25 costliest functions (cProfile,
+cumulative) of a first scan of the current code instead of the comparison.
+
+Usage: ``python tools/bench_scan.py [--files 2000] [--formats EXTS] [--synthetic 20000] [--baseline TREE] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -67,11 +72,39 @@ def retag(path: Path, i: int) -> None:
         pass
 
 
-def generate(root: Path, count: int) -> list[Path]:
+def add_cover(path: Path, size_kb: int) -> None:
+    """Embed ``size_kb`` KB of (incompressible) picture data as the front cover."""
+    from mutagen.flac import FLAC, Picture
+    from mutagen.id3 import APIC
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4, MP4Cover
+
+    data = b"\xff\xd8\xff\xe0" + random.Random(size_kb).randbytes(size_kb * 1024)
+    ext = path.suffix.lower()
+    if ext == ".mp3":
+        audio = MP3(path)
+        audio.tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="", data=data))
+    elif ext == ".flac":
+        audio = FLAC(path)
+        picture = Picture()
+        picture.type, picture.mime, picture.data = 3, "image/jpeg", data
+        audio.add_picture(picture)
+    elif ext == ".m4a":
+        audio = MP4(path)
+        audio["covr"] = [MP4Cover(data, imageformat=MP4Cover.FORMAT_JPEG)]
+    else:
+        return
+    audio.save()
+
+
+def generate(root: Path, count: int, formats: list[str] = FORMATS, cover_kb: int = 0) -> list[Path]:
     masters_dir = root / "_masters"
     masters_dir.mkdir(parents=True)
     masters = [make_audio(masters_dir / f"master{ext}", seconds=1.0, tags={"title": "M", "artist": "M", "genre": ["Rock"]})
-               for ext in FORMATS]
+               for ext in formats]
+    if cover_kb:
+        for master in masters:
+            add_cover(master, cover_kb)
     lib = root / "library"
     files = []
     for i in range(count):
@@ -159,6 +192,22 @@ def measure(root: Path, synthetic: int) -> dict[str, float]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def profile_scan(root: Path) -> None:
+    """The 25 costliest functions (cumulative) of a first scan into an empty store."""
+    import cProfile
+    import pstats
+
+    work = Path(tempfile.mkdtemp(prefix="profile-", dir=root))
+    store = Store.open(work / "library.json")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    drain(scan(root / "library", store))
+    profiler.disable()
+    store.close()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def measure_in_child(tree: Path, root: Path, synthetic: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run([sys.executable, __file__, "--measure", str(root), "--synthetic", str(synthetic)],
@@ -169,6 +218,9 @@ def measure_in_child(tree: Path, root: Path, synthetic: int) -> dict[str, float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--formats", default=",".join(FORMATS), help="extensions to generate, comma-separated")
+    parser.add_argument("--cover", type=int, default=0, help="KB of cover art in each MP3/FLAC/M4A")
+    parser.add_argument("--profile", action="store_true", help="profile a first scan of the current code instead")
     parser.add_argument("--synthetic", type=int, default=20000, help="tracks for the store-only figures (0: skip)")
     parser.add_argument("--baseline", type=Path, default=None, help="another code tree to measure alongside")
     parser.add_argument("--rounds", type=int, default=2)
@@ -181,8 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-scan-"))
     try:
         t0 = time.perf_counter()
-        files = generate(root, args.files)
-        print(f"generated {len(files)} files ({', '.join(FORMATS)}) in {time.perf_counter() - t0:.1f} s under {root}")
+        formats = [f if f.startswith(".") else "." + f for f in args.formats.split(",") if f]
+        unknown = sorted(set(formats) - set(FORMATS))
+        if unknown:
+            parser.error(f"cannot generate {', '.join(unknown)} here (can: {', '.join(FORMATS)})")
+        files = generate(root, args.files, formats, args.cover)
+        print(f"generated {len(files)} files ({', '.join(formats)}) in {time.perf_counter() - t0:.1f} s under {root}")
+        if args.profile:
+            profile_scan(root)
+            return 0
         trees = {"current": REPO} if args.baseline is None else {"baseline": args.baseline.resolve(), "current": REPO}
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
         baselines = []

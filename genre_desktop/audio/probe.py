@@ -94,6 +94,7 @@ def mp3_truncation(path: str | os.PathLike[str]) -> tuple[float, str] | None:
 
     A VBR header (Xing/Info/VBRI) states the stream's length and byte count; an interrupted copy
     or download keeps the header and loses the end. Compared by bytes: cheap, no decoding.
+    Parses the file; a caller that has already (``tagging.read_tags`` does) uses ``mp3_truncation_of``.
     """
     from mutagen.mp3 import MP3
 
@@ -102,10 +103,21 @@ def mp3_truncation(path: str | os.PathLike[str]) -> tuple[float, str] | None:
         size = os.path.getsize(path)
     except Exception:  # not an MP3 mutagen reads: nothing to compare
         return None
-    length, bitrate = float(audio.info.length or 0), int(audio.info.bitrate or 0)
-    if length <= 0 or bitrate <= 0:
+    return mp3_truncation_of(audio, size)
+
+
+def mp3_truncation_of(audio: object, size: int) -> tuple[float, str] | None:
+    """``mp3_truncation`` for an MP3 mutagen has already parsed (``audio``: a ``mutagen.mp3.MP3``)
+    of ``size`` bytes: the scan reads the tags and this from one parse of the file."""
+    info, tags = getattr(audio, "info", None), getattr(audio, "tags", None)
+    try:
+        length, bitrate = float(getattr(info, "length", 0) or 0), int(getattr(info, "bitrate", 0) or 0)
+    except (TypeError, ValueError):
         return None
-    start = getattr(audio.tags, "size", 0) if audio.tags is not None and getattr(audio.tags, "version", (2,))[0] == 2 else 0
+    if not math.isfinite(length) or length <= 0 or bitrate <= 0:
+        return None
+    # The stream starts after an ID3v2 tag (its size counts the header); the VBR header's claim is the stream's.
+    start = getattr(tags, "size", 0) if tags is not None and getattr(tags, "version", (2,))[0] == 2 else 0
     held_bytes = size - start
     claimed = bitrate / 8 * length
     if held_bytes >= 0.9 * claimed - 4096:

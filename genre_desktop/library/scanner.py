@@ -2,7 +2,8 @@
 
 Two phases. The walk lists the folder tree (``os.scandir`` with ``stat``; no file is opened) and
 gives the total; then each file whose size or mtime differs from the store is read with
-``read_tags`` (unchanged files are never opened). Tracks that were under the root but are gone are
+``read_tags`` (unchanged files are never opened; a changed one is opened and parsed once: the
+tags' parse also tells an MP3 cut short, and the header is probed only when the tags have none). Tracks that were under the root but are gone are
 flagged ``missing`` and keep their predictions and choices (``Store.remove_missing`` purges them).
 
 - Directory symlinks are followed; the (device, inode) of every visited directory is remembered,
@@ -34,7 +35,6 @@ from dataclasses import fields as dataclass_fields
 from typing import Callable, Generator, Iterator
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, probe
-from genre_desktop.audio.probe import mp3_truncation
 from genre_desktop.cancel import NEVER, CancelToken
 from genre_desktop.library.store import Store
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
@@ -256,11 +256,8 @@ def _read_into(track: Track, options: WriteOptions | None = None) -> str | None:
         setattr(track, attr, list(found) if multi else (found[0] if found else ""))
     track.duration, track.samplerate, track.channels = tags.duration, tags.samplerate, tags.channels
     track.format = tags.format or track.format
-    if track.format == "mp3":  # cut short: say so, and show the length the file still holds
-        cut = mp3_truncation(track.path)
-        if cut is not None:
-            track.duration = cut[0]
-            track.error = cut[1]  # a note beside a usable status: the audio that is there analyses
+    if tags.problem:  # an MP3 cut short (found from the tags' parse; duration: what it still holds)
+        track.error = tags.problem  # a note beside a usable status: the audio that is there analyses
     if not track.duration or not track.samplerate:
         try:  # the tag library found no stream info: ask the decoder whether there is audio at all
             info = probe(track.path)

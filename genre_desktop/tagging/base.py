@@ -121,12 +121,17 @@ class Fields:
 
 @dataclass
 class FileTags(Fields):
-    """What the library records about a file: the declared fields plus the stream header."""
+    """What the library records about a file: the declared fields plus the stream header.
+
+    ``problem``: what is wrong with the file although it reads ("truncated MP3: ..."; then
+    ``duration`` is what the file still holds), "" if nothing.
+    """
 
     duration: float | None = None
     samplerate: int | None = None
     channels: int | None = None
     format: str = ""
+    problem: str = ""
 
 
 class Backend:

@@ -5,7 +5,9 @@ user sees (a working copy's ``.tmp`` name must not cost an untagged MP3 its exte
 Real audio in a container without a tag backend (WavPack, APE, Speex, ... whatever the
 extension) is "tags cannot be written for this format (WavPack) yet" for a write, and read
 through audio.probe for its header and ``foreign`` for its tags. A streamed WAV's duration is
-its samples to the end of the file (not the 4 GB its size field claims).
+its samples to the end of the file (not the 4 GB its size field claims). An MP3 cut short is
+found from the same parse (its VBR header's claim against the file's size): ``problem`` says so and
+``duration`` is what the file still holds, so a scan opens each MP3 once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from genre_desktop.audio import DecodeError, looks_like_audio, probe
+from genre_desktop.audio.probe import mp3_truncation_of
 from genre_desktop.tagging.base import FileTags, TagError, UnsupportedFormat, WriteOptions
 from genre_desktop.tagging.foreign import read_foreign_tags
 from genre_desktop.tagging.reasons import damaged
@@ -31,10 +34,11 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
     separators (``tagging.separators``) and, when ``options`` are given, on their
     ``id3_separator`` too. With ``options.style_field == "grouping"`` the styles are read from
     GROUPING. Audio without a tag format (Sun .au) gives empty fields and the header from
-    audio.probe; anything unreadable raises TagError.
+    audio.probe; anything unreadable raises TagError. An MP3 cut short has ``problem``
+    ("truncated MP3: ...") and the duration it still holds.
     """
     p = Path(path)
-    check_readable(p)
+    size = check_readable(p).st_size
     try:
         audio, entry = load(p)
     except UnsupportedFormat:
@@ -47,15 +51,21 @@ def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None)
     if options is not None and options.style_field != "style":
         values["style"] = split_all(values.get(options.style_field, []), (options.id3_separator,))
     info = getattr(audio, "info", None)
+    duration, problem = _duration(entry, p, info), ""
+    if entry.format == "mp3":
+        cut = mp3_truncation_of(audio, size)
+        if cut is not None:
+            duration, problem = cut
     return FileTags(
         values=values,
         raw=fields.raw,
         id3_version=fields.id3_version,
         tag_formats=fields.tag_formats,
-        duration=_duration(entry, p, info),
+        duration=duration,
         samplerate=_number(getattr(info, "sample_rate", None), int) or entry.fixed_samplerate,
         channels=_number(entry.backend.channels(audio), int),
         format=entry.format,
+        problem=problem,
     )
 
 
@@ -65,12 +75,13 @@ def read_genres(path: str | os.PathLike[str], options: WriteOptions | None = Non
 
 
 def load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
+    """``path`` parsed by mutagen (the file opened once: the foreign-format check, the sniffing
+    and the parse share one handle) and its table row."""
     shown = shown_as or path
-    foreign = _foreign(path)
-    if foreign:
-        raise UnsupportedFormat(shown, f"tags cannot be written for this format ({foreign}) yet")
     try:
         audio = _open(path, shown)
+    except _Foreign as foreign:
+        raise UnsupportedFormat(shown, f"tags cannot be written for this format ({foreign}) yet") from None
     except Exception as exc:  # MutagenError subclasses, but also struct.error etc. on corrupt headers
         if not looks_like_audio(path):
             raise TagError(shown, "not an audio file: header not recognised") from None
@@ -87,12 +98,29 @@ def load(path: Path, shown_as: Path | None = None) -> tuple[Any, Entry]:
     return audio, entry
 
 
+class _Foreign(Exception):
+    """Real audio in a container without a tag backend (its name is the message)."""
+
+
 def _open(path: Path, shown: Path) -> Any:
-    """``mutagen.File(path)`` limited to our containers, sniffed under the name the user sees."""
+    """``mutagen.File(path)`` limited to our containers, sniffed under the name the user sees.
+
+    One open: a scan of 50,000 files (on a network share, each open is a round trip) reads the
+    header, sniffs and parses from the same handle. ``filename`` is set as mutagen sets it for a
+    path (the backends and a save use it)."""
     with open(path, "rb") as handle:
         header = handle.read(128)
-        (score, _name), kind = max(((k.score(str(shown), handle, header), k.__name__), k) for k in KINDS)
-    return kind(str(path)) if score > 0 else None
+        foreign = foreign_audio(header[:64])
+        if foreign:
+            raise _Foreign(foreign)
+        name = str(shown)  # once, not once per container scored
+        (score, _name), kind = max(((k.score(name, handle, header), k.__name__), k) for k in KINDS)
+        if score <= 0:
+            return None
+        handle.seek(0)
+        audio = kind(handle)
+    audio.filename = str(path)
+    return audio
 
 
 def _foreign(path: Path) -> str | None:
@@ -113,7 +141,7 @@ def _untagged(path: Path) -> FileTags:
         raise TagError(path, exc.reason) from None
     values = read_foreign_tags(path) if _foreign(path) or info.format not in _NO_TAGS else {}
     return FileTags(values=values, duration=info.duration, samplerate=info.samplerate, channels=info.channels,
-                    format=info.format)
+                    format=info.format, problem=info.problem)
 
 
 _NO_TAGS = {"au", "aac"}  # formats the tables know that carry no tags at all
@@ -137,7 +165,8 @@ def stat_of(shown: Path, target: Path) -> os.stat_result:
         raise TagError(shown, f"cannot access file: {exc.strerror or exc}") from None
 
 
-def check_readable(path: Path) -> None:
+def check_readable(path: Path) -> os.stat_result:
+    """``path``'s stat when it is a readable, non-empty file; TagError saying why not otherwise."""
     st = stat_of(path, path)
     if stat.S_ISDIR(st.st_mode):
         raise TagError(path, "is a folder, not a file")
@@ -145,6 +174,7 @@ def check_readable(path: Path) -> None:
         raise TagError(path, "empty file (0 bytes)")
     if not os.access(path, os.R_OK):
         raise TagError(path, "file is not readable (permission denied)")
+    return st
 
 
 def _number(value: Any, kind: type) -> Any:
