@@ -36,8 +36,8 @@ from genre_desktop.core.prediction import NO_AUDIO, SPOKEN_WORD, BroadGenre, Pre
 from genre_desktop.core.track import Track
 
 GENRE_ROLE = Qt.ItemDataRole.UserRole
-# A genre the network gave under 1 % (shown as "0%") is not a suggestion: a test tone or a track no
-# genre of the tree fits would otherwise offer five genres at "0%".
+# A genre the network gave under 0.5 % (it would read "0%") is not a suggestion: a test tone or a
+# track no genre of the tree fits would otherwise offer five genres at "0%".
 SHOWN_FROM = 0.005
 
 _NOTICES = {
