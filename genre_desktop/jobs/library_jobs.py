@@ -138,23 +138,9 @@ class LibraryJobs(QObject):
         paths = list(dict.fromkeys(t.path for t in tracks))
         session = self.session
         session.merge([t for t in tracks if t.path not in session])  # results land on tracks the session holds
-        user_item = callbacks.pop("on_item", None)
-        user_done = callbacks.pop("on_done", None)
-
-        def item(prediction) -> None:
-            session.add_result(prediction)
-            if user_item is not None:
-                user_item(prediction)
-
-        def done() -> None:
-            self.flush_pending()
-            if user_done is not None:
-                user_done()
-
         provider = self.analyzers
         notes = scan_notes(t for t in map(session.track, paths) if t is not None)  # read here, not in the worker
-        return self.runner.submit(lambda job: self._analyse(paths, provider, job, notes), name=Job.ANALYSIS,
-                                  key="analysis", on_item=item, on_done=done, **callbacks)
+        return self._submit_results(lambda job: self._analyse(paths, provider, job, notes), callbacks)
 
     def rescore(self, tracks: list[Track], **callbacks) -> JobHandle:
         """Re-score the analysed ``tracks`` with the model now active from their cached vectors
@@ -165,7 +151,14 @@ class LibraryJobs(QObject):
         from genre_desktop.training.rescore import analysed, rescore
 
         todo = [SimpleNamespace(path=t.path, prediction=t.prediction) for t in analysed(tracks)]  # read here, once
-        session, provider = self.session, self.analyzers
+        provider = self.analyzers
+        return self._submit_results(lambda job: rescore(provider.get(), todo, job.item, job.progress, job.token),
+                                    callbacks)
+
+    def _submit_results(self, work, callbacks: dict) -> JobHandle:
+        """Run ``work`` as the analysis job: each prediction it yields goes to the session before the
+        caller's own ``on_item``; the save buffer is flushed when it ends, before the caller's ``on_done``."""
+        session = self.session
         user_item = callbacks.pop("on_item", None)
         user_done = callbacks.pop("on_done", None)
 
@@ -179,8 +172,7 @@ class LibraryJobs(QObject):
             if user_done is not None:
                 user_done()
 
-        return self.runner.submit(lambda job: rescore(provider.get(), todo, job.item, job.progress, job.token),
-                                  name=Job.ANALYSIS, key="analysis", on_item=item, on_done=done, **callbacks)
+        return self.runner.submit(work, name=Job.ANALYSIS, key="analysis", on_item=item, on_done=done, **callbacks)
 
     def _analyse(self, paths: list[str], provider: AnalyzerProvider, job, notes: dict[str, str] | None = None) -> RunSummary:
         """The one analysis driver on the worker processes the settings ask for (``analysis_workers``,

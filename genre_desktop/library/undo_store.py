@@ -26,13 +26,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import zlib
 from pathlib import Path
 from typing import Any, Callable
 
-from genre_desktop.fsutil import fsync_dir
+from genre_desktop.fsutil import atomic_write_bytes, fsync_dir
 from genre_desktop.tagging import chunking
 from genre_desktop.tagging.rebuild import UndoData
 
@@ -106,19 +105,7 @@ class UndoStore:
                     folder.mkdir(parents=True, exist_ok=True)
                     if created is not None:
                         created.append(folder)
-        fd, tmp = tempfile.mkstemp(prefix=".blob-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write_bytes(path, body, sync_dir=False)  # the touched folders are synced once, by the caller
         touched.add(path.parent)
         return key, len(body)
 
