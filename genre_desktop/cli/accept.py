@@ -15,10 +15,9 @@ an accepted genre goes in the file (its parent too, a style field) is the write'
 from __future__ import annotations
 
 import argparse
-import sys
 
-from genre_desktop.cli.common import (OK, USAGE, finished, genres_text, open_session, reporting_busy, store_options,
-                                      strict_options)
+from genre_desktop.cli.common import (OK, USAGE, finished, genres_text, open_session, outside_probability, reporting_busy,
+                                      store_options, strict_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from genre_desktop.core.status import PREDICTED
 
-    if not 0.0 <= args.above <= 1.0:
-        print("error: --above wants a probability between 0 and 1 (e.g. 0.8)", file=sys.stderr)
+    if outside_probability(args.above):
         return USAGE
     session = open_session(args)
     ws = session.workspace

@@ -55,6 +55,14 @@ def strict_options() -> argparse.ArgumentParser:
     return strict
 
 
+def outside_probability(value: float | None) -> bool:
+    """Whether ``--above`` was given outside 0..1 (then said on stderr): the caller exits ``USAGE``."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        print("error: --above wants a probability between 0 and 1 (e.g. 0.8)", file=sys.stderr)
+        return True
+    return False
+
+
 def finished(args: argparse.Namespace, skipped: int) -> int:
     """The exit code of a command that did its work: 0, or ``PARTIAL`` under ``--strict`` when it
     skipped files (a 50,000-file archive always holds one bad file: a cron chain must go on)."""

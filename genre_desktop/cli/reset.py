@@ -10,9 +10,9 @@ file: ``undo`` restores those.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from genre_desktop.cli.common import OK, USAGE, genres_text, open_session, reporting_busy, store_options
+from genre_desktop.cli.common import (OK, USAGE, genres_text, open_session, outside_probability, reporting_busy,
+                                      store_options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from genre_desktop.app.review import Decision, decided
 
-    if args.above is not None and not 0.0 <= args.above <= 1.0:
-        print("error: --above wants a probability between 0 and 1 (e.g. 0.8)", file=sys.stderr)
+    if outside_probability(args.above):
         return USAGE
     session = open_session(args)
     ws = session.workspace

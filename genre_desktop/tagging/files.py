@@ -36,13 +36,13 @@ from genre_desktop.tagging.rebuild import UndoData
 from genre_desktop.tagging.separators import joinable
 from genre_desktop.tagging.reading import check_readable as _check_readable
 from genre_desktop.tagging.reading import load as _load
-from genre_desktop.tagging.reading import stat_of as _stat
 from genre_desktop.tagging.registry import Entry
 from genre_desktop.tagging.working_copy import (  # noqa: F401 - is_working_copy, remove_working_copies: API
     WorkingCopy,
     is_working_copy,
     remove_working_copies,
 )
+from genre_desktop.tagging.working_copy import stat_of as _stat
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from genre_desktop.tagging.reasons import damaged
 from genre_desktop.tagging.regions.iff import streamed_wav_seconds
 from genre_desktop.tagging.registry import KINDS, UNTAGGABLE_EXTENSIONS, Entry, entry_for, foreign_audio
 from genre_desktop.tagging.separators import split_all
+from genre_desktop.tagging.working_copy import stat_of
 
 
 def read_tags(path: str | os.PathLike[str], options: WriteOptions | None = None) -> FileTags:
@@ -154,15 +155,6 @@ def _duration(entry: Entry, path: Path, info: Any) -> float | None:
         if streamed is not None:
             return streamed
     return _number(getattr(info, "length", None), float)
-
-
-def stat_of(shown: Path, target: Path) -> os.stat_result:
-    try:
-        return target.stat()
-    except FileNotFoundError:
-        raise TagError(shown, "file not found (moved or deleted)") from None
-    except OSError as exc:
-        raise TagError(shown, f"cannot access file: {exc.strerror or exc}") from None
 
 
 def check_readable(path: Path) -> os.stat_result:
