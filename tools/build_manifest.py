@@ -44,20 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from genre_desktop.fsutil import atomic_write_json  # noqa: E402
+from genre_desktop.inference.common import sha256_file  # noqa: E402
 
 log = logging.getLogger("build_manifest")
 
 CLASSICAL_LICENCE = "GPL-3.0-or-later (trained by this project)"
 CLASSICAL_TRAINING_DATA = ("GTZAN features_30_sec.csv, artist-filtered split (Kereliuk et al. 2015): "
                            "train+valid, 640 clips; test split never used")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def onnx_signature(path: Path) -> tuple[dict, dict]:
@@ -139,6 +132,19 @@ def musicnn_entry(models: Path, meta_path: Path, kind: str = "musicnn") -> dict:
     return entry
 
 
+def trained_head_fields(report: dict) -> dict:
+    """Licence, training data, hyperparameters and figures of a head this project trained on the GTZAN
+    audio (``tools/train_*.py``'s report)."""
+    return {
+        "licence": CLASSICAL_LICENCE,
+        "training_data": ("GTZAN audio (Opus copies), artist-filtered split (Kereliuk et al. 2015): train+valid, "
+                          f"{report['fitted_on']['clips']} clips; test split never used"),
+        "hyperparameters": {"family": report["family"], **report["params"]},
+        "metrics": {"valid_audio": {k: report["valid"][k] for k in ("accuracy", "macro_f1")},
+                    "cv_train_audio": report["cv"]["chosen"]},
+    }
+
+
 def head_entry(models: Path, labels: list[str]) -> dict:
     from genre_desktop.features.musicnn_input import RECIPE_VERSION as MUSICNN_RECIPE
 
@@ -158,12 +164,7 @@ def head_entry(models: Path, labels: list[str]) -> dict:
         "stats": report["stats"],
         "patches_per_window": report["patches_per_window"],
         "feature_recipe": MUSICNN_RECIPE,
-        "licence": CLASSICAL_LICENCE,
-        "training_data": ("GTZAN audio (Opus copies), artist-filtered split (Kereliuk et al. 2015): train+valid, "
-                          f"{report['fitted_on']['clips']} clips; test split never used"),
-        "hyperparameters": {"family": report["family"], **report["params"]},
-        "metrics": {"valid_audio": {k: report["valid"][k] for k in ("accuracy", "macro_f1")},
-                    "cv_train_audio": report["cv"]["chosen"]},
+        **trained_head_fields(report),
     }
 
 
@@ -192,12 +193,7 @@ def effat_head_entry(models: Path, labels: list[str], name: str, report: dict) -
     else:
         entry.update({
             "stats": report["stats"], "patches_per_window": report["excerpts_per_window"],
-            "licence": CLASSICAL_LICENCE,
-            "training_data": ("GTZAN audio (Opus copies), artist-filtered split (Kereliuk et al. 2015): train+valid, "
-                              f"{report['fitted_on']['clips']} clips; test split never used"),
-            "hyperparameters": {"family": report["family"], **report["params"]},
-            "metrics": {"valid_audio": {k: report["valid"][k] for k in ("accuracy", "macro_f1")},
-                        "cv_train_audio": report["cv"]["chosen"]},
+            **trained_head_fields(report),
         })
     return entry
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import logging
 import shutil
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from genre_desktop.features import efficientat_input as front  # noqa: E402
 from genre_desktop.fsutil import atomic_write_json  # noqa: E402
+from genre_desktop.inference.common import sha256_file  # noqa: E402
 
 log = logging.getLogger("convert_efficientat")
 
@@ -76,14 +76,6 @@ def shared_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return ROOT.parent / "shared"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_labels(path: Path) -> tuple[list[str], list[str]]:
