@@ -14,7 +14,6 @@ the bundle's members refitted without the judged clips' artists, and planted wro
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from genre_desktop.training import mislabels as M  # noqa: E402
+from reproduce_wizard import clips  # noqa: E402,F401 - the train/valid clips, as the wizard reproduction reads them
 
 log = logging.getLogger("mislabel_eval")
 
@@ -35,19 +35,6 @@ DATA = Path(os.environ.get("GENRE_DESKTOP_GTZAN") or ROOT.parent / "shared" / "d
 AUDIO = DATA / "audio"
 SEED = 20151
 FOLDS = 5
-
-
-def clips(audio: Path, split: str) -> list[tuple[str, str, Path]]:
-    """(clip id, genre, file) of ``split`` (train or valid only: the test split is never read)."""
-    assert split in ("train", "valid")
-    out = []
-    with open(audio / "clips.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["split"] == split:
-                found = sorted((audio / row["genre"]).glob(row["clip"] + ".*"))
-                if found:
-                    out.append((row["clip"], row["genre"], found[0]))
-    return out
 
 
 def clip_vectors(items: list, cache: Path, threads: int) -> list:
