@@ -13,14 +13,11 @@ import pytest
 from PySide6.QtCore import Qt
 from tag_readers import mediafile_fields, taglib_props
 
-from genre_desktop.audio.output import NullOutput
 from genre_desktop.core.prediction import MUSIC, SPOKEN_WORD, BroadGenre, Prediction
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
-from genre_desktop.library.store import Store
-from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
-from genre_desktop.ui.main import create_main_window
 from media import make_audio
+from windows import opened_window, wait_idle
 
 HEARD = {  # name -> (ten-genre vote, confidence, content, broad genres)
     "alpha": ("disco", 0.92, MUSIC, [BroadGenre("Electronic", (), 0.81), BroadGenre("House", ("Electronic",), 0.74)]),
@@ -52,23 +49,8 @@ def library(tmp_path):
 
 @pytest.fixture
 def window(qtbot, library):
-    dirs = app_dirs().ensure()
-    store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(write_mode="replace", genre_layout="style", bulk_threshold=0.8),
-                             dirs.settings_path, store, output=NullOutput(reason="no audio output device found"),
+    yield from opened_window(qtbot, Settings(write_mode="replace", genre_layout="style", bulk_threshold=0.8),
                              analyzer_factory=lambda **kw: StandInAnalyzer(**kw))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
-    store.close()
-
-
-def wait_idle(qtbot, win, timeout=20000):
-    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
-    win.jobs.runner.wait()
-    qtbot.wait(20)
 
 
 def sha(path) -> str:

@@ -22,6 +22,7 @@ from genre_desktop.tagging import read_genres
 from genre_desktop.ui.main import create_main_window
 from genre_desktop.ui.main_window import RESUME_KEY
 from media import make_audio
+from windows import wait_idle
 
 GENRE_OF = {"alpha": "jazz", "bravo": "rock", "charlie": "hiphop", "delta": "classical"}
 
@@ -70,12 +71,6 @@ def window(qtbot, library):
     yield win
     win.shutdown()
     store.close()
-
-
-def wait_idle(qtbot, win, timeout=20000):
-    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
-    win.jobs.runner.wait()
-    qtbot.wait(20)  # deliver the last queued results
 
 
 def path_of(library, name):

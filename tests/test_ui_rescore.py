@@ -5,6 +5,7 @@ says what happened (training/rescore.py through jobs/ and ui/analysis_flow.py)."
 from __future__ import annotations
 
 import pytest
+import windows
 from media import make_audio
 
 from genre_desktop.audio.output import NullOutput
@@ -29,10 +30,8 @@ def library(tmp_path):
     return root
 
 
-def wait_idle(qtbot, win, timeout=120000):
-    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
-    win.jobs.runner.wait()
-    qtbot.wait(50)
+def wait_idle(qtbot, win):
+    windows.wait_idle(qtbot, win, timeout=120000, settle=50)
 
 
 def test_activating_a_model_in_the_window_rescores_without_decoding(qtbot, library, monkeypatch):

@@ -9,14 +9,12 @@ import os
 
 import pytest
 from media import make_audio
+from windows import opened_window, wait_idle
 
-from genre_desktop.audio.output import NullOutput
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.status import ERROR, PREDICTED, UNANALYSED
-from genre_desktop.library.store import Store
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
-from genre_desktop.ui.main import create_main_window
 
 
 class CutAwareAnalyzer:
@@ -53,22 +51,7 @@ def library(tmp_path, whole_mp3):
 
 @pytest.fixture
 def window(qtbot):
-    dirs = app_dirs().ensure()
-    store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(reason="no audio output device"),
-                             analyzer_factory=lambda **kw: CutAwareAnalyzer(**kw))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
-    store.close()
-
-
-def wait_idle(qtbot, win, timeout=20000):
-    qtbot.waitUntil(lambda: not win.jobs.runner.active(), timeout=timeout)
-    win.jobs.runner.wait()
-    qtbot.wait(20)
+    yield from opened_window(qtbot, Settings(), analyzer_factory=lambda **kw: CutAwareAnalyzer(**kw))
 
 
 def status_cell(win, path):
