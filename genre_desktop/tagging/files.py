@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from genre_desktop.tagging import rebuild, regions
+import genre_desktop.tagging.rebuild as rebuild
+import genre_desktop.tagging.regions as regions
 from genre_desktop.tagging.base import Fields, TagError, WriteOptions
 from genre_desktop.tagging.fields import FIELDS
 from genre_desktop.tagging.reasons import damaged, quoted

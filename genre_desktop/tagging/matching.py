@@ -22,7 +22,7 @@ import hashlib
 from collections import defaultdict, deque
 from typing import BinaryIO
 
-from genre_desktop.tagging import chunking
+import genre_desktop.tagging.chunking as chunking
 from genre_desktop.tagging.regions import Unit
 
 Op = tuple  # ("C", offset, length) | ("P", offset, length, delta) | ("L", length)

@@ -22,7 +22,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from genre_desktop.tagging import regions
+import genre_desktop.tagging.regions as regions
 from genre_desktop.tagging.asf import ASFBackend
 from genre_desktop.tagging.base import Backend
 from genre_desktop.tagging.id3 import ID3Backend

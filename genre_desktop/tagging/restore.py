@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from genre_desktop.tagging import rebuild
+import genre_desktop.tagging.rebuild as rebuild
 from genre_desktop.tagging.base import TagError
 from genre_desktop.tagging.files import check_writable
 from genre_desktop.tagging.working_copy import WorkingCopy, sha256_of
