@@ -249,3 +249,37 @@ def make_untaggable(path: str | os.PathLike[str], kind: str, *, seconds: float =
     codec, muxer = UNTAGGABLE[kind]
     _encode_with_ffmpeg(path, tone(seconds, sr, 1, 440.0, "tone"), sr, [*codec, "-f", muxer])
     return path
+
+
+def corrected_library(root: Path, store_path) -> None:
+    """Eight short tagged tracks (techno noise, ambient tones; four artists each) scanned into the
+    store at ``store_path`` and corrected by the librarian: enough to train a model."""
+    from genre_desktop.core.status import CORRECTED
+    from genre_desktop.library.scanner import scan
+    from genre_desktop.library.store import Store
+
+    for genre, signal in (("techno", "noise"), ("ambient", "tone")):
+        for a in range(4):
+            make_audio(root / genre / f"{a}.wav", seconds=5.0 + 0.3 * a, freq=220.0 * (1 + 0.2 * a), signal=signal,
+                       tags={"artist": f"{genre} {a}", "genre": genre})
+    store = Store.open(store_path)
+    for _ in scan(root, store):
+        pass
+    for track in store.all():
+        store.update(track.path, chosen=["Techno" if "techno" in track.path else "Ambient"], status=CORRECTED)
+    store.close()
+
+
+RESCORE_SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0)}
+
+
+def two_genre_library(root: Path) -> Path:
+    """Twelve short tagged WAVs under ``root`` (techno noise and classical tones, three artists of
+    two tracks each), for the tests that analyse, train and re-score a small library."""
+    for genre, (signal, base) in RESCORE_SPECS.items():
+        for a in range(3):
+            for t in range(2):
+                make_audio(root / genre / f"{a}-{t}.wav", seconds=5.5 + 0.25 * (2 * a + t),
+                           freq=base * (1 + 0.12 * a + 0.05 * t), signal=signal,
+                           tags={"artist": f"{genre} artist {a}", "genre": genre.title()})
+    return root

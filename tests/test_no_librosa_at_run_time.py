@@ -16,6 +16,7 @@ import sys
 import textwrap
 
 import pytest
+from media import corrected_library
 
 WATCHED = ("librosa", "numba", "llvmlite")
 
@@ -65,32 +66,12 @@ _RUN = textwrap.dedent("""
 """)
 
 
-def _library(root, store_path) -> None:
-    """Eight short tagged tracks, corrected by the librarian: enough to train a model."""
-    from media import make_audio
-
-    from genre_desktop.core.status import CORRECTED
-    from genre_desktop.library.scanner import scan
-    from genre_desktop.library.store import Store
-
-    for genre, signal in (("techno", "noise"), ("ambient", "tone")):
-        for a in range(4):
-            make_audio(root / genre / f"{a}.wav", seconds=5.0 + 0.3 * a, freq=220.0 * (1 + 0.2 * a), signal=signal,
-                       tags={"artist": f"{genre} {a}", "genre": genre})
-    store = Store.open(store_path)
-    for _ in scan(root, store):
-        pass
-    for track in store.all():
-        store.update(track.path, chosen=["Techno" if "techno" in track.path else "Ambient"], status=CORRECTED)
-    store.close()
-
-
 @pytest.mark.slow
 def test_analysis_spectrogram_training_and_window_load_no_librosa_nor_numba(tmp_path):
     from genre_desktop.paths import app_dirs
 
     music = tmp_path / "music"
-    _library(music, app_dirs().store_path)
+    corrected_library(music, app_dirs().store_path)
     script = tmp_path / "run.py"
     script.write_text(_RUN.format(watched=set(WATCHED)))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

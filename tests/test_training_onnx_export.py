@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from media import corrected_library
 
 from genre_desktop.training import classical, heads, onnx_heads
 
@@ -97,25 +98,6 @@ def test_xgboost_base_margin_and_missing_values():
     assert float(np.max(np.abs(got - pipe.predict_proba(probe)))) < 1e-6
 
 
-def _library(root, store_path):
-    from media import make_audio
-
-    from genre_desktop.library.scanner import scan
-    from genre_desktop.library.store import Store
-    from genre_desktop.core.status import CORRECTED
-
-    for genre, signal in (("techno", "noise"), ("ambient", "tone")):
-        for a in range(4):
-            make_audio(root / genre / f"{a}.wav", seconds=5.0 + 0.3 * a, freq=220.0 * (1 + 0.2 * a), signal=signal,
-                       tags={"artist": f"{genre} {a}", "genre": genre})
-    store = Store.open(store_path)
-    for _ in scan(root, store):
-        pass
-    for track in store.all():
-        store.update(track.path, chosen=["Techno" if "techno" in track.path else "Ambient"], status=CORRECTED)
-    store.close()
-
-
 # A process as a plain `pip install` or the bundle has it: the development packages cannot be imported.
 _BLOCKED_RUN = textwrap.dedent("""
     import importlib.abc, sys
@@ -141,7 +123,7 @@ def test_train_runs_where_the_dev_packages_cannot_be_imported(tmp_path):
     from genre_desktop.paths import app_dirs
 
     store_path = app_dirs().store_path
-    _library(tmp_path / "music", store_path)
+    corrected_library(tmp_path / "music", store_path)
     script = tmp_path / "blocked.py"
     script.write_text(_BLOCKED_RUN.format(blocked=DEV_ONLY))
     env = dict(os.environ)

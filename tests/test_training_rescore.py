@@ -9,13 +9,11 @@ import os
 from types import SimpleNamespace
 
 import pytest
-from media import make_audio
+from media import two_genre_library
 
 from genre_desktop.cli import main
 from genre_desktop.inference import analyzer as analyzer_module
 from genre_desktop.settings import Settings
-
-SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0)}
 
 
 @pytest.fixture
@@ -24,12 +22,7 @@ def library(tmp_path, app_home):
 
     Settings(cpu_threads=1, segments=1).save(app_dirs().settings_path)
     root = tmp_path / "music"
-    for genre, (signal, base) in SPECS.items():
-        for a in range(3):
-            for t in range(2):
-                make_audio(root / genre / f"{a}-{t}.wav", seconds=5.5 + 0.25 * (2 * a + t),
-                           freq=base * (1 + 0.12 * a + 0.05 * t), signal=signal,
-                           tags={"artist": f"{genre} artist {a}", "genre": genre.title()})
+    two_genre_library(root)
     store = str(tmp_path / "lib.json")
     assert main(["scan", str(root), "--store", store]) == 0
     assert main(["analyze", "--store", store, "--workers", "1"]) == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import windows
-from media import make_audio
+from media import two_genre_library
 
 from genre_desktop.audio.output import NullOutput
 from genre_desktop.inference import analyzer as analyzer_module
@@ -15,18 +15,11 @@ from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.ui.main import create_main_window
 
-SPECS = {"techno": ("noise", 440.0), "classical": ("tone", 180.0)}
-
 
 @pytest.fixture
 def library(tmp_path):
     root = tmp_path / "music"
-    for genre, (signal, base) in SPECS.items():
-        for a in range(3):
-            for t in range(2):
-                make_audio(root / genre / f"{a}-{t}.wav", seconds=5.5 + 0.25 * (2 * a + t),
-                           freq=base * (1 + 0.12 * a + 0.05 * t), signal=signal,
-                           tags={"artist": f"{genre} artist {a}", "genre": genre.title()})
+    two_genre_library(root)
     return root
 
 
