@@ -135,3 +135,15 @@ def test_reset_names_a_style_only_decision_it_takes_back(tmp_path, capsys):
     assert code == 0 and f"took back {files['b']}: style House (predicted)" in out and ": -" not in out
     with Store.open(store) as s:
         assert {Path(t.path).stem: t.chosen_style for t in s.all()} == {"a": None, "b": None, "c": None}
+
+
+def test_reset_above_takes_back_what_accept_above_took(tmp_path, capsys):
+    """0.695 reads "70%": ``accept --above 0.7`` takes it, so ``reset --above 0.7`` takes it back."""
+    store, files = predicted_library(tmp_path, capsys)
+    with Store.open(store) as s:
+        s.update(files["b"], prediction=Prediction(files["b"], genres=[("blues", 0.695), ("rock", 0.305)]))
+    code, out, _ = cli(capsys, "accept", "--above", "0.7", "--store", store)
+    assert code == 0 and statuses(store)["b"][0] == ACCEPTED
+    code, out, _ = cli(capsys, "reset", "--above", "0.7", "--store", store)
+    assert code == 0 and f"took back {files['b']}" in out
+    assert statuses(store)["b"][0] == PREDICTED

@@ -55,6 +55,11 @@ def shown_percent(probability: float) -> int:
     return int(format(float(probability), ".0%").rstrip("%"))
 
 
+def reads_at_or_above(probability: float, threshold: float) -> bool:
+    """Whether ``probability`` reads at or above ``threshold`` as both are shown (whole percents)."""
+    return shown_percent(probability) >= shown_percent(threshold)
+
+
 @dataclass(frozen=True)
 class Decision:
     """A review decision: the Track ``fields`` it sets on the track at ``path`` (today the chosen

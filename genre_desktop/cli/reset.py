@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genre_desktop.app.review import Decision, decided
+    from genre_desktop.app.review import Decision, decided, reads_at_or_above
 
     if outside_probability(args.above):
         return USAGE
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         rules = ws.review_rules()
         rows = rules.of_genres([t for t in session.tracks() if decided(t)], args.genre, chosen=True)
         if args.above is not None:
-            rows = [t for t in rows if (t.confidence or 0.0) >= args.above]
+            rows = [t for t in rows if reads_at_or_above(t.confidence or 0.0, args.above)]  # as accept compares
         rows.sort(key=lambda t: t.path)
         shown = [(t.path, _taken_back(t), t.status) for t in rows]
         if not args.dry_run:
