@@ -7,18 +7,12 @@ import json
 import shutil
 
 from media import make_audio
+from helpers import cli
 
-from genre_desktop.cli import main
 from genre_desktop.cli.evaluate import genre_of_folder
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
 from genre_desktop.tagging import read_genres, read_tags
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def listed(capsys, store, genre) -> list[str]:

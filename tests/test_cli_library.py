@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from media import make_audio
+from helpers import cli
 
 from genre_desktop.cli import main
 from genre_desktop.paths import app_dirs
@@ -28,12 +29,6 @@ def music(tmp_path, masters):
     shutil.copy(masters[".mp3"], root / "sub" / "two.mp3")
     shutil.copy(masters[".ogg"], root / "sub" / "three.ogg")
     return root
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_scan_list_tag_undo_round_trip(music, tmp_path, capsys):

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from media import make_audio
+from helpers import cli
 
-from genre_desktop.cli import main
 from genre_desktop.core.prediction import Prediction
 from genre_desktop.core.status import ACCEPTED, PREDICTED
 from genre_desktop.library.store import Store
@@ -22,12 +22,6 @@ from genre_desktop.settings import Settings
 from genre_desktop.tagging import read_genres
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def predicted_library(tmp_path, capsys):

@@ -13,19 +13,13 @@ from pathlib import Path
 
 import pytest
 from media import make_audio
+from helpers import cli
 
-from genre_desktop.cli import main
 from genre_desktop.settings import Settings
 from genre_desktop.tagging import read_genres
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNALS = [("tone", 220.0), ("chirp", 440.0), ("noise", 440.0), ("tone", 880.0)]
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def one_thread(app_home) -> None:

@@ -3,27 +3,16 @@ since the write reported once and its genres restored on request."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 import mutagen
 import pytest
 from media import ffmpeg_available, make_audio
 from undo_media import campaign_files
+from helpers import cli, sha
 
-from genre_desktop.cli import main
 from genre_desktop.cli.common import FAILED, OK, PARTIAL as PARTLY
 from genre_desktop.tagging import read_genres
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def test_undo_all_undoes_what_it_can_reports_the_rest_once_and_says_partly(tmp_path, capsys):

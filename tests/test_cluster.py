@@ -7,21 +7,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import pytest
 from media import make_audio
+from helpers import cli
 
-from genre_desktop.cli import main
 from genre_desktop.settings import Settings
 
 pytest.importorskip("dask.distributed")
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def predicted(capsys, store):

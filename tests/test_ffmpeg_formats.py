@@ -3,12 +3,12 @@ analysed; only writing their tags is refused, with the reason. ffmpeg's words be
 
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import pytest
 from ffmpeg_media import FFMPEG_MADE, TAGGED_BY_FFMPEG, alac_of_unknown_depth, dsdiff, dsf, ffmpeg_made
 from media import ffmpeg_available
+from helpers import sha
 
 from genre_desktop.audio import SUPPORTED_EXTENSIONS, DecodeError, decode, probe
 from genre_desktop.audio.ffmpeg import ffmpeg_reason
@@ -31,10 +31,6 @@ def folder(tmp_path_factory):
     dsf(root / "song.dsf")
     dsdiff(root / "song.dff")
     return root
-
-
-def sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_the_scan_finds_reads_and_keeps_every_one(folder, tmp_path):

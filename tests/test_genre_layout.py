@@ -5,7 +5,6 @@ readers (TagLib, mediafile) see what was written and ``undo`` gives the files ba
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -13,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from tag_readers import mediafile_fields, taglib_props
+from helpers import cli, sha
 
 from genre_desktop.app.plan import new_fields, plan_write
 from genre_desktop.app.review import ReviewRules, content_matcher, decided
-from genre_desktop.cli import main
 from genre_desktop.core.prediction import MUSIC, NO_AUDIO, SPOKEN_WORD, Prediction
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
 from genre_desktop.core.track import Track
@@ -121,16 +120,6 @@ def test_choosing_a_style_keeps_a_queued_track_waiting_and_redecides_a_written_o
 
 
 # ---------------------------------------------------------------------------------- the CLI, for real
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def sha(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 @pytest.fixture
 def library(tmp_path, capsys):
     folder = tmp_path / "music"

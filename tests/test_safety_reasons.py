@@ -4,13 +4,13 @@ it); absurd header durations are bounded by the file's size; ffmpeg's real error
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import struct
 
 import mutagen
 import pytest
 from media import UNTAGGABLE, ffmpeg_available, make_audio, make_untaggable
+from helpers import sha
 
 from genre_desktop.audio import decode, probe
 from genre_desktop.library.scanner import scan_paths
@@ -24,10 +24,6 @@ needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg not ins
 
 NAMES = {"wavpack": "WavPack", "tta": "TTA", "speex": "Speex in Ogg", "caf": "Core Audio (CAF)",
          "matroska": "Matroska/WebM"}
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 @needs_ffmpeg

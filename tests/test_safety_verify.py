@@ -3,7 +3,6 @@ are refused with a reason; undo writes back exactly what the journal recorded.""
 
 from __future__ import annotations
 
-import hashlib
 import struct
 
 import mutagen
@@ -11,6 +10,7 @@ import pytest
 from media import FORMATS, make_audio
 from mutagen.flac import FLAC
 from mutagen.id3 import TCON
+from helpers import sha
 
 import genre_desktop.tagging.files as files_mod
 from genre_desktop.library.journal import Journal
@@ -19,10 +19,6 @@ from genre_desktop.library.store import Store
 from genre_desktop.library.tag_service import TagService
 from genre_desktop.tagging import TagError, WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.registry import ENTRIES
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def refused_untouched(path, genres: list[str]) -> str:

@@ -3,29 +3,18 @@ container, other readers see it, the store records it, and ``undo`` puts the fil
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 from tag_readers import mediafile_fields, taglib_props
+from helpers import cli, sha
 
-from genre_desktop.cli import main
 from genre_desktop.library.store import Store
 from genre_desktop.tagging import WriteOptions, read_tags
 
 FIXTURES = Path(__file__).parent / "data" / "tagging"
 NAMES = ["mp3_v23.mp3", "mp3_v24.mp3", "flac.flac", "m4a.m4a", "wma.wma", "wav.wav"]
-
-
-def cli(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def sha(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ genre (INFO's IGNR, the ID3 chunk, or both), and undo restores the file's tags e
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import struct
@@ -13,6 +12,7 @@ import mutagen
 import pytest
 from media import make_audio
 from mutagen.id3 import TCON
+from helpers import sha
 
 from genre_desktop.library.journal import Journal
 from genre_desktop.library.scanner import scan_paths
@@ -20,10 +20,6 @@ from genre_desktop.library.store import Store
 from genre_desktop.library.tag_service import TagService
 from genre_desktop.tagging import WriteOptions, read_tags, write_genres
 from genre_desktop.tagging.riff_info import read_info
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def info_wav(path, fields: dict[bytes, bytes], id3_genre: list[str] | None = None):

@@ -5,13 +5,13 @@ says (TagLib and mediafile read them), and undo gives the files back byte for by
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from tag_readers import mediafile_fields, taglib_props
+from helpers import sha
 
 from genre_desktop.core.prediction import MUSIC, SPOKEN_WORD, BroadGenre, Prediction
 from genre_desktop.core.status import ACCEPTED, CORRECTED, PREDICTED, WRITTEN
@@ -51,10 +51,6 @@ def library(tmp_path):
 def window(qtbot, library):
     yield from opened_window(qtbot, Settings(write_mode="replace", genre_layout="style", bulk_threshold=0.8),
                              analyzer_factory=lambda **kw: StandInAnalyzer(**kw))
-
-
-def sha(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def test_broad_genres_from_analysis_to_the_files_and_back(qtbot, window, library):

@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 from media import FORMATS, ffmpeg_available, make_audio
 from undo_media import campaign_files, cover_jpeg, two_id3_chunks, with_cover
+from helpers import sha
 
 from genre_desktop.library.journal import DONE, Journal
 from genre_desktop.library.scanner import scan_paths
@@ -29,10 +30,6 @@ from genre_desktop.tagging import rebuild
 from genre_desktop.tagging.restore import restore_original
 
 needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg is not installed")
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def service_for(tmp_path, paths, **kwargs):

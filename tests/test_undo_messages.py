@@ -3,11 +3,11 @@ what happened to the undo; a failed undo entry does not stop the others."""
 
 from __future__ import annotations
 
-import hashlib
 
 import mutagen
 import pytest
 from media import make_audio
+from helpers import sha
 
 from genre_desktop.library.journal import Journal
 from genre_desktop.library.scanner import scan_paths
@@ -18,10 +18,6 @@ from genre_desktop.tagging.reasons import quoted
 from genre_desktop.tagging.registry import ENTRIES
 
 JUNK = "T\x00\x01\x1b[31m" + "\udcff" * 3 + "x" * 5000  # NUL, control bytes, a terminal escape, undecodable
-
-
-def sha(path) -> str:
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def test_quoted_escapes_and_cuts():
