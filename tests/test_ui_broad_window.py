@@ -49,8 +49,9 @@ def library(tmp_path):
 
 @pytest.fixture
 def window(qtbot, library):
-    yield from opened_window(qtbot, Settings(write_mode="replace", genre_layout="style", bulk_threshold=0.8),
-                             analyzer_factory=lambda **kw: StandInAnalyzer(**kw))
+    with opened_window(qtbot, Settings(write_mode="replace", genre_layout="style", bulk_threshold=0.8),
+                       analyzer_factory=lambda **kw: StandInAnalyzer(**kw)) as win:
+        yield win
 
 
 def test_broad_genres_from_analysis_to_the_files_and_back(qtbot, window, library):

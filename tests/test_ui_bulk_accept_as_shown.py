@@ -41,21 +41,13 @@ def test_the_rows_shown_at_or_above_the_threshold_are_the_rows_taken(qtbot):
 
 def test_the_window_says_how_to_take_a_bulk_accept_back(qtbot, tmp_path):
     from media import make_audio
+    from windows import opened_window
 
-    from genre_desktop.audio.output import NullOutput
     from genre_desktop.core.prediction import Prediction
-    from genre_desktop.library.store import Store
-    from genre_desktop.paths import app_dirs
-    from genre_desktop.ui.main import create_main_window
 
     root = tmp_path / "music"
     make_audio(root / "a.flac", seconds=1, tags={"title": "A"})
-    dirs = app_dirs().ensure()
-    store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(reason="no audio output device"))
-    qtbot.addWidget(win)
-    win.show()
-    try:
+    with opened_window(qtbot, Settings()) as win:
         win.open_folder(str(root))
         qtbot.waitUntil(lambda: win.model.total_count() == 1 and not win.jobs.runner.active(), timeout=20000)
         path = str(root / "a.flac")
@@ -69,6 +61,3 @@ def test_the_window_says_how_to_take_a_bulk_accept_back(qtbot, tmp_path):
         assert "Ctrl+Z" in win.status_text.text(), win.status_text.text()
         qtbot.keyClick(win.review.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert win.session.track(path).status == PREDICTED
-    finally:
-        win.shutdown()
-        store.close()

@@ -93,22 +93,14 @@ def test_a_truncated_files_spectrogram_is_not_stretched(qtbot):
 
 def test_the_details_follow_the_search_filter(qtbot, tmp_path):
     from media import make_audio
+    from windows import opened_window
 
-    from genre_desktop.audio.output import NullOutput
-    from genre_desktop.library.store import Store
-    from genre_desktop.paths import app_dirs
     from genre_desktop.settings import Settings
-    from genre_desktop.ui.main import create_main_window
 
     root = tmp_path / "music"
     make_audio(root / "alpha.flac", seconds=1, tags={"title": "Alpha", "artist": "A"})
     make_audio(root / "bravo.flac", seconds=1, tags={"title": "Bravo", "artist": "B"})
-    dirs = app_dirs().ensure()
-    store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(), dirs.settings_path, store, output=NullOutput(reason="no audio output device"))
-    qtbot.addWidget(win)
-    win.show()
-    try:
+    with opened_window(qtbot, Settings()) as win:
         win.open_folder(str(root))
         qtbot.waitUntil(lambda: win.model.total_count() == 2 and not win.jobs.runner.active(), timeout=20000)
         alpha = str(root / "alpha.flac")
@@ -120,9 +112,6 @@ def test_the_details_follow_the_search_filter(qtbot, tmp_path):
         assert win.details.current_path is None
         win.search.clear()  # back in view: selected and shown again
         qtbot.waitUntil(lambda: win.side.title.text() == "Alpha", timeout=3000)
-    finally:
-        win.shutdown()
-        store.close()
 
 
 def test_analysing_a_file_cut_to_nothing_writes_nothing_to_the_terminal(tmp_path, capfd):

@@ -51,7 +51,8 @@ def library(tmp_path, whole_mp3):
 
 @pytest.fixture
 def window(qtbot):
-    yield from opened_window(qtbot, Settings(), analyzer_factory=lambda **kw: CutAwareAnalyzer(**kw))
+    with opened_window(qtbot, Settings(), analyzer_factory=lambda **kw: CutAwareAnalyzer(**kw)) as win:
+        yield win
 
 
 def status_cell(win, path):

@@ -3,15 +3,18 @@ output) and a wait for its background jobs to finish."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from genre_desktop.audio.output import NullOutput
 from genre_desktop.library.store import Store
 from genre_desktop.paths import app_dirs
 from genre_desktop.ui.main import create_main_window
 
 
+@contextmanager
 def opened_window(qtbot, settings, **kwargs):
-    """Yield the main window on ``settings`` (``kwargs`` go to ``create_main_window``), shown and
-    exposed; shut down with its store afterwards. For a fixture: ``yield from opened_window(...)``."""
+    """The main window on ``settings`` (``kwargs`` go to ``create_main_window``), shown and exposed;
+    shut down with its store afterwards, also when the test fails."""
     dirs = app_dirs().ensure()
     store = Store.open(dirs.store_path)
     kwargs.setdefault("output", NullOutput(reason="no audio output device found"))
@@ -19,9 +22,11 @@ def opened_window(qtbot, settings, **kwargs):
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
-    store.close()
+    try:
+        yield win
+    finally:
+        win.shutdown()
+        store.close()
 
 
 def wait_idle(qtbot, win, timeout=20000, settle=20):
