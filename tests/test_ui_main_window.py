@@ -22,7 +22,7 @@ from genre_desktop.tagging import read_genres
 from genre_desktop.ui.main import create_main_window
 from genre_desktop.ui.main_window import RESUME_KEY
 from media import make_audio
-from windows import wait_idle
+from windows import opened_window, wait_idle
 
 GENRE_OF = {"alpha": "jazz", "bravo": "rock", "charlie": "hiphop", "delta": "classical"}
 
@@ -214,13 +214,8 @@ def test_real_analyzer_in_the_window(qtbot, library):
         analyzer = Analyzer()
     except ModelError as exc:
         pytest.skip(f"bundled models unavailable: {exc}")
-    dirs = app_dirs().ensure()
-    store = Store.open(dirs.store_path)
-    win = create_main_window(Settings(write_mode="replace"), dirs.settings_path, store, output=NullOutput(),
-                             analyzer_factory=lambda **kw: analyzer)
-    qtbot.addWidget(win)
-    win.show()
-    try:
+    with opened_window(qtbot, Settings(write_mode="replace"), output=NullOutput(),
+                       analyzer_factory=lambda **kw: analyzer) as win:
         win.open_folder(str(library))
         wait_idle(qtbot, win)
         win.analyze_unanalyzed()
@@ -252,9 +247,6 @@ def test_real_analyzer_in_the_window(qtbot, library):
         win.undo_last_write()
         wait_idle(qtbot, win)
         assert {t.path: read_genres(t.path) for t in (first, second)} == before
-    finally:
-        win.shutdown()
-        store.close()
 
 
 def test_space_toggles_playback_and_ctrl_right_moves_to_the_next_track(qtbot, window, library):

@@ -10,10 +10,8 @@ from media import two_genre_library
 
 from genre_desktop.audio.output import NullOutput
 from genre_desktop.inference import analyzer as analyzer_module
-from genre_desktop.library.store import Store
 from genre_desktop.paths import app_dirs
 from genre_desktop.settings import Settings
-from genre_desktop.ui.main import create_main_window
 
 
 @pytest.fixture
@@ -33,11 +31,7 @@ def test_activating_a_model_in_the_window_rescores_without_decoding(qtbot, libra
 
     dirs = app_dirs().ensure()
     settings = Settings(segments=1, cpu_threads=1, analysis_workers=1)
-    store = Store.open(dirs.store_path)
-    win = create_main_window(settings, dirs.settings_path, store, output=NullOutput())
-    qtbot.addWidget(win)
-    win.show()
-    try:
+    with windows.opened_window(qtbot, settings, output=NullOutput()) as win:
         win.open_folder(str(library))
         wait_idle(qtbot, win)
         win.analyze_unanalyzed()
@@ -64,6 +58,3 @@ def test_activating_a_model_in_the_window_rescores_without_decoding(qtbot, libra
         wait_idle(qtbot, win)
         assert decoded == [] and {t.path: t.prediction.model_version for t in win.session.tracks()} == bundled
         assert "Analyses now use the bundled models alone: 12 tracks re-scored" in win.status_text.text()
-    finally:
-        win.shutdown()
-        store.close()
