@@ -14,9 +14,9 @@ from genre_desktop.training.registry import Registry
 
 @pytest.fixture
 def trained(tmp_path, capsys):
-    from test_training_onnx_export import _library
+    from media import corrected_library
 
-    _library(tmp_path / "music", app_dirs().store_path)
+    corrected_library(tmp_path / "music", app_dirs().store_path)
     assert main(["train", "--activate"]) == 0
     capsys.readouterr()
     registry = Registry(app_dirs().user_models)

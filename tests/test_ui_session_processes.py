@@ -14,7 +14,8 @@ import sys
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from test_ui_main_window import StandInAnalyzer, path_of, wait_idle
+from test_ui_main_window import StandInAnalyzer, path_of
+from windows import wait_idle
 
 from genre_desktop.app.review import Decision
 from genre_desktop.app.workspace import Workspace
